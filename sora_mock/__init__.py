@@ -1,0 +1,87 @@
+"""sora-mock: a stateful mock and contract-testing toolkit for Evolink's sora-character API.
+
+Public names are imported lazily, so ``import sora_mock`` (and the pytest plugin that
+lives in it) costs almost nothing until a name is used.
+
+Example::
+
+    from sora_mock import Engine, Request, VirtualClock
+
+    engine = Engine(clock=VirtualClock(), seed=1)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "BackgroundServer": "sora_mock.server",
+    "Clock": "sora_mock.clock",
+    "ConfigError": "sora_mock.errors",
+    "Contract": "sora_mock.contract",
+    "ContractViolation": "sora_mock.errors",
+    "Engine": "sora_mock.engine",
+    "MockConfig": "sora_mock.config",
+    "PortInUseError": "sora_mock.errors",
+    "RealClock": "sora_mock.clock",
+    "Request": "sora_mock.messages",
+    "Response": "sora_mock.messages",
+    "ServerError": "sora_mock.errors",
+    "SoraMockError": "sora_mock.errors",
+    "SpecError": "sora_mock.errors",
+    "UsageError": "sora_mock.errors",
+    "VirtualClock": "sora_mock.clock",
+}
+
+__all__ = [
+    "BackgroundServer",
+    "Clock",
+    "ConfigError",
+    "Contract",
+    "ContractViolation",
+    "Engine",
+    "MockConfig",
+    "PortInUseError",
+    "RealClock",
+    "Request",
+    "Response",
+    "ServerError",
+    "SoraMockError",
+    "SpecError",
+    "UsageError",
+    "VirtualClock",
+    "__version__",
+]
+
+if TYPE_CHECKING:
+    from sora_mock.clock import Clock, RealClock, VirtualClock
+    from sora_mock.config import MockConfig
+    from sora_mock.contract import Contract
+    from sora_mock.engine import Engine
+    from sora_mock.errors import (
+        ConfigError,
+        ContractViolation,
+        PortInUseError,
+        ServerError,
+        SoraMockError,
+        SpecError,
+        UsageError,
+    )
+    from sora_mock.messages import Request, Response
+    from sora_mock.server import BackgroundServer
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sora_mock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,5 @@
+"""``python -m sora_mock`` runs the command line."""
+
+from sora_mock.cli import run
+
+run()

@@ -1,0 +1,70 @@
+"""Where the mock's time comes from: a real clock with a speed factor, or a virtual one.
+
+Nothing else in sora-mock reads the system time; everything asks a :class:`Clock`.
+
+Example::
+
+    clock = VirtualClock()
+    clock.advance(150)   # a whole default lifecycle, instantly
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol, runtime_checkable
+
+#: The vendor's example creation time; virtual clocks start here unless told otherwise.
+DEFAULT_EPOCH = 1767917446.0
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A source of mock time in unix seconds."""
+
+    def now(self) -> float:
+        """The current mock time."""
+        ...
+
+
+class RealClock:
+    """Wall-clock time that runs ``speed`` times faster than real time from its creation."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self.speed = speed
+        self._origin_wall = time.time()
+        self._origin_mono = time.monotonic()
+
+    def now(self) -> float:
+        """Mock time: the start time plus elapsed real time times ``speed``."""
+        return self._origin_wall + (time.monotonic() - self._origin_mono) * self.speed
+
+
+class VirtualClock:
+    """Time that moves only when told to. Thread-safe."""
+
+    def __init__(self, start: float = DEFAULT_EPOCH) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """The current virtual time."""
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward by ``seconds`` (never backwards) and return the new time."""
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go back; got advance({seconds})")
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def set(self, when: float) -> float:
+        """Jump to ``when``, which must not be earlier than now."""
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"a clock cannot go back from {self._now} to {when}")
+            self._now = float(when)
+            return self._now

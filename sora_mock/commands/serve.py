@@ -1,0 +1,79 @@
+"""``sora-mock serve``: the mock over real HTTP, under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the command line."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the mock API over HTTP",
+        description="Serve the sora-character API mock over HTTP until interrupted.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port to bind; 0 picks a free one (default 8000)"
+    )
+    parser.add_argument("--config", metavar="FILE", help="YAML settings merged over the defaults")
+    parser.add_argument(
+        "--seed", type=int, help="seed for task ids and names, for deterministic runs"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        help="mock seconds per real second (default from config: 50)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no log line per request")
+    parser.set_defaults(func=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Build the engine, bind the port, print where it listens, serve until stopped."""
+    from sora_mock.asgi import MockApp
+    from sora_mock.clock import RealClock
+    from sora_mock.config import MockConfig
+    from sora_mock.engine import Engine
+    from sora_mock.server import base_url, bind, uvicorn_server
+
+    config = MockConfig.load(args.config)
+    speed = args.speed if args.speed is not None else config.speed
+    engine = Engine(config=config, clock=RealClock(speed), seed=args.seed)
+    sock = bind(args.host, args.port)
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    server = uvicorn_server(MockApp(engine, log_requests=not args.quiet))
+    print(
+        f"sora-mock: serving the sora-character API on {base_url(sock)} "
+        f"(clock speed {speed:g}x, Ctrl+C to stop)",
+        flush=True,
+    )
+    server.run(sockets=[sock])
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
+    return port
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+__all__ = ["register", "serve"]

@@ -1,0 +1,84 @@
+"""Plain request and response values: what the doors hand the engine and get back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, independent of the server or client library that carried it.
+
+    ``headers`` keys are lower case. ``base_url`` is how the client reached the mock
+    (``scheme://host[:port]``), used to build links back to it. ``client`` is the peer
+    address when the door knows it. ``oversized`` says the door stopped reading a body
+    larger than the limit (``body`` is then empty).
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    base_url: str = "http://127.0.0.1:8000"
+    client: str | None = None
+    oversized: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: Iterable[tuple[str, str]] | Mapping[str, str] = (),
+        body: bytes = b"",
+        base_url: str = "http://127.0.0.1:8000",
+        client: str | None = None,
+        oversized: bool = False,
+    ) -> Request:
+        """A request with header names folded to lower case (the last of repeats wins)."""
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        return cls(
+            method=method.upper(),
+            path=path,
+            query=query,
+            headers={name.lower(): value for name, value in pairs},
+            body=body,
+            base_url=base_url.rstrip("/"),
+            client=client,
+            oversized=oversized,
+        )
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        """The query string as a mapping (the last of repeats wins)."""
+        return dict(parse_qsl(self.query, keep_blank_values=True))
+
+
+@dataclass(frozen=True)
+class Response:
+    """One HTTP response: status, header pairs and body bytes."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    @classmethod
+    def json(cls, status: int, data: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
+        """A JSON response with ``content-type: application/json``."""
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(status, (("content-type", "application/json"), *headers), body)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), if present."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+    def json_body(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)

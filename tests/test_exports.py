@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sora_mock
+
+
+def test_all_matches_the_public_names() -> None:
+    public = {name for name in dir(sora_mock) if not name.startswith("_")} | {"__version__"}
+    assert set(sora_mock.__all__) == public
+    for name in sora_mock.__all__:
+        assert getattr(sora_mock, name) is not None
+
+
+def test_importing_the_package_is_light() -> None:
+    code = (
+        "import sys, sora_mock; heavy = {'uvicorn', 'openapi_core', 'jsonschema_rs', 'httpx', "
+        "'hypothesis', 'yaml'} & set(sys.modules); print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_all_lists_exactly_the_lazy_exports() -> None:
+    assert set(sora_mock.__all__) - {"__version__"} == set(sora_mock._EXPORTS)
