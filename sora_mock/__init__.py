@@ -5,9 +5,13 @@ lives in it) costs almost nothing until a name is used.
 
 Example::
 
-    from sora_mock import Engine, Request, VirtualClock
+    import sora_mock
 
-    engine = Engine(clock=VirtualClock(), seed=1)
+    engine = sora_mock.Engine(clock=sora_mock.VirtualClock(), seed=1)
+
+    with sora_mock.mock(seed=1) as api:   # httpx requests to the API answered in-process
+        ...
+        api.run_until_idle()
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ _EXPORTS = {
     "Contract": "sora_mock.contract",
     "ContractViolation": "sora_mock.errors",
     "Engine": "sora_mock.engine",
+    "HttpxMock": "sora_mock.httpx_door",
+    "MockAPI": "sora_mock.inprocess",
     "MockConfig": "sora_mock.config",
     "PortInUseError": "sora_mock.errors",
     "RealClock": "sora_mock.clock",
@@ -34,6 +40,9 @@ _EXPORTS = {
     "SpecError": "sora_mock.errors",
     "UsageError": "sora_mock.errors",
     "VirtualClock": "sora_mock.clock",
+    "mock": "sora_mock.httpx_door",
+    "transport": "sora_mock.httpx_door",
+    "virtual_sleep": "sora_mock.sleeps",
 }
 
 __all__ = [
@@ -43,6 +52,8 @@ __all__ = [
     "Contract",
     "ContractViolation",
     "Engine",
+    "HttpxMock",
+    "MockAPI",
     "MockConfig",
     "PortInUseError",
     "RealClock",
@@ -54,6 +65,9 @@ __all__ = [
     "UsageError",
     "VirtualClock",
     "__version__",
+    "mock",
+    "transport",
+    "virtual_sleep",
 ]
 
 if TYPE_CHECKING:
@@ -70,8 +84,11 @@ if TYPE_CHECKING:
         SpecError,
         UsageError,
     )
+    from sora_mock.httpx_door import HttpxMock, mock, transport
+    from sora_mock.inprocess import MockAPI
     from sora_mock.messages import Request, Response
     from sora_mock.server import BackgroundServer
+    from sora_mock.sleeps import virtual_sleep
 
 
 def __getattr__(name: str) -> Any:

@@ -23,12 +23,22 @@ Send = Callable[[Message], Awaitable[None]]
 log = logging.getLogger("sora_mock.requests")
 
 
-class MockApp:
-    """ASGI application serving one :class:`Engine`."""
+Handler = Callable[[Request], Response]
 
-    def __init__(self, engine: Engine, *, log_requests: bool = True) -> None:
+
+class MockApp:
+    """ASGI application serving one :class:`Engine`.
+
+    ``handler`` replaces ``engine.handle`` as the function each request goes to; the pytest
+    plugin uses it to put a fresh per-test mock behind one long-lived server.
+    """
+
+    def __init__(
+        self, engine: Engine, *, log_requests: bool = True, handler: Handler | None = None
+    ) -> None:
         self.engine = engine
         self.log_requests = log_requests
+        self.handler: Handler = handler or engine.handle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -38,7 +48,7 @@ class MockApp:
             return
         body, too_large = await _read_body(receive, self.engine.config.max_body_bytes)
         request = _request_from_scope(scope, body, oversized=too_large)
-        response = self.engine.handle(request)
+        response = self.handler(request)
         await _send_response(send, response)
         if self.log_requests:
             _log(request, response)

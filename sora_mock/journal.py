@@ -76,6 +76,11 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def last(self) -> JournalEntry | None:
+        """The newest entry kept, if any (cheap: no copy of the journal)."""
+        return self._entries[-1] if self._entries else None
+
     def clear(self) -> None:
         """Forget every entry."""
         self._entries.clear()

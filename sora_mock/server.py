@@ -16,7 +16,7 @@ from types import TracebackType
 
 import uvicorn
 
-from sora_mock.asgi import MockApp
+from sora_mock.asgi import Handler, MockApp
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
 
@@ -62,15 +62,25 @@ def uvicorn_server(app: MockApp, *, log_level: str = "warning") -> uvicorn.Serve
 class BackgroundServer:
     """A real uvicorn server on a free loopback port, in a daemon thread.
 
+    ``handler`` replaces ``engine.handle`` as what answers each request (see
+    :class:`~sora_mock.asgi.MockApp`).
+
     Example::
 
         with BackgroundServer(Engine(clock=VirtualClock())) as server:
             httpx.get(f"{server.base_url}/__mock/health")
     """
 
-    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        handler: Handler | None = None,
+    ) -> None:
         self.engine = engine
-        self.app = MockApp(engine, log_requests=False)
+        self.app = MockApp(engine, log_requests=False, handler=handler)
         self._socket = bind(host, port)
         self.base_url = base_url(self._socket)
         self._server = uvicorn_server(self.app)

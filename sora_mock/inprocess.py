@@ -1,0 +1,480 @@
+"""The in-process handle: one engine on a virtual clock, every call it answered, and checks.
+
+A :class:`MockAPI` is what a test holds. The doors (:mod:`sora_mock.httpx_door`'s respx
+router and ``MockTransport``, the pytest plugin's server) pass each request to
+:meth:`MockAPI.handle`, which adds the chosen scenario, asks the engine, and records the
+exchange. All behaviour stays in the engine; this module only observes and steers it.
+
+Example::
+
+    api = MockAPI(seed=1)
+    response = api.handle(Request.build("POST", "/v1/videos/generations", ...))
+    api.run_until_idle()          # every task reaches its terminal state
+    api.assert_polls(3)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import math
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
+
+from sora_mock import assertions, coverage
+from sora_mock.clock import Clock, VirtualClock
+from sora_mock.config import MockConfig
+from sora_mock.contract import Contract
+from sora_mock.engine import CREATE, GET_TASK, Engine
+from sora_mock.errors import UsageError
+from sora_mock.journal import Journal, JournalEntry
+from sora_mock.lifecycle import TERMINAL
+from sora_mock.messages import Request, Response
+
+if TYPE_CHECKING:
+    from sora_mock.httpx_door import SoraTransport
+
+#: The API's production base URL (the spec's ``servers[0]``): what in-process mocks answer.
+DEFAULT_BASE_URL = "https://api.evolink.ai"
+
+ConfigLike = MockConfig | Mapping[str, Any] | str | os.PathLike[str] | None
+ClockLike = Clock | float | None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the mock answered: the plain request and response, and its journal entry."""
+
+    request: Request
+    response: Response
+    entry: JournalEntry | None
+    time: float
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+        return self.request.method
+
+    @property
+    def path(self) -> str:
+        """The path, without the query string."""
+        return self.request.path
+
+    @property
+    def status(self) -> int:
+        """The response's HTTP status."""
+        return self.response.status
+
+    @property
+    def operation(self) -> str | None:
+        """The contract's ``operationId`` that answered, or None outside the contract."""
+        return self.entry.operation if self.entry else None
+
+    @property
+    def scenario(self) -> str | None:
+        """The scenario the engine applied, as its journal says."""
+        return self.entry.scenario if self.entry else None
+
+    @property
+    def task_id(self) -> str | None:
+        """The task this call created or read: from the journal, else from the path."""
+        if self.entry and self.entry.task_id:
+            return self.entry.task_id
+        if self.operation == GET_TASK:
+            return self.path.rsplit("/", 1)[-1]
+        return None
+
+    def json(self) -> Any:
+        """The response body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.response.body)
+        except ValueError:
+            return None
+
+    @property
+    def task_status(self) -> str | None:
+        """The task's ``status`` in a successful create or poll answer."""
+        body = self.json() if self.status == 200 and self.operation in (CREATE, GET_TASK) else None
+        status = body.get("status") if isinstance(body, dict) else None
+        return status if isinstance(status, str) else None
+
+    @property
+    def failure_code(self) -> str | None:
+        """The task failure code of a failed task's answer."""
+        if self.task_status != "failed":
+            return None
+        error = self.json().get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        return code if isinstance(code, str) else None
+
+    def describe(self, origin: float = 0.0) -> str:
+        """One line: time since ``origin``, request, status and task state."""
+        state = f" {self.task_status}" if self.task_status else ""
+        return f"t=+{self.time - origin:g}s {self.method} {self.path} -> {self.status}{state}"
+
+
+class Calls(Sequence[Call]):
+    """The calls a mock answered, oldest first, with a few filters."""
+
+    def __init__(self, calls: Sequence[Call]) -> None:
+        self._calls = list(calls)
+
+    @overload
+    def __getitem__(self, index: int) -> Call: ...
+    @overload
+    def __getitem__(self, index: slice) -> Calls: ...
+    def __getitem__(self, index: int | slice) -> Call | Calls:
+        if isinstance(index, slice):
+            return Calls(self._calls[index])
+        return self._calls[index]
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def __repr__(self) -> str:
+        origin = self._calls[0].time if self._calls else 0.0
+        return f"Calls({[c.describe(origin) for c in self._calls]!r})"
+
+    def filter(
+        self,
+        *,
+        operation: str | None = None,
+        task_id: str | None = None,
+        status: int | None = None,
+    ) -> Calls:
+        """The calls matching every criterion given."""
+        return Calls(
+            [
+                c
+                for c in self._calls
+                if (operation is None or c.operation == operation)
+                and (task_id is None or c.task_id == task_id)
+                and (status is None or c.status == status)
+            ]
+        )
+
+    @property
+    def creates(self) -> Calls:
+        """Calls to create a task (``POST /v1/videos/generations``)."""
+        return self.filter(operation=CREATE)
+
+    @property
+    def polls(self) -> Calls:
+        """Calls to read a task (``GET /v1/tasks/{task_id}``)."""
+        return self.filter(operation=GET_TASK)
+
+    @property
+    def last(self) -> Call:
+        """The newest call; IndexError when there is none."""
+        if not self._calls:
+            raise IndexError("no calls yet")
+        return self._calls[-1]
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """A task as the mock holds it right now, and the body a poll would return."""
+
+    id: str
+    status: str
+    progress: int
+    scenario: str | None
+    created_at: float
+    ends_at: float
+    body: Mapping[str, Any]
+
+
+class MockAPI:
+    """The mock in the test's hands: engine, virtual clock, recorded calls and assertions.
+
+    Args:
+        config: a :class:`MockConfig`, a mapping of overrides merged over the defaults, or
+            the path of a YAML configuration file.
+        seed: makes task ids and character names reproducible.
+        clock: a :class:`Clock`; a number starts a :class:`VirtualClock` at that unix time;
+            the default is a :class:`VirtualClock` at the vendor's example time.
+        scenario: sent as ``Prefer: scenario=NAME`` on every request that names none.
+        contract: the OpenAPI contract (default: the bundled one).
+        base_url: where clients reach this mock (links in responses point here).
+        engine: an engine to drive instead of building one from the arguments above.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: ConfigLike = None,
+        seed: int | None = None,
+        clock: ClockLike = None,
+        scenario: str | None = None,
+        contract: Contract | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        engine: Engine | None = None,
+    ) -> None:
+        self.engine = engine or Engine(
+            contract=contract,
+            config=load_config(config),
+            clock=make_clock(clock),
+            seed=seed,
+        )
+        self.base_url = base_url.rstrip("/")
+        #: Exceptions raised while answering in another thread (the server door), kept so
+        #: the test that caused them can raise them again (see :meth:`raise_errors`).
+        self.errors: list[BaseException] = []
+        self._calls: list[Call] = []
+        self._lock = threading.RLock()
+        self._scenario: str | None = None
+        self.scenario = scenario
+        sink = coverage.current()
+        if sink is not None:
+            sink.add_scenarios(self.scenarios)
+
+    # -- the door's entry point ----------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer ``request`` through the engine and record the exchange."""
+        request = self._with_scenario(request)
+        with self._lock:
+            response = self.engine.handle(request)
+            entry = self.engine.journal.last
+            now = entry.time if entry is not None else self.engine.clock.now()
+            call = Call(request, response, entry, now)
+            self._calls.append(call)
+        sink = coverage.current()
+        if sink is not None:
+            sink.record(
+                operation=call.operation,
+                status=call.status,
+                task_status=call.task_status,
+                failure_code=call.failure_code,
+                scenario=call.scenario,
+            )
+        return response
+
+    def transport(self) -> SoraTransport:
+        """An ``httpx.MockTransport`` answering from this mock (for injected transports)."""
+        from sora_mock.httpx_door import SoraTransport
+
+        return SoraTransport(self)
+
+    # -- observation ---------------------------------------------------------------------
+
+    @property
+    def contract(self) -> Contract:
+        """The contract the engine serves."""
+        return self.engine.contract
+
+    @property
+    def clock(self) -> Clock:
+        """The engine's clock."""
+        return self.engine.clock
+
+    @property
+    def calls(self) -> Calls:
+        """Every call answered since the start or the last :meth:`reset`, oldest first."""
+        with self._lock:
+            return Calls(self._calls)
+
+    @property
+    def journal(self) -> Journal:
+        """The engine's own request journal."""
+        return self.engine.journal
+
+    @property
+    def tasks(self) -> list[TaskState]:
+        """Every task the mock holds, oldest first, as it is at the current mock time."""
+        with self._lock:
+            now = self.clock.now()
+            tasks = sorted(self.engine.store, key=lambda t: (t.created_at, t.id))
+            return [self._state(task, now) for task in tasks]
+
+    def task(self, task_id: str) -> TaskState:
+        """One task by id; KeyError naming the known ids when there is no such task."""
+        for state in self.tasks:
+            if state.id == task_id:
+                return state
+        known = ", ".join(t.id for t in self.tasks) or "none"
+        raise KeyError(f"no task {task_id!r} (tasks: {known})")
+
+    def _state(self, task: Any, now: float) -> TaskState:
+        seen = task.observe(now)
+        return TaskState(
+            id=task.id,
+            status=seen.status,
+            progress=seen.progress,
+            scenario=task.scenario,
+            created_at=task.created_at,
+            ends_at=task.ends_at,
+            body=self.engine.render(task, now, self.base_url),
+        )
+
+    # -- the clock -----------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """The current mock time (unix seconds)."""
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> float:
+        """Move the virtual clock ``seconds`` forward; return the new mock time."""
+        return self._virtual_clock("advance()").advance(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        """A drop-in for ``time.sleep`` to inject into a client: advances the clock."""
+        self.advance(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        """A drop-in for ``asyncio.sleep`` to inject into an async client."""
+        self.advance(seconds)
+
+    def run_until_idle(self) -> float:
+        """Advance the virtual clock until every task is completed or failed; return the time."""
+        clock = self._virtual_clock("run_until_idle()")
+        with self._lock:
+            now = clock.now()
+            ends = []
+            for task in self.engine.store:
+                if task.observe(now).status in TERMINAL:
+                    continue
+                if not math.isfinite(task.ends_at):
+                    raise UsageError(
+                        f"task {task.id} never ends on the clock alone; poll it or advance()"
+                    )
+                ends.append(task.ends_at)
+            if ends and max(ends) > now:
+                clock.set(max(ends))
+            return clock.now()
+
+    def virtual_sleep(self) -> contextlib.AbstractContextManager[VirtualClock]:
+        """Within the block, ``time.sleep``/``asyncio.sleep`` in this thread move the clock.
+
+        See :mod:`sora_mock.sleeps` for what is patched and the trade-off.
+        """
+        from sora_mock.sleeps import virtual_sleep
+
+        return virtual_sleep(self._virtual_clock("virtual_sleep()"))
+
+    def _virtual_clock(self, what: str) -> VirtualClock:
+        clock = self.clock
+        if not isinstance(clock, VirtualClock):
+            raise UsageError(f"{what} needs a VirtualClock; this mock runs on a {type(clock)}")
+        return clock
+
+    # -- scenarios -----------------------------------------------------------------------
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        """The scenario names the engine knows (empty when it has no scenarios)."""
+        names = getattr(self.engine, "scenario_names", None)
+        return tuple(names()) if callable(names) else ()
+
+    @property
+    def scenario(self) -> str | None:
+        """The scenario requests get unless they name one (``Prefer: scenario=NAME``)."""
+        return self._scenario
+
+    @scenario.setter
+    def scenario(self, name: str | None) -> None:
+        known = self.scenarios
+        if name is not None and known and name not in known:
+            raise UsageError(f"unknown scenario {name!r}; known: {', '.join(sorted(known))}")
+        self._scenario = name
+
+    @contextlib.contextmanager
+    def use_scenario(self, name: str | None) -> Iterator[MockAPI]:
+        """Within the block, requests get scenario ``name``; the previous choice returns after."""
+        previous = self._scenario
+        self.scenario = name
+        try:
+            yield self
+        finally:
+            self._scenario = previous
+
+    def _with_scenario(self, request: Request) -> Request:
+        if self._scenario is None:
+            return request
+        prefer = request.headers.get("prefer", "")
+        if "scenario=" in prefer.lower():
+            return request  # the client chose one itself
+        value = f"{prefer}, scenario={self._scenario}" if prefer else f"scenario={self._scenario}"
+        return dataclasses.replace(request, headers={**request.headers, "prefer": value})
+
+    # -- state ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every task, call and scenario choice; the clock keeps its time."""
+        with self._lock:
+            self.engine.reset()
+            self._calls.clear()
+            self._scenario = None
+            self.errors.clear()
+
+    def raise_errors(self) -> None:
+        """Raise the first exception kept from another thread, if any."""
+        if self.errors:
+            error = self.errors[0]
+            self.errors.clear()
+            raise error
+
+    # -- assertions ----------------------------------------------------------------------
+
+    def assert_all_requests_valid(self) -> None:
+        """Fail, listing each request and field, unless every request keeps the contract."""
+        assertions.assert_requests_valid(
+            self.calls,
+            self.contract,
+            allow_loopback=self.engine.config.allow_loopback_callbacks,
+        )
+
+    def assert_polls(self, count: int, task_id: str | None = None) -> None:
+        """Fail unless the client polled exactly ``count`` times (one task, or all)."""
+        assertions.assert_polls(self.calls, count, task_id)
+
+    def assert_poll_interval(self, at_least: float, task_id: str | None = None) -> None:
+        """Fail if any task was polled again sooner than ``at_least`` mock seconds."""
+        assertions.assert_poll_interval(self.calls, at_least, task_id)
+
+    def assert_scenario_reached(self, name: str) -> None:
+        """Fail unless some request was answered under scenario ``name``."""
+        assertions.assert_scenario_reached(self.calls, name, self.scenarios)
+
+
+def load_config(config: ConfigLike, *overrides: Mapping[str, Any] | None) -> MockConfig:
+    """A :class:`MockConfig` from ``config`` (config, overrides mapping or file path)."""
+    if isinstance(config, MockConfig):
+        base = config
+    elif isinstance(config, Mapping):
+        base = _defaults().with_overrides(config)
+    elif config is None:
+        base = _defaults()
+    elif isinstance(config, str | os.PathLike):
+        base = MockConfig.load(os.fspath(config))
+    else:
+        raise UsageError(f"config must be a MockConfig, a mapping or a path, not {config!r}")
+    for layer in overrides:
+        if layer:
+            base = base.with_overrides(layer)
+    return base
+
+
+@functools.cache
+def _defaults() -> MockConfig:
+    # Frozen, so one copy serves every mock; loading it costs a YAML parse and a schema check.
+    return MockConfig.defaults()
+
+
+def make_clock(clock: ClockLike) -> Clock:
+    """The clock ``clock`` names: itself, a VirtualClock starting at a number, or a new one."""
+    if clock is None:
+        return VirtualClock()
+    if isinstance(clock, bool):
+        raise UsageError(f"clock must be a Clock or a start time, not {clock!r}")
+    if isinstance(clock, int | float):
+        return VirtualClock(float(clock))
+    if isinstance(clock, Clock):
+        return clock
+    raise UsageError(f"clock must be a Clock or a start time, not {clock!r}")

@@ -1,0 +1,68 @@
+"""A small httpx client for sora-character, tested with sora-mock's pytest plugin."""
+
+import time
+
+import httpx
+import pytest
+
+API = "https://api.evolink.ai"
+
+
+class TaskFailedError(Exception):
+    """The task ended as failed; ``code`` is the vendor's failure code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+def create_character(client: httpx.Client, video_url: str, poll_every: float = 10) -> dict:
+    """Turn a video into a character: create the task, poll it, return its result."""
+    created = client.post(
+        "/v1/videos/generations", json={"model": "sora-character", "video_url": video_url}
+    )
+    created.raise_for_status()
+    task_id = created.json()["id"]
+    while True:
+        time.sleep(poll_every)
+        task = client.get(f"/v1/tasks/{task_id}")
+        task.raise_for_status()
+        body = task.json()
+        if body["status"] == "completed":
+            return body["result_data"]
+        if body["status"] == "failed":
+            raise TaskFailedError(body["error"]["code"], body["error"]["message"])
+
+
+@pytest.fixture
+def client(sora_api):
+    # sora_api answers every httpx request to API in-process; virtual_sleep() turns the
+    # client's time.sleep into a jump of the mock's clock, so nothing waits for real.
+    headers = {"Authorization": "Bearer sk-my-test-key"}
+    with httpx.Client(base_url=API, headers=headers) as client, sora_api.virtual_sleep():
+        yield client
+
+
+def test_a_character_is_created(client, sora_api):
+    character = create_character(client, "https://example.com/me.mp4")
+    assert character["character_name"].startswith("chr_")
+    sora_api.assert_all_requests_valid()
+    sora_api.assert_poll_interval(10)  # mock seconds between polls of one task
+    sora_api.assert_polls(15)  # 150 s of processing, polled every 10 s
+
+
+FAILS = {"lifecycle": {"outcome": "failed", "failure": {"code": "content_policy_violation"}}}
+
+
+@pytest.mark.sora(config=FAILS)
+def test_a_failed_task_raises_its_code(client):
+    with pytest.raises(TaskFailedError) as failed:
+        create_character(client, "https://example.com/me.mp4")
+    assert failed.value.code == "content_policy_violation"
+
+
+def test_no_credits_is_an_http_error(client):
+    client.headers["Authorization"] = "Bearer sk-demo-no-credits"  # a demo token: 402
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        create_character(client, "https://example.com/me.mp4")
+    assert refused.value.response.status_code == 402

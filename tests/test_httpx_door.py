@@ -1,0 +1,219 @@
+"""The httpx doors: respx routing (``mock``) and the MockTransport (``transport``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import sora_mock
+from sora_mock.clock import DEFAULT_EPOCH, VirtualClock
+from sora_mock.engine import Engine
+from sora_mock.errors import UsageError
+from sora_mock.httpx_door import HttpxMock, SoraTransport
+from sora_mock.messages import Response
+from sora_mock.server import BackgroundServer
+from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+
+API = "https://api.evolink.ai"
+HEADERS = {"Authorization": f"Bearer {TOKEN}"}
+# Generous bound on a shared 2-core machine; a lifecycle typically takes a few milliseconds.
+FAST = 0.5
+
+
+def _lifecycle(client: httpx.Client, api: sora_mock.MockAPI, step: float = 10) -> list[str]:
+    task_id = client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS).json()["id"]
+    statuses = []
+    while not statuses or statuses[-1] not in ("completed", "failed"):
+        api.advance(step)
+        statuses.append(client.get(f"/v1/tasks/{task_id}", headers=HEADERS).json()["status"])
+    return statuses
+
+
+async def _alifecycle(client: httpx.AsyncClient, api: sora_mock.MockAPI) -> list[str]:
+    created = await client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS)
+    task_id = created.json()["id"]
+    statuses = []
+    while not statuses or statuses[-1] not in ("completed", "failed"):
+        api.advance(10)
+        polled = await client.get(f"/v1/tasks/{task_id}", headers=HEADERS)
+        statuses.append(polled.json()["status"])
+    return statuses
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[BackgroundServer]:
+    with BackgroundServer(Engine(clock=VirtualClock(), seed=1)) as server:
+        yield server
+
+
+def test_sync_client_full_lifecycle_in_milliseconds() -> None:
+    with sora_mock.mock(seed=1) as api, httpx.Client(base_url=API) as client:
+        started = time.perf_counter()
+        statuses = _lifecycle(client, api)
+        elapsed = time.perf_counter() - started
+    assert statuses[0] == "processing"
+    assert statuses[-1] == "completed"
+    assert len(api.calls.polls) == 15
+    assert elapsed < FAST, f"a whole lifecycle took {elapsed:.3f}s"
+
+
+def test_async_client_full_lifecycle_in_milliseconds() -> None:
+    async def run() -> tuple[list[str], float]:
+        async with sora_mock.mock(seed=1) as api, httpx.AsyncClient(base_url=API) as client:
+            started = time.perf_counter()
+            statuses = await _alifecycle(client, api)
+            return statuses, time.perf_counter() - started
+
+    statuses, elapsed = asyncio.run(run())
+    assert statuses[-1] == "completed"
+    assert elapsed < FAST, f"a whole lifecycle took {elapsed:.3f}s"
+
+
+@pytest.mark.parametrize("make", [httpx.Client, httpx.AsyncClient])
+def test_transport_serves_sync_and_async_clients(make: Any) -> None:
+    transport = sora_mock.transport(seed=1)
+    assert isinstance(transport, httpx.MockTransport)
+    assert isinstance(transport, SoraTransport)
+    api = transport.api
+    if make is httpx.Client:
+        with httpx.Client(transport=transport, base_url="http://anything.test") as client:
+            statuses = _lifecycle(client, api)
+    else:
+
+        async def run() -> list[str]:
+            async with httpx.AsyncClient(transport=transport, base_url="http://x.test") as c:
+                return await _alifecycle(c, api)
+
+        statuses = asyncio.run(run())
+    assert statuses[-1] == "completed"
+    # Links point back to where the client reached the mock.
+    assert api.calls.last.json()["results"][0].startswith("http://")
+
+
+def test_a_handle_makes_its_own_transport() -> None:
+    api = sora_mock.MockAPI(seed=1)
+    with httpx.Client(transport=api.transport(), base_url=API) as client:
+        assert client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS).status_code == 200
+    assert len(api.calls) == 1
+
+
+def test_other_hosts_pass_through(loopback_server: BackgroundServer) -> None:
+    with sora_mock.mock(seed=1) as api:
+        live = httpx.get(f"{loopback_server.base_url}/__mock/health")
+        mocked = httpx.get(f"{API}/__mock/health")
+    assert live.status_code == mocked.status_code == 200
+    assert [c.path for c in api.calls] == ["/__mock/health"]  # only the mocked one
+
+
+def test_other_hosts_are_refused_on_request(loopback_server: BackgroundServer) -> None:
+    with (
+        sora_mock.mock(assert_all_mocked=True),
+        pytest.raises(respx.models.AllMockedAssertionError, match="not mocked"),
+    ):
+        httpx.get(f"{loopback_server.base_url}/__mock/health")
+
+
+def test_a_base_url_with_a_path_prefix() -> None:
+    base = "http://proxy.internal:8080/sora"
+    with sora_mock.mock(base_url=base, seed=1, assert_all_mocked=True) as api:
+        response = httpx.post(f"{base}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
+        api.run_until_idle()
+        polled = httpx.get(f"{base}/v1/tasks/{response.json()['id']}", headers=HEADERS)
+        with pytest.raises(respx.models.AllMockedAssertionError):
+            httpx.get(f"{API}{CREATE_PATH}", headers=HEADERS)
+        with pytest.raises(respx.models.AllMockedAssertionError):
+            httpx.get(f"http://proxy.internal:8080/other{CREATE_PATH}", headers=HEADERS)
+    assert response.status_code == 200
+    assert polled.json()["results"][0].startswith(f"{base}/__mock/files/")
+    assert api.calls[0].path == CREATE_PATH
+
+
+def test_the_mock_as_a_decorator_sync_and_async() -> None:
+    api = sora_mock.mock(seed=1)
+
+    @api
+    def sync_client() -> int:
+        return httpx.post(f"{API}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS).status_code
+
+    @api
+    async def async_client() -> int:
+        async with httpx.AsyncClient() as client:
+            response = await client.post(f"{API}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
+            return response.status_code
+
+    assert sync_client.__name__ == "sync_client"
+    assert sync_client() == 200
+    assert len(api.calls) == 1
+    assert asyncio.run(async_client()) == 200
+    assert len(api.calls) == 1  # re-entering started from a reset state
+    assert api.tasks[0].id == api.calls[0].task_id
+
+
+def test_decorated_pytest_test_keeps_its_fixtures(tmp_path: Any) -> None:
+    @sora_mock.mock()
+    def test_like(tmp_path: Any) -> Any:
+        return tmp_path
+
+    import inspect
+
+    assert list(inspect.signature(test_like).parameters) == ["tmp_path"]
+    assert test_like(tmp_path) == tmp_path
+
+
+def test_activation_is_checked() -> None:
+    api = sora_mock.mock()
+    with pytest.raises(UsageError, match="not active"):
+        _ = api.router
+    with api:
+        assert isinstance(api.router, respx.MockRouter)
+        with pytest.raises(UsageError, match="already active"):
+            api.start()
+    # Stopped: httpx no longer reaches the mock.
+    assert isinstance(api, HttpxMock)
+
+
+def test_patch_sleep_option_makes_a_sleeping_client_instant() -> None:
+    with sora_mock.mock(seed=1, patch_sleep=True) as api, httpx.Client(base_url=API) as client:
+        started = time.perf_counter()
+        task_id = client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS).json()["id"]
+        while True:
+            time.sleep(15)  # the vendor's advice: poll every 10-15 s
+            body = client.get(f"/v1/tasks/{task_id}", headers=HEADERS).json()
+            if body["status"] in ("completed", "failed"):
+                break
+    assert time.perf_counter() - started < FAST
+    assert body["status"] == "completed"
+    assert api.now == DEFAULT_EPOCH + 150
+    api.assert_poll_interval(15)
+    assert time.sleep.__module__ == "time"  # restored
+
+
+class _SlowResponse(Response):
+    latency = 30.0
+
+
+def _slow_engine(engine: Engine) -> None:
+    handle = engine.handle
+
+    def slow(request: Any) -> Response:
+        plain = handle(request)
+        return _SlowResponse(plain.status, plain.headers, plain.body)
+
+    engine.handle = slow  # type: ignore[method-assign]
+
+
+def test_engine_latency_moves_the_clock_and_times_out_short_timeouts() -> None:
+    with sora_mock.mock(seed=1) as api:
+        _slow_engine(api.engine)
+        before = api.now
+        assert httpx.get(f"{API}/__mock/health", timeout=60).status_code == 200
+        assert api.now == before + 30
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{API}/__mock/health", timeout=5)
+        assert api.now == before + 35  # the client gave up after its timeout

@@ -1,0 +1,188 @@
+"""The in-process handle: calls, tasks, the virtual clock, scenarios, reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sora_mock.clock import DEFAULT_EPOCH, RealClock, VirtualClock
+from sora_mock.config import MockConfig
+from sora_mock.contract import Contract
+from sora_mock.engine import CREATE, GET_TASK
+from sora_mock.errors import UsageError
+from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI, load_config, make_clock
+from sora_mock.messages import Request
+from tests.helpers import create_request, task_request
+
+FAILED = {"lifecycle": {"outcome": "failed", "failure": {"code": "service_error", "progress": 30}}}
+
+
+def _create(api: MockAPI, **kwargs: object) -> str:
+    response = api.handle(create_request(**kwargs))  # type: ignore[arg-type]
+    assert response.status == 200, response.body
+    task_id: str = response.json_body()["id"]
+    return task_id
+
+
+def test_calls_record_request_response_and_journal() -> None:
+    api = MockAPI(seed=1)
+    task_id = _create(api)
+    api.advance(10)
+    api.handle(task_request(task_id))
+    api.handle(Request.build("GET", "/nowhere"))
+    calls = api.calls
+    assert [c.operation for c in calls] == [CREATE, GET_TASK, None]
+    assert [c.status for c in calls] == [200, 200, 404]
+    assert [c.task_status for c in calls] == ["pending", "processing", None]
+    assert calls[0].task_id == calls[1].task_id == task_id
+    assert calls[1].time - calls[0].time == 10
+    assert calls[0].entry is not None
+    assert calls[0].entry.seq == 1
+    assert len(calls.creates) == 1
+    assert len(calls.polls) == 1
+    assert calls.last.path == "/nowhere"
+    assert len(calls.filter(status=404)) == 1
+    assert isinstance(calls[:2], type(calls))
+    assert len(calls[:2]) == 2
+    assert "t=+10s GET /v1/tasks/" in repr(calls)
+
+
+def test_run_until_idle_finishes_every_task_on_the_virtual_clock() -> None:
+    api = MockAPI(seed=1)
+    first = _create(api)
+    api.advance(100)
+    second = _create(api)
+    assert {t.status for t in api.tasks} == {"processing", "pending"}
+    now = api.run_until_idle()
+    assert now == DEFAULT_EPOCH + 100 + 150  # the later task's end, not more
+    assert [t.status for t in api.tasks] == ["completed", "completed"]
+    assert [t.id for t in api.tasks] == [first, second]
+    body = api.task(second).body
+    assert body["result_data"]["profile_picture_url"].startswith(DEFAULT_BASE_URL + "/__mock/")
+    assert api.run_until_idle() == now  # idle already: time stays
+
+
+def test_a_failed_task_shows_its_failure() -> None:
+    api = MockAPI(seed=1, config=FAILED)
+    task_id = _create(api)
+    api.run_until_idle()
+    state = api.task(task_id)
+    assert (state.status, state.progress) == ("failed", 30)
+    polled = api.handle(task_request(task_id))
+    assert api.calls.last.failure_code == "service_error"
+    assert polled.json_body()["error"]["code"] == "service_error"
+
+
+def test_unknown_task_names_the_known_ones() -> None:
+    api = MockAPI(seed=1)
+    task_id = _create(api)
+    with pytest.raises(KeyError, match=task_id):
+        api.task("task-unified-1-nothere")
+
+
+def test_reset_forgets_tasks_calls_and_scenario_but_keeps_time() -> None:
+    api = MockAPI(seed=1, scenario="slow")
+    first = _create(api)
+    api.advance(30)
+    api.reset()
+    assert api.tasks == []
+    assert len(api.calls) == 0
+    assert api.scenario is None
+    assert api.now == DEFAULT_EPOCH + 30
+    # The seed starts over: the same ids come again (at the new time).
+    again = _create(api)
+    assert again.rsplit("-", 1)[1] == first.rsplit("-", 1)[1]
+
+
+def test_scenario_is_sent_as_a_prefer_header_unless_the_client_chose() -> None:
+    api = MockAPI(seed=1, scenario="quota")
+    api.handle(create_request())
+    assert api.calls.last.request.headers["prefer"] == "scenario=quota"
+    with api.use_scenario("slow"):
+        api.handle(create_request(headers={"prefer": "respond-async", **_auth()}))
+        assert api.calls.last.request.headers["prefer"] == "respond-async, scenario=slow"
+        api.handle(create_request(headers={"prefer": "scenario=mine", **_auth()}))
+        assert api.calls.last.request.headers["prefer"] == "scenario=mine"
+    assert api.scenario == "quota"
+    api.scenario = None
+    api.handle(create_request())
+    assert "prefer" not in api.calls.last.request.headers
+
+
+def test_unknown_scenario_is_refused_when_the_engine_lists_them() -> None:
+    api = MockAPI(seed=1)
+    if not api.scenarios:
+        pytest.skip("the engine has no scenarios yet (issue 3)")
+    with pytest.raises(UsageError, match="unknown scenario"):
+        api.scenario = "no-such-scenario"
+
+
+def test_the_clock_is_virtual_or_advance_is_refused() -> None:
+    api = MockAPI(clock=RealClock(10))
+    with pytest.raises(UsageError, match="VirtualClock"):
+        api.advance(1)
+    with pytest.raises(UsageError, match="VirtualClock"):
+        api.run_until_idle()
+    with pytest.raises(ValueError, match="back"):
+        MockAPI().advance(-1)
+
+
+def test_injectable_sleeps_advance_the_clock() -> None:
+    import asyncio
+
+    api = MockAPI()
+    api.sleep(5)
+    asyncio.run(api.async_sleep(7))
+    assert api.now == DEFAULT_EPOCH + 12
+
+
+def test_make_clock_and_load_config(tmp_path: Path) -> None:
+    assert make_clock(100).now() == 100.0
+    assert isinstance(make_clock(None), VirtualClock)
+    real = RealClock()
+    assert make_clock(real) is real
+    for bad in (True, "soon"):
+        with pytest.raises(UsageError):
+            make_clock(bad)  # type: ignore[arg-type]
+    path = tmp_path / "mock.yaml"
+    path.write_text("task:\n  estimated_time: 99\n")
+    assert load_config(path).task.estimated_time == 99
+    assert load_config(str(path), {"task": {"video_duration": 3}}).task.video_duration == 3
+    assert load_config({"task": {"estimated_time": 7}}).task.estimated_time == 7
+    config = MockConfig.defaults()
+    assert load_config(config) is config
+    with pytest.raises(UsageError):
+        load_config(42)  # type: ignore[arg-type]
+
+
+def test_an_engine_can_be_given() -> None:
+    from sora_mock.engine import Engine
+
+    engine = Engine(clock=VirtualClock(), seed=2)
+    api = MockAPI(engine=engine)
+    assert api.engine is engine
+    assert api.contract is engine.contract
+    assert api.journal is engine.journal
+
+
+def test_errors_from_other_threads_are_raised_again() -> None:
+    api = MockAPI()
+    api.raise_errors()  # nothing kept: nothing raised
+    api.errors.append(RuntimeError("boom in the server thread"))
+    with pytest.raises(RuntimeError, match="boom"):
+        api.raise_errors()
+    api.raise_errors()
+
+
+def test_default_base_url_is_the_spec_server() -> None:
+    from sora_mock import pytest_plugin
+
+    servers = Contract.bundled().document["servers"]
+    assert servers[0]["url"] == DEFAULT_BASE_URL == pytest_plugin.DEFAULT_BASE_URL
+
+
+def _auth() -> dict[str, str]:
+    from tests.helpers import auth
+
+    return auth()
