@@ -25,6 +25,7 @@ import httpx
 import respx
 from respx.patterns import parse_url_patterns
 
+from sora_mock.clock import VirtualClock
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import DEFAULT_BASE_URL, ClockLike, ConfigLike, MockAPI
 from sora_mock.messages import Request, Response
@@ -52,12 +53,14 @@ def to_httpx(response: Response, request: httpx.Request, api: MockAPI) -> httpx.
     """The httpx response for a plain one.
 
     Ready for engine-made latency: a ``latency`` attribute (mock seconds) on the response
-    moves the virtual clock, and raises ``httpx.ReadTimeout`` past the client's read timeout.
+    moves a virtual clock by that much (or by the client's read timeout, if shorter) and then
+    raises ``httpx.ReadTimeout`` when the timeout is shorter. Nothing waits for real.
     """
     latency = float(getattr(response, "latency", 0.0) or 0.0)
     if latency > 0:
         timeout = (request.extensions.get("timeout") or {}).get("read")
-        api.advance(min(latency, timeout) if timeout is not None else latency)
+        if isinstance(api.clock, VirtualClock):
+            api.clock.advance(min(latency, timeout) if timeout is not None else latency)
         if timeout is not None and latency > timeout:
             raise httpx.ReadTimeout(f"sora-mock: no answer within {timeout} s", request=request)
     return httpx.Response(
@@ -125,7 +128,7 @@ class HttpxMock(MockAPI):
             side_effect=self._answer
         )
         if not self.assert_all_mocked:
-            router.route().pass_through()
+            router.route().mock(side_effect=self._elsewhere)
         router.start()
         self._router = router
         if self.patch_sleep:
@@ -145,6 +148,21 @@ class HttpxMock(MockAPI):
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         return to_httpx(self.handle(to_request(request, self._prefix)), request, self)
+
+    def _elsewhere(self, request: httpx.Request) -> httpx.Response | httpx.Request:
+        # Another host: give the other active respx routers (a test's own ``respx_mock``)
+        # their turn whatever order they started in, then let the request out.
+        ours = self._router
+        mocker = ours.Mocker if ours is not None else None
+        for router in list(mocker.routers if mocker is not None else ()):
+            if router is ours:
+                continue
+            try:
+                response: httpx.Response = router.handler(request)
+            except respx.models.AllMockedAssertionError:
+                continue
+            return response
+        return request  # respx: the request itself means "pass through"
 
     def __enter__(self) -> HttpxMock:
         return self.start()

@@ -91,6 +91,10 @@ class Call:
 
     def json(self) -> Any:
         """The response body parsed as JSON, or None when it is not JSON."""
+        return self._parsed
+
+    @functools.cached_property
+    def _parsed(self) -> Any:
         try:
             return json.loads(self.response.body)
         except ValueError:

@@ -111,6 +111,18 @@ def test_other_hosts_pass_through(loopback_server: BackgroundServer) -> None:
     assert [c.path for c in api.calls] == ["/__mock/health"]  # only the mocked one
 
 
+@pytest.mark.parametrize("ours_first", [True, False])
+def test_a_tests_own_respx_routes_keep_working(ours_first: bool) -> None:
+    mine = sora_mock.mock(seed=1)
+    theirs = respx.mock(assert_all_called=False)
+    first, second = (mine, theirs) if ours_first else (theirs, mine)
+    with first, second:
+        theirs.get("https://storage.test/upload").respond(204)
+        assert httpx.get("https://storage.test/upload").status_code == 204
+        assert httpx.post(f"{API}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS).is_success
+    assert len(mine.calls) == 1
+
+
 def test_other_hosts_are_refused_on_request(loopback_server: BackgroundServer) -> None:
     with (
         sora_mock.mock(assert_all_mocked=True),

@@ -271,6 +271,32 @@ def test_config_file_and_seed_options(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+def test_the_api_url_ini_option_and_a_bad_override(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsora_api_url = http://gateway.test/sora\n")
+    pytester.makepyfile(
+        CLIENT
+        + """
+
+def test_answers_at_the_configured_url(sora_api):
+    assert sora_api.base_url == "http://gateway.test/sora"
+    assert create(sora_api.base_url).status_code == 200
+    assert sora_api.calls[0].path == "/v1/videos/generations"
+
+
+class TestBadOverride:
+    @pytest.fixture
+    def sora_config(self):
+        return ["not", "a", "mapping"]
+
+    def test_bad_override(self, sora_api):
+        pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*the sora_config fixture must return a mapping*"])
+
+
 def test_errors_in_the_server_thread_fail_the_test_that_caused_them(
     pytester: pytest.Pytester,
 ) -> None:
@@ -387,7 +413,7 @@ def test_api_{n}(sora_api):
     )
     pytester.makepyfile(**{f"test_part{n}": body.replace("{n}", str(n)) for n in range(4)})
     report = pytester.path / "coverage.json"
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "-n", "2", f"--sora-coverage-report={report}", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=8)
