@@ -28,7 +28,7 @@ from sora_mock.rules import (
 )
 
 if TYPE_CHECKING:
-    from sora_mock.inprocess import Call
+    from sora_mock.calls import Call
 
 
 def iter_call_errors(

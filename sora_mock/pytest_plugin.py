@@ -243,7 +243,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         Path(report_path).write_text(json.dumps(state.report.to_json(), indent=2) + "\n")
     if threshold is not None and state.report.percent < threshold:
         state.gate_failed = True
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if session.exitstatus == pytest.ExitCode.OK:  # keep a worse status (interrupted...)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)

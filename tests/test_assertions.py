@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from sora_mock.calls import Call
 from sora_mock.errors import ContractViolation
-from sora_mock.inprocess import Call, MockAPI
+from sora_mock.inprocess import MockAPI
 from sora_mock.messages import Request
 from tests.helpers import CREATE_PATH, VALID_BODY, auth, create_request, task_request
 

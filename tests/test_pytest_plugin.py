@@ -297,6 +297,51 @@ class TestBadOverride:
     result.stdout.fnmatch_lines(["*the sora_config fixture must return a mapping*"])
 
 
+SUBPROCESS_CLIENT = """
+import json, sys, time, urllib.request
+base, auth = sys.argv[1], {"Authorization": "Bearer sk-subprocess-01"}
+body = json.dumps({"model": "sora-character", "video_url": "https://e.com/v.mp4"})
+request = urllib.request.Request(
+    base + "/v1/videos/generations", body.encode(), {**auth, "Content-Type": "application/json"}
+)
+task = json.load(urllib.request.urlopen(request))
+while task["status"] not in ("completed", "failed"):
+    time.sleep(0.02)
+    poll = urllib.request.Request(base + "/v1/tasks/" + task["id"], headers=auth)
+    task = json.load(urllib.request.urlopen(poll))
+print(json.dumps(task))
+"""
+
+
+def test_a_subprocess_client_against_sora_server_on_a_fast_real_clock(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        f"""
+import json, subprocess, sys
+import pytest
+from sora_mock import RealClock
+
+CLIENT = {SUBPROCESS_CLIENT!r}
+
+
+# 1000 mock seconds per real second: the 150 s task ends in 0.15 s of real time.
+@pytest.mark.sora(clock=RealClock(speed=1000))
+def test_any_language_client(sora_server):
+    out = subprocess.run(
+        [sys.executable, "-c", CLIENT, sora_server.base_url],
+        capture_output=True, text=True, timeout=30, check=True,
+    )
+    task = json.loads(out.stdout)
+    assert task["status"] == "completed"
+    assert task["result_data"]["profile_picture_url"].startswith(sora_server.base_url)
+    assert len(sora_server.calls.polls) >= 1
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+
+
 def test_errors_in_the_server_thread_fail_the_test_that_caused_them(
     pytester: pytest.Pytester,
 ) -> None:
