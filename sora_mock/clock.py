@@ -27,8 +27,24 @@ class Clock(Protocol):
         ...
 
 
+@runtime_checkable
+class AdjustableClock(Clock, Protocol):
+    """A clock that can also be moved forward (both built-in clocks can)."""
+
+    def advance(self, seconds: float) -> float:
+        """Move forward by ``seconds``; return the new time."""
+        ...
+
+    def set(self, when: float) -> float:
+        """Jump forward to ``when``; return the new time."""
+        ...
+
+
 class RealClock:
-    """Wall-clock time that runs ``speed`` times faster than real time from its creation."""
+    """Wall-clock time that runs ``speed`` times faster than real time from its creation.
+
+    It can be moved forward too (``advance``/``set``), for skipping ahead on a live server.
+    """
 
     def __init__(self, speed: float = 1.0) -> None:
         if speed <= 0:
@@ -36,10 +52,30 @@ class RealClock:
         self.speed = speed
         self._origin_wall = time.time()
         self._origin_mono = time.monotonic()
+        self._offset = 0.0
+        self._lock = threading.Lock()
 
     def now(self) -> float:
-        """Mock time: the start time plus elapsed real time times ``speed``."""
-        return self._origin_wall + (time.monotonic() - self._origin_mono) * self.speed
+        """Mock time: the start time plus elapsed real time times ``speed``, plus skips."""
+        elapsed = (time.monotonic() - self._origin_mono) * self.speed
+        return self._origin_wall + elapsed + self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Skip ``seconds`` of mock time ahead (never backwards)."""
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go back; got advance({seconds})")
+        with self._lock:
+            self._offset += seconds
+        return self.now()
+
+    def set(self, when: float) -> float:
+        """Skip ahead to mock time ``when``, which must not be earlier than now."""
+        with self._lock:
+            gap = when - self.now()
+            if gap < 0:
+                raise ValueError(f"a clock cannot go back from {self.now()} to {when}")
+            self._offset += gap
+        return self.now()
 
 
 class VirtualClock:
