@@ -81,6 +81,9 @@ class RealClock:
 class VirtualClock:
     """Time that moves only when told to. Thread-safe."""
 
+    #: Mock seconds per second of the test's own (patched or advanced) time.
+    speed = 1.0
+
     def __init__(self, start: float = DEFAULT_EPOCH) -> None:
         self._now = float(start)
         self._lock = threading.Lock()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 import string
 import threading
@@ -493,9 +494,13 @@ class Engine:
         return token, profile
 
     def _gate(self, op: Operation, token: str, profile: TokenProfile, now: float) -> None:
-        retry_after = self.accounts.retry_after(token, profile, now)
-        if retry_after is not None:
-            raise Answer(documented(op.error(429), headers=(("retry-after", str(retry_after)),)))
+        wait = self.accounts.wait_needed(token, profile, now)
+        if wait is not None:
+            # Retry-After speaks to the client, in its (real) seconds: on a sped-up clock the
+            # window reopens sooner than its mock length.
+            speed = getattr(self.clock, "speed", 1.0)
+            retry_after = str(max(1, math.ceil(wait / speed)))
+            raise Answer(documented(op.error(429), headers=(("retry-after", retry_after),)))
         if profile.fault == "internal_error":
             raise Answer(documented(op.error(500)))
 
