@@ -46,19 +46,19 @@ class RealClock:
     It can be moved forward too (``advance``/``set``), for skipping ahead on a live server.
     """
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, origin: float | None = None) -> None:
+        """``origin`` (unix seconds, default now) is where mock and real time meet; worker
+        processes that share one origin and speed share one mock time."""
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
-        self._origin_wall = time.time()
-        self._origin_mono = time.monotonic()
+        self.origin = time.time() if origin is None else origin
         self._offset = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        """Mock time: the start time plus elapsed real time times ``speed``, plus skips."""
-        elapsed = (time.monotonic() - self._origin_mono) * self.speed
-        return self._origin_wall + elapsed + self._offset
+        """Mock time: the origin plus real time since then times ``speed``, plus skips."""
+        return self.origin + (time.time() - self.origin) * self.speed + self._offset
 
     def advance(self, seconds: float) -> float:
         """Skip ``seconds`` of mock time ahead (never backwards)."""

@@ -40,7 +40,7 @@ from sora_mock.rules import (
     video_url_problem,
 )
 from sora_mock.scenarios import CREATE, POLL, Effect, ErrorReply, Scenario, ScenarioBook
-from sora_mock.store import Task, TaskRecord, TaskStore
+from sora_mock.store import Task, TaskRecord, TaskStorage, TaskStore
 
 CREATE_OPERATION = "createCharacterGeneration"
 GET_TASK_OPERATION = "getTaskDetail"
@@ -70,13 +70,15 @@ class Engine:
         config: MockConfig | None = None,
         clock: Clock | None = None,
         seed: int | None = None,
+        store: TaskStorage | None = None,
     ) -> None:
         self.contract = contract or Contract.bundled()
         self.config = config or MockConfig.defaults()
         self.clock: Clock = clock or RealClock(self.config.speed)
         self.seed = seed
         self.scenarios = ScenarioBook.standard(self.contract, self.config.scenarios)
-        self.store = TaskStore()
+        self.store: TaskStorage = store if store is not None else TaskStore()
+        self._last_purge = float("-inf")
         self.accounts = Accounts()
         self.journal = Journal(self.config.journal_size)
         self.outbox = Outbox()
@@ -125,6 +127,7 @@ class Engine:
             self.journal.clear()
             self.outbox.clear()
             self._effect_counts.clear()
+            self._last_purge = float("-inf")
             self._random = random.Random(self.seed)
             self._request_counter = 0
 
@@ -249,7 +252,7 @@ class Engine:
             raise Answer(documented(op.error(402)))
         self.accounts.charge(token, cost)
         plan, defaults = self._plan_for(scenario)
-        self.store.purge(now)
+        self._purge(now)
         name = scenario.result.character_name if scenario else None
         return Task(
             id=self._new_task_id(now),
@@ -265,6 +268,13 @@ class Engine:
             scenario=scenario.name if scenario else None,
             callback_url=body.get("callback_url"),
         )
+
+    def _purge(self, now: float) -> None:
+        # Expired tasks are refused on read anyway; dropping them at most once per mock
+        # second keeps a shared SQLite store from taking a write lock on every request.
+        if now - self._last_purge >= 1.0:
+            self._last_purge = now
+            self.store.purge(now)
 
     def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
         """The lifecycle and reported values of a task created under ``scenario``."""
@@ -342,14 +352,15 @@ class Engine:
             raise Answer(documented(op.error(402)))
         if not task_id.startswith(TASK_ID_PREFIX):
             raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
-        self.store.purge(now)
+        self._purge(now)
         record = self.store.get(task_id)
-        if record is None:
+        if record is None or record.expires_at() <= now:
             raise Answer(documented(op.error(404)))
         if record.task.token != token:
             raise Answer(documented(op.error(403)))
         ended_before = record.ended_at is not None
         seen = record.read(now)
+        self.store.save(record)
         ended_now = seen.terminal and not ended_before and record.ended_at is not None
         if ended_now and record.task.plan.counts_polls and record.task.callback_url:
             # A task whose end waits for polls ends at this read: its callback is due now.

@@ -6,6 +6,7 @@ import heapq
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import Lifecycle, Observation, observe, time_to_end
@@ -71,8 +72,38 @@ class TaskRecord:
         return self.task.created_at + (0.0 if math.isinf(end) else end) + retention
 
 
+class TaskStorage(Protocol):
+    """Where tasks live: in memory (the default) or in a SQLite file shared by processes."""
+
+    def add(self, task: Task) -> TaskRecord:
+        """Store a new task (its id must be new) and return its record."""
+        ...
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The record of ``task_id``, or None."""
+        ...
+
+    def save(self, record: TaskRecord) -> None:
+        """Keep what a read changed in ``record`` (polls, end time)."""
+        ...
+
+    def __contains__(self, task_id: object) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[TaskRecord]: ...
+
+    def purge(self, now: float) -> int:
+        """Drop every task whose retention ended by ``now``; return how many went."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every task."""
+        ...
+
+
 class TaskStore:
-    """Tasks by id, dropped once expired. Not thread-safe alone: the engine holds a lock."""
+    """Tasks in memory by id, dropped once expired. Not thread-safe alone: the engine locks."""
 
     def __init__(self) -> None:
         self._records: dict[str, TaskRecord] = {}
@@ -88,6 +119,9 @@ class TaskStore:
     def get(self, task_id: str) -> TaskRecord | None:
         """The record of ``task_id``, or None (unknown or already purged)."""
         return self._records.get(task_id)
+
+    def save(self, record: TaskRecord) -> None:
+        """Nothing to do: the record in memory is the task's state."""
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._records

@@ -32,7 +32,7 @@ def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
         yield process, url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.communicate(timeout=10)  # also closes the pipes
 
 
 def test_serve_on_a_free_port_then_lifecycle_in_real_time(
