@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,8 +87,8 @@ def _stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "state.db"
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state.db"
 
 
 def test_an_abrupt_kill_loses_no_acknowledged_task(state: Path) -> None:
