@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -227,23 +228,50 @@ def scenarios_from_document(
 ) -> tuple[Scenario, ...]:
     """Build the scenarios at ``path`` of an already schema-checked document.
 
-    Checks what the schema cannot (regexes compile, names are unique, progress curves do
-    not decrease) and raises :class:`ConfigError` with file, line and column.
+    Checks what the schema cannot (regexes compile, names are unique, ``extends`` names a
+    known scenario, progress curves do not decrease) and raises :class:`ConfigError` with
+    file, line and column. ``extends`` is resolved here, against earlier scenarios of the
+    same file and the built-in library.
     """
     items = document.data if data is None else data
     for part in path:
         items = items.get(part, []) if isinstance(items, Mapping) else []
-    built: list[Scenario] = []
-    seen: set[str] = set()
+    built: dict[str, Scenario] = {}
     for index, raw in enumerate(items or []):
         where = [*path, index]
-        if raw["name"] in seen:
+        if raw["name"] in built:
             raise document.error(
                 f"duplicate scenario name {raw['name']!r}", [*where, "name"], ConfigError
             )
-        seen.add(raw["name"])
-        built.append(_scenario(raw, document, where))
-    return tuple(built)
+        scenario = _scenario(raw, document, where)
+        if "extends" in raw:
+            base = built.get(raw["extends"]) or _builtin_by_name().get(raw["extends"])
+            if base is None:
+                raise document.error(
+                    f"extends unknown scenario {raw['extends']!r} (see: sora-mock scenarios list)",
+                    [*where, "extends"],
+                    ConfigError,
+                )
+            scenario = _extend(base, scenario, raw)
+        built[scenario.name] = scenario
+    return tuple(built.values())
+
+
+def _extend(base: Scenario, own: Scenario, raw: Mapping[str, Any]) -> Scenario:
+    """``own`` with whatever it leaves unsaid taken from ``base``."""
+    return dataclasses.replace(
+        own,
+        description=own.description or base.description,
+        create=own.create if "create" in raw else base.create,
+        poll=own.poll if "poll" in raw else base.poll,
+        task={**base.task, **own.task},
+        result=own.result if "result" in raw.get("task", {}) else base.result,
+    )
+
+
+@functools.cache
+def _builtin_by_name() -> dict[str, Scenario]:
+    return {s.name: s for s in builtin_scenarios(Contract.bundled())}
 
 
 def _scenario(raw: Mapping[str, Any], document: YamlDocument, where: list[str | int]) -> Scenario:

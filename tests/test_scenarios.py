@@ -359,3 +359,60 @@ def test_schema_statuses_agree_with_the_contract() -> None:
     ):
         statuses = defs[effect]["properties"]["response"]["properties"]["status"]["enum"]
         assert sorted(statuses) == sorted(CONTRACT.operation(operation_id).errors)
+
+
+BUILTIN_NAMES = [s.name for s in builtin_scenarios(CONTRACT)]
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_each_builtin_behaves_the_same_through_a_file(
+    clock: VirtualClock, tmp_path: Path, name: str
+) -> None:
+    """The same requests, once with ``Prefer: scenario=NAME``, once matched by a file rule."""
+    file_engine = _engine_with(
+        clock,
+        f"scenarios:\n  - {{name: mine, extends: {name}, match: {{token: sk-file-01}}}}\n",
+        tmp_path,
+    )
+    header_engine = Engine(clock=clock, seed=1)
+
+    def run(
+        engine: Engine, token: str, prefer: str | None
+    ) -> list[tuple[int, bytes, float, str | None]]:
+        extra = {"prefer": prefer} if prefer else {}
+        created = engine.handle(create_request(headers={**auth(token), **extra}))
+        outcomes = [created]
+        task_id = (
+            created.json_body().get("id") if created.status == 200 and not created.fault else None
+        )
+        for _ in range(4):
+            clock.advance(60)
+            outcomes.append(
+                engine.handle(
+                    Request.build(
+                        "GET",
+                        f"/v1/tasks/{task_id or 'task-unified-1-aaaaaaaa'}",
+                        headers={**auth(token), **extra},
+                    )
+                )
+            )
+        return [
+            (r.status, r.body.replace(token.encode(), b"T"), round(r.delay, 3) > 0, r.fault)
+            for r in outcomes
+        ]
+
+    start = clock.now()
+    via_header = run(header_engine, "sk-file-01", f"scenario={name}")
+    clock.set(start + 10_000)
+    via_file = run(file_engine, "sk-file-01", None)
+    strip = [(s, d, f) for s, _, d, f in via_header]
+    assert strip == [(s, d, f) for s, _, d, f in via_file]
+
+
+def test_extends_unknown_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("scenarios:\n  - name: a\n    extends: nope\n")
+    with pytest.raises(
+        ConfigError, match=r"x.yaml:3:\d+: scenarios/0/extends: extends unknown scenario 'nope'"
+    ):
+        MockConfig.load(path)
