@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 from sora_mock.config import TokenProfile
@@ -31,8 +30,8 @@ class Accounts:
         """Take ``cost`` credits from the token."""
         self._spent[token] = self._spent.get(token, 0.0) + cost
 
-    def retry_after(self, token: str, profile: TokenProfile, now: float) -> int | None:
-        """Count a request; None when allowed, else whole seconds until one is (at least 1)."""
+    def wait_needed(self, token: str, profile: TokenProfile, now: float) -> float | None:
+        """Count a request; None when allowed, else mock seconds until one is."""
         limit = profile.rate_limit
         if limit is None:
             return None
@@ -40,7 +39,7 @@ class Accounts:
         while recent and recent[0] <= now - limit.window_seconds:
             recent.popleft()
         if len(recent) >= limit.requests:
-            return max(1, math.ceil(recent[0] + limit.window_seconds - now))
+            return recent[0] + limit.window_seconds - now
         recent.append(now)
         return None
 

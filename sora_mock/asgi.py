@@ -7,10 +7,12 @@ logger, with the token masked.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from sora_mock.callbacks import CallbackDispatcher
 from sora_mock.engine import Engine
 from sora_mock.journal import mask_token
 from sora_mock.messages import Request, Response
@@ -27,7 +29,7 @@ Handler = Callable[[Request], Response]
 
 
 class MockApp:
-    """ASGI application serving one :class:`Engine`.
+    """ASGI application serving one :class:`Engine`; it also delivers task callbacks.
 
     ``handler`` replaces ``engine.handle`` as the function each request goes to; the pytest
     plugin uses it to put a fresh per-test mock behind one long-lived server.
@@ -39,19 +41,33 @@ class MockApp:
         self.engine = engine
         self.log_requests = log_requests
         self.handler: Handler = handler or engine.handle
+        self.callbacks = CallbackDispatcher(engine)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
         body, too_large = await _read_body(receive, self.engine.config.max_body_bytes)
         request = _request_from_scope(scope, body, oversized=too_large)
         response = self.handler(request)
+        if response.delay > 0:
+            await asyncio.sleep(response.delay)
         await _send_response(send, response)
         if self.log_requests:
             _log(request, response)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.callbacks.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.callbacks.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 def _request_from_scope(scope: Scope, body: bytes, *, oversized: bool) -> Request:
@@ -99,20 +115,38 @@ async def _drain(receive: Receive, message: Message) -> None:
 
 
 async def _send_response(send: Send, response: Response) -> None:
+    if response.fault == "drop_connection" and _close_connection(send):
+        return
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if response.fault in ("truncated_body", "drop_connection"):
+        # Half the promised bytes, then the connection closes: the client sees a short body.
+        await send(
+            {
+                "type": "http.response.body",
+                "body": response.body[: len(response.body) // 2],
+                "more_body": True,
+            }
+        )
+        if not _close_connection(send):
+            raise ConnectionAbortedError("sora-mock fault: truncated body")
+        return
     await send({"type": "http.response.body", "body": response.body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+def _close_connection(send: Send) -> bool:
+    """Close the client connection under the server's feet, if the server lets us reach it.
+
+    ASGI has no "close without answering"; uvicorn's ``send`` is a bound method of the
+    request cycle, whose ``transport`` is the connection. Elsewhere this returns False and
+    the caller falls back to a truncated answer.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "close"):
+        return False
+    transport.close()
+    return True
 
 
 def _log(request: Request, response: Response) -> None:

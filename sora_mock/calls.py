@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from sora_mock.engine import CREATE, GET_TASK
+from sora_mock.engine import CREATE_OPERATION as CREATE
+from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
 from sora_mock.journal import JournalEntry
 from sora_mock.messages import Request, Response
 
@@ -160,5 +161,8 @@ class TaskState:
     progress: int
     scenario: str | None
     created_at: float
+    #: When it ended, or ends on the clock alone (a lower bound for a task that also waits
+    #: for status reads; ``inf`` for one that never finishes).
     ends_at: float
+    polls: int
     body: Mapping[str, Any]

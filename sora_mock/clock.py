@@ -27,23 +27,62 @@ class Clock(Protocol):
         ...
 
 
-class RealClock:
-    """Wall-clock time that runs ``speed`` times faster than real time from its creation."""
+@runtime_checkable
+class AdjustableClock(Clock, Protocol):
+    """A clock that can also be moved forward (both built-in clocks can)."""
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def advance(self, seconds: float) -> float:
+        """Move forward by ``seconds``; return the new time."""
+        ...
+
+    def set(self, when: float) -> float:
+        """Jump forward to ``when``; return the new time."""
+        ...
+
+
+class RealClock:
+    """Wall-clock time that runs ``speed`` times faster than real time from its creation.
+
+    It can be moved forward too (``advance``/``set``), for skipping ahead on a live server.
+    """
+
+    def __init__(self, speed: float = 1.0, origin: float | None = None) -> None:
+        """``origin`` (unix seconds, default now) is where mock and real time meet; worker
+        processes that share one origin and speed share one mock time."""
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
-        self._origin_wall = time.time()
-        self._origin_mono = time.monotonic()
+        self.origin = time.time() if origin is None else origin
+        self._offset = 0.0
+        self._lock = threading.Lock()
 
     def now(self) -> float:
-        """Mock time: the start time plus elapsed real time times ``speed``."""
-        return self._origin_wall + (time.monotonic() - self._origin_mono) * self.speed
+        """Mock time: the origin plus real time since then times ``speed``, plus skips."""
+        return self.origin + (time.time() - self.origin) * self.speed + self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Skip ``seconds`` of mock time ahead (never backwards)."""
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go back; got advance({seconds})")
+        with self._lock:
+            self._offset += seconds
+        return self.now()
+
+    def set(self, when: float) -> float:
+        """Skip ahead to mock time ``when``, which must not be earlier than now."""
+        with self._lock:
+            gap = when - self.now()
+            if gap < 0:
+                raise ValueError(f"a clock cannot go back from {self.now()} to {when}")
+            self._offset += gap
+        return self.now()
 
 
 class VirtualClock:
     """Time that moves only when told to. Thread-safe."""
+
+    #: Mock seconds per second of the test's own (patched or advanced) time.
+    speed = 1.0
 
     def __init__(self, start: float = DEFAULT_EPOCH) -> None:
         self._now = float(start)

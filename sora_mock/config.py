@@ -15,15 +15,16 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import jsonschema
 
 from sora_mock.errors import ConfigError
+from sora_mock.lifecycle import Lifecycle, lifecycle_from_dict
 from sora_mock.resources import defaults_path, json_schema
+from sora_mock.scenarios import Scenario, scenarios_from_document
 from sora_mock.yamlsource import YamlDocument
 
-Outcome = Literal["completed", "failed"]
 _T = TypeVar("_T")
 
 
@@ -46,25 +47,6 @@ class TokenProfile:
 
 
 @dataclass(frozen=True)
-class Failure:
-    """How a failed task reports its failure."""
-
-    code: str
-    message: str
-    progress: int = 0
-
-
-@dataclass(frozen=True)
-class Lifecycle:
-    """How long each state lasts (mock seconds) and how the task ends."""
-
-    pending_seconds: float = 5.0
-    processing_seconds: float = 145.0
-    outcome: Outcome = "completed"
-    failure: Failure = Failure("generation_failed_no_content", "Generation failed.")
-
-
-@dataclass(frozen=True)
 class TaskDefaults:
     """The values a new task reports."""
 
@@ -82,29 +64,41 @@ class MockConfig:
     """Every behaviour setting of the mock, frozen after load."""
 
     speed: float = 50.0
-    task: TaskDefaults = TaskDefaults()
-    lifecycle: Lifecycle = Lifecycle()
+    task: TaskDefaults = field(default_factory=TaskDefaults)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     accept_unknown_tokens: bool = True
-    default_token: TokenProfile = TokenProfile()
+    default_token: TokenProfile = field(default_factory=TokenProfile)
     tokens: Mapping[str, TokenProfile] = field(default_factory=dict)
     allow_loopback_callbacks: bool = False
     max_body_bytes: int = 1_048_576
     journal_size: int = 10_000
+    admin_token: str | None = None
+    scenarios: tuple[Scenario, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> MockConfig:
         """The defaults, with the file at ``path`` (if any) merged over them."""
-        data = _checked(YamlDocument.from_path(defaults_path(), ConfigError))
-        if path is not None:
-            data = deep_merge(data, _checked(YamlDocument.from_path(path, ConfigError)))
-        return cls.from_dict(data, checked=True)
+        data = check_document(YamlDocument.from_path(defaults_path(), ConfigError))
+        if path is None:
+            return cls.from_dict(data, checked=True)
+        document = YamlDocument.from_path(path, ConfigError)
+        data = deep_merge(data, check_document(document))
+        return cls.from_dict(data, checked=True, scenarios=scenarios_from_document(document))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, checked: bool = False) -> MockConfig:
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        checked: bool = False,
+        scenarios: tuple[Scenario, ...] | None = None,
+    ) -> MockConfig:
         """Build from a complete settings mapping (merge user data over the defaults first)."""
         if not checked:
             _check_mapping(data, "<config>")
+        if scenarios is None:
+            scenarios = scenarios_from_document(YamlDocument(data, "<config>", None))
         task = data.get("task", {})
         life = data.get("lifecycle", {})
         tokens = data.get("tokens", {}) or {}
@@ -123,6 +117,8 @@ class MockConfig:
             allow_loopback_callbacks=bool(data.get("callbacks", {}).get("allow_loopback", False)),
             max_body_bytes=int(data.get("limits", {}).get("max_body_bytes", 1_048_576)),
             journal_size=int(data.get("limits", {}).get("journal_size", 10_000)),
+            admin_token=data.get("admin", {}).get("token"),
+            scenarios=scenarios,
             raw=data,
         )
 
@@ -143,13 +139,6 @@ class MockConfig:
         if profile is not None:
             return profile
         return self.default_token if self.accept_unknown_tokens else None
-
-
-def lifecycle_from_dict(data: Mapping[str, Any], base: Lifecycle) -> Lifecycle:
-    """``base`` with the keys of a ``lifecycle`` mapping applied."""
-    failure = _replace(base.failure, data.get("failure", {}))
-    plain = {k: v for k, v in data.items() if k != "failure"}
-    return dataclasses.replace(_replace(base, plain), failure=failure)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -176,7 +165,8 @@ def _replace(base: _T, values: Mapping[str, Any]) -> _T:
     return dataclasses.replace(base, **values)  # type: ignore[type-var]
 
 
-def _checked(document: YamlDocument) -> dict[str, Any]:
+def check_document(document: YamlDocument) -> dict[str, Any]:
+    """The settings of ``document`` once they pass the schema; else ConfigError at the line."""
     data = document.data if document.data is not None else {}
     if not isinstance(data, dict):
         raise document.error("the file must hold a mapping of settings", [], ConfigError)

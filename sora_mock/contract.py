@@ -186,6 +186,29 @@ class Contract:
         response = self.resolve(self._raw_operation(op)["responses"][str(status)])
         return {name: self.resolve(h) for name, h in response.get("headers", {}).items()}
 
+    def named_example(self, operation_id: str, name: str) -> tuple[int, Any] | None:
+        """``(status, value)`` of the response example called ``name``, if documented."""
+        for status, media in self._response_media(operation_id):
+            example = media.get("examples", {}).get(name)
+            if example is not None:
+                return status, self.resolve(example).get("value")
+        return None
+
+    def example_names(self, operation_id: str) -> list[str]:
+        """Names of the named response examples of an operation."""
+        return [
+            n for _, media in self._response_media(operation_id) for n in media.get("examples", {})
+        ]
+
+    def _response_media(self, operation_id: str) -> list[tuple[int, Mapping[str, Any]]]:
+        op = self.operation(operation_id)
+        found = []
+        for status, response in self._raw_operation(op)["responses"].items():
+            media = self.resolve(response).get("content", {}).get("application/json")
+            if media is not None and status.isdigit():
+                found.append((int(status), media))
+        return found
+
     def enum(self, schema_name: str) -> tuple[str, ...]:
         """The ``enum`` of a named component schema, e.g. ``TaskFailureCode``."""
         return tuple(self.document["components"]["schemas"][schema_name]["enum"])
@@ -235,7 +258,9 @@ class Contract:
         for status, response in raw.get("responses", {}).items():
             if not status.isdigit() or int(status) < 400:
                 continue
-            media = self.resolve(response).get("content", {}).get("application/json", {})
+            media = self.resolve(response).get("content", {}).get("application/json")
+            if media is None:
+                continue  # not a JSON error (e.g. an expired link's XML): no envelope to catalogue
             example = media.get("example")
             if example is None and media.get("examples"):
                 example = next(iter(media["examples"].values())).get("value")

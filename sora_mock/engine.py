@@ -3,7 +3,8 @@
 Every door (the ASGI app, the httpx transport) turns its request into a
 :class:`~sora_mock.messages.Request`, calls :meth:`Engine.handle`, and writes the
 :class:`~sora_mock.messages.Response` back. The engine reads the compiled contract, the
-configuration, a clock and its task store; it never reads the system time or does I/O.
+configuration and scenarios, a clock and its task store; it never reads the system time,
+sleeps or does I/O (latency and connection faults are instructions on the response).
 
 Example::
 
@@ -13,39 +14,46 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import random
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sora_mock import admin
 from sora_mock.accounts import Accounts
+from sora_mock.callbacks import Delivery, Outbox
 from sora_mock.clock import Clock, RealClock
-from sora_mock.config import Lifecycle, MockConfig, TokenProfile
-from sora_mock.contract import Contract, DocumentedError, Operation
-from sora_mock.images import profile_picture
+from sora_mock.config import MockConfig, TaskDefaults, TokenProfile
+from sora_mock.contract import Contract, Operation
 from sora_mock.journal import Journal, mask_token
-from sora_mock.lifecycle import TERMINAL
+from sora_mock.lifecycle import Lifecycle, Observation, time_to_end
 from sora_mock.messages import Request, Response
+from sora_mock.replies import documented, method_not_allowed, not_found
 from sora_mock.rules import (
     DEFAULT_TIMESTAMPS,
     callback_url_problem,
     parse_timestamps,
     video_url_problem,
 )
-from sora_mock.store import Task, TaskStore
+from sora_mock.scenarios import CREATE, POLL, Effect, ErrorReply, Scenario, ScenarioBook
+from sora_mock.store import Task, TaskRecord, TaskStorage, TaskStore
 
-CREATE = "createCharacterGeneration"
-GET_TASK = "getTaskDetail"
+CREATE_OPERATION = "createCharacterGeneration"
+GET_TASK_OPERATION = "getTaskDetail"
 TASK_ID_PREFIX = "task-unified-"
 MOCK_PREFIX = "/__mock/"
+#: How long the ``timeout`` fault waits (real seconds) when the effect sets no latency.
+TIMEOUT_FAULT_SECONDS = 300.0
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _NAME_ALPHABET = string.ascii_letters + string.digits
 _BEARER_TOKEN = frozenset(string.ascii_letters + string.digits + "-._~+/=")
 
 
-class _Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
+class Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Raised inside the engine to stop at the first rule that decides the response."""
 
     def __init__(self, response: Response, **notes: Any) -> None:
@@ -54,7 +62,7 @@ class _Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
 
 
 class Engine:
-    """The mock's behaviour. Thread-safe: one lock serialises :meth:`handle`."""
+    """The mock's behaviour. Thread-safe: one lock serialises every entry point."""
 
     def __init__(
         self,
@@ -62,34 +70,39 @@ class Engine:
         config: MockConfig | None = None,
         clock: Clock | None = None,
         seed: int | None = None,
+        store: TaskStorage | None = None,
     ) -> None:
         self.contract = contract or Contract.bundled()
         self.config = config or MockConfig.defaults()
         self.clock: Clock = clock or RealClock(self.config.speed)
         self.seed = seed
-        self.store = TaskStore()
+        self.scenarios = ScenarioBook.standard(self.contract, self.config.scenarios)
+        self.store: TaskStorage = store if store is not None else TaskStore()
+        self._last_purge = float("-inf")
         self.accounts = Accounts()
         self.journal = Journal(self.config.journal_size)
+        self.outbox = Outbox()
+        self.lock = threading.RLock()
         self._random = random.Random(seed)
-        self._lock = threading.RLock()
         self._request_counter = 0
+        self._effect_counts: dict[tuple[str, ...], int] = {}
+        self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
-        self._create = self.contract.operation(CREATE)
-        self._get_task = self.contract.operation(GET_TASK)
+        self._create = self.contract.operation(CREATE_OPERATION)
+        self._get_task = self.contract.operation(GET_TASK_OPERATION)
 
-    # -- the entry point ---------------------------------------------------------------
+    # -- entry points ----------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        """Answer ``request`` as the contract, configuration, clock and store say."""
-        with self._lock:
+        """Answer ``request`` as the contract, configuration, scenarios, clock and store say."""
+        with self.lock:
             now = self.clock.now()
             self._request_counter += 1
-            request_id = f"req-{self._request_counter:08d}"
             notes: dict[str, Any] = {}
             try:
                 response = self._route(request, now)
-            except _Answer as answer:
+            except Answer as answer:
                 response, notes = answer.response, answer.notes
             self.journal.record(
                 time=now,
@@ -103,45 +116,89 @@ class Engine:
                 violations=tuple(notes.pop("violations", ())),
                 notes=notes,
             )
-            return Response(
-                response.status, (*response.headers, ("x-request-id", request_id)), response.body
-            )
+            request_id = ("x-request-id", f"req-{self._request_counter:08d}")
+            return dataclasses.replace(response, headers=(*response.headers, request_id))
 
     def reset(self) -> None:
-        """Forget every task, spent credit, rate-limit window and journal entry."""
-        with self._lock:
+        """Forget every task, spent credit, rate-limit window, burst count and journal entry."""
+        with self.lock:
             self.store.clear()
             self.accounts.reset()
             self.journal.clear()
+            self.outbox.clear()
+            self._effect_counts.clear()
+            self._last_purge = float("-inf")
             self._random = random.Random(self.seed)
             self._request_counter = 0
+
+    def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
+        """Replace (or add before) the loaded scenarios; built-in ones always stay."""
+        with self.lock:
+            self.scenarios = self.scenarios.with_loaded(scenarios, replace=replace)
+            self._plans.clear()
+
+    def scenario_names(self) -> list[str]:
+        """Every scenario a request can choose, loaded ones first."""
+        return self.scenarios.names()
+
+    def callbacks_due(self, now: float | None = None) -> list[Delivery]:
+        """Callback deliveries due by ``now`` (default: the clock), removed from the outbox."""
+        with self.lock:
+            now = self.clock.now() if now is None else now
+            deliveries = []
+            for due_at, task_id, attempt in self.outbox.pop_due(now):
+                record = self.store.get(task_id)
+                if record is None or record.task.callback_url is None:
+                    continue
+                at = max(due_at, record.ended_at or due_at)
+                body = self.render(record, record.peek(at), at)
+                data = json.dumps(body, separators=(",", ":")).encode()
+                deliveries.append(
+                    Delivery(task_id, record.task.callback_url, data, attempt, due_at, now)
+                )
+            return deliveries
+
+    def callback_done(self, delivery: Delivery, status: int | None, error: str | None) -> None:
+        """Record a delivery attempt; plan a retry when it did not get a 2xx answer."""
+        with self.lock:
+            now = self.clock.now()
+            delivered = status is not None and 200 <= status < 300
+            retried = False if delivered else self.outbox.retry(delivery)
+            record = self.store.get(delivery.task_id)
+            self.journal.record(
+                time=delivery.sent_at,
+                method="POST",
+                path=delivery.url,
+                operation="callback",
+                token=mask_token(record.task.token) if record else None,
+                status=status or 0,
+                task_id=delivery.task_id,
+                scenario=record.task.scenario if record else None,
+                notes={
+                    "attempt": delivery.attempt,
+                    "answered_at": now,
+                    "delivered": delivered,
+                    "retry_planned": retried,
+                    **({"error": error} if error else {}),
+                },
+            )
 
     # -- routing -------------------------------------------------------------------------
 
     def _route(self, request: Request, now: float) -> Response:
         if request.path.startswith(MOCK_PREFIX):
-            return self._mock_route(request, now)
+            return admin.handle(self, request, now)
         match = self.contract.match(request.method, request.path)
         if match.operation is None:
             if match.allowed:
-                allow = ", ".join(match.allowed)
-                raise _Answer(
-                    _envelope(
-                        405,
-                        "method_not_allowed",
-                        f"Method {request.method} is not allowed here; use {allow}",
-                        headers=(("allow", allow),),
-                    )
-                )
-            raise _Answer(
-                _envelope(404, "not_found", f"No route for {request.method} {request.path}")
-            )
+                raise Answer(method_not_allowed(request, ", ".join(match.allowed)))
+            raise Answer(not_found(request))
         operation = match.operation
         try:
             if operation is self._create:
                 return self._create_task(request, now)
             return self._read_task(request, match.path_params["task_id"], now)
-        except _Answer as answer:
+        except Answer as answer:
             answer.notes.setdefault("operation", operation.operation_id)
             raise
 
@@ -151,41 +208,89 @@ class Engine:
         op = self._create
         if request.oversized or len(request.body) > self.config.max_body_bytes:
             limit = self.config.max_body_bytes
-            raise _Answer(
-                _documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
+            raise Answer(
+                documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
-        token, profile = self._authenticate(request, op)
-        self._gate(op, token, profile, now)
-        body = self._json_body(request, op)
-        self._validate_create(body, op)
+        token = _bearer_token(request)
+        loose_body = _loose_json_object(request.body) if self.scenarios.matches_bodies else None
+        scenario, effect = self._choose(op, CREATE, request, token, loose_body, None)
+        notes = {"scenario": scenario.name if scenario else None}
+        try:
+            if effect is not None and effect.reply is not None:
+                raise Answer(self._reply(op, effect.reply))
+            token, profile = self._authenticate(request, op)
+            self._gate(op, token, profile, now)
+            body = self._json_body(request, op)
+            self._validate_create(body, op)
+            task = self._new_task(request, token, profile, body, scenario, now)
+        except Answer as answer:
+            raise Answer(self._finish(answer.response, effect), **notes, **answer.notes) from None
+        response = Response.json(
+            200, self.render(self.store.add(task), Observation("pending", 0), now)
+        )
+        if task.callback_url is not None and not task.plan.counts_polls:
+            ends = time_to_end(task.plan)
+            if ends != float("inf"):
+                self.outbox.schedule(task.id, task.created_at + ends)
+        raise Answer(self._finish(response, effect), task_id=task.id, **notes)
+
+    def _new_task(
+        self,
+        request: Request,
+        token: str,
+        profile: TokenProfile,
+        body: Mapping[str, Any],
+        scenario: Scenario | None,
+        now: float,
+    ) -> Task:
+        op = self._create
         model = body["model"]
         if model not in profile.models:
-            raise _Answer(
-                _documented(op.error(403), f"Token does not have access to model: {model}")
-            )
+            raise Answer(documented(op.error(403), f"Token does not have access to model: {model}"))
         cost = self.config.task.credits_reserved
         if not self.accounts.can_afford(token, profile, cost):
-            raise _Answer(_documented(op.error(402)))
+            raise Answer(documented(op.error(402)))
         self.accounts.charge(token, cost)
-        task = Task(
+        plan, defaults = self._plan_for(scenario)
+        self._purge(now)
+        name = scenario.result.character_name if scenario else None
+        return Task(
             id=self._new_task_id(now),
             token=token,
             created_at=now,
             model=model,
-            plan=self._plan_for(token, body),
-            defaults=self.config.task,
-            character_name=self._new_character_name(),
+            plan=plan,
+            defaults=defaults,
+            character_name=name or self._new_character_name(),
             video_url=body["video_url"],
             timestamps=body.get("timestamps", DEFAULT_TIMESTAMPS),
+            base_url=request.base_url,
+            scenario=scenario.name if scenario else None,
             callback_url=body.get("callback_url"),
         )
-        self.store.purge(now)
-        self.store.add(task)
-        raise _Answer(Response.json(200, self.render(task, now, request.base_url)), task_id=task.id)
 
-    def _plan_for(self, token: str, body: Mapping[str, Any]) -> Lifecycle:
-        """The lifecycle a new task follows (scenarios will choose it; today the default)."""
-        return self.config.lifecycle
+    def _purge(self, now: float) -> None:
+        # Expired tasks are refused on read anyway; dropping them at most once per mock
+        # second keeps a shared SQLite store from taking a write lock on every request.
+        if now - self._last_purge >= 1.0:
+            self._last_purge = now
+            self.store.purge(now)
+
+    def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
+        """The lifecycle and reported values of a task created under ``scenario``."""
+        key = scenario.name if scenario else None
+        if key not in self._plans:
+            plan, defaults = self.config.lifecycle, self.config.task
+            if scenario is not None:
+                plan = scenario.plan(plan)
+                overrides = {
+                    k: v
+                    for k, v in dataclasses.asdict(scenario.result).items()
+                    if v is not None and k != "character_name"
+                }
+                defaults = dataclasses.replace(defaults, **overrides)
+            self._plans[key] = (plan, defaults)
+        return self._plans[key]
 
     def _validate_create(self, body: Mapping[str, Any], op: Operation) -> None:
         validator = self._body_validators[op.operation_id]
@@ -201,47 +306,190 @@ class Engine:
             if param == "timestamps" and isinstance(body.get("timestamps"), str):
                 parsed = parse_timestamps(body["timestamps"])
                 message = parsed if isinstance(parsed, str) else message
-            raise _Answer(
-                _documented(op.error(400), message, param), violations=[f"{param}: {first.message}"]
+            raise Answer(
+                documented(op.error(400), message, param), violations=[f"{param}: {first.message}"]
             )
         problem = video_url_problem(body["video_url"])
         if problem:
-            raise _Answer(_documented(op.error(400), problem, "video_url"), violations=[problem])
+            raise Answer(documented(op.error(400), problem, "video_url"), violations=[problem])
         parsed = parse_timestamps(body.get("timestamps", DEFAULT_TIMESTAMPS))
         if isinstance(parsed, str):
-            raise _Answer(_documented(op.error(400), parsed, "timestamps"), violations=[parsed])
+            raise Answer(documented(op.error(400), parsed, "timestamps"), violations=[parsed])
         callback = body.get("callback_url")
         if callback is not None:
             problem = callback_url_problem(
                 callback, allow_loopback=self.config.allow_loopback_callbacks
             )
             if problem:
-                raise _Answer(
-                    _documented(op.error(400), problem, "callback_url"), violations=[problem]
+                raise Answer(
+                    documented(op.error(400), problem, "callback_url"), violations=[problem]
                 )
 
     # -- GET /v1/tasks/{task_id} -------------------------------------------------------
 
     def _read_task(self, request: Request, task_id: str, now: float) -> Response:
         op = self._get_task
+        token = _bearer_token(request)
+        record = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
+        owned = record if record is not None and record.task.token == token else None
+        scenario, effect = self._choose(op, POLL, request, token, None, owned)
+        notes = {"scenario": scenario.name if scenario else None, "task_id": task_id}
+        try:
+            if effect is not None and effect.reply is not None:
+                raise Answer(self._reply(op, effect.reply))
+            response = self._read_owned_task(request, op, task_id, now)
+        except Answer as answer:
+            raise Answer(self._finish(answer.response, effect), **notes, **answer.notes) from None
+        raise Answer(self._finish(response, effect), **notes)
+
+    def _read_owned_task(
+        self, request: Request, op: Operation, task_id: str, now: float
+    ) -> Response:
         token, profile = self._authenticate(request, op)
         self._gate(op, token, profile, now)
         balance = self.accounts.balance(token, profile)
         if balance is not None and balance < 0:
-            raise _Answer(_documented(op.error(402)))
+            raise Answer(documented(op.error(402)))
         if not task_id.startswith(TASK_ID_PREFIX):
-            raise _Answer(_documented(op.error(400)), violations=["task_id: bad prefix"])
-        self.store.purge(now)
-        task = self.store.get(task_id)
-        if task is None:
-            raise _Answer(_documented(op.error(404)))
-        if task.token != token:
-            raise _Answer(_documented(op.error(403)), task_id=task_id)
-        raise _Answer(
-            Response.json(200, self.render(task, now, request.base_url)),
-            task_id=task_id,
-            scenario=task.scenario,
+            raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
+        self._purge(now)
+        record = self.store.get(task_id)
+        if record is None or record.expires_at() <= now:
+            raise Answer(documented(op.error(404)))
+        if record.task.token != token:
+            raise Answer(documented(op.error(403)))
+        ended_before = record.ended_at is not None
+        seen = record.read(now)
+        self.store.save(record)
+        ended_now = seen.terminal and not ended_before and record.ended_at is not None
+        if ended_now and record.task.plan.counts_polls and record.task.callback_url:
+            # A task whose end waits for polls ends at this read: its callback is due now.
+            self.outbox.schedule(record.task.id, now)
+        return Response.json(200, self.render(record, seen, now))
+
+    # -- scenarios ----------------------------------------------------------------------
+
+    def _choose(
+        self,
+        op: Operation,
+        operation: str,
+        request: Request,
+        token: str | None,
+        body: Mapping[str, Any] | None,
+        record: TaskRecord | None,
+    ) -> tuple[Scenario | None, Effect | None]:
+        """The scenario for this call and the effect it has now (bursts counted).
+
+        Precedence: a ``Prefer`` header decides alone. Otherwise, for a poll, the scenario
+        the task was created under, if it has an effect on polls; then the first matching
+        file scenario. The task's lifecycle always stays the one it was created with.
+        """
+        preferences = parse_prefer(request.headers.get("prefer"))
+        scenario = None
+        if "scenario" in preferences:
+            scenario = self.scenarios.get(preferences["scenario"])
+            if scenario is None:
+                wanted = preferences["scenario"]
+                message = f"Prefer: unknown scenario {wanted!r}; GET /__mock/scenarios lists them"
+                raise Answer(documented(op.error(400), message), violations=["unknown scenario"])
+        if "example" in preferences:
+            raise Answer(self._example(op, preferences["example"]), prefer=preferences)
+        if "code" in preferences:
+            reply = self._preferred_code(op, preferences["code"])
+            if reply is not None:
+                return scenario, Effect(reply=reply)
+        if scenario is not None:
+            return scenario, self._use_effect(scenario, operation, token, record)
+        own = None
+        if record is not None and record.task.scenario is not None:
+            own = self.scenarios.get(record.task.scenario)
+            effect = self._use_effect(own, operation, token, record) if own else None
+            if effect is not None:
+                return own, effect
+        # The task's own scenario says nothing about this call: a file rule may.
+        matched = self.scenarios.first_match(operation, request.path, token, request.headers, body)
+        if matched is None:
+            return own, None
+        return matched, self._use_effect(matched, operation, token, record)
+
+    def _use_effect(
+        self, scenario: Scenario, operation: str, token: str | None, record: TaskRecord | None
+    ) -> Effect | None:
+        """The scenario's effect on this call, counting it against a burst's ``times``."""
+        effect = scenario.effect(operation)
+        if effect is None or effect.times is None:
+            return effect
+        # Bursts count per task for polls of a task, else per token: parallel tests that use
+        # their own tokens or tasks never consume each other's burst.
+        subject = record.task.id if record is not None else (token or "")
+        key = (scenario.name, operation, subject)
+        used = self._effect_counts.get(key, 0)
+        if used >= effect.times:
+            return None
+        self._effect_counts[key] = used + 1
+        return effect
+
+    def _preferred_code(self, op: Operation, value: str) -> ErrorReply | None:
+        if value.isdigit() and int(value) in op.errors:
+            return ErrorReply(int(value))
+        if value.isdigit() and int(value) in (200, 201):
+            return None
+        documented_codes = ", ".join(str(s) for s in op.statuses)
+        raise Answer(
+            documented(
+                op.error(400),
+                f"Prefer: code={value} is not documented for {op.operation_id} "
+                f"(documented: {documented_codes})",
+            ),
+            violations=["undocumented Prefer code"],
         )
+
+    def _example(self, op: Operation, name: str) -> Response:
+        found = self.contract.named_example(op.operation_id, name)
+        if found is None:
+            available = ", ".join(self.contract.example_names(op.operation_id)) or "none"
+            return documented(
+                op.error(400),
+                f"Prefer: example={name!r} is not an example of {op.operation_id} "
+                f"(available: {available})",
+            )
+        status, value = found
+        return Response.json(status, value)
+
+    def _reply(self, op: Operation, reply: ErrorReply) -> Response:
+        error = op.error(reply.status)
+        body = error.envelope(reply.message, reply.param)
+        for key in ("code", "type"):
+            if getattr(reply, key) is not None:
+                body["error"][key] = getattr(reply, key)
+        headers = list(reply.headers)
+        if reply.status == 429 and not any(k == "retry-after" for k, _ in headers):
+            headers.append(
+                ("retry-after", str(reply.retry_after if reply.retry_after is not None else 1))
+            )
+        return Response.json(reply.status, body, headers)
+
+    def _finish(self, response: Response, effect: Effect | None) -> Response:
+        """Apply an effect's latency and fault to the response it decided or let through."""
+        if effect is None:
+            return response
+        delay = self._random.uniform(*effect.latency) if effect.latency else 0.0
+        fault = effect.fault
+        if fault == "timeout":
+            return dataclasses.replace(
+                response, delay=delay if effect.latency else TIMEOUT_FAULT_SECONDS
+            )
+        if fault == "malformed_body":
+            return dataclasses.replace(
+                response, body=response.body[: len(response.body) // 2], delay=delay
+            )
+        if fault == "wrong_content_type":
+            headers = tuple(
+                (k, "text/html; charset=utf-8") if k == "content-type" else (k, v)
+                for k, v in response.headers
+            )
+            return dataclasses.replace(response, headers=headers, delay=delay)
+        return dataclasses.replace(response, delay=delay, fault=fault)
 
     # -- shared steps --------------------------------------------------------------------
 
@@ -250,51 +498,51 @@ class Engine:
         if token is None:
             header = request.headers.get("authorization")
             why = "missing Authorization header" if header is None else "malformed bearer token"
-            raise _Answer(_documented(op.error(401)), violations=[why])
+            raise Answer(documented(op.error(401)), violations=[why])
         profile = self.config.token_profile(token)
         if profile is None:
-            raise _Answer(_documented(op.error(401)), violations=["unknown token"])
+            raise Answer(documented(op.error(401)), violations=["unknown token"])
         return token, profile
 
     def _gate(self, op: Operation, token: str, profile: TokenProfile, now: float) -> None:
-        retry_after = self.accounts.retry_after(token, profile, now)
-        if retry_after is not None:
-            raise _Answer(_documented(op.error(429), headers=(("retry-after", str(retry_after)),)))
+        wait = self.accounts.wait_needed(token, profile, now)
+        if wait is not None:
+            # Retry-After speaks to the client, in its (real) seconds: on a sped-up clock the
+            # window reopens sooner than its mock length.
+            speed = getattr(self.clock, "speed", 1.0)
+            retry_after = str(max(1, math.ceil(wait / speed)))
+            raise Answer(documented(op.error(429), headers=(("retry-after", retry_after),)))
         if profile.fault == "internal_error":
-            raise _Answer(_documented(op.error(500)))
+            raise Answer(documented(op.error(500)))
 
     def _json_body(self, request: Request, op: Operation) -> dict[str, Any]:
         content_type = request.headers.get("content-type", "")
         if content_type.split(";", 1)[0].strip().lower() != "application/json":
             shown = content_type or "none"
-            raise _Answer(
-                _documented(op.error(400), f"Content-Type must be application/json, got {shown}"),
+            raise Answer(
+                documented(op.error(400), f"Content-Type must be application/json, got {shown}"),
                 violations=["content-type"],
             )
         try:
-            body = json.loads(
-                request.body.decode("utf-8"),
-                object_pairs_hook=_no_duplicate_keys,
-                parse_constant=_no_constant,
-            )
+            body = _strict_json(request.body)
         except (ValueError, RecursionError) as exc:
             reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
-            raise _Answer(
-                _documented(op.error(400), f"Malformed JSON body: {reason}"),
+            raise Answer(
+                documented(op.error(400), f"Malformed JSON body: {reason}"),
                 violations=["malformed JSON"],
             ) from None
         if not isinstance(body, dict):
-            raise _Answer(
-                _documented(op.error(400), "Request body must be a JSON object"),
+            raise Answer(
+                documented(op.error(400), "Request body must be a JSON object"),
                 violations=["body is not an object"],
             )
         return body
 
     # -- rendering -------------------------------------------------------------------------
 
-    def render(self, task: Task, now: float, base_url: str) -> dict[str, Any]:
-        """The task as the API shows it at mock time ``now``."""
-        seen = task.observe(now)
+    def render(self, record: TaskRecord, seen: Observation, now: float) -> dict[str, Any]:
+        """The task as the API shows it in state ``seen`` at mock time ``now``."""
+        task = record.task
         defaults = task.defaults
         body: dict[str, Any] = {
             "created": task.created,
@@ -304,7 +552,7 @@ class Engine:
             "progress": seen.progress,
             "status": seen.status,
             "task_info": {
-                "can_cancel": seen.status not in TERMINAL,
+                "can_cancel": not seen.terminal,
                 "estimated_time": defaults.estimated_time,
                 "video_duration": defaults.video_duration,
             },
@@ -315,9 +563,9 @@ class Engine:
                 "user_group": defaults.user_group,
             },
         }
-        if seen.status == "completed" and seen.ended_at is not None:
-            expires = int(seen.ended_at + defaults.profile_picture_ttl)
-            url = f"{base_url}{MOCK_PREFIX}files/{task.id}/profile.png?expires={expires}"
+        if seen.status == "completed":
+            ended_at = record.ended_at if record.ended_at is not None else record.natural_end(now)
+            url = picture_url(task, ended_at + defaults.profile_picture_ttl)
             body["result_data"] = {
                 "character_name": task.character_name,
                 "profile_picture_url": url,
@@ -327,37 +575,6 @@ class Engine:
             failure = task.plan.failure
             body["error"] = {"code": failure.code, "message": failure.message, "type": "task_error"}
         return body
-
-    # -- mock-only routes ------------------------------------------------------------------
-
-    def _mock_route(self, request: Request, now: float) -> Response:
-        parts = request.path[len(MOCK_PREFIX) :].split("/")
-        if parts == ["health"]:
-            if request.method != "GET":
-                raise _Answer(_method_not_allowed(request, "GET"))
-            return Response.json(200, {"status": "ok", "tasks": len(self.store)})
-        if len(parts) == 3 and parts[0] == "files" and parts[2] == "profile.png":
-            if request.method != "GET":
-                raise _Answer(_method_not_allowed(request, "GET"))
-            return self._profile_picture(parts[1], now)
-        raise _Answer(_envelope(404, "not_found", f"No route for {request.method} {request.path}"))
-
-    def _profile_picture(self, task_id: str, now: float) -> Response:
-        task = self.store.get(task_id)
-        seen = task.observe(now) if task else None
-        if task is None or seen is None or seen.status != "completed" or seen.ended_at is None:
-            raise _Answer(_envelope(404, "not_found", "No such file"))
-        if now >= seen.ended_at + task.defaults.profile_picture_ttl:
-            body = (
-                b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-                b"<Message>Request has expired</Message></Error>"
-            )
-            return Response(403, (("content-type", "application/xml"),), body)
-        return Response(
-            200,
-            (("content-type", "image/png"), ("cache-control", "private, max-age=86400")),
-            profile_picture(task.id),
-        )
 
     # -- identifiers ---------------------------------------------------------------------
 
@@ -375,6 +592,23 @@ class Engine:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def picture_url(task: Task, expires: float) -> str:
+    """The profile picture link of ``task``, served by the mock until ``expires``."""
+    return f"{task.base_url}{MOCK_PREFIX}files/{task.id}/profile.png?expires={int(expires)}"
+
+
+def parse_prefer(header: str | None) -> dict[str, str]:
+    """The ``key=value`` preferences of a ``Prefer`` header (RFC 7240), keys lower case."""
+    if not header:
+        return {}
+    preferences = {}
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key and value:
+            preferences[key.strip().lower()] = value.strip().strip('"')
+    return preferences
+
+
 def _bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header is None:
@@ -386,31 +620,6 @@ def _bearer_token(request: Request) -> str | None:
     if not set(token) <= _BEARER_TOKEN:
         return None
     return token
-
-
-def _documented(
-    error: DocumentedError,
-    message: str | None = None,
-    param: str | None = None,
-    headers: tuple[tuple[str, str], ...] = (),
-) -> Response:
-    return Response.json(error.status, error.envelope(message, param), headers)
-
-
-def _envelope(
-    status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()
-) -> Response:
-    body = {"error": {"code": code, "message": message, "type": "invalid_request_error"}}
-    return Response.json(status, body, headers)
-
-
-def _method_not_allowed(request: Request, allow: str) -> Response:
-    return _envelope(
-        405,
-        "method_not_allowed",
-        f"Method {request.method} is not allowed here; use {allow}",
-        headers=(("allow", allow),),
-    )
 
 
 def _route_name(request: Request) -> str | None:
@@ -433,6 +642,24 @@ _FIELD_ORDER = {"model": 0, "video_url": 1, "timestamps": 2, "callback_url": 3}
 def _error_order(error: Any) -> tuple[int, str]:
     param = _error_param(error) or ""
     return _FIELD_ORDER.get(param, 9), param
+
+
+def _strict_json(raw: bytes) -> Any:
+    """JSON that refuses duplicate keys and the non-standard NaN and Infinity."""
+    return json.loads(
+        raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
+    )
+
+
+def _loose_json_object(raw: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object for scenario matching, or None when it is not one."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -25,7 +25,6 @@ import httpx
 import respx
 from respx.patterns import parse_url_patterns
 
-from sora_mock.clock import VirtualClock
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import DEFAULT_BASE_URL, ClockLike, ConfigLike, MockAPI
 from sora_mock.messages import Request, Response
@@ -49,20 +48,31 @@ def to_request(request: httpx.Request, prefix: str = "") -> Request:
     )
 
 
-def to_httpx(response: Response, request: httpx.Request, api: MockAPI) -> httpx.Response:
-    """The httpx response for a plain one.
+def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
+    """The httpx response for a plain one, carrying out the engine's door instructions.
 
-    Ready for engine-made latency: a ``latency`` attribute (mock seconds) on the response
-    moves a virtual clock by that much (or by the client's read timeout, if shorter) and then
-    raises ``httpx.ReadTimeout`` when the timeout is shorter. Nothing waits for real.
+    Nothing waits: a ``delay`` longer than the client's read timeout raises
+    ``httpx.ReadTimeout`` at once, a shorter one is skipped (the server door sleeps it; mock
+    time does not move on either). ``drop_connection`` and ``truncated_body`` raise the
+    ``httpx.RemoteProtocolError`` a client sees when a real server does that.
     """
-    latency = float(getattr(response, "latency", 0.0) or 0.0)
-    if latency > 0:
-        timeout = (request.extensions.get("timeout") or {}).get("read")
-        if isinstance(api.clock, VirtualClock):
-            api.clock.advance(min(latency, timeout) if timeout is not None else latency)
-        if timeout is not None and latency > timeout:
-            raise httpx.ReadTimeout(f"sora-mock: no answer within {timeout} s", request=request)
+    timeout = (request.extensions.get("timeout") or {}).get("read")
+    if timeout is not None and response.delay > timeout:
+        raise httpx.ReadTimeout(
+            f"sora-mock: the answer comes after {response.delay:g} s, past the read timeout "
+            f"of {timeout:g} s",
+            request=request,
+        )
+    if response.fault == "drop_connection":
+        raise httpx.RemoteProtocolError(
+            "Server disconnected without sending a response.", request=request
+        )
+    if response.fault == "truncated_body":
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body: received "
+            f"{len(response.body) // 2} bytes, expected {len(response.body)}",
+            request=request,
+        )
     return httpx.Response(
         response.status, headers=list(response.headers), content=response.body, request=request
     )
@@ -83,7 +93,7 @@ class SoraTransport(httpx.MockTransport):
         super().__init__(self._answer)
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
-        return to_httpx(self.api.handle(to_request(request)), request, self.api)
+        return to_httpx(self.api.handle(to_request(request)), request)
 
 
 class HttpxMock(MockAPI):
@@ -147,7 +157,7 @@ class HttpxMock(MockAPI):
         self._used = True
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
-        return to_httpx(self.handle(to_request(request, self._prefix)), request, self)
+        return to_httpx(self.handle(to_request(request, self._prefix)), request)
 
     def _elsewhere(self, request: httpx.Request) -> httpx.Response | httpx.Request:
         # Another host: give the other active respx routers (a test's own ``respx_mock``)

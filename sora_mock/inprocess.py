@@ -26,14 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 from sora_mock import assertions, coverage
 from sora_mock.calls import Call, Calls, TaskState
-from sora_mock.clock import Clock, VirtualClock
+from sora_mock.clock import AdjustableClock, Clock, VirtualClock
 from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
 from sora_mock.engine import Engine
 from sora_mock.errors import UsageError
 from sora_mock.journal import Journal
-from sora_mock.lifecycle import TERMINAL
+from sora_mock.lifecycle import time_to_end
 from sora_mock.messages import Request, Response
+from sora_mock.store import TaskRecord
 
 if TYPE_CHECKING:
     from sora_mock.httpx_door import SoraTransport
@@ -143,29 +144,36 @@ class MockAPI:
     @property
     def tasks(self) -> list[TaskState]:
         """Every task the mock holds, oldest first, as it is at the current mock time."""
-        with self._lock:
+        with self._lock, self.engine.lock:
             now = self.clock.now()
-            tasks = sorted(self.engine.store, key=lambda t: (t.created_at, t.id))
-            return [self._state(task, now) for task in tasks]
+            records = sorted(self.engine.store, key=lambda r: (r.task.created_at, r.task.id))
+            return [self._state(record, now) for record in records]
 
     def task(self, task_id: str) -> TaskState:
         """One task by id; KeyError naming the known ids when there is no such task."""
-        for state in self.tasks:
+        tasks = self.tasks
+        for state in tasks:
             if state.id == task_id:
                 return state
-        known = ", ".join(t.id for t in self.tasks) or "none"
+        known = ", ".join(t.id for t in tasks) or "none"
         raise KeyError(f"no task {task_id!r} (tasks: {known})")
 
-    def _state(self, task: Any, now: float) -> TaskState:
-        seen = task.observe(now)
+    def _state(self, record: TaskRecord, now: float) -> TaskState:
+        task = record.task
+        seen = record.peek(now)
         return TaskState(
             id=task.id,
             status=seen.status,
             progress=seen.progress,
             scenario=task.scenario,
             created_at=task.created_at,
-            ends_at=task.ends_at,
-            body=self.engine.render(task, now, self.base_url),
+            ends_at=(
+                record.ended_at
+                if record.ended_at is not None
+                else task.created_at + time_to_end(task.plan)
+            ),
+            polls=record.polls,
+            body=self.engine.render(record, seen, now),
         )
 
     # -- the clock -----------------------------------------------------------------------
@@ -176,8 +184,8 @@ class MockAPI:
         return self.clock.now()
 
     def advance(self, seconds: float) -> float:
-        """Move the virtual clock ``seconds`` forward; return the new mock time."""
-        return self._virtual_clock("advance()").advance(seconds)
+        """Move the clock ``seconds`` forward; return the new mock time."""
+        return self._adjustable("advance()").advance(seconds)
 
     def sleep(self, seconds: float) -> None:
         """A drop-in for ``time.sleep`` to inject into a client: advances the clock."""
@@ -188,36 +196,50 @@ class MockAPI:
         self.advance(seconds)
 
     def run_until_idle(self) -> float:
-        """Advance the virtual clock until every task is completed or failed; return the time."""
-        clock = self._virtual_clock("run_until_idle()")
-        with self._lock:
-            now = clock.now()
-            ends = []
-            for task in self.engine.store:
-                if task.observe(now).status in TERMINAL:
-                    continue
-                if not math.isfinite(task.ends_at):
-                    raise UsageError(
-                        f"task {task.id} never ends on the clock alone; poll it or advance()"
-                    )
-                ends.append(task.ends_at)
-            if ends and max(ends) > now:
-                clock.set(max(ends))
-            return clock.now()
+        """Advance the clock until every task has ended; return the new mock time.
 
-    def virtual_sleep(self) -> contextlib.AbstractContextManager[VirtualClock]:
+        Only time is moved: a task that also waits for status reads (``pending_polls``,
+        ``processing_polls``) ends at its next reads once this returns, and a task that never
+        finishes (``processing_seconds: null``) stays processing.
+        """
+        clock = self._adjustable("run_until_idle()")
+        with self._lock, self.engine.lock:
+            now = target = clock.now()
+            for record in self.engine.store:
+                if record.peek(now).terminal:
+                    continue
+                end = record.task.created_at + time_to_end(record.task.plan)
+                if math.isfinite(end):
+                    target = max(target, end)
+            return clock.set(target) if target > now else now
+
+    def deliver_callbacks(self) -> int:
+        """POST every task callback due now (``callback_url``), with httpx; return how many.
+
+        In-process nothing runs in the background, so call this after moving the clock.
+        Failed attempts are retried 1, 2 and 4 mock seconds later, at later calls; every
+        attempt is in the journal. A receiver can be a respx route of the test.
+        """
+        import httpx
+
+        from sora_mock.callbacks import deliver_due
+
+        with httpx.Client(trust_env=False) as client:
+            return deliver_due(self.engine, client)
+
+    def virtual_sleep(self) -> contextlib.AbstractContextManager[AdjustableClock]:
         """Within the block, ``time.sleep``/``asyncio.sleep`` in this thread move the clock.
 
         See :mod:`sora_mock.sleeps` for what is patched and the trade-off.
         """
         from sora_mock.sleeps import virtual_sleep
 
-        return virtual_sleep(self._virtual_clock("virtual_sleep()"))
+        return virtual_sleep(self._adjustable("virtual_sleep()"))
 
-    def _virtual_clock(self, what: str) -> VirtualClock:
+    def _adjustable(self, what: str) -> AdjustableClock:
         clock = self.clock
-        if not isinstance(clock, VirtualClock):
-            raise UsageError(f"{what} needs a VirtualClock; this mock runs on a {type(clock)}")
+        if not isinstance(clock, AdjustableClock):
+            raise UsageError(f"{what} needs a clock that can move forward, not {clock!r}")
         return clock
 
     # -- scenarios -----------------------------------------------------------------------

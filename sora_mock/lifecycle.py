@@ -1,20 +1,63 @@
-"""How a task's state follows from its plan and the time: a pure function, no storage.
+"""How a task's state follows from its plan, the time and its polls: a pure function.
 
-A task never stores its status; it is computed from the plan and the elapsed mock time
-whenever it is read. So status and progress can only move forward, terminal states are
-final, and no background job is needed to move tasks along.
+A task never stores its status; it is computed whenever it is read from the plan, the
+elapsed mock time and the number of earlier status reads. Both only grow, so status and
+progress can only move forward, terminal states are final, and no background job is
+needed to move tasks along.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
-
-from sora_mock.config import Failure, Lifecycle
+from typing import Any, Literal
 
 Status = Literal["pending", "processing", "completed", "failed"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed"})
+Outcome = Literal["completed", "failed"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a failed task reports its failure."""
+
+    code: str
+    message: str
+    progress: int = 0
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """How long each state lasts and how the task ends.
+
+    A state lasts until both its mock seconds have passed and its polls (status reads) have
+    been made; ``processing_seconds=None`` means the task never finishes. ``progress_curve``
+    lists the progress values shown across the processing state (linear when empty).
+    """
+
+    pending_seconds: float = 5.0
+    processing_seconds: float | None = 145.0
+    pending_polls: int = 0
+    processing_polls: int = 0
+    progress_curve: tuple[int, ...] = ()
+    outcome: Outcome = "completed"
+    failure: Failure = Failure("generation_failed_no_content", "Generation failed.")
+
+    @property
+    def counts_polls(self) -> bool:
+        """True when polls, not only time, decide when states end."""
+        return self.pending_polls > 0 or self.processing_polls > 0
+
+
+def lifecycle_from_dict(data: Mapping[str, Any], base: Lifecycle) -> Lifecycle:
+    """``base`` with the keys of a ``lifecycle`` mapping applied."""
+    failure = dataclasses.replace(base.failure, **data.get("failure", {}))
+    plain = {k: v for k, v in data.items() if k != "failure"}
+    if "progress_curve" in plain:
+        plain["progress_curve"] = tuple(plain["progress_curve"])
+    return dataclasses.replace(base, **plain, failure=failure)
 
 
 @dataclass(frozen=True)
@@ -23,37 +66,56 @@ class Observation:
 
     status: Status
     progress: int
-    ended_at: float | None  # mock time the task reached its terminal state, if it has
+
+    @property
+    def terminal(self) -> bool:
+        """True for completed and failed."""
+        return self.status in TERMINAL
 
 
-def observe(plan: Lifecycle, created_at: float, now: float) -> Observation:
-    """The state of a task with ``plan``, created at ``created_at``, seen at ``now``."""
+def observe(plan: Lifecycle, created_at: float, now: float, polls: int = 0) -> Observation:
+    """The state of a task with ``plan`` created at ``created_at``, read at ``now``.
+
+    ``polls`` is how many status reads came before this one.
+    """
     elapsed = max(0.0, now - created_at)
-    if elapsed < plan.pending_seconds:
-        return Observation("pending", 0, None)
-    processing = elapsed - plan.pending_seconds
+    if elapsed < plan.pending_seconds or polls < plan.pending_polls:
+        return Observation("pending", 0)
     final = _final_progress(plan)
-    if processing < plan.processing_seconds:
-        fraction = processing / plan.processing_seconds
-        return Observation("processing", _rising(fraction, final), None)
-    ended_at = created_at + plan.pending_seconds + plan.processing_seconds
-    return Observation(plan.outcome, final, ended_at)
+    time_fraction = _fraction(elapsed - plan.pending_seconds, plan.processing_seconds)
+    poll_fraction = _fraction(polls - plan.pending_polls, plan.processing_polls)
+    fraction = min(time_fraction, poll_fraction)
+    if fraction < 1.0:
+        return Observation("processing", _progress(plan, fraction, final))
+    return Observation(plan.outcome, final)
 
 
-def ends_at(plan: Lifecycle, created_at: float) -> float:
-    """Mock time at which a task with ``plan`` reaches its terminal state."""
-    return created_at + plan.pending_seconds + plan.processing_seconds
+def time_to_end(plan: Lifecycle) -> float:
+    """Mock seconds from creation to the terminal state when polls do not matter (else a
+    lower bound); ``inf`` for a task that never finishes."""
+    if plan.processing_seconds is None:
+        return math.inf
+    return plan.pending_seconds + plan.processing_seconds
+
+
+def _fraction(done: float, total: float | None) -> float:
+    if total is None:
+        return 0.0
+    if total <= 0:
+        return 1.0
+    return max(0.0, min(1.0, done / total))
 
 
 def _final_progress(plan: Lifecycle) -> int:
     return 100 if plan.outcome == "completed" else plan.failure.progress
 
 
-def _rising(fraction: float, final: int) -> int:
+def _progress(plan: Lifecycle, fraction: float, final: int) -> int:
     # Processing tasks report strictly less than a completed task's 100; a task bound to
     # fail climbs towards the progress it fails at.
     ceiling = 99 if final == 100 else final
+    if plan.progress_curve:
+        curve = plan.progress_curve
+        step = min(len(curve) - 1, math.floor(fraction * len(curve)))
+        return min(ceiling, curve[step])
     return min(ceiling, math.floor(fraction * (ceiling + 1)))
-
-
-__all__ = ["TERMINAL", "Failure", "Observation", "Status", "ends_at", "observe"]

@@ -60,13 +60,23 @@ class Request:
         return dict(parse_qsl(self.query, keep_blank_values=True))
 
 
+#: Faults a door carries out: close without answering, or send half the body and close.
+DOOR_FAULTS = frozenset({"drop_connection", "truncated_body"})
+
+
 @dataclass(frozen=True)
 class Response:
-    """One HTTP response: status, header pairs and body bytes."""
+    """One HTTP response: status, header pairs and body bytes.
+
+    ``delay`` (real seconds) and ``fault`` (one of :data:`DOOR_FAULTS`) are instructions to
+    the door that delivers the response; the engine never waits or touches a connection.
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    delay: float = 0.0
+    fault: str | None = None
 
     @classmethod
     def json(cls, status: int, data: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:

@@ -182,6 +182,7 @@ def _sora_server_door(
 
     switch = Switch()
     with BackgroundServer(Engine(clock=VirtualClock()), handler=switch) as server:
+        switch.app = server.app
         yield server, switch
 
 
@@ -201,11 +202,11 @@ def sora_server(
         return
     server, switch = _sora_server_door
     api: MockAPI = _sora_settings.build(server.base_url)
-    switch.api = api
+    switch.plug(api)
     try:
         yield api
     finally:
-        switch.api = None
+        switch.unplug()
     api.raise_errors()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -20,6 +20,9 @@ from sora_mock.config import MockConfig
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import ClockLike, ConfigLike, MockAPI, load_config
 from sora_mock.messages import Request, Response
+
+if TYPE_CHECKING:
+    from sora_mock.asgi import MockApp
 
 
 def sora(
@@ -104,6 +107,19 @@ class Switch:
 
     def __init__(self) -> None:
         self.api: MockAPI | None = None
+        self.app: MockApp | None = None
+
+    def plug(self, api: MockAPI) -> None:
+        """Answer from ``api`` (and deliver its tasks' callbacks) from now on."""
+        self.api = api
+        if self.app is not None:
+            self.app.callbacks.engine = api.engine
+
+    def unplug(self) -> None:
+        """Answer 503 until the next :meth:`plug`."""
+        self.api = None
+        if self.app is not None:
+            self.app.callbacks.engine = self.app.engine
 
     def __call__(self, request: Request) -> Response:
         api = self.api

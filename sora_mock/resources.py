@@ -26,6 +26,16 @@ def defaults_path() -> Path:
     return spec_dir() / "mock-defaults.yaml"
 
 
+def admin_spec_path() -> Path:
+    """The OpenAPI description of the mock's own routes under ``/__mock/``."""
+    return spec_dir() / "mock-admin.yaml"
+
+
+def builtin_scenarios_path() -> Path:
+    """The YAML file of built-in scenarios beyond the documented errors."""
+    return _PACKAGE / "data" / "builtin-scenarios.yaml"
+
+
 @cache
 def json_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``sora_mock/schemas`` (``name`` without ``.schema.json``)."""

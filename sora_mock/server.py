@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
+import logging
+import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from types import TracebackType
 
 import uvicorn
@@ -19,6 +24,8 @@ import uvicorn
 from sora_mock.asgi import Handler, MockApp
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
+
+_SETTINGS_VARIABLE = "SORA_MOCK_SERVE_SETTINGS"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -45,10 +52,65 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def uvicorn_server(app: MockApp, *, log_level: str = "warning") -> uvicorn.Server:
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``sora-mock serve`` was asked for; passed to worker processes as JSON."""
+
+    config: str | None = None
+    seed: int | None = None
+    speed: float | None = None
+    state: str | None = None
+    quiet: bool = False
+    workers: int = 1
+    origin: float | None = None
+
+    def engine(self) -> Engine:
+        """The engine these settings describe (one per process)."""
+        from sora_mock.clock import RealClock
+        from sora_mock.config import MockConfig
+
+        config = MockConfig.load(self.config)
+        store = None
+        if self.state:
+            from sora_mock.store_sqlite import SqliteTaskStore
+
+            store = SqliteTaskStore(self.state)
+        seed = self.seed
+        if seed is not None and self.workers > 1:
+            seed = seed * 1_000_003 + os.getpid()  # workers must not draw the same task ids
+        clock = RealClock(self.speed or config.speed, origin=self.origin)
+        return Engine(config=config, clock=clock, seed=seed, store=store)
+
+
+def run_server(settings: ServeSettings, sock: socket.socket) -> None:
+    """Serve on ``sock`` until interrupted: in this process, or in ``workers`` processes."""
+    if settings.workers == 1:
+        app = MockApp(settings.engine(), log_requests=not settings.quiet)
+        uvicorn_server(app).run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[_SETTINGS_VARIABLE] = json.dumps(asdict(settings))
+    server = uvicorn_server(f"{__name__}:app_from_environment", workers=settings.workers)
+    Multiprocess(server.config, sockets=[sock]).run()
+
+
+def app_from_environment() -> MockApp:
+    """The ASGI app of one worker process, built from the parent's settings."""
+    settings = ServeSettings(**json.loads(os.environ[_SETTINGS_VARIABLE]))
+    if not settings.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    return MockApp(settings.engine(), log_requests=not settings.quiet)
+
+
+def uvicorn_server(
+    app: MockApp | str, *, log_level: str = "warning", workers: int | None = None
+) -> uvicorn.Server:
     """A uvicorn server for ``app`` with sora-mock's settings (its own request log)."""
     config = uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         log_level=log_level,
         access_log=False,
         lifespan="on",

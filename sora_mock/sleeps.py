@@ -31,18 +31,18 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 from unittest import mock
 
-from sora_mock.clock import VirtualClock
+from sora_mock.clock import AdjustableClock
 
 _T = TypeVar("_T")
 
 
 @contextlib.contextmanager
-def virtual_sleep(clock: VirtualClock) -> Iterator[VirtualClock]:
+def virtual_sleep(clock: AdjustableClock) -> Iterator[AdjustableClock]:
     """Within the block, sleeps in this thread advance ``clock`` instead of waiting."""
-    if not isinstance(clock, VirtualClock):
+    if not isinstance(clock, AdjustableClock):
         from sora_mock.errors import UsageError
 
-        raise UsageError(f"virtual sleeps need a VirtualClock, not {type(clock).__name__}")
+        raise UsageError(f"virtual sleeps need a clock that can move forward, not {clock!r}")
     owner = threading.get_ident()
     real_sleep = time.sleep
     real_async_sleep = asyncio.sleep

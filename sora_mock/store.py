@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
-from sora_mock.config import Lifecycle, TaskDefaults
-from sora_mock.lifecycle import Observation, ends_at, observe
+from sora_mock.config import TaskDefaults
+from sora_mock.lifecycle import Lifecycle, Observation, observe, time_to_end
 
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """A task as created. Its status is not stored: :meth:`observe` computes it."""
+    """A task as created. Its status is not stored: it is observed from the plan."""
 
     id: str
     token: str
@@ -23,6 +25,7 @@ class Task:
     character_name: str
     video_url: str
     timestamps: str
+    base_url: str
     scenario: str | None = None
     callback_url: str | None = None
 
@@ -31,56 +34,123 @@ class Task:
         """Creation time in whole unix seconds, as the API reports it."""
         return int(self.created_at)
 
-    @property
-    def ends_at(self) -> float:
-        """Mock time at which the task reaches its terminal state."""
-        return ends_at(self.plan, self.created_at)
 
-    @property
+@dataclass(slots=True)
+class TaskRecord:
+    """A task with what happened to it since: its status reads and when it ended."""
+
+    task: Task
+    polls: int = 0
+    ended_at: float | None = None
+
+    def peek(self, now: float) -> Observation:
+        """The state at ``now`` without counting a read."""
+        return observe(self.task.plan, self.task.created_at, now, self.polls)
+
+    def read(self, now: float) -> Observation:
+        """The state at ``now`` as a status read sees it: counts the read, notes the end."""
+        seen = self.peek(now)
+        self.polls += 1
+        if seen.terminal and self.ended_at is None:
+            self.ended_at = self.natural_end(now)
+        return seen
+
+    def natural_end(self, now: float) -> float:
+        """When the task ended, given that it is terminal at ``now``."""
+        if self.task.plan.counts_polls:
+            return now
+        return self.task.created_at + time_to_end(self.task.plan)
+
     def expires_at(self) -> float:
         """Mock time after which the task can no longer be queried."""
-        return self.ends_at + self.defaults.retention
+        retention = self.task.defaults.retention
+        if self.ended_at is not None:
+            return self.ended_at + retention
+        end = time_to_end(self.task.plan)
+        # A task that never ends, or whose end waits for polls, is kept for the retention
+        # after the earliest time it could end.
+        return self.task.created_at + (0.0 if math.isinf(end) else end) + retention
 
-    def observe(self, now: float) -> Observation:
-        """The task's state at mock time ``now``."""
-        return observe(self.plan, self.created_at, now)
+
+class TaskStorage(Protocol):
+    """Where tasks live: in memory (the default) or in a SQLite file shared by processes."""
+
+    def add(self, task: Task) -> TaskRecord:
+        """Store a new task (its id must be new) and return its record."""
+        ...
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The record of ``task_id``, or None."""
+        ...
+
+    def save(self, record: TaskRecord) -> None:
+        """Keep what a read changed in ``record`` (polls, end time)."""
+        ...
+
+    def __contains__(self, task_id: object) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[TaskRecord]: ...
+
+    def purge(self, now: float) -> int:
+        """Drop every task whose retention ended by ``now``; return how many went."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every task."""
+        ...
 
 
 class TaskStore:
-    """Tasks by id, dropped once expired. Not thread-safe alone: the engine holds a lock."""
+    """Tasks in memory by id, dropped once expired. Not thread-safe alone: the engine locks."""
 
     def __init__(self) -> None:
-        self._tasks: dict[str, Task] = {}
+        self._records: dict[str, TaskRecord] = {}
         self._expiry: list[tuple[float, str]] = []
 
-    def add(self, task: Task) -> None:
-        """Store a new task."""
-        self._tasks[task.id] = task
-        heapq.heappush(self._expiry, (task.expires_at, task.id))
+    def add(self, task: Task) -> TaskRecord:
+        """Store a new task and return its record."""
+        record = TaskRecord(task)
+        self._records[task.id] = record
+        heapq.heappush(self._expiry, (record.expires_at(), task.id))
+        return record
 
-    def get(self, task_id: str) -> Task | None:
-        """The task with ``task_id``, or None (unknown or already purged)."""
-        return self._tasks.get(task_id)
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The record of ``task_id``, or None (unknown or already purged)."""
+        return self._records.get(task_id)
+
+    def save(self, record: TaskRecord) -> None:
+        """Nothing to do: the record in memory is the task's state."""
 
     def __contains__(self, task_id: object) -> bool:
-        return task_id in self._tasks
+        return task_id in self._records
 
     def __len__(self) -> int:
-        return len(self._tasks)
+        return len(self._records)
 
-    def __iter__(self) -> Iterator[Task]:
-        return iter(list(self._tasks.values()))
+    def __iter__(self) -> Iterator[TaskRecord]:
+        return iter(list(self._records.values()))
 
     def purge(self, now: float) -> int:
         """Drop every task whose retention ended by ``now``; return how many went."""
         dropped = 0
         while self._expiry and self._expiry[0][0] <= now:
             _, task_id = heapq.heappop(self._expiry)
-            if self._tasks.pop(task_id, None) is not None:
-                dropped += 1
+            record = self._records.get(task_id)
+            if record is None:
+                continue
+            if record.ended_at is None and record.peek(now).terminal:
+                record.ended_at = record.natural_end(now)
+            expires = record.expires_at()
+            if expires > now:
+                heapq.heappush(self._expiry, (expires, task_id))
+                continue
+            del self._records[task_id]
+            dropped += 1
         return dropped
 
     def clear(self) -> None:
         """Forget every task."""
-        self._tasks.clear()
+        self._records.clear()
         self._expiry.clear()

@@ -114,10 +114,16 @@ def test_scenario_reached() -> None:
     api, _ = _api_with_polls([5])
     with pytest.raises(ContractViolation) as caught:
         api.assert_scenario_reached("quota-exhausted")
-    assert str(caught.value).splitlines() == [
+    lines = str(caught.value).splitlines()
+    assert lines[:2] == [
         "scenario 'quota-exhausted' was never reached",
         "  - scenarios reached: none",
     ]
+    assert lines[2].startswith("  - 'quota-exhausted' is not a scenario this mock knows: ")
+    api.scenario = "flaky-poll"
+    api.handle(task_request(api.tasks[0].id))
+    api.assert_scenario_reached("flaky-poll")
+    assert api.calls.last.status == 500
     # The journal carries the scenario once the engine has them (issue 3).
     calls = [_with_scenario(api.calls[0], "slow-task"), api.calls[1]]
     assertions.assert_scenario_reached(calls, "slow-task")

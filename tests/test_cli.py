@@ -32,7 +32,7 @@ def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
         yield process, url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.communicate(timeout=10)  # also closes the pipes
 
 
 def test_serve_on_a_free_port_then_lifecycle_in_real_time(
@@ -131,3 +131,27 @@ def test_config_mistakes(
 def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--config", str(tmp_path / "none.yaml")]) == 2
     assert "cannot read file" in capsys.readouterr().err
+
+
+def test_scenarios_validate_ok_and_broken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = Path(__file__).resolve().parents[1] / "examples/scenarios/unhappy-paths.yaml"
+    assert main(["scenarios", "validate", str(good)]) == 0
+    assert "valid (3 scenarios: failed-task, busy, broke)" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenarios:\n  - name: a\n    poll: {response: {status: 413}}\n")
+    assert main(["scenarios", "validate", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"sora-mock: error: {bad}:3:")
+
+
+def test_scenarios_list_includes_builtin_and_file(capsys: pytest.CaptureFixture[str]) -> None:
+    good = Path(__file__).resolve().parents[1] / "examples/scenarios/unhappy-paths.yaml"
+    assert main(["scenarios", "list", "--config", str(good)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in lines]
+    assert names[:3] == ["failed-task", "busy", "broke"]
+    assert "fail-content_policy_violation" in names
+    assert "poll-task_not_found" in names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,14 +17,13 @@ from sora_mock.clock import DEFAULT_EPOCH, VirtualClock
 from sora_mock.engine import Engine
 from sora_mock.errors import UsageError
 from sora_mock.httpx_door import HttpxMock, SoraTransport
-from sora_mock.messages import Response
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
 
 API = "https://api.evolink.ai"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-# Generous bound on a shared 2-core machine; a lifecycle typically takes a few milliseconds.
-FAST = 0.5
+# Generous bound for a loaded shared 2-core machine; a lifecycle typically takes ~15 ms.
+FAST = 1.0
 
 
 def _lifecycle(client: httpx.Client, api: sora_mock.MockAPI, step: float = 10) -> list[str]:
@@ -206,26 +206,68 @@ def test_patch_sleep_option_makes_a_sleeping_client_instant() -> None:
     assert time.sleep.__module__ == "time"  # restored
 
 
-class _SlowResponse(Response):
-    latency = 30.0
+def _first_poll(api: sora_mock.MockAPI, scenario: str, timeout: float = 5) -> httpx.Response:
+    with httpx.Client(base_url=API, headers=HEADERS, timeout=timeout) as client:
+        api.scenario = scenario
+        task_id = client.post(CREATE_PATH, json=VALID_BODY).json()["id"]
+        return client.get(f"/v1/tasks/{task_id}")
 
 
-def _slow_engine(engine: Engine) -> None:
-    handle = engine.handle
+@pytest.mark.parametrize(
+    ("scenario", "error"),
+    [
+        ("drop-connection", httpx.RemoteProtocolError),
+        ("truncated-body", httpx.RemoteProtocolError),
+        ("timeout", httpx.ReadTimeout),
+    ],
+)
+def test_door_faults_reach_the_client_at_once(scenario: str, error: type[Exception]) -> None:
+    started = time.perf_counter()
+    with sora_mock.mock(seed=1) as api, pytest.raises(error):
+        _first_poll(api, scenario)
+    # Generous: the point is that the timeout fault does not wait its 300 s.
+    assert time.perf_counter() - started < 10
+    assert api.calls.last.response.fault in ("drop_connection", "truncated_body", None)
 
-    def slow(request: Any) -> Response:
-        plain = handle(request)
-        return _SlowResponse(plain.status, plain.headers, plain.body)
 
-    engine.handle = slow  # type: ignore[method-assign]
-
-
-def test_engine_latency_moves_the_clock_and_times_out_short_timeouts() -> None:
+def test_latency_shorter_than_the_timeout_is_not_waited_for() -> None:
     with sora_mock.mock(seed=1) as api:
-        _slow_engine(api.engine)
-        before = api.now
-        assert httpx.get(f"{API}/__mock/health", timeout=60).status_code == 200
-        assert api.now == before + 30
-        with pytest.raises(httpx.ReadTimeout):
-            httpx.get(f"{API}/__mock/health", timeout=5)
-        assert api.now == before + 35  # the client gave up after its timeout
+        started = time.perf_counter()
+        polled = _first_poll(api, "latency", timeout=1.0)
+        elapsed = time.perf_counter() - started
+        assert polled.status_code == 200
+        delays = [call.response.delay for call in api.calls]
+        assert min(delays) >= 0.2
+        assert elapsed < sum(delays)  # a server would have waited this long
+        with pytest.raises(httpx.ReadTimeout, match=r"past the read timeout of 0\.1 s"):
+            _first_poll(api, "latency", timeout=0.1)
+    assert api.now == api.calls[0].time  # mock time did not move either
+
+
+def test_body_faults_are_just_answers() -> None:
+    with sora_mock.mock(seed=1) as api:
+        malformed = _first_poll(api, "malformed-body")
+        html = _first_poll(api, "wrong-content-type")
+    assert malformed.status_code == 200
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated|delimiter"):
+        malformed.json()
+    assert html.headers["content-type"].startswith("text/html")
+
+
+def test_callbacks_are_delivered_in_process_to_a_respx_receiver() -> None:
+    hook = "https://hooks.example.com/sora"
+    with sora_mock.mock(seed=1) as api, respx.mock(assert_all_called=False) as receiver:
+        route = receiver.post(hook).mock(side_effect=[httpx.Response(500), httpx.Response(204)])
+        body = {**VALID_BODY, "callback_url": hook}
+        task_id = httpx.post(f"{API}{CREATE_PATH}", json=body, headers=HEADERS).json()["id"]
+        assert api.deliver_callbacks() == 0  # nothing due yet
+        api.run_until_idle()
+        assert api.deliver_callbacks() == 1  # answered 500: a retry is planned
+        assert api.deliver_callbacks() == 0
+        api.advance(1)
+        assert api.deliver_callbacks() == 1
+    assert route.call_count == 2
+    delivered = json.loads(route.calls.last.request.content)
+    assert (delivered["id"], delivered["status"]) == (task_id, "completed")
+    attempts = [e for e in api.journal if e.operation == "callback"]
+    assert [(e.status, e.notes["attempt"]) for e in attempts] == [(500, 1), (204, 2)]

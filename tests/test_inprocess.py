@@ -9,7 +9,8 @@ import pytest
 from sora_mock.clock import DEFAULT_EPOCH, RealClock, VirtualClock
 from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
-from sora_mock.engine import CREATE, GET_TASK
+from sora_mock.engine import CREATE_OPERATION as CREATE
+from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI, load_config, make_clock
 from sora_mock.messages import Request
@@ -59,7 +60,9 @@ def test_run_until_idle_finishes_every_task_on_the_virtual_clock() -> None:
     assert [t.status for t in api.tasks] == ["completed", "completed"]
     assert [t.id for t in api.tasks] == [first, second]
     body = api.task(second).body
-    assert body["result_data"]["profile_picture_url"].startswith(DEFAULT_BASE_URL + "/__mock/")
+    # Links name the host the creating request used (tests.helpers sends 127.0.0.1:8000).
+    assert body["result_data"]["profile_picture_url"].startswith("http://127.0.0.1:8000/__mock/")
+    assert api.task(first).ends_at == DEFAULT_EPOCH + 150
     assert api.run_until_idle() == now  # idle already: time stays
 
 
@@ -96,36 +99,69 @@ def test_reset_forgets_tasks_calls_and_scenario_but_keeps_time() -> None:
 
 
 def test_scenario_is_sent_as_a_prefer_header_unless_the_client_chose() -> None:
-    api = MockAPI(seed=1, scenario="quota")
+    api = MockAPI(seed=1, scenario="slow")
     api.handle(create_request())
-    assert api.calls.last.request.headers["prefer"] == "scenario=quota"
-    with api.use_scenario("slow"):
+    assert api.calls.last.request.headers["prefer"] == "scenario=slow"
+    assert api.calls.last.scenario == "slow"
+    with api.use_scenario("instant"):
         api.handle(create_request(headers={"prefer": "respond-async", **_auth()}))
-        assert api.calls.last.request.headers["prefer"] == "respond-async, scenario=slow"
-        api.handle(create_request(headers={"prefer": "scenario=mine", **_auth()}))
-        assert api.calls.last.request.headers["prefer"] == "scenario=mine"
-    assert api.scenario == "quota"
+        assert api.calls.last.request.headers["prefer"] == "respond-async, scenario=instant"
+        api.handle(create_request(headers={"prefer": "scenario=success", **_auth()}))
+        assert api.calls.last.request.headers["prefer"] == "scenario=success"
+    assert api.scenario == "slow"
     api.scenario = None
     api.handle(create_request())
     assert "prefer" not in api.calls.last.request.headers
+    created = [c.task_id for c in api.calls]
+    assert [api.task(str(t)).scenario for t in created] == ["slow", "instant", "success", None]
+    api.assert_scenario_reached("instant")
 
 
-def test_unknown_scenario_is_refused_when_the_engine_lists_them() -> None:
+def test_run_until_idle_leaves_tasks_that_wait_for_polls_or_never_end() -> None:
     api = MockAPI(seed=1)
-    if not api.scenarios:
-        pytest.skip("the engine has no scenarios yet (issue 3)")
-    with pytest.raises(UsageError, match="unknown scenario"):
+    with api.use_scenario("never-finishes"):
+        never = _create(api)
+    with api.use_scenario("poll-driven"):
+        driven = _create(api)
+    timed = _create(api)
+    assert api.run_until_idle() == DEFAULT_EPOCH + 150
+    assert api.task(timed).status == "completed"
+    assert api.task(never).status == "processing"
+    assert api.task(never).ends_at == float("inf")
+    assert api.task(driven).status == "pending"
+    # Pending for 1 read, processing for 3, completed at the 5th.
+    for _ in range(5):
+        api.handle(task_request(driven))
+    assert [c.task_status for c in api.calls.polls] == ["pending"] + ["processing"] * 3 + [
+        "completed"
+    ]
+    assert api.task(driven).polls == 5
+
+
+def test_unknown_scenario_is_refused() -> None:
+    api = MockAPI(seed=1)
+    assert {"success", "slow", "fail-service_error"} <= set(api.scenarios)
+    with pytest.raises(UsageError, match="unknown scenario 'no-such-scenario'; known: "):
         api.scenario = "no-such-scenario"
+    with pytest.raises(UsageError):
+        MockAPI(scenario="no-such-scenario")
 
 
-def test_the_clock_is_virtual_or_advance_is_refused() -> None:
-    api = MockAPI(clock=RealClock(10))
-    with pytest.raises(UsageError, match="VirtualClock"):
-        api.advance(1)
-    with pytest.raises(UsageError, match="VirtualClock"):
-        api.run_until_idle()
+class _FixedClock:
+    def now(self) -> float:
+        return 1000.0
+
+
+def test_the_clock_must_move_forward_to_be_advanced() -> None:
+    api = MockAPI(clock=_FixedClock())
+    for step in (lambda: api.advance(1), api.run_until_idle, api.virtual_sleep):
+        with pytest.raises(UsageError, match="needs a clock that can move forward"):
+            step()
     with pytest.raises(ValueError, match="back"):
         MockAPI().advance(-1)
+    real = MockAPI(clock=RealClock(10))
+    before = real.now
+    assert real.advance(100) >= before + 100  # a real clock skips ahead
 
 
 def test_injectable_sleeps_advance_the_clock() -> None:

@@ -6,9 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sora_mock.clock import VirtualClock
-from sora_mock.config import Failure, Lifecycle
 from sora_mock.engine import Engine
-from sora_mock.lifecycle import observe
+from sora_mock.lifecycle import Failure, Lifecycle, observe
 from sora_mock.validation import validate_response
 from tests.helpers import TOKEN, create, create_request, poll, task_request
 
@@ -99,7 +98,12 @@ def test_a_configured_failure_ends_failed_with_its_code(clock: VirtualClock) -> 
 def test_observation_never_moves_backwards(
     pending: float, processing: float, outcome: str, fail_at: int, times: list[float]
 ) -> None:
-    plan = Lifecycle(pending, processing, outcome, Failure("service_error", "x", fail_at))  # type: ignore[arg-type]
+    plan = Lifecycle(
+        pending_seconds=pending,
+        processing_seconds=processing,
+        outcome=outcome,  # type: ignore[arg-type]
+        failure=Failure("service_error", "x", fail_at),
+    )
     seen = [observe(plan, 0.0, t) for t in sorted(times)]
     for before, after in itertools.pairwise(seen):
         assert ORDER[after.status] >= ORDER[before.status]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,9 +35,7 @@ def poll(base_url, task_id):
 
 
 def _scenario_name() -> str:
-    names = getattr(Engine(clock=VirtualClock()), "scenario_names", None)
-    known = list(names()) if callable(names) else []
-    return (known or ["my-scenario"])[0]
+    return "fail-service_error"
 
 
 def test_each_fixture_and_the_marker(pytester: pytest.Pytester) -> None:
@@ -172,8 +171,11 @@ EXERCISE = (
 def test_traffic(sora_api):
     task_id = create(API).json()["id"]
     assert poll(API, "task-unified-1-unknown1").status_code == 404
+    with sora_api.use_scenario("fail-service_error"):
+        failing_id = create(API).json()["id"]
     sora_api.run_until_idle()
     assert poll(API, task_id).json()["status"] == "completed"
+    assert poll(API, failing_id).json()["error"]["code"] == "service_error"
 """
 )
 
@@ -185,40 +187,51 @@ def test_the_coverage_summary_lists_exactly_what_was_exercised(
     report = pytester.path / "coverage.json"
     result = pytester.runpytest(f"--sora-coverage-report={report}")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
+    scenarios = len(_builtin_scenarios())
+    documented = 2 + 16 + 4 + 16 + scenarios
+    result.stdout.re_match_lines(
         [
-            "*- sora-mock contract coverage -*",
-            "operations *2/2 100.0%",
-            "* seen: createCharacterGeneration ×1, getTaskDetail ×2",
-            "status codes *3/16  18.8%",
-            "* seen: createCharacterGeneration 200 ×1; getTaskDetail 200 ×1, 404 ×1",
-            "* never: createCharacterGeneration 400, 401, 402, 403, 413, 429, 500; "
-            "getTaskDetail 400, 401, 402, 403, 429, 500",
-            "task states *2/4  50.0%",
-            "* seen: pending ×1, completed ×1",
-            "* never: processing, failed",
-            "failure codes *0/16   0.0%",
-            "* never: content_policy_violation, invalid_parameters, *, rate_limited",
-            "total *7/3*",
-            f"JSON report written to {report}",
-        ]
+            r"-+ sora-mock contract coverage -+$",
+            r"operations +2/2 100\.0%$",
+            r" +seen: createCharacterGeneration ×2, getTaskDetail ×3$",
+            r"status codes +3/16  18\.8%$",
+            r" +seen: createCharacterGeneration 200 ×2; getTaskDetail 200 ×2, 404 ×1$",
+            r" +never: createCharacterGeneration 400, 401, 402, 403, 413, 429, 500; "
+            r"getTaskDetail 400, 401, 402, 403, 429, 500$",
+            r"task states +3/4  75\.0%$",
+            r" +seen: pending ×2, completed ×1, failed ×1$",
+            r" +never: processing$",
+            r"failure codes +1/16   6\.2%$",
+            r" +seen: service_error ×1$",
+            r" +never: content_policy_violation, invalid_parameters, .*, rate_limited$",
+            rf"scenarios +1/{scenarios} +[0-9.]+%$",
+            r" +seen: fail-service_error ×2$",
+            r" +never: create-insufficient_quota, .*, wrong-content-type$",
+            rf"total +10/{documented} +[0-9.]+%$",
+            f"JSON report written to {re.escape(str(report))}$",
+        ],
+        consecutive=True,
     )
     data = json.loads(report.read_text())
     categories = data["categories"]
     assert {name: c["exercised"] for name, c in categories.items()} == {
-        "operations": {"createCharacterGeneration": 1, "getTaskDetail": 2},
+        "operations": {"createCharacterGeneration": 2, "getTaskDetail": 3},
         "status codes": {
-            "createCharacterGeneration 200": 1,
-            "getTaskDetail 200": 1,
+            "createCharacterGeneration 200": 2,
+            "getTaskDetail 200": 2,
             "getTaskDetail 404": 1,
         },
-        "task states": {"completed": 1, "pending": 1},
-        "failure codes": {},
-        "scenarios": {},
+        "task states": {"completed": 1, "failed": 1, "pending": 2},
+        "failure codes": {"service_error": 1},
+        "scenarios": {"fail-service_error": 2},
     }
-    assert categories["task states"]["missing"] == ["processing", "failed"]
-    assert data["covered"] == 7
-    assert data["documented"] == sum(len(c["documented"]) for c in categories.values())
+    assert categories["task states"]["missing"] == ["processing"]
+    assert len(categories["scenarios"]["missing"]) == scenarios - 1
+    assert (data["covered"], data["documented"]) == (10, documented)
+
+
+def _builtin_scenarios() -> list[str]:
+    return Engine(clock=VirtualClock()).scenario_names()
 
 
 def test_no_summary_when_no_mock_was_used(pytester: pytest.Pytester) -> None:
@@ -236,9 +249,9 @@ def test_the_gate_fails_a_session_below_the_threshold(pytester: pytest.Pytester)
     failing.stdout.fnmatch_lines(
         ["FAIL Required sora-mock contract coverage of 50% not reached: *%"]
     )
-    passing = pytester.runpytest("--sora-coverage-fail-under=10")
+    passing = pytester.runpytest("--sora-coverage-fail-under=5")
     assert passing.ret == pytest.ExitCode.OK
-    passing.stdout.fnmatch_lines(["Required sora-mock contract coverage of 10% reached: *%"])
+    passing.stdout.fnmatch_lines(["Required sora-mock contract coverage of 5% reached: *%"])
 
 
 def test_options_are_checked(pytester: pytest.Pytester) -> None:
@@ -340,6 +353,55 @@ def test_any_language_client(sora_server):
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_sora_server_delivers_the_callbacks_of_the_current_test(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        CLIENT
+        + """
+import http.server, json, threading
+
+
+@pytest.fixture
+def receiver():
+    got, arrived = [], threading.Event()
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", got, arrived
+    server.shutdown()
+    server.server_close()
+
+
+def test_first_test_uses_the_server(sora_server):
+    assert create(sora_server.base_url).status_code == 200
+
+
+@pytest.mark.sora(config={"callbacks": {"allow_loopback": True}})
+def test_callback_arrives(sora_server, receiver):
+    url, got, arrived = receiver
+    body = dict(BODY, callback_url=url)
+    task_id = create(sora_server.base_url, body).json()["id"]
+    sora_server.run_until_idle()
+    assert arrived.wait(10), "no callback"
+    assert (got[0]["id"], got[0]["status"]) == (task_id, "completed")
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
 
 
 def test_errors_in_the_server_thread_fail_the_test_that_caused_them(

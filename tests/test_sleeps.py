@@ -74,6 +74,19 @@ def test_nested_blocks_restore_in_order() -> None:
     assert (outer.now(), inner.now()) == (2, 1)
 
 
-def test_only_a_virtual_clock_can_drive_sleeps() -> None:
-    with pytest.raises(UsageError, match="VirtualClock"), virtual_sleep(RealClock()):  # type: ignore[arg-type]
+class _FixedClock:
+    def now(self) -> float:
+        return 0.0
+
+
+def test_only_a_clock_that_moves_can_drive_sleeps() -> None:
+    with (
+        pytest.raises(UsageError, match="can move forward"),
+        virtual_sleep(_FixedClock()),  # type: ignore[arg-type]
+    ):
         pass
+    real = RealClock(speed=1)
+    before = real.now()
+    with virtual_sleep(real):
+        time.sleep(3600)
+    assert real.now() >= before + 3600

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from typing import Any
+
+from sora_mock.errors import UsageError
 
 
 def register(subparsers: Any) -> None:
@@ -29,31 +32,57 @@ def register(subparsers: Any) -> None:
         help="mock seconds per real second (default from config: 50)",
     )
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep tasks in this SQLite file: they survive restarts and are shared by workers",
+    )
+    parser.add_argument(
+        "--workers", type=_workers, default=1, help="worker processes (more than 1 needs --state)"
+    )
     parser.set_defaults(func=serve)
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Build the engine, bind the port, print where it listens, serve until stopped."""
-    from sora_mock.asgi import MockApp
-    from sora_mock.clock import RealClock
+    """Check the settings, bind the port, print where it listens, serve until stopped."""
     from sora_mock.config import MockConfig
-    from sora_mock.engine import Engine
-    from sora_mock.server import base_url, bind, uvicorn_server
+    from sora_mock.server import ServeSettings, base_url, bind, run_server
 
-    config = MockConfig.load(args.config)
+    if args.workers > 1 and not args.state:
+        raise UsageError("--workers above 1 needs --state FILE, so that workers share tasks")
+    config = MockConfig.load(args.config)  # refuse a broken file before binding anything
     speed = args.speed if args.speed is not None else config.speed
-    engine = Engine(config=config, clock=RealClock(speed), seed=args.seed)
+    settings = ServeSettings(
+        config=args.config,
+        seed=args.seed,
+        speed=speed,
+        state=args.state,
+        quiet=args.quiet,
+        workers=args.workers,
+        origin=time.time(),
+    )
     sock = bind(args.host, args.port)
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    server = uvicorn_server(MockApp(engine, log_requests=not args.quiet))
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    state = f", state in {args.state}" if args.state else ""
     print(
         f"sora-mock: serving the sora-character API on {base_url(sock)} "
-        f"(clock speed {speed:g}x, Ctrl+C to stop)",
+        f"(clock speed {speed:g}x{workers}{state}, Ctrl+C to stop)",
         flush=True,
     )
-    server.run(sockets=[sock])
+    run_server(settings, sock)
     return 0
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"workers must be 1-64, got {count}")
+    return count
 
 
 def _port(text: str) -> int:

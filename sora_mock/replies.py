@@ -1,0 +1,39 @@
+"""Error responses shared by the engine and the mock's own routes."""
+
+from __future__ import annotations
+
+from sora_mock.contract import DocumentedError
+from sora_mock.messages import Request, Response
+
+
+def documented(
+    error: DocumentedError,
+    message: str | None = None,
+    param: str | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
+    """The documented error response, with an optional specific message and param."""
+    return Response.json(error.status, error.envelope(message, param), headers)
+
+
+def mock_error(
+    status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    """An error of the mock's own routes, in the same envelope as the API's."""
+    body = {"error": {"code": code, "message": message, "type": "invalid_request_error"}}
+    return Response.json(status, body, headers)
+
+
+def not_found(request: Request) -> Response:
+    """404 for a path the mock does not serve."""
+    return mock_error(404, "not_found", f"No route for {request.method} {request.path}")
+
+
+def method_not_allowed(request: Request, allow: str) -> Response:
+    """405 with ``Allow`` for a known path asked with another method."""
+    return mock_error(
+        405,
+        "method_not_allowed",
+        f"Method {request.method} is not allowed here; use {allow}",
+        headers=(("allow", allow),),
+    )
