@@ -51,18 +51,17 @@ def test_a_character_is_created(client, sora_api):
     sora_api.assert_polls(15)  # 150 s of processing, polled every 10 s
 
 
-FAILS = {"lifecycle": {"outcome": "failed", "failure": {"code": "content_policy_violation"}}}
-
-
-@pytest.mark.sora(config=FAILS)
-def test_a_failed_task_raises_its_code(client):
+# Built-in scenarios (see docs/scenarios.md) give every documented outcome on demand.
+@pytest.mark.sora(scenario="fail-content_policy_violation")
+def test_a_failed_task_raises_its_code(client, sora_api):
     with pytest.raises(TaskFailedError) as failed:
         create_character(client, "https://example.com/me.mp4")
     assert failed.value.code == "content_policy_violation"
+    sora_api.assert_scenario_reached("fail-content_policy_violation")
 
 
+@pytest.mark.sora(scenario="create-insufficient_quota")
 def test_no_credits_is_an_http_error(client):
-    client.headers["Authorization"] = "Bearer sk-demo-no-credits"  # a demo token: 402
     with pytest.raises(httpx.HTTPStatusError) as refused:
         create_character(client, "https://example.com/me.mp4")
     assert refused.value.response.status_code == 402
