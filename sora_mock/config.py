@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +125,8 @@ class MockConfig:
 
     @classmethod
     def defaults(cls) -> MockConfig:
-        """The shipped defaults, unchanged."""
-        return cls.load(None)
+        """The shipped defaults, unchanged (loaded once per process; frozen, so shared)."""
+        return _defaults()
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> MockConfig:
         """A new config with ``overrides`` (same format as a file) merged over this one."""
@@ -183,8 +184,18 @@ def _check_mapping(data: Mapping[str, Any], source: str) -> None:
         raise ConfigError(f"{where}: {error.message}" if where else error.message, source=source)
 
 
+@functools.cache
+def _defaults() -> MockConfig:
+    return MockConfig.load(None)
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json_schema("config"))
+
+
 def _first_schema_error(data: Any) -> jsonschema.ValidationError | None:
-    validator = jsonschema.Draft202012Validator(json_schema("config"))
+    validator = _validator()
     best: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
         validator.iter_errors(data)
     )

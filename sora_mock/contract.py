@@ -14,6 +14,11 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -282,10 +287,13 @@ def _path_pattern(template: str) -> re.Pattern[str]:
 
 
 def _check_spec(doc: YamlDocument) -> None:
-    from openapi_spec_validator import OpenAPIV31SpecValidator
-
     if not isinstance(doc.data, Mapping):
         raise SpecError("an OpenAPI document must be a mapping", source=doc.source)
+    stamp = _verdict_stamp(doc.data)
+    if stamp is not None and stamp.exists():
+        return
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
     validator = OpenAPIV31SpecValidator(dict(doc.data))
     for error in validator.iter_errors():
         path = list(getattr(error, "absolute_path", [])) or _path_of(error)
@@ -297,6 +305,30 @@ def _check_spec(doc: YamlDocument) -> None:
             line=line,
             column=column,
         )
+    if stamp is not None:
+        with contextlib.suppress(OSError):
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+
+
+def _verdict_stamp(data: Mapping[str, Any]) -> Path | None:
+    """Where a passed check of exactly this document is remembered between processes.
+
+    Checking a spec costs about a second (mostly importing openapi-spec-validator), paid by
+    every process that starts a mock; a document that passed once passes again, so the
+    verdict is kept under the user's cache folder, keyed by the document's content and the
+    validator's version. Set ``SORA_MOCK_NO_SPEC_CACHE=1`` to check every time.
+    """
+    if os.environ.get("SORA_MOCK_NO_SPEC_CACHE"):
+        return None
+    try:
+        version = importlib.metadata.version("openapi-spec-validator")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    content = json.dumps(data, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(content + version.encode()).hexdigest()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sora-mock" / "spec-checks" / digest
 
 
 def _path_of(error: Any) -> list[str | int]:

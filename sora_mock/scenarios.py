@@ -360,9 +360,12 @@ def scenarios_from_text(text: str, source: str) -> tuple[Scenario, ...]:
 # -- the built-in library --------------------------------------------------------------------
 
 
-def builtin_scenarios(contract: Contract) -> list[Scenario]:
+@functools.cache
+def builtin_scenarios(contract: Contract) -> tuple[Scenario, ...]:
     """Every documented error of both operations (``create-<code>``, ``poll-<code>``), then
-    the scenarios of ``builtin-scenarios.yaml`` (task failures and common situations)."""
+    the scenarios of ``builtin-scenarios.yaml`` (task failures and common situations).
+
+    Built once per contract: scenarios are frozen, so every engine can share them."""
     library = []
     for short, operation_id in OPERATION_IDS.items():
         operation = contract.operation(operation_id)
@@ -379,6 +382,7 @@ def builtin_scenarios(contract: Contract) -> list[Scenario]:
 
     document = YamlDocument.from_path(builtin_scenarios_path(), ConfigError)
     check_document(document)
-    return library + [
-        dataclasses.replace(s, source="builtin") for s in scenarios_from_document(document)
-    ]
+    return (
+        *library,
+        *(dataclasses.replace(s, source="builtin") for s in scenarios_from_document(document)),
+    )

@@ -11,6 +11,9 @@ import yaml
 
 from sora_mock.errors import SourceError
 
+# libyaml's parser when PyYAML was built with it (its wheels are): ten times faster.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -26,8 +29,8 @@ class YamlDocument:
     ) -> YamlDocument:
         """Parse ``text``; a syntax error or a duplicate key raises ``error`` with its place."""
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
+            root = yaml.compose(text, Loader=_LOADER)
+            data = None if root is None else _LOADER(text).construct_document(root)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "invalid YAML"
