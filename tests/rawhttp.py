@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,12 +44,10 @@ def exchange(
     base_url: str,
     data: bytes,
     *,
-    pieces: int = 1,
-    pause: float = 0.0,
     shut_write: bool = False,
     timeout: float = 5.0,
 ) -> RawResponse:
-    """Send ``data`` (in ``pieces``, ``pause`` apart) and read until the server closes.
+    """Send ``data`` (then half-close if asked) and read until the server closes.
 
     Requests should say ``Connection: close`` so the server ends the exchange; a read
     timeout fails the test rather than hanging it.
@@ -58,12 +55,8 @@ def exchange(
     received = b""
     reset = False
     with socket.create_connection(address(base_url), timeout=timeout) as sock:
-        step = max(1, -(-len(data) // pieces))
         try:
-            for start in range(0, len(data), step):
-                sock.sendall(data[start : start + step])
-                if pause:
-                    time.sleep(pause)  # the point of the test: a slow client
+            sock.sendall(data)
             if shut_write:
                 sock.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
