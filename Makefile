@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: install serve test lint format typecheck check bench clean
 
@@ -33,6 +34,11 @@ format: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# Benchmarks: installs wrk (Debian) and a .venv-bench with the fast extra when missing;
+# writes bench/results/*.json and the results section of bench/README.md.
+bench: install
+	bash bench/run.sh $(BENCH_ARGS)
 
 check: lint typecheck test
 

@@ -17,7 +17,10 @@ Example::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# Not `from typing import TYPE_CHECKING`: importing typing would be most of what
+# `import sora_mock` costs. Type checkers treat any constant of this name alike.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -91,7 +94,7 @@ if TYPE_CHECKING:
     from sora_mock.sleeps import virtual_sleep
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'sora_mock' has no attribute {name!r}")

@@ -1,8 +1,10 @@
 """The HTTP door: a pure ASGI app that hands each request to the engine.
 
 Bodies are read up to the configured limit (a larger one answers 413 without being read
-whole), then the engine decides. One log line per request goes to the ``sora_mock``
-logger, with the token masked.
+whole), then the engine decides. A request line plus headers over :data:`MAX_HEAD_BYTES`
+answers 431 before the engine sees it (:mod:`sora_mock.protocols` enforces the same limit
+while a head is still arriving). One log line per request goes to the ``sora_mock``
+logger, with the token masked and control characters escaped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,25 @@ Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("sora_mock.requests")
 
+#: The most bytes a request line plus headers may take; larger heads answer 431.
+MAX_HEAD_BYTES = 16 * 1024
+
+_PROTOCOL_ERRORS = {
+    400: ("invalid_request", "Malformed HTTP request"),
+    431: (
+        "request_headers_too_large",
+        f"Request line and headers too large: the limit is {MAX_HEAD_BYTES} bytes",
+    ),
+    500: ("internal_error", "Internal server error"),
+}
+
+
+def protocol_error(status: int) -> dict[str, Any]:
+    """The error envelope the door itself answers with (400, 431 or 500)."""
+    code, message = _PROTOCOL_ERRORS[status]
+    kind = "api_error" if status >= 500 else "invalid_request_error"
+    return {"error": {"code": code, "message": message, "type": kind}}
+
 
 Handler = Callable[[Request], Response]
 
@@ -40,7 +61,7 @@ class MockApp:
     ) -> None:
         self.engine = engine
         self.log_requests = log_requests
-        self.handler: Handler = handler or engine.handle
+        self.handler = handler
         self.callbacks = CallbackDispatcher(engine)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,9 +70,19 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
+        if _head_size(scope) > MAX_HEAD_BYTES:
+            # Answer without reading the body; closing keeps the stream in step.
+            response = Response.json(431, protocol_error(431), (("connection", "close"),))
+            await _send_response(send, response)
+            return
         body, too_large = await _read_body(receive, self.engine.config.max_body_bytes)
         request = _request_from_scope(scope, body, oversized=too_large)
-        response = self.handler(request)
+        try:
+            response = (self.handler or self.engine.handle)(request)
+        except Exception:
+            # A bug must not cost the client its answer or the server its loop.
+            log.exception("sora-mock failed on %s %s", request.method, _printable(request.path))
+            response = Response.json(500, protocol_error(500))
         if response.delay > 0:
             await asyncio.sleep(response.delay)
         await _send_response(send, response)
@@ -70,16 +101,29 @@ class MockApp:
                 return
 
 
+def _head_size(scope: Scope) -> int:
+    target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    size = len(scope["method"]) + len(target) + len(scope.get("query_string", b"")) + 12
+    for name, value in scope.get("headers", ()):
+        size += len(name) + len(value) + 4
+    return size
+
+
 def _request_from_scope(scope: Scope, body: bytes, *, oversized: bool) -> Request:
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-    host = next((v for k, v in headers if k.lower() == "host"), None)
+    # Built directly rather than through Request.build: this runs on every request, and
+    # ASGI already gives an upper-case method (header names are folded here, as there).
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", ())
+    }
+    host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     client = scope.get("client")
-    return Request.build(
-        scope["method"],
-        scope["path"],
+    return Request(
+        method=scope["method"],
+        path=scope["path"],
         query=scope.get("query_string", b"").decode("latin-1"),
         headers=headers,
         body=body,
@@ -153,10 +197,17 @@ def _log(request: Request, response: Response) -> None:
     token = request.headers.get("authorization", "").partition(" ")[2].strip() or None
     log.info(
         "%s %s%s -> %d (token %s, %d bytes)",
-        request.method,
-        request.path,
-        f"?{request.query}" if request.query else "",
+        _printable(request.method),
+        _printable(request.path),
+        f"?{_printable(request.query)}" if request.query else "",
         response.status,
-        mask_token(token) or "-",
+        _printable(mask_token(token) or "-"),
         len(response.body),
     )
+
+
+def _printable(text: str) -> str:
+    # A decoded path may hold CR, LF or escape codes; a log line must stay one line.
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -54,7 +54,8 @@ class Journal:
     """A bounded log of requests, oldest dropped first."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=size or None)
+        # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
+        self._entries: deque[JournalEntry] = deque(maxlen=size)
         self._seq = 0
 
     def record(self, **fields: Any) -> JournalEntry:

@@ -15,15 +15,18 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass
 from types import TracebackType
 
 import uvicorn
 
-from sora_mock.asgi import Handler, MockApp
+from sora_mock.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
+from sora_mock.protocols import protocol_class
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _SETTINGS_VARIABLE = "SORA_MOCK_SERVE_SETTINGS"
 
@@ -31,7 +34,9 @@ _SETTINGS_VARIABLE = "SORA_MOCK_SERVE_SETTINGS"
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (0 picks a free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Name the protocol: asyncio only sets TCP_NODELAY on accepted sockets whose proto is
+    # IPPROTO_TCP, and without it every keep-alive response waits ~40 ms on delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -104,18 +109,24 @@ def app_from_environment() -> MockApp:
 
 
 def uvicorn_server(
-    app: MockApp | str, *, log_level: str = "warning", workers: int | None = None
+    app: ASGIApp | str, *, log_level: str = "warning", workers: int | None = None
 ) -> uvicorn.Server:
-    """A uvicorn server for ``app`` with sora-mock's settings (its own request log)."""
+    """A uvicorn server for ``app`` (or an app factory's import path) with sora-mock's settings.
+
+    The mock keeps its own request log; the HTTP protocol is httptools when the ``fast``
+    extra is installed, else h11, either way with the 16 KiB head limit (431) and JSON
+    envelopes for malformed requests (:mod:`sora_mock.protocols`).
+    """
     config = uvicorn.Config(
         app,
         factory=isinstance(app, str),
         workers=workers,
+        http=protocol_class(),
         log_level=log_level,
         access_log=False,
         lifespan="on",
         server_header=False,
-        h11_max_incomplete_event_size=16 * 1024,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         timeout_graceful_shutdown=2,
     )
     return uvicorn.Server(config)
@@ -140,9 +151,10 @@ class BackgroundServer:
         port: int = 0,
         *,
         handler: Handler | None = None,
+        log_requests: bool = False,
     ) -> None:
         self.engine = engine
-        self.app = MockApp(engine, log_requests=False, handler=handler)
+        self.app = MockApp(engine, log_requests=log_requests, handler=handler)
         self._socket = bind(host, port)
         self.base_url = base_url(self._socket)
         self._server = uvicorn_server(self.app)

@@ -1,0 +1,71 @@
+"""``python -m bench``: run the benchmarks, write ``bench/results/*.json`` and the summary.
+
+Usage: ``python -m bench [--quick] [--only NAME ...] [--no-fast]``; ``bench/run.sh`` (and
+``make bench``) call this from the project's ``.venv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import http_bench, inprocess, scale, startup, validation
+from bench.common import RESULTS, log, write_result
+from bench.report import update_readme
+from bench.tools import ensure_wrk, fast_python, project_python
+
+SUITES = ("http", "inprocess", "scale", "startup", "validation")
+
+
+def _http(quick: bool, fast: bool) -> dict[str, Any]:
+    ensure_wrk()
+    stacks = [http_bench.Stack("h11+asyncio", project_python())]
+    if fast:
+        stacks.append(http_bench.Stack("httptools+uvloop", fast_python()))
+    rounds, seconds = (1, 1.0) if quick else (3, 3.0)
+    measured = {
+        stack.name: http_bench.measure_stack(
+            stack, rounds=rounds, seconds=seconds, connections=16, latency_seconds=seconds
+        )
+        for stack in stacks
+    }
+    settings = {"rounds": rounds, "seconds": seconds, "connections": 16}
+    return {"settings": settings, "stacks": measured}
+
+
+def main() -> None:
+    """Run the chosen suites and write their results."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
+    parser.add_argument("--only", nargs="+", choices=SUITES, help="run only these suites")
+    parser.add_argument(
+        "--no-fast", action="store_true", help="skip the uvicorn[standard] (httptools) stack"
+    )
+    args = parser.parse_args()
+    quick = args.quick
+    runners: dict[str, Callable[[], dict[str, Any]]] = {
+        "http": lambda: _http(quick, not args.no_fast),
+        "inprocess": lambda: inprocess.measure(rounds=3 if quick else 9),
+        "scale": lambda: scale.measure(
+            sizes=scale.SIZES[:2] if quick else scale.SIZES, calls=200 if quick else 2000
+        ),
+        "startup": lambda: startup.measure(rounds=2 if quick else 7),
+        "validation": lambda: validation.measure(rounds=3 if quick else 9),
+    }
+    started = time.perf_counter()
+    for name in args.only or SUITES:
+        suite_started = time.perf_counter()
+        result = runners[name]()
+        elapsed = round(time.perf_counter() - suite_started, 1)
+        path = write_result(name, {"quick": quick, "seconds": elapsed, **result})
+        log(f"{name}: {elapsed} s, wrote {path.relative_to(RESULTS.parent.parent)}")
+    results = {path.stem: json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))}
+    update_readme(results)
+    log(f"done in {time.perf_counter() - started:.0f} s; summary in bench/README.md")
+
+
+if __name__ == "__main__":
+    main()

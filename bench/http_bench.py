@@ -1,0 +1,264 @@
+"""Throughput (wrk) and latency at a fixed rate (open-loop) of the mock against a bare app.
+
+Both servers are started the same way (:func:`sora_mock.server.uvicorn_server`), pinned to
+one core, and measured in alternation within one run, so the ratio mock/bare holds however
+busy the shared machine is; the load generators run on the other core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    BENCH,
+    CLIENT_CPU,
+    RESULTS,
+    SERVER_CPU,
+    log,
+    median,
+    pin,
+    ratio,
+)
+
+LUA = BENCH / "lua"
+TOKEN = "sk-bench-0123456789"
+CREATE_BODY = {
+    "model": "sora-character",
+    "video_url": "https://example.com/video.mp4",
+    "timestamps": "1,3",
+}
+#: Highest rate asked of the Python open-loop generator (what it sustains on one core).
+MAX_OPEN_LOOP_RATE = 1500.0
+#: The fixed rate for latency, as a share of the mock's saturated rate measured just before:
+#: well below saturation, since a server answers less per second at moderate load (fewer
+#: requests per event-loop wake-up) than wrk's saturated rate suggests.
+LATENCY_LOAD = 0.3
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One uvicorn installation: which interpreter, hence which HTTP parser and loop."""
+
+    name: str
+    python: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.python.parent
+
+
+@dataclass
+class Served:
+    """A server process and the URL it listens on."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+
+@contextmanager
+def serve(command: Sequence[str], name: str) -> Iterator[Served]:
+    """Start ``command`` on the server core; it prints its URL as the last word of line 1."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / f"server-{name}.log", "w") as errors:
+        process = subprocess.Popen(
+            [*pin(SERVER_CPU), *command],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            cwd=BENCH.parent,
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            url = next((w for w in line.split() if w.startswith("http://")), None)
+            if url is None:
+                raise RuntimeError(f"{name} did not start: {line!r}")
+            served = Served(process, url)
+            _wait_healthy(served.url)
+            yield served
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(url: str) -> None:
+    with httpx.Client(timeout=5) as client:
+        for _ in range(500):
+            try:
+                if client.get(f"{url}/__mock/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+        raise RuntimeError(f"{url} never answered /__mock/health")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str, script: str, seconds: float, connections: int, *args: str, pid: int = 0
+) -> dict[str, Any]:
+    """One wrk run from the client core; requests/s, errors, latency (microseconds) and,
+    given the server's ``pid``, the server's CPU microseconds per request."""
+    command = [
+        *pin(CLIENT_CPU),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA / script),
+        url,
+    ]
+    if args:
+        command += ["--", *args]
+    env = {**os.environ, "BENCH_LUA_DIR": str(LUA)}
+    cpu_before = cpu_seconds(pid) if pid else 0.0
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    cpu_used = cpu_seconds(pid) - cpu_before if pid else 0.0
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRK_JSON "))
+    data: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
+    data["rate"] = round(data["requests"] / (data["duration_us"] / 1e6), 1)
+    if pid and data["requests"]:
+        data["cpu_us_per_request"] = round(cpu_used / data["requests"] * 1e6, 1)
+    return data
+
+
+def open_loop(url: str, kind: str, rate: float, seconds: float, ids: Path) -> dict[str, Any]:
+    """One fixed-rate run of :mod:`bench.loadgen` (it pins itself to the client core)."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        url,
+        "--kind",
+        kind,
+        "--rate",
+        f"{rate:.0f}",
+        "--duration",
+        f"{seconds:g}",
+        "--ids",
+        str(ids),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=BENCH.parent)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _create_tasks(url: str, count: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=url, timeout=10) as client:
+        return [
+            client.post("/v1/videos/generations", json=CREATE_BODY, headers=headers).json()["id"]
+            for _ in range(count)
+        ]
+
+
+def measure_stack(
+    stack: Stack, *, rounds: int, seconds: float, connections: int, latency_seconds: float
+) -> dict[str, Any]:
+    """Throughput and fixed-rate latency of the mock and the bare app on one stack."""
+    mock_cmd = [
+        str(stack.bin / "sora-mock"),
+        "serve",
+        "--port",
+        "0",
+        "--quiet",
+        "--seed",
+        "1",
+        "--speed",
+        "1000",
+        "--config",
+        str(BENCH / "mock-bench.yaml"),
+    ]
+    bare_cmd = [str(stack.python), "-m", "bench.bare_app", "--port", "0"]
+    slug = stack.name.replace("+", "-")
+    with (
+        serve(mock_cmd, f"mock-{slug}") as mock,
+        serve(bare_cmd, f"bare-{slug}") as bare,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        ids_file = Path(tmp) / "ids.txt"
+        ids_file.write_text("\n".join(_create_tasks(mock.url, 256)) + "\n")
+        servers = {"bare": bare.url, "mock": mock.url}
+        pids = {"bare": bare.process.pid, "mock": mock.process.pid}
+        ops = {
+            "create": ("create.lua", "/v1/videos/generations", ()),
+            "poll": ("poll.lua", "", (str(ids_file),)),
+        }
+        for url in servers.values():  # warm-up: imports, caches, first allocations
+            for script, path, args in ops.values():
+                wrk(url + path, script, 1, connections, *args)
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+            op: {app: [] for app in servers} for op in ops
+        }
+        for round_no in range(rounds):
+            log(f"{stack.name}: throughput round {round_no + 1}/{rounds}")
+            for op, (script, path, args) in ops.items():
+                for app, url in servers.items():
+                    runs[op][app].append(
+                        wrk(url + path, script, seconds, connections, *args, pid=pids[app])
+                    )
+        throughput = {op: _throughput_summary(per_app) for op, per_app in runs.items()}
+        latency: dict[str, Any] = {}
+        for op in ops:
+            rate = min(MAX_OPEN_LOOP_RATE, LATENCY_LOAD * throughput[op]["mock"]["median_rate"])
+            log(f"{stack.name}: {op} latency at {rate:.0f} requests/s")
+            per_app = {
+                app: open_loop(url, op, rate, latency_seconds, ids_file)
+                for app, url in servers.items()
+            }
+            latency[op] = {
+                "rate": round(rate),
+                **per_app,
+                "mock_kept_up": per_app["mock"]["achieved_rate"] >= 0.97 * rate,
+                "p50_ratio": ratio(per_app["mock"]["p50_ms"], per_app["bare"]["p50_ms"]),
+                "p99_ratio": ratio(per_app["mock"]["p99_ms"], per_app["bare"]["p99_ms"]),
+            }
+    return {"throughput": throughput, "latency": latency}
+
+
+def _throughput_summary(per_app: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for app, runs in per_app.items():
+        errors = {k: sum(r["errors"][k] for r in runs) for k in runs[0]["errors"]}
+        summary[app] = {
+            "median_rate": median([r["rate"] for r in runs]),
+            "rates": [r["rate"] for r in runs],
+            "median_cpu_us_per_request": median([r["cpu_us_per_request"] for r in runs]),
+            "errors": errors,
+            "saturated_latency_us": {
+                k: median([r["latency_us"][k] for r in runs]) for k in ("p50", "p99")
+            },
+        }
+    rounds = zip(per_app["mock"], per_app["bare"], strict=True)
+    per_round = [ratio(m["rate"], b["rate"]) for m, b in rounds]
+    summary["ratio"] = ratio(summary["mock"]["median_rate"], summary["bare"]["median_rate"])
+    summary["round_ratios"] = per_round
+    # Server CPU time per request hardly depends on what else shares the machine: the
+    # capacity ratio is how the rates would compare on an otherwise idle core.
+    summary["cpu_capacity_ratio"] = ratio(
+        summary["bare"]["median_cpu_us_per_request"], summary["mock"]["median_cpu_us_per_request"]
+    )
+    summary["meets_target"] = summary["ratio"] >= 0.5
+    return summary

@@ -1,0 +1,55 @@
+"""The benchmark code itself still runs (tiny sizes; the real run is `make bench`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import loadgen, report, scale
+from bench.http_bench import _throughput_summary
+from sora_mock.engine import Engine
+from sora_mock.server import BackgroundServer
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
+
+
+def test_the_open_loop_generator_measures_a_real_server(engine: Engine) -> None:
+    with BackgroundServer(engine) as server:
+        result = asyncio.run(loadgen.generate(server.base_url, "create", 200, 0.25, 4, []))
+    assert result["requests"] == 50
+    assert result["errors"] == 0
+    assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+    assert len(engine.store) == 50
+
+
+def test_one_store_size_is_measured_and_purged() -> None:
+    result = scale.one_size(1000, calls=20)
+    assert result["expiry"]["stored_before"] >= 1000
+    assert result["expiry"]["stored_after"] == 0
+    assert result["create"]["median_us"] > 0
+    assert result["rss_growth_bytes_per_task"] >= 0
+
+
+def test_throughput_summary_compares_medians() -> None:
+    def run(rate: float, cpu: float) -> dict[str, object]:
+        errors = {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}
+        latency = {"p50": 1, "p99": 2}
+        return {"rate": rate, "cpu_us_per_request": cpu, "errors": errors, "latency_us": latency}
+
+    summary = _throughput_summary(
+        {"bare": [run(100, 10), run(120, 10), run(80, 10)], "mock": [run(60, 20)] * 3}
+    )
+    assert summary["ratio"] == 0.6
+    assert summary["cpu_capacity_ratio"] == 0.5
+    assert summary["meets_target"] is True
+
+
+@pytest.mark.skipif(not (RESULTS / "http.json").exists(), reason="no benchmark results yet")
+def test_the_committed_results_make_a_summary() -> None:
+    results = {p.stem: json.loads(p.read_text()) for p in RESULTS.glob("*.json")}
+    text = report.summary(results)
+    assert "### Throughput" in text
+    assert "### Scale" in text
