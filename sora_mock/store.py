@@ -93,8 +93,8 @@ class TaskStorage(Protocol):
 
     def __iter__(self) -> Iterator[TaskRecord]: ...
 
-    def purge(self, now: float) -> int:
-        """Drop every task whose retention ended by ``now``; return how many went."""
+    def purge(self, now: float, limit: int | None = None) -> int:
+        """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
         ...
 
     def clear(self) -> None:
@@ -132,10 +132,10 @@ class TaskStore:
     def __iter__(self) -> Iterator[TaskRecord]:
         return iter(list(self._records.values()))
 
-    def purge(self, now: float) -> int:
-        """Drop every task whose retention ended by ``now``; return how many went."""
+    def purge(self, now: float, limit: int | None = None) -> int:
+        """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
         dropped = 0
-        while self._expiry and self._expiry[0][0] <= now:
+        while self._expiry and self._expiry[0][0] <= now and (limit is None or dropped < limit):
             _, task_id = heapq.heappop(self._expiry)
             record = self._records.get(task_id)
             if record is None:

@@ -91,10 +91,14 @@ class SqliteTaskStore:
             [TaskRecord(_task_from_dict(json.loads(t)), polls=p, ended_at=e) for p, e, t in rows]
         )
 
-    def purge(self, now: float) -> int:
-        """Delete every task whose stored expiry has passed."""
+    def purge(self, now: float, limit: int | None = None) -> int:
+        """Delete tasks whose stored expiry has passed (at most ``limit``)."""
         with self._lock:
-            cursor = self._db.execute("DELETE FROM tasks WHERE expires_at <= ?", (now,))
+            cursor = self._db.execute(
+                "DELETE FROM tasks WHERE id IN "
+                "(SELECT id FROM tasks WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
+                (now, -1 if limit is None else limit),
+            )
         return cursor.rowcount
 
     def clear(self) -> None:

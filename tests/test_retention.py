@@ -68,3 +68,29 @@ def test_a_journal_of_size_zero_keeps_nothing() -> None:
         create(engine)
     assert len(engine.journal) == 0
     assert engine.journal.total == 10
+
+
+def test_purging_goes_in_batches_and_expired_tasks_are_refused_meanwhile() -> None:
+    from sora_mock.clock import VirtualClock
+    from sora_mock.engine import Engine
+    from tests.helpers import create, poll
+
+    clock = VirtualClock()
+    engine = Engine(clock=clock)
+    ids = [create(engine).json_body()["id"] for _ in range(25)]
+    clock.advance(150 + 86400 + 1)
+    assert engine.store.purge(clock.now(), limit=10) == 10
+    assert len(engine.store) == 15
+    assert poll(engine, ids[-1]).status == 404  # still stored, but past its retention
+    assert engine.store.purge(clock.now()) == 15
+
+
+def test_unlimited_tokens_leave_no_account_behind() -> None:
+    from sora_mock.clock import VirtualClock
+    from sora_mock.engine import Engine
+    from tests.helpers import create
+
+    engine = Engine(clock=VirtualClock())
+    for n in range(50):
+        create(engine, token=f"sk-random-{n:06d}")
+    assert engine.accounts._spent == {}
