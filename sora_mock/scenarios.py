@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -332,9 +333,14 @@ def scenarios_from_text(text: str, source: str) -> tuple[Scenario, ...]:
 # -- the built-in library --------------------------------------------------------------------
 
 
-def builtin_scenarios(contract: Contract) -> list[Scenario]:
+@functools.lru_cache(maxsize=8)
+def builtin_scenarios(contract: Contract) -> tuple[Scenario, ...]:
     """Every documented error of both operations (``create-<code>``, ``poll-<code>``), then
-    the scenarios of ``builtin-scenarios.yaml`` (task failures and common situations)."""
+    the scenarios of ``builtin-scenarios.yaml`` (task failures and common situations).
+
+    Cached per contract: parsing the library costs ~0.1 s and its scenarios are frozen, so
+    every engine of a process (the conformance harness builds one per situation) shares it.
+    """
     library = []
     for short, operation_id in OPERATION_IDS.items():
         operation = contract.operation(operation_id)
@@ -351,6 +357,7 @@ def builtin_scenarios(contract: Contract) -> list[Scenario]:
 
     document = YamlDocument.from_path(builtin_scenarios_path(), ConfigError)
     check_document(document)
-    return library + [
-        dataclasses.replace(s, source="builtin") for s in scenarios_from_document(document)
-    ]
+    return (
+        *library,
+        *(dataclasses.replace(s, source="builtin") for s in scenarios_from_document(document)),
+    )

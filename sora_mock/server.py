@@ -11,12 +11,12 @@ import contextlib
 import errno
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 
 import uvicorn
 
-from sora_mock.asgi import MockApp
+from sora_mock.asgi import MockApp, Receive, Scope, Send
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
 
@@ -45,7 +45,11 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def uvicorn_server(app: MockApp, *, log_level: str = "warning") -> uvicorn.Server:
+#: Any ASGI application (a :class:`MockApp`, or a dispatcher in front of several).
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def uvicorn_server(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Server:
     """A uvicorn server for ``app`` with sora-mock's settings (its own request log)."""
     config = uvicorn.Config(
         app,
