@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from .outcome import Outcome
 from .report import ConformanceReport, SituationResult
-from .rules import Rule, Run, Verdict, rules
+from .rules import Rule, Verdict, rules
+from .run import Run
 from .runner import Harness, Stopped, Target, check_client
 from .situations import Expectation, Situation, catalogue
 from .testing import conformance_tests

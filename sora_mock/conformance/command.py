@@ -34,7 +34,8 @@ from .explore import explore
 from .outcome import Outcome
 from .recording import build_engine
 from .report import ConformanceReport, SituationResult
-from .rules import Run, Settings, check
+from .rules import check
+from .run import Run, Settings
 from .runner import DEFAULT_VIDEO_URL, token_for
 from .serving import Slot, SlotServer
 from .situations import Situation

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 
 from sora_mock.contract import Contract
 
-from .rules import Run, Verdict
+from .rules import Verdict
+from .run import Run
 from .variations import Variation, variations
 
 

@@ -143,8 +143,9 @@ class Outcome:
 
 
 def outcome_problem(outcome: Outcome, situation: Situation, names: Mapping[str, str]) -> str | None:
-    """Why ``outcome`` does not match ``situation`` (``names``: the tasks' character names),
-    or None when it matches one of the situation's expectations."""
+    """Why ``outcome`` does not match ``situation``, or None when it matches one of the
+    situation's expectations. ``names`` holds the character name of each task the client
+    saw completed (by task id)."""
     if outcome.conflict:
         return outcome.conflict
     problems = [_mismatch(outcome, e, names) for e in situation.expect]
@@ -158,8 +159,10 @@ def _mismatch(outcome: Outcome, expected: Expectation, names: Mapping[str, str])
     if expected.kind == "completed":
         if not outcome.success:
             return f"expected success, the client reported {outcome.status} ({said})"
+        if not names:
+            return f"reported success ({said}), but it never saw a task completed"
         if outcome.character_name is not None and outcome.character_name not in names.values():
-            made = ", ".join(sorted(names.values())) or "none"
+            made = ", ".join(sorted(names.values()))
             return f"reported character_name {outcome.character_name!r}, but the task made {made}"
         return None
     if outcome.success:

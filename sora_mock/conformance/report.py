@@ -17,7 +17,8 @@ from xml.etree import ElementTree
 from sora_mock.errors import ConformanceFailure
 from sora_mock.journal import mask_token
 
-from .rules import Rule, Run, Verdict, rules
+from .rules import Rule, Verdict, rules
+from .run import Run
 from .situations import Situation
 
 _CELLS = {"pass": "ok", "fail": "FAIL", "n/a": "-"}

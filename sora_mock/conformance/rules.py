@@ -9,8 +9,8 @@ the clock speed of the run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from sora_mock.contract import Contract
@@ -20,77 +20,12 @@ from sora_mock.messages import Request
 from sora_mock.rules import DEFAULT_TIMESTAMPS, callback_url_problem, parse_timestamps
 from sora_mock.rules import video_url_problem as _video_url_problem
 
-from .outcome import Outcome, outcome_problem
+from .outcome import outcome_problem
 from .recording import Exchange
-from .situations import FUTILE_STATUSES, Situation
-from .variations import Variation
+from .run import Run, Settings
+from .situations import FUTILE_STATUSES
 
 Status = Literal["pass", "fail", "n/a"]
-#: Marks shown in evidence per failure; the rest are counted.
-MAX_MARKS = 3
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the rules measure against."""
-
-    contract: Contract
-    min_interval: float = 1.0
-    tolerance: float = 0.0
-
-
-@dataclass(frozen=True)
-class Run:
-    """One client run through one situation: what it sent, got and reported."""
-
-    situation: Situation
-    token: str
-    exchanges: tuple[Exchange, ...]
-    outcome: Outcome
-    speed: float
-    started: float
-    ended: float
-    stopped: str | None = None
-    names: Mapping[str, str] = field(default_factory=dict)
-    variation: Variation | None = None
-
-    @property
-    def api_exchanges(self) -> list[tuple[int, Exchange]]:
-        """The numbered exchanges outside the mock's own ``/__mock/`` routes."""
-        return [(i, e) for i, e in enumerate(self.exchanges) if e.operation != "mock"]
-
-    @property
-    def elapsed(self) -> float:
-        """Client seconds from the start of the run to its end."""
-        return (self.ended - self.started) / self.speed
-
-    def seconds(self, earlier: Exchange, later: Exchange) -> float:
-        """Client seconds between two exchanges."""
-        return (later.time - earlier.time) / self.speed
-
-    def timeline(self, marks: Mapping[int, str], context: int = 1) -> tuple[str, ...]:
-        """Evidence lines: the marked requests (the first few) with the one before each."""
-        shown_marks = sorted(marks)[:MAX_MARKS]
-        wanted: set[int] = set()
-        for index in shown_marks:
-            wanted.update(range(max(0, index - context), index + 1))
-        if not marks:
-            wanted = set(range(max(0, len(self.exchanges) - 3), len(self.exchanges)))
-        lines: list[str] = []
-        previous = -1
-        for index in sorted(wanted):
-            if index > previous + 1:
-                lines.append("   …")
-            exchange = self.exchanges[index]
-            offset = (exchange.time - self.started) / self.speed
-            mark = f"   <- {marks[index]}" if index in marks else ""
-            lines.append(f"  +{offset:7.2f}s  {exchange.summary()}{mark}")
-            previous = index
-        if len(marks) > len(shown_marks):
-            lines.append(f"   … ({len(marks) - len(shown_marks)} more like this)")
-        elif previous < len(self.exchanges) - 1:
-            lines.append(f"   … ({len(self.exchanges) - 1 - previous} more requests)")
-        return tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -122,7 +57,7 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
     marks: dict[int, str] = {}
     found: list[str] = []
     cache: dict[tuple[str, str, str, bytes], list[str]] = {}
-    for index, exchange in enumerate(run.exchanges):
+    for index, exchange in run.api_exchanges:
         request = exchange.request
         key = (
             request.method,
@@ -136,7 +71,7 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
             marks[index] = cache[key][0]
             found += [p for p in cache[key] if p not in found]
     if not marks:
-        return Verdict("valid-requests", "pass", f"{len(run.exchanges)} requests, all valid")
+        return Verdict("valid-requests", "pass", f"{len(run.api_exchanges)} requests, all valid")
     return Verdict(
         "valid-requests",
         "fail",
@@ -147,8 +82,8 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
 
 def request_problems(request: Request, contract: Contract) -> list[str]:
     """Each way ``request`` breaks the spec (authentication aside: another rule's job)."""
-    if request.path.startswith("/__mock/files/"):
-        return []  # following the profile picture link the mock handed out
+    if request.path.startswith("/__mock/"):
+        return []  # the mock's own routes (spec/mock-admin.yaml), e.g. the picture link
     match = contract.match(request.method, request.path)
     if match.operation is None:
         allowed = f" (the path takes {', '.join(match.allowed)})" if match.allowed else ""
@@ -353,7 +288,9 @@ def _outcome(run: Run, settings: Settings) -> Verdict:
     said = run.outcome.detail or run.outcome.status
     if run.stopped is not None:
         return Verdict("outcome", "n/a", "not checked: the harness stopped the client")
-    problem = outcome_problem(run.outcome, run.situation, run.names)
+    completed = {e.task_id for _, e in run.api_exchanges if e.task_status() == "completed"}
+    seen = {task: name for task, name in run.names.items() if task in completed}
+    problem = outcome_problem(run.outcome, run.situation, seen)
     if problem is None:
         return Verdict("outcome", "pass", f"reported {run.outcome.status} ({said})")
     evidence = (f"  the client: {said}", f"  expected: {run.situation.expected()}")

@@ -28,7 +28,8 @@ from .explore import explore
 from .outcome import Outcome
 from .recording import RecordingEngine, build_engine
 from .report import ConformanceReport, SituationResult
-from .rules import Run, Settings, check
+from .rules import check
+from .run import Run, Settings
 from .situations import Situation
 from .variations import Variation
 

@@ -10,7 +10,6 @@ a client down to a minimal example.
 
 from __future__ import annotations
 
-import copy
 import json
 import string
 from collections.abc import Mapping
@@ -109,7 +108,8 @@ class Variation:
 
     def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """``body`` with the fields left out and the extra fields added."""
-        changed = copy.deepcopy(dict(body))
+        # Only top-level values and the fields of nested objects change: copy that deep.
+        changed = {k: dict(v) if isinstance(v, dict) else v for k, v in body.items()}
         for path in self.drop:
             *parents, name = path.split(".")
             target = _object_at(changed, ".".join(parents))
