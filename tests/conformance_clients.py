@@ -20,7 +20,8 @@ def load_example(name: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -68,8 +69,20 @@ class StrictParser(Base):
     """Refuses a task body with a top-level field it does not know."""
 
     known = frozenset(
-        "created id model object progress status task_info type usage result_data results "
-        "error".split()
+        [
+            "created",
+            "id",
+            "model",
+            "object",
+            "progress",
+            "status",
+            "task_info",
+            "type",
+            "usage",
+            "result_data",
+            "results",
+            "error",
+        ]
     )
 
     def read_task(self, task: dict[str, Any]) -> Any:

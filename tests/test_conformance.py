@@ -114,8 +114,10 @@ def test_a_crash_on_an_unknown_field_is_shrunk_to_one_extra_field() -> None:
     result = report.result("unusual-generated")
     variation = result.run.variation
     assert variation is not None
-    assert len(variation.extra) == 1 and variation.extra[0][0] == ""
-    assert variation.drop == () and not variation.instant
+    assert len(variation.extra) == 1
+    assert variation.extra[0][0] == ""
+    assert variation.drop == ()
+    assert not variation.instant
     assert "shrunk to a minimal one" in result.note
     assert "unexpected field(s) in the task" in result.verdict("outcome").message
 

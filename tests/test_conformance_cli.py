@@ -70,7 +70,8 @@ def test_the_naive_client_breaks_rules_on_the_real_clock_too() -> None:
     out = conform("--run", NAIVE_CLIENT, "-k", "poll-rate-limited-once", "--quiet")
     assert out.returncode == 1, out.stdout + out.stderr
     assert "2 rule(s) broken in 1 situation(s)" in out.stdout
-    assert "\npoll-interval: " in out.stdout and "\nretry-after: " in out.stdout
+    assert "\npoll-interval: " in out.stdout
+    assert "\nretry-after: " in out.stdout
     assert "after a 429 with Retry-After: 2" in out.stdout
 
 

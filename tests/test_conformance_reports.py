@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 
 from sora_mock.clock import VirtualClock
+from sora_mock.config import MockConfig
 from sora_mock.conformance import ConformanceReport, Harness, conformance_tests
 from sora_mock.conformance.recording import build_engine
 from sora_mock.conformance.situations import catalogue
 from sora_mock.conformance.variations import Variation, body_shape, fixed_variations, variations
-from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
 from sora_mock.errors import ConformanceFailure
 from tests.conformance_clients import EXAMPLES, FailedIsDone, naive, polite, runner
@@ -130,7 +130,8 @@ def test_the_junit_report_has_a_case_per_situation_and_rule(report: ConformanceR
         and c.get("name") == "no-futile-retry"
     )
     failure = case.find("failure")
-    assert failure is not None and "cannot succeed" in (failure.text or "")
+    assert failure is not None
+    assert "cannot succeed" in (failure.text or "")
 
 
 def test_a_situation_failure_raises_an_assertion_with_the_evidence(
@@ -149,7 +150,8 @@ def test_a_situation_failure_raises_an_assertion_with_the_evidence(
 def test_the_pytest_helper_parametrizes_over_situations() -> None:
     test = conformance_tests(runner(FailedIsDone), ["success", "fail-*"])
     marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
-    assert marks and len(marks[0].args[1]) == 17
+    assert marks
+    assert len(marks[0].args[1]) == 17
     (success, *failures) = marks[0].args[1]
     test(success)
     with pytest.raises(ConformanceFailure, match="BROKEN outcome"):
@@ -176,4 +178,5 @@ def test_the_pytest_helper_makes_one_test_per_situation(tmp_path: Path) -> None:
     )
     assert "1 failed, 9 passed" in out.stdout, out.stdout + out.stderr
     assert "test_naive[fail-service_error]" in out.stdout
-    assert "BROKEN poll-interval" in out.stdout and "BROKEN outcome" in out.stdout
+    assert "BROKEN poll-interval" in out.stdout
+    assert "BROKEN outcome" in out.stdout

@@ -100,7 +100,8 @@ def test_bearer_token_flags_each_wrong_header(headers: dict[str, str], problem: 
 
     verdict = check(client).verdict("bearer-token")
     assert verdict.failed
-    assert "1 of " in verdict.message and problem in verdict.message
+    assert "1 of " in verdict.message
+    assert problem in verdict.message
 
 
 def test_stops_at_terminal_flags_a_poll_after_the_end() -> None:
@@ -242,7 +243,7 @@ def test_an_exception_outcome_carries_its_codes() -> None:
     error = httpx.HTTPStatusError("forbidden", request=request, response=response)
     assert Outcome.from_exception(error).http_status == 403
 
-    class Failed(Exception):
+    class Failed(Exception):  # noqa: N818 - a client's own name
         error_code = "content_policy_violation"
 
     try:
@@ -261,7 +262,7 @@ def test_return_values_become_outcomes() -> None:
 
 
 def test_an_unknown_situation_pattern_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="no situation matches 'nope'.*known situations: success"):
+    with pytest.raises(UsageError, match=r"no situation matches 'nope'.*known situations: success"):
         select(Harness().situations(), ["nope"])
     assert [s.name for s in select(Harness().situations(), ["fail-quota*", "slow"])] == [
         "slow",
