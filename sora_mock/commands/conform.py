@@ -33,8 +33,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--speed",
         type=_positive_float,
-        default=100.0,
-        help="mock seconds per real second (default 100: a 150 s task takes 1.5 s)",
+        default=50.0,
+        help="mock seconds per real second (default 50: a 150 s task takes 3 s)",
     )
     parser.add_argument(
         "--time-limit",

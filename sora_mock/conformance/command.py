@@ -49,7 +49,7 @@ _CANNOT_RUN = (126, 127)
 class CommandOptions:
     """How commands are run and judged. Times are real seconds."""
 
-    speed: float = 100.0
+    speed: float = 50.0
     time_limit: float = 120.0
     jobs: int = 8
     min_interval: float = 1.0

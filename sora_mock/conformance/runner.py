@@ -168,7 +168,7 @@ class Harness:
         with self._serving():
             results = [self.check_situation(client, s) for s in chosen]
         return ConformanceReport(
-            client=name or str(getattr(client, "__qualname__", None) or repr(client)),
+            client=name or _client_name(client),
             results=results,
             settings=self.describe(),
             wall_seconds=time.perf_counter() - started,
@@ -286,9 +286,19 @@ def call(client: ClientFunction, target: Target) -> Outcome:
     return Outcome.from_return(value)
 
 
+def _client_name(client: ClientFunction) -> str:
+    qualname = getattr(client, "__qualname__", None)
+    if not isinstance(qualname, str):
+        return repr(client)
+    module = getattr(client, "__module__", None)
+    return f"{module}.{qualname}" if module and module != "__main__" else qualname
+
+
 def check_client(
     client: ClientFunction,
     situations: Sequence[str] | None = None,
+    *,
+    name: str | None = None,
     **options: Any,
 ) -> ConformanceReport:
     """Run ``client`` through the matrix and return the report (options as :class:`Harness`).
@@ -298,4 +308,4 @@ def check_client(
         report = check_client(lambda t: my_sdk.run(t.base_url, t.api_key, t.video_url))
         assert report.passed, report.to_text()
     """
-    return Harness(**options).check(client, situations)
+    return Harness(**options).check(client, situations, name=name)

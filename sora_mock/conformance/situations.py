@@ -148,8 +148,10 @@ def catalogue(contract: Contract | None = None) -> list[Situation]:
         Situation(
             "rate-limited-token",
             "rate limit",
-            "The token may send 2 requests per 5 seconds; the mock computes Retry-After.",
+            "The token may send 2 requests per 5 seconds (the mock computes Retry-After) "
+            "while a 5-minute task runs.",
             COMPLETED,
+            task={"pending_seconds": 5, "processing_seconds": 295},
             rate_limit=(2, 5.0),
         ),
         Situation(

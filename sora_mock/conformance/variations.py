@@ -181,7 +181,7 @@ def variations(contract: Contract) -> SearchStrategy[Variation]:
         ),
         max_leaves=6,
     )
-    names = st.text(string.ascii_lowercase + "_", min_size=1, max_size=10)
+    names = st.text(string.ascii_lowercase, min_size=1, max_size=10)
     extra = st.tuples(st.sampled_from(shape.objects), names, json_values.map(json.dumps)).filter(
         lambda item: item[1] not in shape.known[item[0]]
     )
