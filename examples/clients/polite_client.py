@@ -128,13 +128,14 @@ class CharacterClient:
 
     def retry_delay(self, response: httpx.Response, attempt: int) -> float:
         """How long to wait before retrying: Retry-After when given, else a backoff."""
-        value = response.headers.get("retry-after")
-        if value is not None:
-            if value.strip().isdigit():
-                return float(value)
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-        return self.backoff(attempt)
+        value = response.headers.get("retry-after", "").strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)  # Retry-After may be a date
+        except (TypeError, ValueError):
+            return self.backoff(attempt)
+        return max(0.0, when.timestamp() - time.time())
 
     def backoff(self, attempt: int) -> float:
         """2, 4, 8, 16 ... seconds, at most 30."""

@@ -164,10 +164,16 @@ def build_engine(
     ``speed`` is mock seconds per client second: a computed rate limit spans that many
     client seconds whatever the clock. ``variation`` overrides the situation's own.
     """
+    overrides: dict[str, Any] = {}
+    if not config.accept_unknown_tokens:
+        # The harness hands out its own tokens; a settings file must not refuse them.
+        overrides["auth"] = {"accept_unknown_tokens": True}
     if situation.rate_limit is not None:
         requests, seconds = situation.rate_limit
         limit = {"requests": requests, "window_seconds": seconds * speed}
-        config = config.with_overrides({"tokens": {"default": {"rate_limit": limit}}})
+        overrides["tokens"] = {"default": {"rate_limit": limit}}
+    if overrides:
+        config = config.with_overrides(overrides)
     if variation is None and situation.variation is not None:
         variation = fixed_variations(contract)[situation.variation]
     engine = RecordingEngine(
