@@ -28,6 +28,8 @@ _EXPORTS = {
     "BackgroundServer": "sora_mock.server",
     "Clock": "sora_mock.clock",
     "ConfigError": "sora_mock.errors",
+    "ConformanceFailure": "sora_mock.errors",
+    "ConformanceReport": "sora_mock.conformance",
     "Contract": "sora_mock.contract",
     "ContractViolation": "sora_mock.errors",
     "Engine": "sora_mock.engine",
@@ -46,12 +48,16 @@ _EXPORTS = {
     "mock": "sora_mock.httpx_door",
     "transport": "sora_mock.httpx_door",
     "virtual_sleep": "sora_mock.sleeps",
+    "check_client": "sora_mock.conformance",
+    "conformance_tests": "sora_mock.conformance",
 }
 
 __all__ = [
     "BackgroundServer",
     "Clock",
     "ConfigError",
+    "ConformanceFailure",
+    "ConformanceReport",
     "Contract",
     "ContractViolation",
     "Engine",
@@ -68,6 +74,8 @@ __all__ = [
     "UsageError",
     "VirtualClock",
     "__version__",
+    "check_client",
+    "conformance_tests",
     "mock",
     "transport",
     "virtual_sleep",
@@ -76,10 +84,12 @@ __all__ = [
 if TYPE_CHECKING:
     from sora_mock.clock import Clock, RealClock, VirtualClock
     from sora_mock.config import MockConfig
+    from sora_mock.conformance import ConformanceReport, check_client, conformance_tests
     from sora_mock.contract import Contract
     from sora_mock.engine import Engine
     from sora_mock.errors import (
         ConfigError,
+        ConformanceFailure,
         ContractViolation,
         PortInUseError,
         ServerError,

@@ -8,7 +8,8 @@ Every error derives from :class:`SoraMockError`, so one ``except`` catches them 
     ├── UsageError(TypeError)            an API of sora-mock was called the wrong way
     ├── ServerError                      the HTTP server could not start
     │   └── PortInUseError
-    └── ContractViolation(AssertionError)  a request or response breaks the contract
+    ├── ContractViolation(AssertionError)  a request or response breaks the contract
+    └── ConformanceFailure(AssertionError) a client breaks a conformance rule
 
 Usage errors also derive from the built-in exception a generic caller would expect;
 a contract violation is also an ``AssertionError`` so that pytest reports it as a
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ConformanceFailure",
     "ContractViolation",
     "PortInUseError",
     "ServerError",
@@ -83,3 +85,7 @@ class ContractViolation(SoraMockError, AssertionError):  # noqa: N818 - reads as
         self.mismatches = list(mismatches or [])
         lines = [summary, *(f"  - {m}" for m in self.mismatches)]
         super().__init__("\n".join(lines))
+
+
+class ConformanceFailure(SoraMockError, AssertionError):  # noqa: N818 - reads as a finding
+    """A client under test breaks conformance rules; the message lists each with evidence."""

@@ -365,7 +365,9 @@ def builtin_scenarios(contract: Contract) -> tuple[Scenario, ...]:
     """Every documented error of both operations (``create-<code>``, ``poll-<code>``), then
     the scenarios of ``builtin-scenarios.yaml`` (task failures and common situations).
 
-    Built once per contract: scenarios are frozen, so every engine can share them."""
+    Cached per contract: parsing the library costs ~0.1 s and its scenarios are frozen, so
+    every engine of a process (the conformance harness builds one per situation) shares it.
+    """
     library = []
     for short, operation_id in OPERATION_IDS.items():
         operation = contract.operation(operation_id)

@@ -1,0 +1,45 @@
+"""Client conformance: run any client through a matrix of situations and check the rules.
+
+A Python client is a callable taking a :class:`Target` (base URL, token, video URL, a
+ready httpx client) that returns its outcome or raises; any other client is a command
+(``sora-mock conform --run "COMMAND"``). Either way the harness serves each situation
+from its own engine, records what the client sent, and checks the rules of
+:mod:`sora_mock.conformance.rules`.
+
+Example::
+
+    from sora_mock.conformance import check_client
+
+    report = check_client(lambda t: my_client(t.base_url, t.api_key, t.video_url))
+    print(report.to_text())
+"""
+
+from __future__ import annotations
+
+from .outcome import Outcome
+from .report import ConformanceReport, SituationResult
+from .rules import Rule, Verdict, rules
+from .run import Run
+from .runner import Harness, Stopped, Target, check_client
+from .situations import Expectation, Situation, catalogue
+from .testing import conformance_tests
+from .variations import Variation
+
+__all__ = [
+    "ConformanceReport",
+    "Expectation",
+    "Harness",
+    "Outcome",
+    "Rule",
+    "Run",
+    "Situation",
+    "SituationResult",
+    "Stopped",
+    "Target",
+    "Variation",
+    "Verdict",
+    "catalogue",
+    "check_client",
+    "conformance_tests",
+    "rules",
+]

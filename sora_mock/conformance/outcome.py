@@ -1,0 +1,198 @@
+"""What a client reports at the end of a run, and whether it matches the situation.
+
+A Python client returns an outcome or raises; a command exits with a code and may print a
+JSON object as the last line of stdout. Both become an :class:`Outcome`. Statuses are
+``completed`` (success), ``failed`` (the task failed), ``error`` (a call failed),
+``timeout`` (the client gave up waiting), and ``stopped`` when the harness had to stop
+the client; anything but ``completed`` is a non-success.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .situations import Expectation, Situation
+
+#: Exception attributes that may carry an error code or an HTTP status.
+_CODE_ATTRIBUTES = ("code", "error_code", "failure_code")
+_STATUS_ATTRIBUTES = ("http_status", "status_code", "status", "code")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A client's reported result of one run.
+
+    ``text`` is everything the client said (exception text, command output) in which a
+    failure code may be carried when no field names it.
+    """
+
+    status: str
+    character_name: str | None = None
+    error_code: str | None = None
+    http_status: int | None = None
+    detail: str = ""
+    text: str = ""
+    conflict: str | None = None
+    exit_code: int | None = None
+
+    @property
+    def success(self) -> bool:
+        """True when the client reports success."""
+        return self.status == "completed"
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], **extra: Any) -> Outcome:
+        """From ``{"status": ..., "character_name"?, "error_code"?, "http_status"?}``."""
+        status = data.get("status")
+        http_status = data.get("http_status")
+        return cls(
+            status=str(status) if status is not None else "completed",
+            character_name=_text(data.get("character_name")),
+            error_code=_text(data.get("error_code")),
+            http_status=http_status if isinstance(http_status, int) else None,
+            **extra,
+        )
+
+    @classmethod
+    def from_return(cls, value: Any) -> Outcome:
+        """From what a Python client returned: an Outcome, a mapping, a name or None."""
+        if isinstance(value, Outcome):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value, detail=f"returned {value!r}")
+        if isinstance(value, str):
+            return cls("completed", character_name=value, detail=f"returned {value!r}")
+        if value is None:
+            return cls("completed", detail="returned None")
+        fields = {
+            k: getattr(value, k)
+            for k in ("status", "character_name", "error_code", "http_status")
+            if hasattr(value, k)
+        }
+        return cls.from_mapping(fields, detail=f"returned {value!r}")
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> Outcome:
+        """From an exception a Python client raised: a non-success that may carry codes."""
+        texts: list[str] = []
+        code: str | None = None
+        status: int | None = None
+        seen: BaseException | None = exc
+        while seen is not None and len(texts) < 5:
+            texts.append(f"{type(seen).__name__}: {seen}")
+            for name in _CODE_ATTRIBUTES:
+                code = code or _text(getattr(seen, name, None))
+            for name in _STATUS_ATTRIBUTES:
+                value = getattr(seen, name, None)
+                if status is None and isinstance(value, int) and 100 <= value <= 599:
+                    status = value
+            response = getattr(seen, "response", None)
+            response_status = getattr(response, "status_code", None)
+            if status is None and isinstance(response_status, int):
+                status = response_status
+            seen = seen.__cause__ or seen.__context__
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = [f"at {f.filename}:{f.lineno} in {f.name}" for f in frames[-1:]]
+        return cls(
+            "error",
+            error_code=code,
+            http_status=status,
+            detail=f"raised {texts[0]}",
+            text="\n".join([*texts, *where]),
+        )
+
+    @classmethod
+    def from_command(cls, exit_code: int, stdout: str, stderr: str) -> Outcome:
+        """From a command's exit code and output (the last stdout line may be JSON)."""
+        lines = [line for line in stdout.splitlines() if line.strip()]
+        reported = _json_object(lines[-1]) if lines else None
+        said = f"exit code {exit_code}"
+        text = f"{stdout}\n{stderr}"
+        if reported is None or "status" not in reported:
+            status = "completed" if exit_code == 0 else "error"
+            return cls(status, detail=said, text=text, exit_code=exit_code)
+        outcome = cls.from_mapping(reported, detail=f"{said}, reported {lines[-1].strip()}")
+        conflict = None
+        if (exit_code == 0) != outcome.success:
+            conflict = f"exit code {exit_code} contradicts the reported status {outcome.status!r}"
+        return cls(
+            outcome.status,
+            outcome.character_name,
+            outcome.error_code,
+            outcome.http_status,
+            outcome.detail,
+            text,
+            conflict,
+            exit_code,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (without the raw text)."""
+        return {
+            "status": self.status,
+            "character_name": self.character_name,
+            "error_code": self.error_code,
+            "http_status": self.http_status,
+            "detail": self.detail,
+            **({"conflict": self.conflict} if self.conflict else {}),
+        }
+
+
+def outcome_problem(outcome: Outcome, situation: Situation, names: Mapping[str, str]) -> str | None:
+    """Why ``outcome`` does not match ``situation``, or None when it matches one of the
+    situation's expectations. ``names`` holds the character name of each task the client
+    saw completed (by task id)."""
+    if outcome.conflict:
+        return outcome.conflict
+    problems = [_mismatch(outcome, e, names) for e in situation.expect]
+    if any(p is None for p in problems):
+        return None
+    return "; or ".join(p for p in problems if p)
+
+
+def _mismatch(outcome: Outcome, expected: Expectation, names: Mapping[str, str]) -> str | None:
+    said = outcome.detail or outcome.status
+    if expected.kind == "completed":
+        if not outcome.success:
+            return f"expected success, the client reported {outcome.status} ({said})"
+        if not names:
+            return f"reported success ({said}), but it never saw a task completed"
+        if outcome.character_name is not None and outcome.character_name not in names.values():
+            made = ", ".join(sorted(names.values()))
+            return f"reported character_name {outcome.character_name!r}, but the task made {made}"
+        return None
+    if outcome.success:
+        return f"expected {expected.describe()}, the client reported success ({said})"
+    if expected.kind == "failed":
+        if outcome.error_code is not None and outcome.error_code != expected.code:
+            return (
+                f"reported error_code {outcome.error_code!r}, "
+                f"the task failed with {expected.code!r}"
+            )
+        if outcome.error_code is None and (expected.code or "") not in outcome.text:
+            return f"the failure code {expected.code!r} is not in what the client reported ({said})"
+        return None
+    if expected.kind == "error":
+        if outcome.http_status is not None and outcome.http_status != expected.http_status:
+            return f"reported HTTP {outcome.http_status}, the mock answered {expected.http_status}"
+        if outcome.error_code is not None and outcome.error_code != expected.code:
+            return (
+                f"reported error_code {outcome.error_code!r}, the mock answered {expected.code!r}"
+            )
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,115 @@
+"""``sora-mock conform``: clients in any language, through a real server on a fast clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from tests.conformance_clients import EXAMPLES
+
+CONFORM = [sys.executable, "-m", "sora_mock", "conform"]
+SHELL_CLIENT = f"sh {EXAMPLES / 'curl_client.sh'}"
+PYTHON_CLIENT = f"{sys.executable} {EXAMPLES / 'polite_client.py'}"
+NAIVE_CLIENT = f"{sys.executable} {EXAMPLES / 'naive_client.py'}"
+needs_curl = pytest.mark.skipif(
+    not (shutil.which("curl") and shutil.which("jq")), reason="the shell client needs curl and jq"
+)
+
+
+def conform(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SORA_MAX_WAIT": "6"}
+    return subprocess.run(
+        [*CONFORM, *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@needs_curl
+def test_the_shell_client_conforms_through_a_real_server(tmp_path: Path) -> None:
+    situations = (
+        "success,never-finishes,create-insufficient_quota,fail-content_policy_violation,"
+        "poll-rate-limited-once"
+    )
+    report, junit = tmp_path / "report.json", tmp_path / "report.xml"
+    out = conform(
+        "--run", SHELL_CLIENT, "-k", situations, "--json", str(report), "--junit", str(junit)
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "5 situations × 8 rules: all kept" in out.stdout
+    assert "  ok   success" in out.stderr  # progress, one line per situation
+    data = json.loads(report.read_text())
+    results = {s["name"]: s for s in data["situations"]}
+    assert results["success"]["outcome"]["character_name"].startswith("chr_")
+    assert results["success"]["outcome"]["detail"].startswith("exit code 0, reported {")
+    assert results["fail-content_policy_violation"]["outcome"]["error_code"] == (
+        "content_policy_violation"
+    )
+    assert results["create-insufficient_quota"]["outcome"]["http_status"] == 402
+    assert results["never-finishes"]["outcome"]["status"] == "timeout"
+    retry = next(
+        v for v in results["poll-rate-limited-once"]["verdicts"] if v["rule"] == "retry-after"
+    )
+    assert retry["status"] == "pass"
+    assert ElementTree.parse(junit).getroot().get("failures") == "0"
+
+
+def test_a_python_client_runs_as_a_command_too() -> None:
+    out = conform("--run", PYTHON_CLIENT, "-k", "success,create-insufficient_quota", "--quiet")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stderr == ""
+
+
+def test_the_naive_client_breaks_rules_on_the_real_clock_too() -> None:
+    out = conform("--run", NAIVE_CLIENT, "-k", "poll-rate-limited-once", "--quiet")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "2 rule(s) broken in 1 situation(s)" in out.stdout
+    assert "\npoll-interval: " in out.stdout
+    assert "\nretry-after: " in out.stdout
+    assert "after a 429 with Retry-After: 2" in out.stdout
+
+
+def test_a_client_past_the_time_limit_is_stopped_and_reported() -> None:
+    started = time.monotonic()
+    out = conform("--run", "sleep 60", "-k", "success", "--time-limit", "1", "--quiet")
+    assert time.monotonic() - started < 30
+    assert out.returncode == 1
+    assert "give-up-bound: " in out.stdout
+    assert "still running after 1 s; the harness stopped the client" in out.stdout
+
+
+def test_a_command_that_cannot_run_is_a_usage_error() -> None:
+    out = conform("--run", "no-such-client-command-here", "-k", "success", "--quiet")
+    assert out.returncode == 2
+    assert out.stderr.startswith("sora-mock: error: the command could not be run (exit code 127)")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "--run COMMAND is required"),
+        (["--run", "true", "-k", "nope"], "no situation matches 'nope'"),
+        (["--run", "true", "--speed", "0"], "must be positive"),
+        (["--run", "true", "--jobs", "0"], "must be at least 1"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    out = conform(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_list_shows_the_situations() -> None:
+    out = conform("--list", "-k", "fail-*")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert len(lines) == 16
+    assert lines[0].startswith("fail-content_policy_violation ")
