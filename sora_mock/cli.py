@@ -16,7 +16,7 @@ from sora_mock.errors import SoraMockError
 
 #: Modules that add a subcommand: each has ``register(subparsers) -> None`` and sets
 #: ``func`` (taking the parsed namespace, returning an exit code) on its parser.
-COMMAND_MODULES = ("sora_mock.commands.serve",)
+COMMAND_MODULES = ("sora_mock.commands.serve", "sora_mock.commands.check")
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -8,6 +8,7 @@ Every error derives from :class:`SoraMockError`, so one ``except`` catches them 
     ├── UsageError(TypeError)            an API of sora-mock was called the wrong way
     ├── ServerError                      the HTTP server could not start
     │   └── PortInUseError
+    ├── UnreachableError                 the server under check does not answer
     └── ContractViolation(AssertionError)  a request or response breaks the contract
 
 Usage errors also derive from the built-in exception a generic caller would expect;
@@ -24,6 +25,7 @@ __all__ = [
     "ServerError",
     "SoraMockError",
     "SpecError",
+    "UnreachableError",
     "UsageError",
 ]
 
@@ -73,6 +75,10 @@ class ServerError(SoraMockError):
 
 class PortInUseError(ServerError):
     """The requested host and port are already taken."""
+
+
+class UnreachableError(SoraMockError):
+    """The server a checker was pointed at cannot be reached (refused, timed out, no DNS)."""
 
 
 class ContractViolation(SoraMockError, AssertionError):  # noqa: N818 - reads as a finding

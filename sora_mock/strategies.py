@@ -182,7 +182,9 @@ _BAD_EXTENSIONS = st.builds(
     ),
 )
 _MALFORMED_TIMESTAMPS = st.one_of(
-    st.sampled_from(["", "1", "1,", ",2", "a,b", "1;3", "1,2,3", "-1,1", "1-3", "one,two", "1e0,2"]),
+    st.sampled_from(
+        ["", "1", "1,", ",2", "a,b", "1;3", "1,2,3", "-1,1", "1-3", "one,two", "1e0,2"]
+    ),
     st.text(alphabet="abc;:-_ x", min_size=1, max_size=6),
 )
 
@@ -254,7 +256,9 @@ _INVALID_CASES: dict[str, st.SearchStrategy[InvalidCreate]] = {
 INVALID_CREATE_KINDS: tuple[str, ...] = tuple(_INVALID_CASES)
 
 
-def invalid_create_requests(kinds: tuple[str, ...] | None = None) -> st.SearchStrategy[InvalidCreate]:
+def invalid_create_requests(
+    kinds: tuple[str, ...] | None = None,
+) -> st.SearchStrategy[InvalidCreate]:
     """Create requests the contract rejects, each labelled with the error it must produce.
 
     Args:
@@ -370,14 +374,25 @@ class TaskIdCase:
     param: str | None = None
 
 
-def task_id_cases() -> st.SearchStrategy[TaskIdCase]:
-    """Malformed ids (400 ``invalid_task_id``) and unknown ids (404 ``task_not_found``)."""
-    return st.one_of(
-        malformed_task_ids().map(
+def task_id_cases(
+    kinds: tuple[str, ...] = ("malformed", "unknown"),
+) -> st.SearchStrategy[TaskIdCase]:
+    """Malformed ids (400 ``invalid_task_id``) and unknown ids (404 ``task_not_found``).
+
+    Args:
+        kinds: ``malformed``, ``unknown`` or both (the default).
+    """
+    cases = {
+        "malformed": malformed_task_ids().map(
             lambda i: TaskIdCase("malformed", i, 400, "invalid_task_id", "task_id")
         ),
-        unknown_task_ids().map(lambda i: TaskIdCase("unknown", i, 404, "task_not_found")),
-    )
+        "unknown": unknown_task_ids().map(
+            lambda i: TaskIdCase("unknown", i, 404, "task_not_found")
+        ),
+    }
+    if not kinds or set(kinds) - set(cases):
+        raise ValueError(f"kinds must be among {sorted(cases)}, got {kinds!r}")
+    return st.one_of([cases[kind] for kind in kinds])
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -456,7 +471,9 @@ def _task_body(status: str, failure_codes: tuple[str, ...]) -> st.SearchStrategy
         max_size=2,
     )
 
-    def assemble(created: int, suffix: str, body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    def assemble(
+        created: int, suffix: str, body: dict[str, Any], extra: dict[str, Any]
+    ) -> dict[str, Any]:
         return {**extra, "created": created, "id": f"{TASK_ID_PREFIX}{created}-{suffix}", **body}
 
     return st.builds(
@@ -464,7 +481,9 @@ def _task_body(status: str, failure_codes: tuple[str, ...]) -> st.SearchStrategy
     )
 
 
-def error_envelopes(operation_id: str | None = None) -> st.SearchStrategy[tuple[int, dict[str, Any]]]:
+def error_envelopes(
+    operation_id: str | None = None,
+) -> st.SearchStrategy[tuple[int, dict[str, Any]]]:
     """``(status, body)`` pairs of documented error answers, with varied messages.
 
     Args:

@@ -111,7 +111,7 @@ def validate_response(
 # -- adapters ------------------------------------------------------------------------------
 
 
-def as_request(request: object) -> Request:
+def as_request(request: Any) -> Request:
     """A plain :class:`Request` from a plain, httpx or requests request.
 
     Raises:
@@ -150,7 +150,7 @@ def as_request(request: object) -> Request:
     )
 
 
-def as_response(response: object) -> Response:
+def as_response(response: Any) -> Response:
     """A plain :class:`Response` from a plain, httpx or requests response.
 
     Raises:
@@ -220,17 +220,24 @@ def _openapi_response(response: Response) -> Any:
 # -- describing openapi-core's errors -------------------------------------------------------
 
 
-def _describe(error: BaseException, request: Request, response: Response | None) -> Iterator[Mismatch]:
+def _describe(
+    error: BaseException, request: Request, response: Response | None
+) -> Iterator[Mismatch]:
     chain = _chain(error)
     names = {type(e).__name__ for e in chain}
-    schema_errors = next((list(e.schema_errors) for e in chain if getattr(e, "schema_errors", None)), [])
+    schema_errors = next(
+        (list(getattr(e, "schema_errors", [])) for e in chain if getattr(e, "schema_errors", None)),
+        [],
+    )
     where = "body" if not names & {"InvalidHeader", "InvalidParameter"} else _header_path(chain)
     if schema_errors:
         for schema_error in schema_errors:
             yield _from_schema_error(schema_error, where)
         return
     content_type = (
-        response.header("content-type") if response is not None else request.headers.get("content-type")
+        response.header("content-type")
+        if response is not None
+        else request.headers.get("content-type")
     )
     if "SecurityNotFound" in names or "SecurityValidationError" in names:
         header = request.headers.get("authorization")
@@ -248,7 +255,11 @@ def _describe(error: BaseException, request: Request, response: Response | None)
         yield Mismatch(f"header.{str(name).lower()}", "a required header", "nothing (absent)")
     elif "ResponseNotFound" in names:
         documented = ", ".join(getattr(error, "availableresponses", []) or [])
-        yield Mismatch("status", f"one of the documented statuses ({documented})", str(getattr(error, "http_status", "?")))
+        yield Mismatch(
+            "status",
+            f"one of the documented statuses ({documented})",
+            str(getattr(error, "http_status", "?")),
+        )
     elif names & {"PathNotFound", "OperationNotFound", "ServerNotFound", "PathsNotFound"}:
         yield Mismatch("path", "a documented operation", f"{request.method} {request.path}")
     else:
@@ -336,7 +347,9 @@ def _negated(schema: Any) -> str:
 
 
 def _present(schema: Any, instance: Any) -> str:
-    fields = [f for f in _forbidden_fields(schema) if isinstance(instance, Mapping) and f in instance]
+    fields = [
+        f for f in _forbidden_fields(schema) if isinstance(instance, Mapping) and f in instance
+    ]
     if fields:
         status = instance.get("status") if isinstance(instance, Mapping) else None
         return f"{', '.join(fields)} present (status {_show(status)})"
