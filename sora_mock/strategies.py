@@ -54,9 +54,18 @@ TASK_ID_PREFIX = "task-unified-"
 MODEL = "sora-character"
 JSON_TYPE = "application/json"
 
-_HOST = st.from_regex(r"[a-z][a-z0-9]{0,10}(\.[a-z]{2,6}){1,2}", fullmatch=True)
-_SEGMENT = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
-_SUFFIX = st.from_regex(r"[a-z0-9]{8}", fullmatch=True)
+# Built from st.text rather than st.from_regex: the same shapes, drawn several times faster,
+# which matters inside state machines that draw thousands of them while shrinking.
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_DIGITS = "0123456789"
+_HOST = st.builds(
+    lambda first, rest, tlds: first + rest + "".join(f".{t}" for t in tlds),
+    st.sampled_from(_LOWER),
+    st.text(_LOWER + _DIGITS, max_size=10),
+    st.lists(st.text(_LOWER, min_size=2, max_size=6), min_size=1, max_size=2),
+)
+_SEGMENT = st.text(_LOWER + _LOWER.upper() + _DIGITS + "_-", min_size=1, max_size=12)
+_SUFFIX = st.text(_LOWER + _DIGITS, min_size=8, max_size=8)
 _CREATED = st.integers(1_700_000_000, 2_000_000_000)
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
@@ -451,7 +460,9 @@ def _task_body(status: str, failure_codes: tuple[str, ...]) -> st.SearchStrategy
     if status == "completed":
         fields["result_data"] = st.fixed_dictionaries(
             {
-                "character_name": st.from_regex(r"chr_[A-Za-z0-9]{8}", fullmatch=True),
+                "character_name": st.text(
+                    _LOWER + _LOWER.upper() + _DIGITS, min_size=8, max_size=8
+                ).map(lambda name: f"chr_{name}"),
                 "profile_picture_url": picture,
             }
         )
@@ -466,7 +477,7 @@ def _task_body(status: str, failure_codes: tuple[str, ...]) -> st.SearchStrategy
         )
     known = {"created", "id", *fields, "results"}
     extras = st.dictionaries(
-        st.from_regex(r"[a-z_]{1,12}", fullmatch=True).filter(lambda k: k not in known),
+        st.text(_LOWER + "_", min_size=1, max_size=12).filter(lambda k: k not in known),
         _JSON,
         max_size=2,
     )

@@ -11,6 +11,7 @@ The benchmark (``bench/checker_vs_schemathesis.py``) serves the same mutants.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sora_mock.clock import VirtualClock
+from sora_mock.config import MockConfig
 from sora_mock.engine import Engine
 from sora_mock.messages import Request, Response
 
@@ -29,7 +31,7 @@ class Mutant(Engine):
     """The mock, with hooks to break one rule. The base class breaks nothing (the control)."""
 
     def __init__(self) -> None:
-        super().__init__(clock=VirtualClock(), seed=3)
+        super().__init__(config=_config(), clock=VirtualClock(), seed=3)
         self.polls: dict[str, int] = {}
 
     def handle(self, request: Request) -> Response:
@@ -374,6 +376,11 @@ CONTROLS: tuple[MutantSpec, ...] = (
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _config() -> MockConfig:
+    return MockConfig.defaults()
 
 
 def _json(response: Response) -> Any:
