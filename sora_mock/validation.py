@@ -133,7 +133,8 @@ def as_request(request: Any) -> Request:
     if kind == "requests" and hasattr(request, "url") and hasattr(request, "method"):
         from urllib.parse import urlsplit
 
-        prepared = request.prepare() if hasattr(request, "prepare") else request
+        # A requests.Request is prepared first; a PreparedRequest is used as it is.
+        prepared = request.prepare() if type(request).__name__ == "Request" else request
         parts = urlsplit(prepared.url or "")
         body = prepared.body or b""
         return Request.build(

@@ -118,7 +118,7 @@ class UnknownTask400(Mutant):
                     "type": "invalid_request_error",
                     "param": "task_id",
                 }
-            }  # noqa: E501
+            }
             return Response.json(400, body)
         return response
 
@@ -148,7 +148,7 @@ class MissingRetryAfter(Mutant):
                     "message": "Too many requests, please try again later",
                     "type": "rate_limit_error",
                 }
-            }  # noqa: E501
+            }
             return Response.json(429, body)
         return super().handle(request)
 
@@ -187,7 +187,7 @@ class IgnoresAuth(Mutant):
                 query=request.query,
                 headers=headers,
                 body=request.body,
-            )  # noqa: E501
+            )
         return request
 
 
@@ -213,7 +213,7 @@ class ResultOnPending(Mutant):
         task["result_data"] = {
             "character_name": "chr_early",
             "profile_picture_url": "https://example.com/p.png",
-        }  # noqa: E501
+        }
         return task
 
 
@@ -333,31 +333,31 @@ MUTANTS: tuple[MutantSpec, ...] = (
     MutantSpec("terminal_flip", TerminalFlip, "terminal_sticky", "completed turns failed"),
     MutantSpec(
         "result_on_pending", ResultOnPending, "result_iff_completed", "result_data on pending"
-    ),  # noqa: E501
+    ),
     MutantSpec(
         "completed_without_result",
         CompletedWithoutResult,
         "result_iff_completed",
         "no result_data when completed",
-    ),  # noqa: E501
+    ),
     MutantSpec(
         "error_on_completed", ErrorOnCompleted, "error_iff_failed", "error on a completed task"
-    ),  # noqa: E501
+    ),
     MutantSpec(
         "accepts_bad_extension", AcceptsBadExtension, "negative_rejected", "200 for a .avi URL"
-    ),  # noqa: E501
+    ),
     MutantSpec("ignores_auth", IgnoresAuth, "auth_required", "no token still works"),
     MutantSpec("leaks_tasks", LeaksTasks, "token_isolation", "another token sees the task", True),
     MutantSpec(
         "crash_on_decimal_timestamps", CrashOnDecimalTimestamps, "no_5xx", "500 on '0.5,1.5'"
-    ),  # noqa: E501
+    ),
     MutantSpec("text_plain", TextPlain, "content_type", "text/plain responses"),
     MutantSpec(
         "flat_error_envelope",
         FlatErrorEnvelope,
         "error_envelope",
         "errors lack the `error` wrapper",
-    ),  # noqa: E501
+    ),
     MutantSpec("wrong_param", WrongParam, "error_envelope", "400s name the wrong param"),
     MutantSpec(
         "unknown_task_400", UnknownTask400, "status_code_conformance", "400 for unknown ids"
@@ -415,5 +415,5 @@ def _failed(task: dict[str, Any], progress: int) -> dict[str, Any]:
         "code": "generation_failed_no_content",
         "message": "Generation failed.",
         "type": "task_error",
-    }  # noqa: E501
+    }
     return task
