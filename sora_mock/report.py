@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sora_mock.checker import CheckResult
@@ -90,19 +90,23 @@ def render_summary(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def render_failures(result: CheckResult, per_rule: int = 3) -> str:
-    """Each failure (up to ``per_rule`` per rule) with its request as curl and the response."""
+def render_failures(
+    result: CheckResult, per_rule: int = 3, rules: Collection[str] | None = None
+) -> str:
+    """Each failure (up to ``per_rule`` per rule, of ``rules`` if given) with its request as
+    curl and the response, then the warnings."""
     secrets = secrets_of(result)
     blocks = []
     by_rule: dict[str, list[Finding]] = {}
     for finding in result.ledger.failures:
-        by_rule.setdefault(finding.rule, []).append(finding)
+        if rules is None or finding.rule in rules:
+            by_rule.setdefault(finding.rule, []).append(finding)
     for rule, findings in by_rule.items():
         for finding in findings[:per_rule]:
             blocks.append(_render_finding(finding, result.base_url, secrets))
         if len(findings) > per_rule:
             blocks.append(f"  ... and {len(findings) - per_rule} more failures of {rule}")
-    warnings = result.ledger.warnings
+    warnings = [w for w in result.ledger.warnings if rules is None or w.rule in rules]
     if warnings:
         seen: set[tuple[str, str]] = set()
         lines = ["warnings (not failures):"]
