@@ -86,6 +86,7 @@ class CheckResult:
     examples: int = 0
     rate_limited: int = 0
     duration: float = 0.0
+    started_at: float = field(default_factory=time.time)  # unix time, for reports
     tasks: list[dict[str, Any]] = field(default_factory=list)
 
     @property

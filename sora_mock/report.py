@@ -203,6 +203,7 @@ def json_report(result: CheckResult) -> dict[str, Any]:
         "base_url": result.base_url,
         "ok": result.ok,
         "seed": result.seed,
+        "started_at": round(result.started_at, 3),
         "duration_seconds": round(result.duration, 3),
         "examples": result.examples,
         "requests": result.exchanges,

@@ -174,3 +174,11 @@ def test_other_objects_are_a_usage_error() -> None:
         validate_request({"method": "GET"})
     with pytest.raises(UsageError, match="httpx/requests response alone"):
         validate_response(GET)
+
+
+def test_the_bundled_spec_is_a_valid_openapi_document() -> None:
+    # Contract.bundled() skips this check at start-up; this test is what keeps it true.
+    from sora_mock.contract import Contract
+    from sora_mock.resources import spec_path
+
+    assert Contract.from_path(spec_path()).document == Contract.bundled().document
