@@ -19,6 +19,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "BackgroundServer": "sora_mock.server",
+    "CheckOptions": "sora_mock.checker",
+    "CheckResult": "sora_mock.checker",
+    "Checker": "sora_mock.checker",
     "Clock": "sora_mock.clock",
     "ConfigError": "sora_mock.errors",
     "Contract": "sora_mock.contract",
@@ -32,12 +35,19 @@ _EXPORTS = {
     "ServerError": "sora_mock.errors",
     "SoraMockError": "sora_mock.errors",
     "SpecError": "sora_mock.errors",
+    "UnreachableError": "sora_mock.errors",
     "UsageError": "sora_mock.errors",
     "VirtualClock": "sora_mock.clock",
+    "lifecycle_machine": "sora_mock.stateful",
+    "validate_request": "sora_mock.validation",
+    "validate_response": "sora_mock.validation",
 }
 
 __all__ = [
     "BackgroundServer",
+    "CheckOptions",
+    "CheckResult",
+    "Checker",
     "Clock",
     "ConfigError",
     "Contract",
@@ -51,12 +61,17 @@ __all__ = [
     "ServerError",
     "SoraMockError",
     "SpecError",
+    "UnreachableError",
     "UsageError",
     "VirtualClock",
     "__version__",
+    "lifecycle_machine",
+    "validate_request",
+    "validate_response",
 ]
 
 if TYPE_CHECKING:
+    from sora_mock.checker import Checker, CheckOptions, CheckResult
     from sora_mock.clock import Clock, RealClock, VirtualClock
     from sora_mock.config import MockConfig
     from sora_mock.contract import Contract
@@ -68,10 +83,13 @@ if TYPE_CHECKING:
         ServerError,
         SoraMockError,
         SpecError,
+        UnreachableError,
         UsageError,
     )
     from sora_mock.messages import Request, Response
     from sora_mock.server import BackgroundServer
+    from sora_mock.stateful import lifecycle_machine
+    from sora_mock.validation import validate_request, validate_response
 
 
 def __getattr__(name: str) -> Any:

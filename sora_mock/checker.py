@@ -153,6 +153,19 @@ class Checker:
         from sora_mock import strategies
 
         self._probe()
+        histories: list[TaskHistory] = []
+        budget = self.options.max_tasks
+
+        def create(body: dict[str, Any]) -> None:
+            if len(histories) < budget:
+                self._valid_create(body, histories)
+
+        # One valid create first: breaks on the happy path show up in the first seconds.
+        first: list[dict[str, Any]] = []
+        if budget:
+            self._phase = "valid create requests"
+            self._explore([strategies.valid_create_bodies()], 0, first.append)
+            create(first[0])
         self._auth_checks()
         kinds = tuple(k for k in strategies.INVALID_CREATE_KINDS if k not in SKIPPED_KINDS)
         self._phase = "invalid create requests"
@@ -167,16 +180,11 @@ class Checker:
             self.options.max_examples // 2,
             self._task_id_case,
         )
-        histories: list[TaskHistory] = []
-        if self.options.max_tasks:
+        if budget:
             self._phase = "valid create requests"
-            budget = self.options.max_tasks
-
-            def create(body: dict[str, Any]) -> None:
-                if len(histories) < budget:
-                    self._valid_create(body, histories)
-
-            self._explore([strategies.valid_create_bodies()], budget - 1, create)
+            others = strategies.valid_create_bodies().filter(lambda body: body != first[0])
+            if budget > 1:
+                self._explore([others], budget - 2, create)
             self._isolation(histories)
             self._lifecycle(histories)
             self._isolation(histories)
