@@ -4,7 +4,7 @@ It sends authentication probes, labelled invalid requests (each with the error t
 contract prescribes), malformed and unknown task ids, a budget of valid creates, then polls
 the created tasks to the end, judging each exchange with :mod:`sora_mock.checks`. Inputs
 come from :mod:`sora_mock.strategies` through Hypothesis: first the simplest example of each
-kind (so every kind is tried, readably), then ``max_examples`` generated ones per group.
+kind (so every kind is tried, readably), then ``max_examples`` more shared among the kinds.
 
 It is polite: a 429 is retried after its ``Retry-After``, polls are ``poll_interval`` apart,
 and at most ``max_tasks`` tasks are created (each may cost credits on the real API). Time is
