@@ -7,8 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+CHECKER_BENCH_ARGS ?= --repeat 1
 
-.PHONY: install serve test lint format typecheck check bench clean
+.PHONY: install serve test lint format typecheck check bench bench-checker clean
 
 install: $(STAMP)
 
@@ -36,9 +37,15 @@ typecheck: install
 	$(BIN)/mypy
 
 # Benchmarks: installs wrk (Debian) and a .venv-bench with the fast extra when missing;
-# writes bench/results/*.json and the results section of bench/README.md.
+# writes bench/results/*.json and the results section of bench/README.md. Then the checker
+# against Schemathesis (installed only into bench/.venv-schemathesis) on the mutant servers.
 bench: install
 	bash bench/run.sh $(BENCH_ARGS)
+	$(MAKE) bench-checker
+
+bench-checker: install
+	bash bench/setup_schemathesis.sh
+	$(BIN)/python bench/checker_vs_schemathesis.py $(CHECKER_BENCH_ARGS)
 
 check: lint typecheck test
 

@@ -1,26 +1,110 @@
-"""The contract suite runs against a real sora-mock server on a free loopback port."""
+"""The contract suite: the checker's rules as pytest tests, against the mock or a live server.
+
+By default it checks an in-process mock (a real HTTP server on a free loopback port whose
+clock is virtual: the checker's waits move it, so nothing sleeps). Point it at any server::
+
+    pytest contract_tests --sora-contract-base-url https://api.example.com \\
+        --sora-contract-token "$SORA_TOKEN" [--sora-contract-other-token "$SORA_OTHER_TOKEN"]
+
+``--sora-base-url``/``--sora-token``, when the sora-mock pytest plugin registers them, are
+read too. Against a live server a run creates at most 2 tasks (each may cost credits).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 
+from sora_mock.checker import Checker, CheckOptions, CheckResult
 from sora_mock.clock import VirtualClock
 from sora_mock.engine import Engine
 from sora_mock.server import BackgroundServer
 
-
-@pytest.fixture(scope="module")
-def clock() -> VirtualClock:
-    return VirtualClock()
+MOCK_TOKEN, MOCK_OTHER = "sk-contract-suite-1", "sk-contract-suite-2"
 
 
-@pytest.fixture(scope="module")
-def api(clock: VirtualClock) -> Iterator[httpx.Client]:
-    with (
-        BackgroundServer(Engine(clock=clock, seed=5)) as server,
-        httpx.Client(base_url=server.base_url, timeout=10) as client,
-    ):
-        yield client
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sora-contract", "sora-mock contract suite")
+    group.addoption(
+        "--sora-contract-base-url",
+        default=os.environ.get("SORA_CONTRACT_BASE_URL"),
+        help="check this server instead of an in-process mock",
+    )
+    group.addoption(
+        "--sora-contract-token",
+        default=os.environ.get("SORA_TOKEN"),
+        help="bearer token for the live server (default: $SORA_TOKEN)",
+    )
+    group.addoption(
+        "--sora-contract-other-token",
+        default=os.environ.get("SORA_OTHER_TOKEN"),
+        help="a second account's token, for isolation checks (default: $SORA_OTHER_TOKEN)",
+    )
+    group.addoption(
+        "--sora-contract-poll-interval",
+        type=float,
+        default=2.0,
+        help="seconds between polls of a live server's tasks (default 2)",
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server under test: where it is, the tokens, and how time passes for it."""
+
+    base_url: str
+    token: str
+    other_token: str | None
+    clock: VirtualClock | None  # set for the in-process mock: waiting advances it
+    live: bool
+    poll_interval: float = 5.0
+
+
+def _option(config: pytest.Config, *names: str) -> Any:
+    for name in names:
+        value = config.getoption(name, default=None)
+        if value:
+            return value
+    return None
+
+
+@pytest.fixture(scope="session")
+def sora_contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The server the suite checks (a live one when a base URL is given)."""
+    base_url = _option(pytestconfig, "sora_contract_base_url", "sora_base_url")
+    if base_url:
+        token = _option(pytestconfig, "sora_contract_token", "sora_token")
+        if not token:
+            pytest.exit("--sora-contract-token (or $SORA_TOKEN) is required with a base URL", 2)
+        other = _option(pytestconfig, "sora_contract_other_token", "sora_other_token")
+        interval = float(pytestconfig.getoption("sora_contract_poll_interval", default=2.0))
+        yield Target(base_url, token, other, None, live=True, poll_interval=interval)
+        return
+    clock = VirtualClock()
+    with BackgroundServer(Engine(clock=clock, seed=5)) as server:
+        yield Target(server.base_url, MOCK_TOKEN, MOCK_OTHER, clock, live=False)
+
+
+@pytest.fixture(scope="session")
+def sora_contract_result(sora_contract_target: Target) -> CheckResult:
+    """One checker run over the target, shared by every rule's test."""
+    target = sora_contract_target
+    options = CheckOptions(
+        token=target.token,
+        other_token=target.other_token,
+        max_examples=10 if target.live else 20,
+        seed=20260101,
+        max_tasks=2 if target.live else 3,
+        poll_interval=target.poll_interval,
+        timeout=600.0,
+    )
+    with httpx.Client(base_url=target.base_url, timeout=30) as client:
+        if target.clock is not None:
+            clock = target.clock
+            return Checker(client, options, sleep=clock.advance, clock=clock.now).run()
+        return Checker(client, options).run()

@@ -26,6 +26,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "BackgroundServer": "sora_mock.server",
+    "CheckOptions": "sora_mock.checker",
+    "CheckResult": "sora_mock.checker",
+    "Checker": "sora_mock.checker",
     "Clock": "sora_mock.clock",
     "ConfigError": "sora_mock.errors",
     "ConformanceFailure": "sora_mock.errors",
@@ -43,6 +46,7 @@ _EXPORTS = {
     "ServerError": "sora_mock.errors",
     "SoraMockError": "sora_mock.errors",
     "SpecError": "sora_mock.errors",
+    "UnreachableError": "sora_mock.errors",
     "UsageError": "sora_mock.errors",
     "VirtualClock": "sora_mock.clock",
     "mock": "sora_mock.httpx_door",
@@ -50,10 +54,16 @@ _EXPORTS = {
     "virtual_sleep": "sora_mock.sleeps",
     "check_client": "sora_mock.conformance",
     "conformance_tests": "sora_mock.conformance",
+    "lifecycle_machine": "sora_mock.stateful",
+    "validate_request": "sora_mock.validation",
+    "validate_response": "sora_mock.validation",
 }
 
 __all__ = [
     "BackgroundServer",
+    "CheckOptions",
+    "CheckResult",
+    "Checker",
     "Clock",
     "ConfigError",
     "ConformanceFailure",
@@ -71,17 +81,22 @@ __all__ = [
     "ServerError",
     "SoraMockError",
     "SpecError",
+    "UnreachableError",
     "UsageError",
     "VirtualClock",
     "__version__",
     "check_client",
     "conformance_tests",
+    "lifecycle_machine",
     "mock",
     "transport",
+    "validate_request",
+    "validate_response",
     "virtual_sleep",
 ]
 
 if TYPE_CHECKING:
+    from sora_mock.checker import Checker, CheckOptions, CheckResult
     from sora_mock.clock import Clock, RealClock, VirtualClock
     from sora_mock.config import MockConfig
     from sora_mock.conformance import ConformanceReport, check_client, conformance_tests
@@ -95,6 +110,7 @@ if TYPE_CHECKING:
         ServerError,
         SoraMockError,
         SpecError,
+        UnreachableError,
         UsageError,
     )
     from sora_mock.httpx_door import HttpxMock, mock, transport
@@ -102,6 +118,8 @@ if TYPE_CHECKING:
     from sora_mock.messages import Request, Response
     from sora_mock.server import BackgroundServer
     from sora_mock.sleeps import virtual_sleep
+    from sora_mock.stateful import lifecycle_machine
+    from sora_mock.validation import validate_request, validate_response
 
 
 def __getattr__(name: str) -> object:

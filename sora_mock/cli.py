@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "sora_mock.commands.serve",
     "sora_mock.commands.scenarios",
     "sora_mock.commands.conform",
+    "sora_mock.commands.check",
 )
 
 EXIT_OK = 0

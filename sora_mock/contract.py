@@ -337,4 +337,6 @@ def _path_of(error: Any) -> list[str | int]:
 
 @cache
 def _bundled() -> Contract:
+    # Checked like any other spec; the verdict is remembered (see _verdict_stamp), so only
+    # the first start after the spec changes pays for the check.
     return Contract.from_path(spec_path())

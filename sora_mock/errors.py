@@ -8,6 +8,7 @@ Every error derives from :class:`SoraMockError`, so one ``except`` catches them 
     ├── UsageError(TypeError)            an API of sora-mock was called the wrong way
     ├── ServerError                      the HTTP server could not start
     │   └── PortInUseError
+    ├── UnreachableError                 the server under check does not answer
     ├── ContractViolation(AssertionError)  a request or response breaks the contract
     └── ConformanceFailure(AssertionError) a client breaks a conformance rule
 
@@ -26,6 +27,7 @@ __all__ = [
     "ServerError",
     "SoraMockError",
     "SpecError",
+    "UnreachableError",
     "UsageError",
 ]
 
@@ -75,6 +77,10 @@ class ServerError(SoraMockError):
 
 class PortInUseError(ServerError):
     """The requested host and port are already taken."""
+
+
+class UnreachableError(SoraMockError):
+    """The server a checker was pointed at cannot be reached (refused, timed out, no DNS)."""
 
 
 class ContractViolation(SoraMockError, AssertionError):  # noqa: N818 - reads as a finding

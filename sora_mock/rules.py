@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm")
 MAX_TIMESTAMP_SPAN = 2.0
 DEFAULT_TIMESTAMPS = "0,2"
-_TIMESTAMPS = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*,\s*([0-9]+(?:\.[0-9]+)?)\s*")
+# The same whitespace as the spec's pattern, spelled out: Python's ``\s`` also matches
+# U+001C-U+001F, which the server's compiled (Rust) validator does not.
+_SPACE = r"[ \t\r\n]*"
+_TIMESTAMPS = re.compile(
+    rf"{_SPACE}([0-9]+(?:\.[0-9]+)?){_SPACE},{_SPACE}([0-9]+(?:\.[0-9]+)?){_SPACE}"
+)
 
 
 def parse_timestamps(value: str) -> tuple[float, float] | str:

@@ -158,7 +158,7 @@ def test_client_forgets_the_video(sora_api):
         [
             "*ContractViolation: 1 of 1 requests break the contract (field: what is wrong)",
             "*request #1 (t=+0s POST /v1/videos/generations -> 400): "
-            "body: 'video_url' is a required property",
+            "body.video_url: expected a required field, got nothing (absent)",
             "*request #1 (*): timestamps: Invalid timestamps parameter: the span 5s exceeds 2*",
         ]
     )
