@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.common import interleaved, log, ratio, summary_us
 from sora_mock.contract import Contract
-from sora_mock.engine import CREATE
+from sora_mock.engine import CREATE_OPERATION
 from sora_mock.messages import Request
 from sora_mock.validation import iter_request_errors
 
@@ -30,7 +30,7 @@ BODIES: list[dict[str, Any]] = [
 def measure(rounds: int = 9) -> dict[str, Any]:
     """Median microseconds per request of each validator, and openapi-core's ratio."""
     contract = Contract.bundled()
-    validator = contract.request_validators[CREATE]
+    validator = contract.request_validators[CREATE_OPERATION]
     requests = [
         Request.build(
             "POST", "/v1/videos/generations", headers=HEADERS, body=json.dumps(b).encode()

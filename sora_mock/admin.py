@@ -18,6 +18,7 @@ from sora_mock.errors import ConfigError
 from sora_mock.images import profile_picture
 from sora_mock.journal import mask_token
 from sora_mock.messages import Request, Response
+from sora_mock.rendering import MOCK_PREFIX
 from sora_mock.replies import method_not_allowed, mock_error, not_found
 from sora_mock.scenarios import scenarios_from_text
 from sora_mock.store import TaskRecord
@@ -25,7 +26,7 @@ from sora_mock.store import TaskRecord
 if TYPE_CHECKING:
     from sora_mock.engine import Engine
 
-PREFIX = "/__mock/"
+
 ADMIN_TOKEN_HEADER = "x-sora-admin-token"
 EXPIRED_LINK_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -37,9 +38,9 @@ Handler = Callable[["Engine", Request, float, list[str]], Response]
 
 def handle(engine: Engine, request: Request, now: float) -> Response:
     """Answer a request whose path starts with ``/__mock/``."""
-    from sora_mock.engine import Answer
+    from sora_mock.replies import Answer
 
-    parts = request.path[len(PREFIX) :].split("/")
+    parts = request.path[len(MOCK_PREFIX) :].split("/")
     if parts == ["health"]:
         _require(request, "GET")
         return Response.json(200, {"status": "ok", "tasks": len(engine.store)})
@@ -113,7 +114,7 @@ def _scenarios(engine: Engine, request: Request, now: float, rest: list[str]) ->
         listing = [s.summary() for s in engine.scenarios]
         return Response.json(200, {"scenarios": listing, "count": len(listing)})
     if request.method not in ("PUT", "POST"):
-        from sora_mock.engine import Answer
+        from sora_mock.replies import Answer
 
         raise Answer(method_not_allowed(request, "GET, PUT, POST"))
     try:
@@ -199,7 +200,7 @@ def _admin_allowed(engine: Engine, request: Request) -> bool:
 
 
 def _require(request: Request, method: str, rest: list[str] | None = None) -> None:
-    from sora_mock.engine import Answer
+    from sora_mock.replies import Answer
 
     if rest:
         raise Answer(not_found(request))
@@ -208,7 +209,7 @@ def _require(request: Request, method: str, rest: list[str] | None = None) -> No
 
 
 def _json_object(request: Request) -> dict[str, Any]:
-    from sora_mock.engine import Answer
+    from sora_mock.replies import Answer
 
     try:
         data = json.loads(request.body or b"{}")

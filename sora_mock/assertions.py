@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from sora_mock.contract import Contract
 from sora_mock.engine import CREATE_OPERATION as CREATE
 from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
-from sora_mock.engine import MOCK_PREFIX, TASK_ID_PREFIX
+from sora_mock.engine import TASK_ID_PREFIX
 from sora_mock.errors import ContractViolation
+from sora_mock.rendering import MOCK_PREFIX
 from sora_mock.rules import (
     DEFAULT_TIMESTAMPS,
     callback_url_problem,

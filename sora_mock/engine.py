@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 import random
@@ -30,38 +29,35 @@ from sora_mock.callbacks import Delivery, Outbox
 from sora_mock.clock import Clock, RealClock
 from sora_mock.config import MockConfig, TaskDefaults, TokenProfile
 from sora_mock.contract import Contract, Operation
+from sora_mock.effects import Effects
+from sora_mock.inbound import (
+    bearer_token,
+    error_order,
+    error_param,
+    loose_json_object,
+    strict_json,
+)
 from sora_mock.journal import Journal, mask_token
 from sora_mock.lifecycle import Lifecycle, Observation, time_to_end
 from sora_mock.messages import Request, Response
-from sora_mock.replies import documented, method_not_allowed, not_found
+from sora_mock.rendering import MOCK_PREFIX, render_task
+from sora_mock.replies import Answer, documented, method_not_allowed, not_found
 from sora_mock.rules import (
     DEFAULT_TIMESTAMPS,
     callback_url_problem,
     parse_timestamps,
     video_url_problem,
 )
-from sora_mock.scenarios import CREATE, POLL, Effect, ErrorReply, Scenario, ScenarioBook
+from sora_mock.scenarios import CREATE, POLL, Scenario, ScenarioBook
 from sora_mock.store import Task, TaskRecord, TaskStorage, TaskStore
 
 CREATE_OPERATION = "createCharacterGeneration"
 GET_TASK_OPERATION = "getTaskDetail"
 TASK_ID_PREFIX = "task-unified-"
-MOCK_PREFIX = "/__mock/"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
-#: How long the ``timeout`` fault waits (real seconds) when the effect sets no latency.
-TIMEOUT_FAULT_SECONDS = 300.0
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _NAME_ALPHABET = string.ascii_letters + string.digits
-_BEARER_TOKEN = frozenset(string.ascii_letters + string.digits + "-._~+/=")
-
-
-class Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised inside the engine to stop at the first rule that decides the response."""
-
-    def __init__(self, response: Response, **notes: Any) -> None:
-        self.response = response
-        self.notes = notes
 
 
 class Engine:
@@ -79,7 +75,9 @@ class Engine:
         self.config = config or MockConfig.defaults()
         self.clock: Clock = clock or RealClock(self.config.speed)
         self.seed = seed
-        self.scenarios = ScenarioBook.standard(self.contract, self.config.scenarios)
+        self.effects = Effects(
+            self.contract, ScenarioBook.standard(self.contract, self.config.scenarios), seed
+        )
         self.store: TaskStorage = store if store is not None else TaskStore()
         self._last_purge = float("-inf")
         self.accounts = Accounts()
@@ -88,7 +86,6 @@ class Engine:
         self.lock = threading.RLock()
         self._random = random.Random(seed)
         self._request_counter = 0
-        self._effect_counts: dict[tuple[str, ...], int] = {}
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
@@ -112,7 +109,7 @@ class Engine:
                 method=request.method,
                 path=request.path,
                 operation=notes.pop("operation", None) or _route_name(request),
-                token=mask_token(_bearer_token(request)),
+                token=mask_token(bearer_token(request)),
                 status=response.status,
                 task_id=notes.pop("task_id", None),
                 scenario=notes.pop("scenario", None),
@@ -135,7 +132,7 @@ class Engine:
             self.accounts.reset()
             self.journal.clear()
             self.outbox.clear()
-            self._effect_counts.clear()
+            self.effects.reset()
             self._last_purge = float("-inf")
             self._random = random.Random(self.seed)
             self._request_counter = 0
@@ -143,8 +140,13 @@ class Engine:
     def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
         """Replace (or add before) the loaded scenarios; built-in ones always stay."""
         with self.lock:
-            self.scenarios = self.scenarios.with_loaded(scenarios, replace=replace)
+            self.effects.book = self.effects.book.with_loaded(scenarios, replace=replace)
             self._plans.clear()
+
+    @property
+    def scenarios(self) -> ScenarioBook:
+        """The scenarios in force: the built-in library and the loaded ones."""
+        return self.effects.book
 
     def scenario_names(self) -> list[str]:
         """Every scenario a request can choose, loaded ones first."""
@@ -220,20 +222,22 @@ class Engine:
             raise Answer(
                 documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
-        token = _bearer_token(request)
-        loose_body = _loose_json_object(request.body) if self.scenarios.matches_bodies else None
-        scenario, effect = self._choose(op, CREATE, request, token, loose_body, None)
+        token = bearer_token(request)
+        loose_body = loose_json_object(request.body) if self.scenarios.matches_bodies else None
+        scenario, effect = self.effects.choose(op, CREATE, request, token, loose_body, None)
         notes = {"scenario": scenario.name if scenario else None}
         try:
             if effect is not None and effect.reply is not None:
-                raise Answer(self._reply(op, effect.reply))
+                raise Answer(self.effects.reply(op, effect.reply))
             token, profile = self._authenticate(request, op)
             self._gate(op, token, profile, now)
             body = self._json_body(request, op)
             self._validate_create(body, op)
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
-            raise Answer(self._finish(answer.response, effect), **notes, **answer.notes) from None
+            raise Answer(
+                self.effects.finish(answer.response, effect), **notes, **answer.notes
+            ) from None
         response = Response.json(
             200, self.render(self.store.add(task), Observation("pending", 0), now)
         )
@@ -241,7 +245,7 @@ class Engine:
             ends = time_to_end(task.plan)
             if ends != float("inf"):
                 self.outbox.schedule(task.id, task.created_at + ends)
-        raise Answer(self._finish(response, effect), task_id=task.id, **notes)
+        raise Answer(self.effects.finish(response, effect), task_id=task.id, **notes)
 
     def _new_task(
         self,
@@ -306,13 +310,11 @@ class Engine:
     def _validate_create(self, body: Mapping[str, Any], op: Operation) -> None:
         validator = self._body_validators[op.operation_id]
         errors = (
-            []
-            if validator.is_valid(body)
-            else sorted(validator.iter_errors(body), key=_error_order)
+            [] if validator.is_valid(body) else sorted(validator.iter_errors(body), key=error_order)
         )
         if errors:
             first = errors[0]
-            param = _error_param(first)
+            param = error_param(first)
             message = (
                 f"Invalid request parameters: {param}: {first.message}"
                 if param
@@ -344,18 +346,20 @@ class Engine:
 
     def _read_task(self, request: Request, task_id: str, now: float) -> Response:
         op = self._get_task
-        token = _bearer_token(request)
+        token = bearer_token(request)
         record = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
         owned = record if record is not None and record.task.token == token else None
-        scenario, effect = self._choose(op, POLL, request, token, None, owned)
+        scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
         notes = {"scenario": scenario.name if scenario else None, "task_id": task_id}
         try:
             if effect is not None and effect.reply is not None:
-                raise Answer(self._reply(op, effect.reply))
+                raise Answer(self.effects.reply(op, effect.reply))
             response = self._read_owned_task(request, op, task_id, now)
         except Answer as answer:
-            raise Answer(self._finish(answer.response, effect), **notes, **answer.notes) from None
-        raise Answer(self._finish(response, effect), **notes)
+            raise Answer(
+                self.effects.finish(answer.response, effect), **notes, **answer.notes
+            ) from None
+        raise Answer(self.effects.finish(response, effect), **notes)
 
     def _read_owned_task(
         self, request: Request, op: Operation, task_id: str, now: float
@@ -382,134 +386,10 @@ class Engine:
             self.outbox.schedule(record.task.id, now)
         return Response.json(200, self.render(record, seen, now))
 
-    # -- scenarios ----------------------------------------------------------------------
-
-    def _choose(
-        self,
-        op: Operation,
-        operation: str,
-        request: Request,
-        token: str | None,
-        body: Mapping[str, Any] | None,
-        record: TaskRecord | None,
-    ) -> tuple[Scenario | None, Effect | None]:
-        """The scenario for this call and the effect it has now (bursts counted).
-
-        Precedence: a ``Prefer`` header decides alone. Otherwise, for a poll, the scenario
-        the task was created under, if it has an effect on polls; then the first matching
-        file scenario. The task's lifecycle always stays the one it was created with.
-        """
-        preferences = parse_prefer(request.headers.get("prefer"))
-        scenario = None
-        if "scenario" in preferences:
-            scenario = self.scenarios.get(preferences["scenario"])
-            if scenario is None:
-                wanted = preferences["scenario"]
-                message = f"Prefer: unknown scenario {wanted!r}; GET /__mock/scenarios lists them"
-                raise Answer(documented(op.error(400), message), violations=["unknown scenario"])
-        if "example" in preferences:
-            raise Answer(self._example(op, preferences["example"]), prefer=preferences)
-        if "code" in preferences:
-            reply = self._preferred_code(op, preferences["code"])
-            if reply is not None:
-                return scenario, Effect(reply=reply)
-        if scenario is not None:
-            return scenario, self._use_effect(scenario, operation, token, record)
-        own = None
-        if record is not None and record.task.scenario is not None:
-            own = self.scenarios.get(record.task.scenario)
-            effect = self._use_effect(own, operation, token, record) if own else None
-            if effect is not None:
-                return own, effect
-        # The task's own scenario says nothing about this call: a file rule may.
-        matched = self.scenarios.first_match(operation, request.path, token, request.headers, body)
-        if matched is None:
-            return own, None
-        return matched, self._use_effect(matched, operation, token, record)
-
-    def _use_effect(
-        self, scenario: Scenario, operation: str, token: str | None, record: TaskRecord | None
-    ) -> Effect | None:
-        """The scenario's effect on this call, counting it against a burst's ``times``."""
-        effect = scenario.effect(operation)
-        if effect is None or effect.times is None:
-            return effect
-        # Bursts count per task for polls of a task, else per token: parallel tests that use
-        # their own tokens or tasks never consume each other's burst.
-        subject = record.task.id if record is not None else (token or "")
-        key = (scenario.name, operation, subject)
-        used = self._effect_counts.get(key, 0)
-        if used >= effect.times:
-            return None
-        self._effect_counts[key] = used + 1
-        return effect
-
-    def _preferred_code(self, op: Operation, value: str) -> ErrorReply | None:
-        if value.isdigit() and int(value) in op.errors:
-            return ErrorReply(int(value))
-        if value.isdigit() and int(value) in (200, 201):
-            return None
-        documented_codes = ", ".join(str(s) for s in op.statuses)
-        raise Answer(
-            documented(
-                op.error(400),
-                f"Prefer: code={value} is not documented for {op.operation_id} "
-                f"(documented: {documented_codes})",
-            ),
-            violations=["undocumented Prefer code"],
-        )
-
-    def _example(self, op: Operation, name: str) -> Response:
-        found = self.contract.named_example(op.operation_id, name)
-        if found is None:
-            available = ", ".join(self.contract.example_names(op.operation_id)) or "none"
-            return documented(
-                op.error(400),
-                f"Prefer: example={name!r} is not an example of {op.operation_id} "
-                f"(available: {available})",
-            )
-        status, value = found
-        return Response.json(status, value)
-
-    def _reply(self, op: Operation, reply: ErrorReply) -> Response:
-        error = op.error(reply.status)
-        body = error.envelope(reply.message, reply.param)
-        for key in ("code", "type"):
-            if getattr(reply, key) is not None:
-                body["error"][key] = getattr(reply, key)
-        headers = list(reply.headers)
-        if reply.status == 429 and not any(k == "retry-after" for k, _ in headers):
-            headers.append(
-                ("retry-after", str(reply.retry_after if reply.retry_after is not None else 1))
-            )
-        return Response.json(reply.status, body, headers)
-
-    def _finish(self, response: Response, effect: Effect | None) -> Response:
-        """Apply an effect's latency and fault to the response it decided or let through."""
-        if effect is None:
-            return response
-        delay = self._random.uniform(*effect.latency) if effect.latency else 0.0
-        fault = effect.fault
-        if fault == "timeout":
-            return dataclasses.replace(
-                response, delay=delay if effect.latency else TIMEOUT_FAULT_SECONDS
-            )
-        if fault == "malformed_body":
-            return dataclasses.replace(
-                response, body=response.body[: len(response.body) // 2], delay=delay
-            )
-        if fault == "wrong_content_type":
-            headers = tuple(
-                (k, "text/html; charset=utf-8") if k == "content-type" else (k, v)
-                for k, v in response.headers
-            )
-            return dataclasses.replace(response, headers=headers, delay=delay)
-        return dataclasses.replace(response, delay=delay, fault=fault)
-
     # -- shared steps --------------------------------------------------------------------
 
     def _authenticate(self, request: Request, op: Operation) -> tuple[str, TokenProfile]:
-        token = _bearer_token(request)
+        token = bearer_token(request)
         if token is None:
             header = request.headers.get("authorization")
             why = "missing Authorization header" if header is None else "malformed bearer token"
@@ -539,7 +419,7 @@ class Engine:
                 violations=["content-type"],
             )
         try:
-            body = _strict_json(request.body)
+            body = strict_json(request.body)
         except (ValueError, RecursionError) as exc:
             reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
             raise Answer(
@@ -553,43 +433,9 @@ class Engine:
             )
         return body
 
-    # -- rendering -------------------------------------------------------------------------
-
     def render(self, record: TaskRecord, seen: Observation, now: float) -> dict[str, Any]:
         """The task as the API shows it in state ``seen`` at mock time ``now``."""
-        task = record.task
-        defaults = task.defaults
-        body: dict[str, Any] = {
-            "created": task.created,
-            "id": task.id,
-            "model": task.model,
-            "object": "video.generation.task",
-            "progress": seen.progress,
-            "status": seen.status,
-            "task_info": {
-                "can_cancel": not seen.terminal,
-                "estimated_time": defaults.estimated_time,
-                "video_duration": defaults.video_duration,
-            },
-            "type": "video",
-            "usage": {
-                "billing_rule": defaults.billing_rule,
-                "credits_reserved": defaults.credits_reserved,
-                "user_group": defaults.user_group,
-            },
-        }
-        if seen.status == "completed":
-            ended_at = record.ended_at if record.ended_at is not None else record.natural_end(now)
-            url = picture_url(task, ended_at + defaults.profile_picture_ttl)
-            body["result_data"] = {
-                "character_name": task.character_name,
-                "profile_picture_url": url,
-            }
-            body["results"] = [url]
-        elif seen.status == "failed":
-            failure = task.plan.failure
-            body["error"] = {"code": failure.code, "message": failure.message, "type": "task_error"}
-        return body
+        return render_task(record, seen, now)
 
     # -- identifiers ---------------------------------------------------------------------
 
@@ -617,92 +463,5 @@ class Engine:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def picture_url(task: Task, expires: float) -> str:
-    """The profile picture link of ``task``, served by the mock until ``expires``."""
-    return f"{task.base_url}{MOCK_PREFIX}files/{task.id}/profile.png?expires={int(expires)}"
-
-
-def parse_prefer(header: str | None) -> dict[str, str]:
-    """The ``key=value`` preferences of a ``Prefer`` header (RFC 7240), keys lower case."""
-    if not header:
-        return {}
-    preferences = {}
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key and value:
-            preferences[key.strip().lower()] = value.strip().strip('"')
-    return preferences
-
-
-def _bearer_token(request: Request) -> str | None:
-    return _token_from_header(request.headers.get("authorization"))
-
-
-@functools.lru_cache(maxsize=4096)
-def _token_from_header(header: str | None) -> str | None:
-    # Cached: a request asks for its token several times, and clients reuse theirs.
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 512:
-        return None
-    if not set(token) <= _BEARER_TOKEN:
-        return None
-    return token
-
-
 def _route_name(request: Request) -> str | None:
     return "mock" if request.path.startswith(MOCK_PREFIX) else None
-
-
-def _error_param(error: Any) -> str | None:
-    path = list(error.instance_path)
-    if path:
-        return str(path[0])
-    kind = error.kind
-    if type(kind).__name__ == "Required":
-        return str(kind.property)
-    return None
-
-
-_FIELD_ORDER = {"model": 0, "video_url": 1, "timestamps": 2, "callback_url": 3}
-
-
-def _error_order(error: Any) -> tuple[int, str]:
-    param = _error_param(error) or ""
-    return _FIELD_ORDER.get(param, 9), param
-
-
-def _strict_json(raw: bytes) -> Any:
-    """JSON that refuses duplicate keys and the non-standard NaN and Infinity."""
-    return _STRICT_DECODER.decode(raw.decode("utf-8"))
-
-
-def _loose_json_object(raw: bytes) -> dict[str, Any] | None:
-    """The body as a JSON object for scenario matching, or None when it is not one."""
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_STRICT_DECODER = json.JSONDecoder(
-    object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
-)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sora_mock.contract import DocumentedError
 from sora_mock.messages import Request, Response
+
+
+class Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside the engine to stop at the first rule that decides the response."""
+
+    def __init__(self, response: Response, **notes: Any) -> None:
+        self.response = response
+        self.notes = notes
 
 
 def documented(

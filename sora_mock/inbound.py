@@ -1,0 +1,97 @@
+"""Reading what a request carries: its bearer token, its preferences and its JSON body."""
+
+from __future__ import annotations
+
+import functools
+import json
+import string
+from typing import Any
+
+from sora_mock.messages import Request
+
+_BEARER_TOKEN = frozenset(string.ascii_letters + string.digits + "-._~+/=")
+
+
+def parse_prefer(header: str | None) -> dict[str, str]:
+    """The ``key=value`` preferences of a ``Prefer`` header (RFC 7240), keys lower case."""
+    if not header:
+        return {}
+    preferences = {}
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key and value:
+            preferences[key.strip().lower()] = value.strip().strip('"')
+    return preferences
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of a well-formed ``Authorization: Bearer`` header, else None."""
+    return _token_from_header(request.headers.get("authorization"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_from_header(header: str | None) -> str | None:
+    # Cached: a request asks for its token several times, and clients reuse theirs.
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        return None
+    if not set(token) <= _BEARER_TOKEN:
+        return None
+    return token
+
+
+def error_param(error: Any) -> str | None:
+    """The top-level body field a jsonschema-rs error is about, if any."""
+    path = list(error.instance_path)
+    if path:
+        return str(path[0])
+    kind = error.kind
+    if type(kind).__name__ == "Required":
+        return str(kind.property)
+    return None
+
+
+_FIELD_ORDER = {"model": 0, "video_url": 1, "timestamps": 2, "callback_url": 3}
+
+
+def error_order(error: Any) -> tuple[int, str]:
+    """Sort key reporting body errors in the order the fields are documented."""
+    param = error_param(error) or ""
+    return _FIELD_ORDER.get(param, 9), param
+
+
+def strict_json(raw: bytes) -> Any:
+    """JSON that refuses duplicate keys and the non-standard NaN and Infinity."""
+    return _STRICT_DECODER.decode(raw.decode("utf-8"))
+
+
+def loose_json_object(raw: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object for scenario matching, or None when it is not one."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
+)
