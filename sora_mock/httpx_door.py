@@ -1,10 +1,12 @@
-"""The httpx doors: a respx router (``mock``) and an ``httpx.MockTransport`` (``transport``).
+"""The httpx doors: ``mock`` (respx, or httpx's transports patched) and ``transport``.
 
 Both turn an ``httpx.Request`` into a plain :class:`~sora_mock.messages.Request`, hand it to
 :meth:`MockAPI.handle <sora_mock.inprocess.MockAPI.handle>`, and turn the plain response
-back; nothing else happens here. :func:`mock` patches httpx (through respx) so that every
-sync or async client reaching the API's base URL is answered in-process; :func:`transport`
-is for code that lets you inject a transport, and sees clients respx cannot.
+back (with :mod:`sora_mock.httpx_route`); nothing else happens here. :func:`mock` answers
+every sync or async client reaching the API's base URL in-process, through a respx router
+(the default) or, with ``via="transport"``, by patching httpx's own transports
+(:func:`~sora_mock.httpx_route.route`, about half the cost per request); :func:`transport`
+is for code that lets you inject a transport, and sees clients neither patch can.
 
 Example::
 
@@ -15,67 +17,23 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 import respx
 from respx.patterns import parse_url_patterns
 
 from sora_mock.errors import UsageError
+from sora_mock.httpx_route import Route, route, to_httpx, to_request
 from sora_mock.inprocess import DEFAULT_BASE_URL, ClockLike, ConfigLike, MockAPI
-from sora_mock.messages import Request, Response
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def to_request(request: httpx.Request, prefix: str = "") -> Request:
-    """The plain request for an (already read) httpx request; ``prefix`` is stripped."""
-    path = request.url.path
-    if prefix and path.startswith(prefix):
-        path = path[len(prefix) :] or "/"
-    url = request.url
-    return Request.build(
-        request.method,
-        path,
-        query=url.query.decode("ascii", "replace"),
-        headers=request.headers.multi_items(),
-        body=request.content,
-        base_url=f"{url.scheme}://{url.netloc.decode('ascii')}{prefix}",
-    )
-
-
-def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
-    """The httpx response for a plain one, carrying out the engine's door instructions.
-
-    Nothing waits: a ``delay`` longer than the client's read timeout raises
-    ``httpx.ReadTimeout`` at once, a shorter one is skipped (the server door sleeps it; mock
-    time does not move on either). ``drop_connection`` and ``truncated_body`` raise the
-    ``httpx.RemoteProtocolError`` a client sees when a real server does that.
-    """
-    timeout = (request.extensions.get("timeout") or {}).get("read")
-    if timeout is not None and response.delay > timeout:
-        raise httpx.ReadTimeout(
-            f"sora-mock: the answer comes after {response.delay:g} s, past the read timeout "
-            f"of {timeout:g} s",
-            request=request,
-        )
-    if response.fault == "drop_connection":
-        raise httpx.RemoteProtocolError(
-            "Server disconnected without sending a response.", request=request
-        )
-    if response.fault == "truncated_body":
-        raise httpx.RemoteProtocolError(
-            "peer closed connection without sending complete message body: received "
-            f"{len(response.body) // 2} bytes, expected {len(response.body)}",
-            request=request,
-        )
-    return httpx.Response(
-        response.status, headers=list(response.headers), content=response.body, request=request
-    )
+Via = Literal["respx", "transport"]
 
 
 class SoraTransport(httpx.MockTransport):
@@ -102,7 +60,8 @@ class HttpxMock(MockAPI):
     Use it as a context manager (``with``/``async with``) or decorate a sync or async
     function with it. Requests to other hosts go out untouched, or, with
     ``assert_all_mocked=True``, fail with respx's ``AllMockedAssertionError``. Re-entering
-    starts from a reset state (see :meth:`MockAPI.reset`).
+    starts from a reset state (see :meth:`MockAPI.reset`). ``via`` chooses how httpx is
+    reached (see :func:`mock`).
     """
 
     def __init__(
@@ -110,54 +69,70 @@ class HttpxMock(MockAPI):
         *,
         assert_all_mocked: bool = False,
         patch_sleep: bool = False,
+        patch_clocks: bool = False,
+        via: Via = "respx",
         **options: Any,
     ) -> None:
+        if via not in ("respx", "transport"):
+            raise UsageError(f"via must be 'respx' or 'transport', not {via!r}")
         super().__init__(**options)
         self.assert_all_mocked = assert_all_mocked
         self.patch_sleep = patch_sleep
-        self._prefix = httpx.URL(self.base_url).path.rstrip("/")
+        self.patch_clocks = patch_clocks
+        self.via = via
         self._router: respx.MockRouter | None = None
-        self._sleep: Any = None
+        self._active: contextlib.ExitStack | None = None
         self._used = False
 
     @property
     def router(self) -> respx.MockRouter:
         """The respx router while active (add your own routes for other hosts to it)."""
-        if self._router is None:
+        if self._active is None:
             raise UsageError("the mock is not active; use it in a with block or as a decorator")
+        if self._router is None:
+            raise UsageError("this mock patches httpx's transports (via='transport'): no router")
         return self._router
 
     def start(self) -> HttpxMock:
         """Start answering httpx requests for the base URL."""
-        if self._router is not None:
+        if self._active is not None:
             raise UsageError("this mock is already active")
         if self._used:
             self.reset()
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=self.assert_all_mocked)
-        router.route(*parse_url_patterns(self.base_url, exact=False).values()).mock(
-            side_effect=self._answer
-        )
-        if not self.assert_all_mocked:
-            router.route().mock(side_effect=self._elsewhere)
-        router.start()
-        self._router = router
-        if self.patch_sleep:
-            self._sleep = self.virtual_sleep()
-            self._sleep.__enter__()
+        with contextlib.ExitStack() as stack:
+            if self.via == "transport":
+                stack.enter_context(
+                    route(self.base_url, self.handle, exclusive=self.assert_all_mocked)
+                )
+            else:
+                self._router = self._start_router()
+                stack.callback(self._stop_router)
+            if self.patch_sleep or self.patch_clocks:
+                stack.enter_context(self.virtual_sleep(clocks=self.patch_clocks))
+            self._active = stack.pop_all()
         return self
 
     def stop(self) -> None:
         """Stop answering; httpx behaves normally again."""
-        if self._sleep is not None:
-            self._sleep.__exit__(None, None, None)
-            self._sleep = None
+        active, self._active = self._active, None
+        if active is not None:
+            active.close()
+        self._used = True
+
+    def _start_router(self) -> respx.MockRouter:
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=self.assert_all_mocked)
+        router.route(*parse_url_patterns(self.base_url, exact=False).values()).mock(
+            side_effect=Route(self.base_url, self.handle).answer
+        )
+        if not self.assert_all_mocked:
+            router.route().mock(side_effect=self._elsewhere)
+        router.start()
+        return router
+
+    def _stop_router(self) -> None:
         if self._router is not None:
             self._router.stop(quiet=True)
             self._router = None
-        self._used = True
-
-    def _answer(self, request: httpx.Request) -> httpx.Response:
-        return to_httpx(self.handle(to_request(request, self._prefix)), request)
 
     def _elsewhere(self, request: httpx.Request) -> httpx.Response | httpx.Request:
         # Another host: give the other active respx routers (a test's own ``respx_mock``)
@@ -219,6 +194,8 @@ def mock(
     scenario: str | None = None,
     assert_all_mocked: bool = False,
     patch_sleep: bool = False,
+    patch_clocks: bool = False,
+    via: Via = "respx",
     **options: Any,
 ) -> HttpxMock:
     """A mock of the API for httpx clients: a context manager and a decorator.
@@ -233,6 +210,15 @@ def mock(
         assert_all_mocked: refuse requests to any other host instead of letting them out.
         patch_sleep: make ``time.sleep``/``asyncio.sleep`` in this thread advance the
             virtual clock while active (see :mod:`sora_mock.sleeps` for the trade-off).
+        patch_clocks: also make ``time.monotonic``, ``time.perf_counter`` and ``time.time``
+            in this thread read the virtual clock (for clients that keep their own
+            deadlines); implies ``patch_sleep``.
+        via: ``"respx"`` (default) routes through a respx router: ``api.router`` takes
+            routes of your own, and a test's own respx mocks keep theirs. ``"transport"``
+            patches httpx's ``HTTPTransport``/``AsyncHTTPTransport`` instead (see
+            :func:`route`): about half the cost per request, httpx clients built while
+            active share SSL contexts (otherwise 50-100 ms each), no respx involved
+            (other respx mocks still answer their hosts).
         options: passed on to :class:`~sora_mock.inprocess.MockAPI` (``contract``, ``engine``).
 
     Example::
@@ -252,6 +238,8 @@ def mock(
         scenario=scenario,
         assert_all_mocked=assert_all_mocked,
         patch_sleep=patch_sleep,
+        patch_clocks=patch_clocks,
+        via=via,
         **options,
     )
 

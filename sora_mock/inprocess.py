@@ -1,7 +1,7 @@
 """The in-process handle: one engine on a virtual clock, every call it answered, and checks.
 
 A :class:`MockAPI` is what a test holds. The doors (:mod:`sora_mock.httpx_door`'s respx
-router and ``MockTransport``, the pytest plugin's server) pass each request to
+router, transport patch and ``MockTransport``, the pytest plugin's server) pass each request to
 :meth:`MockAPI.handle`, which adds the chosen scenario, asks the engine, and records the
 exchange. All behaviour stays in the engine; this module only observes and steers it.
 
@@ -227,14 +227,17 @@ class MockAPI:
         with httpx.Client(trust_env=False) as client:
             return deliver_due(self.engine, client)
 
-    def virtual_sleep(self) -> contextlib.AbstractContextManager[AdjustableClock]:
+    def virtual_sleep(
+        self, *, clocks: bool = False
+    ) -> contextlib.AbstractContextManager[AdjustableClock]:
         """Within the block, ``time.sleep``/``asyncio.sleep`` in this thread move the clock.
 
-        See :mod:`sora_mock.sleeps` for what is patched and the trade-off.
+        With ``clocks``, ``time.monotonic``/``perf_counter``/``time`` in this thread read it
+        too. See :mod:`sora_mock.sleeps` for what is patched and the trade-off.
         """
         from sora_mock.sleeps import virtual_sleep
 
-        return virtual_sleep(self._adjustable("virtual_sleep()"))
+        return virtual_sleep(self._adjustable("virtual_sleep()"), clocks=clocks)
 
     def _adjustable(self, what: str) -> AdjustableClock:
         clock = self.clock

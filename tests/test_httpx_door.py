@@ -16,7 +16,7 @@ import sora_mock
 from sora_mock.clock import DEFAULT_EPOCH, VirtualClock
 from sora_mock.engine import Engine
 from sora_mock.errors import UsageError
-from sora_mock.httpx_door import HttpxMock, SoraTransport
+from sora_mock.httpx_door import HttpxMock, SoraTransport, Via
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
 
@@ -24,6 +24,8 @@ API = "https://api.evolink.ai"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 # Generous bound for a loaded shared 2-core machine; a lifecycle typically takes ~15 ms.
 FAST = 1.0
+# The two ways ``mock`` reaches httpx: a respx router, or httpx's own transports patched.
+VIA = pytest.mark.parametrize("via", ["respx", "transport"])
 
 
 def _lifecycle(client: httpx.Client, api: sora_mock.MockAPI, step: float = 10) -> list[str]:
@@ -52,8 +54,9 @@ def loopback_server() -> Iterator[BackgroundServer]:
         yield server
 
 
-def test_sync_client_full_lifecycle_in_milliseconds() -> None:
-    with sora_mock.mock(seed=1) as api, httpx.Client(base_url=API) as client:
+@VIA
+def test_sync_client_full_lifecycle_in_milliseconds(via: Via) -> None:
+    with sora_mock.mock(via=via, seed=1) as api, httpx.Client(base_url=API) as client:
         started = time.perf_counter()
         statuses = _lifecycle(client, api)
         elapsed = time.perf_counter() - started
@@ -63,9 +66,13 @@ def test_sync_client_full_lifecycle_in_milliseconds() -> None:
     assert elapsed < FAST, f"a whole lifecycle took {elapsed:.3f}s"
 
 
-def test_async_client_full_lifecycle_in_milliseconds() -> None:
+@VIA
+def test_async_client_full_lifecycle_in_milliseconds(via: Via) -> None:
     async def run() -> tuple[list[str], float]:
-        async with sora_mock.mock(seed=1) as api, httpx.AsyncClient(base_url=API) as client:
+        async with (
+            sora_mock.mock(via=via, seed=1) as api,
+            httpx.AsyncClient(base_url=API) as client,
+        ):
             started = time.perf_counter()
             statuses = await _alifecycle(client, api)
             return statuses, time.perf_counter() - started
@@ -103,17 +110,19 @@ def test_a_handle_makes_its_own_transport() -> None:
     assert len(api.calls) == 1
 
 
-def test_other_hosts_pass_through(loopback_server: BackgroundServer) -> None:
-    with sora_mock.mock(seed=1) as api:
+@VIA
+def test_other_hosts_pass_through(loopback_server: BackgroundServer, via: Via) -> None:
+    with sora_mock.mock(via=via, seed=1) as api:
         live = httpx.get(f"{loopback_server.base_url}/__mock/health")
         mocked = httpx.get(f"{API}/__mock/health")
     assert live.status_code == mocked.status_code == 200
     assert [c.path for c in api.calls] == ["/__mock/health"]  # only the mocked one
 
 
+@VIA
 @pytest.mark.parametrize("ours_first", [True, False])
-def test_a_tests_own_respx_routes_keep_working(ours_first: bool) -> None:
-    mine = sora_mock.mock(seed=1)
+def test_a_tests_own_respx_routes_keep_working(ours_first: bool, via: Via) -> None:
+    mine = sora_mock.mock(via=via, seed=1)
     theirs = respx.mock(assert_all_called=False)
     first, second = (mine, theirs) if ours_first else (theirs, mine)
     with first, second:
@@ -123,17 +132,19 @@ def test_a_tests_own_respx_routes_keep_working(ours_first: bool) -> None:
     assert len(mine.calls) == 1
 
 
-def test_other_hosts_are_refused_on_request(loopback_server: BackgroundServer) -> None:
+@VIA
+def test_other_hosts_are_refused_on_request(loopback_server: BackgroundServer, via: Via) -> None:
     with (
-        sora_mock.mock(assert_all_mocked=True),
+        sora_mock.mock(via=via, assert_all_mocked=True),
         pytest.raises(respx.models.AllMockedAssertionError, match="not mocked"),
     ):
         httpx.get(f"{loopback_server.base_url}/__mock/health")
 
 
-def test_a_base_url_with_a_path_prefix() -> None:
+@VIA
+def test_a_base_url_with_a_path_prefix(via: Via) -> None:
     base = "http://proxy.internal:8080/sora"
-    with sora_mock.mock(base_url=base, seed=1, assert_all_mocked=True) as api:
+    with sora_mock.mock(via=via, base_url=base, seed=1, assert_all_mocked=True) as api:
         response = httpx.post(f"{base}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
         api.run_until_idle()
         polled = httpx.get(f"{base}/v1/tasks/{response.json()['id']}", headers=HEADERS)
@@ -146,8 +157,9 @@ def test_a_base_url_with_a_path_prefix() -> None:
     assert api.calls[0].path == CREATE_PATH
 
 
-def test_the_mock_as_a_decorator_sync_and_async() -> None:
-    api = sora_mock.mock(seed=1)
+@VIA
+def test_the_mock_as_a_decorator_sync_and_async(via: Via) -> None:
+    api = sora_mock.mock(via=via, seed=1)
 
     @api
     def sync_client() -> int:
@@ -190,8 +202,12 @@ def test_activation_is_checked() -> None:
     assert isinstance(api, HttpxMock)
 
 
-def test_patch_sleep_option_makes_a_sleeping_client_instant() -> None:
-    with sora_mock.mock(seed=1, patch_sleep=True) as api, httpx.Client(base_url=API) as client:
+@VIA
+def test_patch_sleep_option_makes_a_sleeping_client_instant(via: Via) -> None:
+    with (
+        sora_mock.mock(via=via, seed=1, patch_sleep=True) as api,
+        httpx.Client(base_url=API) as client,
+    ):
         started = time.perf_counter()
         task_id = client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS).json()["id"]
         while True:
@@ -213,6 +229,7 @@ def _first_poll(api: sora_mock.MockAPI, scenario: str, timeout: float = 5) -> ht
         return client.get(f"/v1/tasks/{task_id}")
 
 
+@VIA
 @pytest.mark.parametrize(
     ("scenario", "error"),
     [
@@ -221,17 +238,20 @@ def _first_poll(api: sora_mock.MockAPI, scenario: str, timeout: float = 5) -> ht
         ("timeout", httpx.ReadTimeout),
     ],
 )
-def test_door_faults_reach_the_client_at_once(scenario: str, error: type[Exception]) -> None:
+def test_door_faults_reach_the_client_at_once(
+    scenario: str, error: type[Exception], via: Via
+) -> None:
     started = time.perf_counter()
-    with sora_mock.mock(seed=1) as api, pytest.raises(error):
+    with sora_mock.mock(via=via, seed=1) as api, pytest.raises(error):
         _first_poll(api, scenario)
     # Generous: the point is that the timeout fault does not wait its 300 s.
     assert time.perf_counter() - started < 10
     assert api.calls.last.response.fault in ("drop_connection", "truncated_body", None)
 
 
-def test_latency_shorter_than_the_timeout_is_not_waited_for() -> None:
-    with sora_mock.mock(seed=1) as api:
+@VIA
+def test_latency_shorter_than_the_timeout_is_not_waited_for(via: Via) -> None:
+    with sora_mock.mock(via=via, seed=1) as api:
         started = time.perf_counter()
         polled = _first_poll(api, "latency", timeout=1.0)
         elapsed = time.perf_counter() - started
@@ -244,8 +264,9 @@ def test_latency_shorter_than_the_timeout_is_not_waited_for() -> None:
     assert api.now == api.calls[0].time  # mock time did not move either
 
 
-def test_body_faults_are_just_answers() -> None:
-    with sora_mock.mock(seed=1) as api:
+@VIA
+def test_body_faults_are_just_answers(via: Via) -> None:
+    with sora_mock.mock(via=via, seed=1) as api:
         malformed = _first_poll(api, "malformed-body")
         html = _first_poll(api, "wrong-content-type")
     assert malformed.status_code == 200
@@ -271,3 +292,70 @@ def test_callbacks_are_delivered_in_process_to_a_respx_receiver() -> None:
     assert (delivered["id"], delivered["status"]) == (task_id, "completed")
     attempts = [e for e in api.journal if e.operation == "callback"]
     assert [(e.status, e.notes["attempt"]) for e in attempts] == [(500, 1), (204, 2)]
+
+
+@VIA
+def test_latency_on_virtual_time_moves_the_clock_instead(via: Via) -> None:
+    with sora_mock.mock(via=via, seed=1, patch_sleep=True) as api:
+        started = time.perf_counter()
+        polled = _first_poll(api, "latency", timeout=1.0)
+        waited = sum(call.response.delay for call in api.calls)
+        assert polled.status_code == 200
+        assert api.now == pytest.approx(DEFAULT_EPOCH + waited)  # as a server's wait would
+        before = api.now
+        with pytest.raises(httpx.ReadTimeout, match="past the read timeout of 5 s"):
+            _first_poll(api, "timeout", timeout=5)
+        assert api.now == before + api.calls[-2].response.delay + 5  # create, then 5 s timeout
+    assert time.perf_counter() - started < FAST
+
+
+@VIA
+def test_patch_clocks_lets_a_client_keep_its_own_deadline(via: Via) -> None:
+    real_monotonic = time.monotonic
+    with (
+        sora_mock.mock(via=via, seed=1, scenario="never-finishes", patch_clocks=True) as api,
+        httpx.Client(base_url=API, headers=HEADERS) as client,
+    ):
+        started = time.perf_counter()
+        assert time.time() == api.now
+        task_id = client.post(CREATE_PATH, json=VALID_BODY).json()["id"]
+        deadline = time.monotonic() + 600  # the client's own give-up bound
+        polls = 0
+        while polls < 1000:  # bounded, so real clocks fail rather than hang
+            time.sleep(15)
+            polls += 1
+            assert client.get(f"/v1/tasks/{task_id}").json()["status"] == "processing"
+            if time.monotonic() >= deadline:
+                break
+    assert time.perf_counter() - started < FAST
+    assert polls == 40
+    assert api.now == DEFAULT_EPOCH + 600
+    assert time.monotonic is real_monotonic
+    assert time.sleep.__module__ == "time"
+
+
+def test_a_transport_mock_has_no_router_and_checks_its_options() -> None:
+    api = sora_mock.mock(via="transport")
+    with api:
+        with pytest.raises(UsageError, match="no router"):
+            _ = api.router
+        with pytest.raises(UsageError, match="already active"):
+            api.start()
+    with pytest.raises(UsageError, match="not active"):
+        _ = api.router
+    with pytest.raises(UsageError, match="via must be"):
+        sora_mock.mock(via="pycurl")  # type: ignore[arg-type]
+
+
+def test_clients_built_in_a_transport_mock_share_their_ssl_context() -> None:
+    def context(client: httpx.Client) -> Any:
+        return client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+    with sora_mock.mock(via="transport"):
+        first, second, unverified = httpx.Client(), httpx.Client(), httpx.Client(verify=False)
+    outside = httpx.Client()
+    assert context(first) is context(second)
+    assert context(unverified) is not context(first)  # one per setting
+    assert context(outside) is not context(first)
+    for client in (first, second, unverified, outside):
+        client.close()

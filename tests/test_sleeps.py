@@ -10,7 +10,7 @@ import pytest
 
 from sora_mock.clock import RealClock, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.sleeps import virtual_sleep
+from sora_mock.sleeps import virtual_sleep, virtual_wait
 
 
 def test_time_sleep_advances_the_clock_instantly() -> None:
@@ -90,3 +90,94 @@ def test_only_a_clock_that_moves_can_drive_sleeps() -> None:
     with virtual_sleep(real):
         time.sleep(3600)
     assert real.now() >= before + 3600
+
+
+def test_clocks_follow_the_virtual_clock_only_when_asked() -> None:
+    real = (time.monotonic, time.perf_counter, time.time, time.monotonic_ns, time.time_ns)
+    clock = VirtualClock(start=1_000_000)
+    with virtual_sleep(clock):
+        assert time.monotonic is real[0]  # sleeps only: the clocks are not even patched
+    with virtual_sleep(clock, clocks=True):
+        assert time.time() == 1_000_000
+        mono, perf, mono_ns = time.monotonic(), time.perf_counter(), time.monotonic_ns()
+        time.sleep(90)
+        assert time.time() == 1_000_090
+        assert time.time_ns() == 1_000_090 * 10**9
+        assert time.monotonic() - mono == time.perf_counter() - perf == 90
+        assert time.monotonic_ns() - mono_ns == pytest.approx(90 * 10**9, abs=1000)
+    assert (time.monotonic, time.perf_counter, time.time, time.monotonic_ns, time.time_ns) == real
+
+
+def test_other_threads_read_the_real_clocks() -> None:
+    clock = VirtualClock(start=0)
+    seen: list[float] = []
+    with virtual_sleep(clock, clocks=True):
+        thread = threading.Thread(target=lambda: seen.append(time.time()))
+        thread.start()
+        thread.join()
+        assert time.time() == 0
+    assert seen[0] > 1_600_000_000
+
+
+def test_a_real_clock_can_drive_the_clocks_without_recursing() -> None:
+    before = time.time()
+    with virtual_sleep(RealClock(speed=1), clocks=True):
+        time.sleep(3600)
+        assert time.time() - before >= 3600  # RealClock reads time.time itself: the real one
+
+
+def test_the_guard_runs_around_each_sleep_and_may_stop_the_thread() -> None:
+    class Stop(BaseException):
+        pass
+
+    clock = VirtualClock(start=0)
+    seen: list[float] = []
+
+    def guard() -> None:
+        seen.append(clock.now())
+        if clock.now() > 100:
+            raise Stop
+
+    def client() -> None:
+        for _ in range(10):
+            try:
+                time.sleep(60)
+            except Exception:  # a client's retry loop does not catch the stop
+                continue
+
+    with virtual_sleep(clock, guard=guard), pytest.raises(Stop):
+        client()
+    assert seen == [0, 60, 60, 120]
+    assert clock.now() == 120
+
+
+def test_overlapping_threads_may_leave_in_any_order() -> None:
+    real_sleep = time.sleep
+    mine, theirs = VirtualClock(start=0), VirtualClock(start=0)
+    entered, leave, left = threading.Event(), threading.Event(), threading.Event()
+
+    def other() -> None:
+        with virtual_sleep(theirs):
+            time.sleep(5)
+            entered.set()
+            leave.wait(10)
+        left.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert entered.wait(10)
+    with virtual_sleep(mine):
+        leave.set()
+        assert left.wait(10)  # the other thread left first, while this one is still inside
+        time.sleep(7)
+    thread.join()
+    assert (mine.now(), theirs.now()) == (7, 5)
+    assert time.sleep is real_sleep
+
+
+def test_virtual_wait_only_waits_on_virtual_time() -> None:
+    clock = VirtualClock(start=0)
+    assert virtual_wait(30) is False
+    with virtual_sleep(clock):
+        assert virtual_wait(30) is True
+    assert clock.now() == 30

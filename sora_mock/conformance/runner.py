@@ -21,9 +21,10 @@ from sora_mock.clock import VirtualClock
 from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
 from sora_mock.errors import UsageError
+from sora_mock.messages import Request, Response
+from sora_mock.sleeps import virtual_sleep
 
 from . import situations as _situations
-from ._inprocess import serve_inprocess, virtual_time
 from .explore import explore
 from .outcome import Outcome
 from .recording import RecordingEngine, build_engine
@@ -220,7 +221,11 @@ class Harness:
         )
         guard = _Guard(clock, engine, self.time_limit, self.max_requests)
         token = token_for(index, situation)
-        with self._door(engine, guard) as base_url, virtual_time(clock, guard.check):
+        # The client's sleeps and clocks follow the engine's clock; the guard stops it.
+        with (
+            self._door(engine, guard) as base_url,
+            virtual_sleep(clock, clocks=True, guard=guard.check),
+        ):
             target = Target(base_url, token, self.video_url, situation.name)
             try:
                 outcome = call(client, target)
@@ -242,7 +247,15 @@ class Harness:
     @contextlib.contextmanager
     def _door(self, engine: RecordingEngine, guard: _Guard) -> Iterator[str]:
         if self.transport == "inprocess":
-            with serve_inprocess(engine, INPROCESS_URL, guard.check):
+            from sora_mock.httpx_route import route
+
+            def answer(request: Request) -> Response:
+                guard.check()
+                return engine.handle(request)
+
+            # httpx's transports are patched, so a client that builds its own httpx.Client
+            # or AsyncClient is served too (sora_mock.mock(via="transport") does the same).
+            with route(INPROCESS_URL, answer):
                 yield INPROCESS_URL
             return
         assert self._server is not None
