@@ -3,11 +3,12 @@
 By default it checks an in-process mock (a real HTTP server on a free loopback port whose
 clock is virtual: the checker's waits move it, so nothing sleeps). Point it at any server::
 
-    pytest contract_tests --sora-contract-base-url https://api.example.com \\
+    pytest contract_tests --sora-base-url https://api.example.com \\
         --sora-contract-token "$SORA_TOKEN" [--sora-contract-other-token "$SORA_OTHER_TOKEN"]
 
-``--sora-base-url``/``--sora-token``, when the sora-mock pytest plugin registers them, are
-read too. Against a live server a run creates at most 2 tasks (each may cost credits).
+``--sora-base-url`` is the sora-mock pytest plugin's option (the same one that points its
+fixtures at a live server). Against a live server a run creates at most 2 tasks (each may
+cost credits).
 """
 
 from __future__ import annotations
@@ -30,11 +31,6 @@ MOCK_TOKEN, MOCK_OTHER = "sk-contract-suite-1", "sk-contract-suite-2"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sora-contract", "sora-mock contract suite")
-    group.addoption(
-        "--sora-contract-base-url",
-        default=os.environ.get("SORA_CONTRACT_BASE_URL"),
-        help="check this server instead of an in-process mock",
-    )
     group.addoption(
         "--sora-contract-token",
         default=os.environ.get("SORA_TOKEN"),
@@ -76,7 +72,7 @@ def _option(config: pytest.Config, *names: str) -> Any:
 @pytest.fixture(scope="session")
 def sora_contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The server the suite checks (a live one when a base URL is given)."""
-    base_url = _option(pytestconfig, "sora_contract_base_url", "sora_base_url")
+    base_url = _option(pytestconfig, "sora_base_url")
     if base_url:
         token = _option(pytestconfig, "sora_contract_token", "sora_token")
         if not token:

@@ -1,4 +1,4 @@
-"""contract_tests/ pointed at a live server with --sora-contract-base-url: passes, and fails."""
+"""contract_tests/ pointed at a live server with --sora-base-url: passes, and fails."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _suite(base_url: str) -> subprocess.CompletedProcess[str]:
             "-q",
             "-p",
             "no:cacheprovider",
-            "--sora-contract-base-url",
+            "--sora-base-url",
             base_url,
             "--sora-contract-token",
             "sk-suite-live-1",
