@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from sora_mock.commands.argtypes import count, non_negative_number, positive_number
+
 if TYPE_CHECKING:
     from sora_mock.checker import CheckResult
 
@@ -46,7 +48,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--max-examples",
-        type=_count,
+        type=count,
         default=25,
         help="generated examples per group of invalid requests, after one of each kind (25)",
     )
@@ -55,24 +57,27 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_number,
         default=600.0,
         help="seconds a created task may take to finish (default 600)",
     )
     parser.add_argument(
         "--max-tasks",
-        type=_count,
+        type=count,
         default=3,
         help="tasks to create at most; each may cost credits (default 3; 0 skips lifecycle checks)",
     )
     parser.add_argument(
         "--poll-interval",
-        type=_not_negative,
+        type=non_negative_number,
         default=2.0,
         help="seconds between polls of a task (default 2, as the vendor advises)",
     )
     parser.add_argument(
-        "--request-timeout", type=_positive, default=30.0, help="seconds per request (default 30)"
+        "--request-timeout",
+        type=positive_number,
+        default=30.0,
+        help="seconds per request (default 30)",
     )
     parser.add_argument(
         "--ignore-rule",
@@ -181,33 +186,6 @@ class _ListRules(argparse.Action):
 def _usage(message: str) -> int:
     print(f"sora-mock check: error: {message}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _not_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be positive, got 0")
-    return value
-
-
-def _not_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
 
 
 __all__ = ["Progress", "check", "register"]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sora_mock.commands.serve import _positive_float
+from sora_mock.commands.argtypes import count, non_negative_number, positive_number, whole
 
 
 def register(subparsers: Any) -> None:
@@ -32,30 +32,30 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--list", action="store_true", help="list the situations and exit")
     parser.add_argument(
         "--speed",
-        type=_positive_float,
+        type=positive_number,
         default=50.0,
         help="mock seconds per real second (default 50: a 150 s task takes 3 s)",
     )
     parser.add_argument(
         "--time-limit",
-        type=_positive_float,
+        type=positive_number,
         default=120.0,
         metavar="SECONDS",
         help="real seconds a run may take before it is stopped (default 120)",
     )
     parser.add_argument(
-        "--jobs", type=_positive_int, default=8, help="situations run at once (default 8)"
+        "--jobs", type=whole(1), default=8, help="situations run at once (default 8)"
     )
     parser.add_argument(
         "--min-interval",
-        type=_non_negative_float,
+        type=non_negative_number,
         default=1.0,
         metavar="SECONDS",
         help="shortest allowed gap between polls of a task (default 1)",
     )
     parser.add_argument(
         "--examples",
-        type=_non_negative_int,
+        type=count,
         default=10,
         help="generated body variations to try (default 10; 0 turns the search off)",
     )
@@ -65,7 +65,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
     parser.add_argument(
         "--details",
-        type=_non_negative_int,
+        type=count,
         default=3,
         help="situations shown with evidence per broken rule (default 3; 0 = all)",
     )
@@ -126,33 +126,6 @@ def _progress(result: Any) -> None:
     broken = ", ".join(v.rule for v in result.failures)
     line = f"  {mark} {result.situation.name} ({result.run.elapsed:.1f} s)"
     print(f"{line}: {broken}" if broken else line, file=sys.stderr, flush=True)
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
-    return value
 
 
 __all__ = ["conform", "register"]

@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from sora_mock.commands.argtypes import positive_number, whole
 from sora_mock.errors import UsageError
 
 
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=_positive_float,
+        type=positive_number,
         help="mock seconds per real second (default from config: 50)",
     )
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
@@ -38,7 +39,10 @@ def register(subparsers: Any) -> None:
         help="keep tasks in this SQLite file: they survive restarts and are shared by workers",
     )
     parser.add_argument(
-        "--workers", type=_workers, default=1, help="worker processes (more than 1 needs --state)"
+        "--workers",
+        type=whole(1, 64),
+        default=1,
+        help="worker processes (more than 1 needs --state)",
     )
     parser.set_defaults(func=serve)
 
@@ -75,16 +79,6 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workers(text: str) -> int:
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= count <= 64:
-        raise argparse.ArgumentTypeError(f"workers must be 1-64, got {count}")
-    return count
-
-
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -93,16 +87,6 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
     return port
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 __all__ = ["register", "serve"]

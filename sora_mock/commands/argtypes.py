@@ -1,0 +1,50 @@
+"""Argument types shared by the subcommands: each refuses a bad value with one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def whole(minimum: int = 0, maximum: int | None = None) -> Callable[[str], int]:
+    """A whole number from ``minimum`` to ``maximum`` (inclusive, when given)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            if minimum == 0:
+                raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
+        return value
+
+    return parse
+
+
+def number(*, positive: bool = False) -> Callable[[str], float]:
+    """A finite number that is at least 0 (above 0 with ``positive``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if positive and value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+        return value
+
+    return parse
+
+
+positive_number = number(positive=True)
+non_negative_number = number()
+count = whole(0)
