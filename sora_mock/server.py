@@ -18,6 +18,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass
 from types import TracebackType
+from typing import Self
 
 import uvicorn
 
@@ -132,7 +133,46 @@ def uvicorn_server(
     return uvicorn.Server(config)
 
 
-class BackgroundServer:
+class ServerThread:
+    """A uvicorn server for ``app`` on already bound sockets, in a daemon thread.
+
+    The base of :class:`BackgroundServer` and of the conformance harness's many-port server.
+    """
+
+    def __init__(self, app: ASGIApp, sockets: list[socket.socket], name: str) -> None:
+        self._sockets = sockets
+        self._server = uvicorn_server(app)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": sockets}, daemon=True, name=name
+        )
+
+    def start(self) -> Self:
+        """Start serving; requests may be sent at once (the kernel queues them)."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread to end and close the sockets."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class BackgroundServer(ServerThread):
     """A real uvicorn server on a free loopback port, in a daemon thread.
 
     ``handler`` replaces ``engine.handle`` as what answers each request (see
@@ -155,39 +195,9 @@ class BackgroundServer:
     ) -> None:
         self.engine = engine
         self.app = MockApp(engine, log_requests=log_requests, handler=handler)
-        self._socket = bind(host, port)
-        self.base_url = base_url(self._socket)
-        self._server = uvicorn_server(self.app)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
-            daemon=True,
-            name=f"sora-mock {self.base_url}",
-        )
-
-    def start(self) -> BackgroundServer:
-        """Start serving; requests may be sent at once."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        with contextlib.suppress(OSError):
-            self._socket.close()
-
-    def __enter__(self) -> BackgroundServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        sock = bind(host, port)
+        self.base_url = base_url(sock)
+        super().__init__(self.app, [sock], f"sora-mock {self.base_url}")
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ def test_serve_binds_to_loopback_by_default() -> None:
 def test_background_server_listens_on_loopback_only(engine: Engine) -> None:
     with BackgroundServer(engine) as server:
         assert server.base_url.startswith("http://127.0.0.1:")
-        assert server._socket.getsockname()[0] == "127.0.0.1"
+        assert [s.getsockname()[0] for s in server._sockets] == ["127.0.0.1"]
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,10 @@ tokens, tasks, rate limits or journals, and a slot can take a fresh engine betwe
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
-from types import TracebackType
 
 from sora_mock.asgi import MockApp, Receive, Scope, Send
-from sora_mock.server import base_url, bind, uvicorn_server
+from sora_mock.server import ServerThread, base_url, bind
 
 from .recording import RecordingEngine
 
@@ -70,7 +67,7 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class SlotServer:
+class SlotServer(ServerThread):
     """A uvicorn server in a daemon thread, listening on ``count`` free loopback ports.
 
     Example::
@@ -81,35 +78,8 @@ class SlotServer:
 
     def __init__(self, count: int, host: str = "127.0.0.1") -> None:
         self.slots = [Slot(bind(host, 0)) for _ in range(count)]
-        self._server = uvicorn_server(Dispatcher({s.port: s for s in self.slots}))
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [s.socket for s in self.slots]},
-            daemon=True,
-            name="sora-mock conformance server",
+        super().__init__(
+            Dispatcher({s.port: s for s in self.slots}),
+            [s.socket for s in self.slots],
+            "sora-mock conformance server",
         )
-
-    def start(self) -> SlotServer:
-        """Start serving (connections queue until uvicorn accepts them)."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every socket."""
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        for slot in self.slots:
-            with contextlib.suppress(OSError):
-                slot.socket.close()
-
-    def __enter__(self) -> SlotServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
