@@ -141,3 +141,49 @@ def test_response_verdicts_agree(task: dict[str, Any], how: int) -> None:
     reference = list(iter_response_errors(request, Response.json(200, body), CONTRACT))
     assert compiled_ok == (not reference), (body, reference)
     assert compiled_ok == (how == 0)
+
+
+def _reference_request_errors(request: Request) -> list[Any]:
+    from sora_mock.validation import _openapi_request
+
+    return list(CONTRACT.openapi.iter_request_errors(_openapi_request(request, CONTRACT)))
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(
+        [
+            "POST /v1/videos/generations",
+            "GET /v1/tasks/task-unified-1-abcdefgh",
+            "GET /v1/videos/generations",
+            "POST /v1/tasks/x",
+            "GET /v2/nothing",
+        ]
+    ),
+    strategies.create_requests(),
+    st.sampled_from(["", "a=1"]),
+)
+def test_the_fast_screen_never_passes_what_openapi_core_refuses(
+    route: str, parts: tuple[str | None, str, bytes], query: str
+) -> None:
+    from sora_mock.validation import surely_valid_request
+
+    method, path = route.split(" ")
+    token, content_type, body = parts
+    headers = {"content-type": content_type}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    request = Request.build(
+        method, path, query=query, headers=headers, body=body if method == "POST" else b""
+    )
+    if surely_valid_request(request, CONTRACT):
+        assert _reference_request_errors(request) == [], request
+
+
+@given(strategies.valid_create_bodies())
+def test_the_fast_screen_passes_valid_creates(body: dict[str, Any]) -> None:
+    from sora_mock.validation import surely_valid_request
+
+    request = Request.build("POST", CREATE_PATH, headers=auth(), body=json.dumps(body).encode())
+    assert surely_valid_request(request, CONTRACT)
+    assert _reference_request_errors(request) == []
