@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,14 +58,26 @@ class Journal:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
         self._entries: deque[JournalEntry] = deque(maxlen=size)
         self._seq = 0
+        self._recorded = threading.Condition()
 
     def record(self, **fields: Any) -> JournalEntry:
         """Append an entry (fields as in :class:`JournalEntry`, without ``seq``)."""
-        self._seq += 1
-        entry = JournalEntry(seq=self._seq, **fields)
-        if self._entries.maxlen != 0:
-            self._entries.append(entry)
+        with self._recorded:
+            self._seq += 1
+            entry = JournalEntry(seq=self._seq, **fields)
+            if self._entries.maxlen != 0:
+                self._entries.append(entry)
+            self._recorded.notify_all()
         return entry
+
+    def wait_for(
+        self, predicate: Callable[[list[JournalEntry]], bool], timeout: float = 10.0
+    ) -> bool:
+        """Block until ``predicate(entries)`` holds (checked at each new entry) or time runs
+        out; return whether it held. For tests whose state changes in another thread, such
+        as callback attempts recorded by the server's dispatcher."""
+        with self._recorded:
+            return self._recorded.wait_for(lambda: predicate(list(self._entries)), timeout)
 
     @property
     def total(self) -> int:

@@ -16,6 +16,7 @@ import pytest
 from sora_mock.clock import VirtualClock
 from sora_mock.config import MockConfig
 from sora_mock.engine import Engine
+from sora_mock.journal import JournalEntry
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, VALID_BODY, auth
 
@@ -203,12 +204,13 @@ def test_callbacks_are_delivered_retried_and_recorded(clock: VirtualClock) -> No
             clock.advance(2)
             receiver.wait_for(3)
             clock.advance(100)
-            attempts = [e for e in engine.journal if e.operation == "callback"]
-            for _ in range(200):  # the third attempt's result is recorded just after it lands
-                if len(attempts) == 3:
-                    break
-                threading.Event().wait(0.01)
-                attempts = [e for e in engine.journal if e.operation == "callback"]
+
+            def callbacks(entries: list[JournalEntry]) -> list[JournalEntry]:
+                return [e for e in entries if e.operation == "callback"]
+
+            # The third attempt is recorded just after the receiver answers it.
+            assert engine.journal.wait_for(lambda entries: len(callbacks(entries)) == 3)
+            attempts = callbacks(list(engine.journal))
         assert [a.notes["attempt"] for a in attempts] == [1, 2, 3]
         assert [a.status for a in attempts] == [500, 503, 200]
         assert [round(a.time - start) for a in attempts] == [150, 151, 153]
