@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Self
@@ -198,10 +198,3 @@ class BackgroundServer(ServerThread):
         sock = bind(host, port)
         self.base_url = base_url(sock)
         super().__init__(self.app, [sock], f"sora-mock {self.base_url}")
-
-
-@contextlib.contextmanager
-def running(engine: Engine) -> Iterator[BackgroundServer]:
-    """Shorthand for ``with BackgroundServer(engine) as server``."""
-    with BackgroundServer(engine) as server:
-        yield server

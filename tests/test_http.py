@@ -4,42 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from sora_mock.clock import VirtualClock
-from sora_mock.engine import Engine
-from sora_mock.messages import Request, Response
 from sora_mock.server import BackgroundServer
 from sora_mock.validation import validate_response
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY, auth
-
-
-@pytest.fixture
-def server(engine: Engine) -> Iterator[BackgroundServer]:
-    with BackgroundServer(engine) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: BackgroundServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as http:
-        yield http
-
-
-def _check(response: httpx.Response) -> None:
-    """Validate an httpx exchange against the spec."""
-    request = Request.build(
-        response.request.method,
-        response.request.url.path,
-        headers=dict(response.request.headers),
-        body=response.request.content,
-    )
-    validate_response(
-        request, Response(response.status_code, tuple(response.headers.items()), response.content)
-    )
 
 
 def test_health(client: httpx.Client) -> None:
@@ -50,7 +21,7 @@ def test_health(client: httpx.Client) -> None:
 
 def test_full_lifecycle_over_http(client: httpx.Client, clock: VirtualClock) -> None:
     created = client.post(CREATE_PATH, json=VALID_BODY, headers=auth())
-    _check(created)
+    validate_response(created)
     assert created.status_code == 200
     assert created.headers["content-type"] == "application/json"
     task_id = created.json()["id"]
@@ -58,7 +29,7 @@ def test_full_lifecycle_over_http(client: httpx.Client, clock: VirtualClock) -> 
     for _ in range(40):
         clock.advance(5)
         polled = client.get(f"/v1/tasks/{task_id}", headers=auth())
-        _check(polled)
+        validate_response(polled)
         statuses.append(polled.json()["status"])
         progress.append(polled.json()["progress"])
     assert statuses[-1] == "completed"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,18 +20,6 @@ from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, VALID_BODY, auth
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def server(engine: Engine) -> Iterator[BackgroundServer]:
-    with BackgroundServer(engine) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: BackgroundServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as http:
-        yield http
 
 
 def _create(
