@@ -23,6 +23,7 @@ import pytest
 
 from sora_mock.checker import Checker, CheckOptions, CheckResult
 from sora_mock.clock import VirtualClock
+from sora_mock.config import MockConfig
 from sora_mock.engine import Engine
 from sora_mock.server import BackgroundServer
 
@@ -81,8 +82,21 @@ def sora_contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
         interval = float(pytestconfig.getoption("sora_contract_poll_interval", default=2.0))
         yield Target(base_url, token, other, None, live=True, poll_interval=interval)
         return
+    # The first status read of each of the suite's tasks answers 429, so the retry_after
+    # rule is exercised against the mock too, not only against servers that rate-limit.
+    config = MockConfig.defaults().with_overrides(
+        {
+            "scenarios": [
+                {
+                    "name": "suite-rate-limited-poll",
+                    "extends": "poll-rate-limited-once",
+                    "match": {"operation": "poll", "token": MOCK_TOKEN},
+                }
+            ]
+        }
+    )
     clock = VirtualClock()
-    with BackgroundServer(Engine(clock=clock, seed=5)) as server:
+    with BackgroundServer(Engine(config=config, clock=clock, seed=5)) as server:
         yield Target(server.base_url, MOCK_TOKEN, MOCK_OTHER, clock, live=False)
 
 

@@ -332,15 +332,6 @@ def _effect(raw: Mapping[str, Any] | None) -> Effect | None:
     return Effect(reply=reply, times=raw.get("times"), latency=latency, fault=raw.get("fault"))
 
 
-def load_scenario_file(path: str) -> tuple[Scenario, ...]:
-    """Load, check and build the scenarios of a settings or scenario file."""
-    from sora_mock.config import check_document
-
-    document = YamlDocument.from_path(path, ConfigError)
-    check_document(document)
-    return scenarios_from_document(document)
-
-
 def scenarios_from_text(text: str, source: str) -> tuple[Scenario, ...]:
     """Scenarios from YAML or JSON text holding ``{"scenarios": [...]}`` and nothing else."""
     from sora_mock.config import check_document
