@@ -65,18 +65,22 @@ class MockApp:
         self.callbacks = CallbackDispatcher(engine)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
             return
         if _head_size(scope) > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (("connection", "close"),))
             await _send_response(send, response)
             return
-        body, too_large = await _read_body(receive, self.engine.config.max_body_bytes)
-        request = _request_from_scope(scope, body, oversized=too_large)
+        limit = self.engine.config.max_body_bytes
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        too_large = False
+        if message.get("more_body", False) or len(body) > limit:
+            body, too_large = await _read_body(receive, message, limit)
+        request = _request_from_scope(scope, body, too_large)
         try:
             response = (self.handler or self.engine.handle)(request)
         except Exception:
@@ -85,7 +89,15 @@ class MockApp:
             response = Response.json(500, protocol_error(500))
         if response.delay > 0:
             await asyncio.sleep(response.delay)
-        await _send_response(send, response)
+        if response.fault is None:
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+            headers.append((b"content-length", b"%d" % len(response.body)))
+            await send(
+                {"type": "http.response.start", "status": response.status, "headers": headers}
+            )
+            await send({"type": "http.response.body", "body": response.body})
+        else:
+            await _send_response(send, response)
         if self.log_requests:
             _log(request, response)
 
@@ -109,35 +121,36 @@ def _head_size(scope: Scope) -> int:
     return size
 
 
-def _request_from_scope(scope: Scope, body: bytes, *, oversized: bool) -> Request:
+def _request_from_scope(scope: Scope, body: bytes, oversized: bool) -> Request:
     # Built directly rather than through Request.build: this runs on every request, and
     # ASGI already gives an upper-case method (header names are folded here, as there).
-    headers = {
-        name.decode("latin-1").lower(): value.decode("latin-1")
-        for name, value in scope.get("headers", ())
-    }
+    headers = {}
+    for name, value in scope.get("headers", ()):
+        headers[name.decode("latin-1").lower()] = value.decode("latin-1")
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     client = scope.get("client")
+    query = scope.get("query_string")
     return Request(
-        method=scope["method"],
-        path=scope["path"],
-        query=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        body=body,
-        base_url=f"{scope.get('scheme', 'http')}://{host}",
-        client=client[0] if client else None,
-        oversized=oversized,
+        scope["method"],
+        scope["path"],
+        query.decode("latin-1") if query else "",
+        headers,
+        body,
+        f"{scope.get('scheme', 'http')}://{host}",
+        client[0] if client else None,
+        oversized,
     )
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+async def _read_body(receive: Receive, first: Message, limit: int) -> tuple[bytes, bool]:
+    """The whole body, given its ``first`` message; ``(b"", True)`` once past ``limit``."""
     chunks: list[bytes] = []
     size = 0
+    message = first
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             return b"".join(chunks), False
         chunk = message.get("body", b"")
@@ -148,6 +161,7 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), False
+        message = await receive()
 
 
 async def _drain(receive: Receive, message: Message) -> None:
@@ -159,6 +173,7 @@ async def _drain(receive: Receive, message: Message) -> None:
 
 
 async def _send_response(send: Send, response: Response) -> None:
+    """Send ``response``, carrying out its fault if it has one."""
     if response.fault == "drop_connection" and _close_connection(send):
         return
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]

@@ -102,6 +102,11 @@ class Contract:
         self.source = source
         self.operations = tuple(self._operations())
         self._by_id = {op.operation_id: op for op in self.operations}
+        # Paths without parameters route by one lookup (the regular expressions remain
+        # for templated paths, partial matches and misses).
+        self._static_routes = {
+            (op.method, op.path): RouteMatch(op) for op in self.operations if "{" not in op.path
+        }
 
     @classmethod
     def from_path(cls, path: str | Path) -> Contract:
@@ -127,6 +132,9 @@ class Contract:
 
     def match(self, method: str, path: str) -> RouteMatch:
         """Route ``method`` and ``path``: full, partial (405 with ``allowed``) or none (404)."""
+        static = self._static_routes.get((method.upper(), path))
+        if static is not None:
+            return static
         allowed: list[str] = []
         for op in self.operations:
             found = op.pattern.fullmatch(path)

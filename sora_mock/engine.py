@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import random
 import threading
@@ -55,8 +54,20 @@ GET_TASK_OPERATION = "getTaskDetail"
 TASK_ID_PREFIX = "task-unified-"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
+#: How many finished tasks keep their encoded answer for the polls that follow.
+FINAL_ANSWERS_KEPT = 4096
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz012345"  # 32 of [a-z0-9]
 _NAME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"  # 32 letters, no look-alikes
+
+
+def _letter_pairs(alphabet: str) -> list[str]:
+    """The 1024 two-letter strings of a 32-letter alphabet, indexed by ten random bits
+    (low five bits first)."""
+    return [alphabet[i & 31] + alphabet[i >> 5] for i in range(1024)]
+
+
+_ID_PAIRS = _letter_pairs(_ID_ALPHABET)
+_NAME_PAIRS = _letter_pairs(_NAME_ALPHABET)
 
 
 class Engine:
@@ -86,6 +97,8 @@ class Engine:
         self._random = random.Random(seed)
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
+        # A finished task always reads the same: its answer is rendered once.
+        self._final_answers: dict[str, Response] = {}
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
         self._create = self.contract.operation(CREATE_OPERATION)
@@ -98,22 +111,22 @@ class Engine:
         with self.lock:
             now = self.clock.now()
             self._request_counter += 1
-            notes: dict[str, Any] = {}
+            token = bearer_token(request)
             try:
-                response = self._route(request, now)
+                response, notes = self._route(request, token, now)
             except Answer as answer:
                 response, notes = answer.response, answer.notes
             self.journal.record(
-                time=now,
-                method=request.method,
-                path=request.path,
-                operation=notes.pop("operation", None) or _route_name(request),
-                token=mask_token(bearer_token(request)),
-                status=response.status,
-                task_id=notes.pop("task_id", None),
-                scenario=notes.pop("scenario", None),
-                violations=tuple(notes.pop("violations", ())),
-                notes=notes,
+                now,
+                request.method,
+                request.path,
+                notes.pop("operation", None) or _route_name(request),
+                mask_token(token),
+                response.status,
+                notes.pop("task_id", None),
+                notes.pop("scenario", None),
+                tuple(notes.pop("violations", ())),
+                notes,
             )
             request_id = ("x-request-id", f"req-{self._request_counter:08d}")
             return Response(
@@ -135,6 +148,7 @@ class Engine:
             self._last_purge = float("-inf")
             self._random = random.Random(self.seed)
             self._request_counter = 0
+            self._final_answers.clear()
 
     def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
         """Replace (or add before) the loaded scenarios; built-in ones always stay."""
@@ -162,7 +176,7 @@ class Engine:
                     continue
                 at = max(due_at, record.ended_at or due_at)
                 body = self.render(record, record.peek(at), at)
-                data = json.dumps(body, separators=(",", ":")).encode()
+                data = Response.json(200, body).body
                 deliveries.append(
                     Delivery(task_id, record.task.callback_url, data, attempt, due_at, now)
                 )
@@ -176,14 +190,14 @@ class Engine:
             retried = False if delivered else self.outbox.retry(delivery)
             record = self.store.get(delivery.task_id)
             self.journal.record(
-                time=delivery.sent_at,
-                method="POST",
-                path=delivery.url,
-                operation="callback",
-                token=mask_token(record.task.token) if record else None,
-                status=status or 0,
-                task_id=delivery.task_id,
-                scenario=record.task.scenario if record else None,
+                delivery.sent_at,
+                "POST",
+                delivery.url,
+                "callback",
+                mask_token(record.task.token) if record else None,
+                status or 0,
+                delivery.task_id,
+                record.task.scenario if record else None,
                 notes={
                     "attempt": delivery.attempt,
                     "answered_at": now,
@@ -195,9 +209,12 @@ class Engine:
 
     # -- routing -------------------------------------------------------------------------
 
-    def _route(self, request: Request, now: float) -> Response:
+    def _route(
+        self, request: Request, token: str | None, now: float
+    ) -> tuple[Response, dict[str, Any]]:
+        """The response and its journal notes; a refusal raises :class:`Answer` instead."""
         if request.path.startswith(MOCK_PREFIX):
-            return admin.handle(self, request, now)
+            return admin.handle(self, request, now), {}
         match = self.contract.match(request.method, request.path)
         if match.operation is None:
             if match.allowed:
@@ -206,29 +223,34 @@ class Engine:
         operation = match.operation
         try:
             if operation is self._create:
-                return self._create_task(request, now)
-            return self._read_task(request, match.path_params["task_id"], now)
+                response, notes = self._create_task(request, token, now)
+            else:
+                task_id = match.path_params["task_id"]
+                response, notes = self._read_task(request, token, task_id, now)
         except Answer as answer:
             answer.notes.setdefault("operation", operation.operation_id)
             raise
+        notes["operation"] = operation.operation_id
+        return response, notes
 
     # -- POST /v1/videos/generations -----------------------------------------------------
 
-    def _create_task(self, request: Request, now: float) -> Response:
+    def _create_task(
+        self, request: Request, token: str | None, now: float
+    ) -> tuple[Response, dict[str, Any]]:
         op = self._create
         if request.oversized or len(request.body) > self.config.max_body_bytes:
             limit = self.config.max_body_bytes
             raise Answer(
                 documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
-        token = bearer_token(request)
         loose_body = loose_json_object(request.body) if self.scenarios.matches_bodies else None
         scenario, effect = self.effects.choose(op, CREATE, request, token, loose_body, None)
         notes = {"scenario": scenario.name if scenario else None}
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            token, profile = self._authenticate(request, op)
+            token, profile = self._authenticate(request, token, op)
             self._gate(op, token, profile, now)
             body = self._json_body(request, op)
             self._validate_create(body, op)
@@ -244,7 +266,7 @@ class Engine:
             ends = time_to_end(task.plan)
             if ends != float("inf"):
                 self.outbox.schedule(task.id, task.created_at + ends)
-        raise Answer(self.effects.finish(response, effect), task_id=task.id, **notes)
+        return self.effects.finish(response, effect), {**notes, "task_id": task.id}
 
     def _new_task(
         self,
@@ -343,9 +365,10 @@ class Engine:
 
     # -- GET /v1/tasks/{task_id} -------------------------------------------------------
 
-    def _read_task(self, request: Request, task_id: str, now: float) -> Response:
+    def _read_task(
+        self, request: Request, token: str | None, task_id: str, now: float
+    ) -> tuple[Response, dict[str, Any]]:
         op = self._get_task
-        token = bearer_token(request)
         record = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
         owned = record if record is not None and record.task.token == token else None
         scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
@@ -353,17 +376,17 @@ class Engine:
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            response = self._read_owned_task(request, op, task_id, now)
+            response = self._read_owned_task(request, token, op, task_id, now)
         except Answer as answer:
             raise Answer(
                 self.effects.finish(answer.response, effect), **notes, **answer.notes
             ) from None
-        raise Answer(self.effects.finish(response, effect), **notes)
+        return self.effects.finish(response, effect), notes
 
     def _read_owned_task(
-        self, request: Request, op: Operation, task_id: str, now: float
+        self, request: Request, token: str | None, op: Operation, task_id: str, now: float
     ) -> Response:
-        token, profile = self._authenticate(request, op)
+        token, profile = self._authenticate(request, token, op)
         self._gate(op, token, profile, now)
         balance = self.accounts.balance(token, profile)
         if balance is not None and balance < 0:
@@ -383,12 +406,21 @@ class Engine:
         if ended_now and record.task.plan.counts_polls and record.task.callback_url:
             # A task whose end waits for polls ends at this read: its callback is due now.
             self.outbox.schedule(record.task.id, now)
-        return Response.json(200, self.render(record, seen, now))
+        if not seen.terminal:
+            return Response.json(200, self.render(record, seen, now))
+        answer = self._final_answers.get(task_id)
+        if answer is None:
+            answer = Response.json(200, self.render(record, seen, now))
+            if len(self._final_answers) >= FINAL_ANSWERS_KEPT:
+                del self._final_answers[next(iter(self._final_answers))]  # the oldest
+            self._final_answers[task_id] = answer
+        return answer
 
     # -- shared steps --------------------------------------------------------------------
 
-    def _authenticate(self, request: Request, op: Operation) -> tuple[str, TokenProfile]:
-        token = bearer_token(request)
+    def _authenticate(
+        self, request: Request, token: str | None, op: Operation
+    ) -> tuple[str, TokenProfile]:
         if token is None:
             header = request.headers.get("authorization")
             why = "missing Authorization header" if header is None else "malformed bearer token"
@@ -440,19 +472,24 @@ class Engine:
 
     def _new_task_id(self, now: float) -> str:
         while True:
-            task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._random_text(_ID_ALPHABET)}"
+            task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._random_text(_ID_PAIRS)}"
             if task_id not in self.store:
                 return task_id
 
     def _new_character_name(self) -> str:
-        return "chr_" + self._random_text(_NAME_ALPHABET)
+        return "chr_" + self._random_text(_NAME_PAIRS)
 
-    def _random_text(self, alphabet: str) -> str:
-        # Eight characters from one draw of random bits: uniform over the alphabet's first
-        # 32 letters (ids stay [a-z0-9]{8}, names alphanumeric), seeded, and several times
-        # cheaper than ``choices``.
+    def _random_text(self, pairs: list[str]) -> str:
+        # Eight characters from one draw of random bits, two at a time (ten bits each):
+        # uniform over the alphabet's 32 letters (ids stay [a-z0-9]{8}, names alphanumeric),
+        # seeded, and several times cheaper than ``choices``.
         bits = self._random.getrandbits(40)
-        return "".join(alphabet[(bits >> shift) & 31] for shift in range(0, 40, 5))
+        return (
+            pairs[bits & 1023]
+            + pairs[(bits >> 10) & 1023]
+            + pairs[(bits >> 20) & 1023]
+            + pairs[bits >> 30]
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------------

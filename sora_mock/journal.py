@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+@functools.lru_cache(maxsize=4096)
 def mask_token(token: str | None) -> str | None:
     """A token shortened so it can be logged: never the whole secret."""
     if token is None:
@@ -51,24 +53,46 @@ class JournalEntry:
         }
 
 
+#: An entry as kept: the fields of :class:`JournalEntry`, in order. Recording a tuple is
+#: several times cheaper than building the frozen entry, which readers get instead.
+_Row = tuple[
+    int, float, str, str, str | None, str | None, int, str | None, str | None,
+    tuple[str, ...], dict[str, Any],
+]  # fmt: skip
+
+
 class Journal:
     """A bounded log of requests, oldest dropped first."""
 
     def __init__(self, size: int = 10_000) -> None:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self._rows: deque[_Row] = deque(maxlen=size)
         self._seq = 0
         self._recorded = threading.Condition()
+        self._waiting = 0
+        self._last: _Row | None = None
 
-    def record(self, **fields: Any) -> JournalEntry:
-        """Append an entry (fields as in :class:`JournalEntry`, without ``seq``)."""
+    def record(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        operation: str | None,
+        token: str | None,
+        status: int,
+        task_id: str | None = None,
+        scenario: str | None = None,
+        violations: tuple[str, ...] = (),
+        notes: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an entry (``token`` already masked); it gets the next sequence number."""
         with self._recorded:
             self._seq += 1
-            entry = JournalEntry(seq=self._seq, **fields)
-            if self._entries.maxlen != 0:
-                self._entries.append(entry)
-            self._recorded.notify_all()
-        return entry
+            head = (self._seq, time, method, path, operation, token, status, task_id)
+            self._last = row = (*head, scenario, violations, notes or {})
+            self._rows.append(row)
+            if self._waiting:
+                self._recorded.notify_all()
 
     def wait_for(
         self, predicate: Callable[[list[JournalEntry]], bool], timeout: float = 10.0
@@ -77,7 +101,11 @@ class Journal:
         out; return whether it held. For tests whose state changes in another thread, such
         as callback attempts recorded by the server's dispatcher."""
         with self._recorded:
-            return self._recorded.wait_for(lambda: predicate(list(self._entries)), timeout)
+            self._waiting += 1
+            try:
+                return self._recorded.wait_for(lambda: predicate(self._entries()), timeout)
+            finally:
+                self._waiting -= 1
 
     @property
     def total(self) -> int:
@@ -85,17 +113,24 @@ class Journal:
         return self._seq
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(list(self._entries))
+        with self._recorded:
+            return iter(self._entries())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._rows)
 
     @property
     def last(self) -> JournalEntry | None:
-        """The newest entry kept, if any (cheap: no copy of the journal)."""
-        return self._entries[-1] if self._entries else None
+        """The newest entry, even when the journal keeps none (``size`` 0); cheap."""
+        row = self._last
+        return JournalEntry(*row) if row is not None else None
+
+    def _entries(self) -> list[JournalEntry]:
+        return [JournalEntry(*row) for row in self._rows]
 
     def clear(self) -> None:
         """Forget every entry."""
-        self._entries.clear()
-        self._seq = 0
+        with self._recorded:
+            self._rows.clear()
+            self._seq = 0
+            self._last = None

@@ -60,7 +60,7 @@ def lifecycle_from_dict(data: Mapping[str, Any], base: Lifecycle) -> Lifecycle:
     return dataclasses.replace(base, **plain, failure=failure)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Observation:
     """A task's state at one moment."""
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-# One encoder for every response: json.dumps with options builds a new encoder per call,
-# which costs more than encoding a task. Bodies are plain data made here, never circular.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+import orjson
+
+# orjson writes compact UTF-8 JSON, as json.dumps(separators=(",", ":"), ensure_ascii=False)
+# would, about ten times faster; non-string keys become strings, as with json.
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
     """One HTTP request, independent of the server or client library that carried it.
 
@@ -68,7 +70,7 @@ class Request:
 DOOR_FAULTS = frozenset({"drop_connection", "truncated_body"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Response:
     """One HTTP response: status, header pairs and body bytes.
 
@@ -85,7 +87,7 @@ class Response:
     @classmethod
     def json(cls, status: int, data: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
         """A JSON response with ``content-type: application/json``."""
-        body = _ENCODER.encode(data).encode()
+        body = orjson.dumps(data, option=_JSON_OPTIONS)
         return cls(status, (("content-type", "application/json"), *headers), body)
 
     def header(self, name: str) -> str | None:

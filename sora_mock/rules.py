@@ -1,7 +1,12 @@
-"""Request rules the JSON Schema cannot express: each returns a message, or None when met."""
+"""Request rules the JSON Schema cannot express: each returns a message, or None when met.
+
+Each rule is a pure function of its strings, so answers are cached: clients send the same
+few URLs and timestamps again and again.
+"""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -17,6 +22,7 @@ _TIMESTAMPS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_timestamps(value: str) -> tuple[float, float] | str:
     """``(start, end)`` of a ``timestamps`` value, or a message saying what is wrong."""
     found = _TIMESTAMPS.fullmatch(value)
@@ -33,6 +39,7 @@ def parse_timestamps(value: str) -> tuple[float, float] | str:
     return start, end
 
 
+@functools.lru_cache(maxsize=1024)
 def video_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a video URL (scheme, host, extension), or None."""
     try:
@@ -48,6 +55,7 @@ def video_url_problem(url: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def callback_url_problem(url: str, *, allow_loopback: bool) -> str | None:
     """Why ``url`` cannot receive callbacks (HTTPS, public host), or None.
 

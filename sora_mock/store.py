@@ -12,7 +12,7 @@ from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import Lifecycle, Observation, observe, time_to_end
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Task:
     """A task as created. Its status is not stored: it is observed from the plan."""
 

@@ -19,7 +19,7 @@ from sora_mock.clock import Clock
 from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
 from sora_mock.engine import Engine
-from sora_mock.journal import Journal, JournalEntry
+from sora_mock.journal import JournalEntry
 from sora_mock.lifecycle import Observation
 from sora_mock.messages import Request, Response
 from sora_mock.scenarios import Match, ResultOverrides, Scenario
@@ -97,16 +97,6 @@ class Exchange:
         return str(status or "")
 
 
-class _TappedJournal(Journal):
-    """A journal that remembers its newest entry, so the engine's entry can be paired."""
-
-    last: JournalEntry | None = None
-
-    def record(self, **fields: Any) -> JournalEntry:
-        self.last = super().record(**fields)
-        return self.last
-
-
 class RecordingEngine(Engine):
     """An engine that records its exchanges and rewrites task bodies by a variation."""
 
@@ -120,7 +110,6 @@ class RecordingEngine(Engine):
         variation: Variation | None = None,
     ) -> None:
         super().__init__(contract=contract, config=config, clock=clock, seed=seed)
-        self.journal = _TappedJournal(self.config.journal_size)
         self.variation = variation
         self.exchanges: list[Exchange] = []
         self.on_request: Callable[[Exchange], None] | None = None
@@ -129,7 +118,6 @@ class RecordingEngine(Engine):
         """Answer as the engine does, and record the exchange."""
         with self.lock:
             response = super().handle(request)
-            assert isinstance(self.journal, _TappedJournal)
             entry = self.journal.last
             assert entry is not None  # handle always records
             exchange = Exchange(request, response, entry)
