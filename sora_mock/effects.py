@@ -54,7 +54,11 @@ class Effects:
         the task was created under, if it has an effect on polls; then the first matching
         file scenario. The task's lifecycle always stays the one it was created with.
         """
-        preferences = parse_prefer(request.headers.get("prefer"))
+        header = request.headers.get("prefer")
+        own_name = record.task.scenario if record is not None else None
+        if header is None and own_name is None and not self.book.loaded:
+            return None, None  # the usual call: nothing can apply
+        preferences = parse_prefer(header)
         scenario = None
         if "scenario" in preferences:
             scenario = self.book.get(preferences["scenario"])

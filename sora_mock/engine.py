@@ -36,7 +36,7 @@ from sora_mock.inbound import (
     strict_json,
 )
 from sora_mock.journal import Journal, mask_token
-from sora_mock.lifecycle import Lifecycle, Observation, time_to_end
+from sora_mock.lifecycle import PENDING, Lifecycle, Observation, time_to_end
 from sora_mock.messages import Request, Response
 from sora_mock.rendering import MOCK_PREFIX, render_task
 from sora_mock.replies import Answer, documented, method_not_allowed, not_found
@@ -244,8 +244,9 @@ class Engine:
             raise Answer(
                 documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
-        loose_body = loose_json_object(request.body) if self.scenarios.matches_bodies else None
-        scenario, effect = self.effects.choose(op, CREATE, request, token, loose_body, None)
+        effects = self.effects
+        loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
+        scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
         notes = {"scenario": scenario.name if scenario else None}
         try:
             if effect is not None and effect.reply is not None:
@@ -256,17 +257,16 @@ class Engine:
             self._validate_create(body, op)
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
-            raise Answer(
-                self.effects.finish(answer.response, effect), **notes, **answer.notes
-            ) from None
-        response = Response.json(
-            200, self.render(self.store.add(task), Observation("pending", 0), now)
-        )
+            raise Answer(effects.finish(answer.response, effect), **notes, **answer.notes) from None
+        response = Response.json(200, self.render(self.store.add(task), PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = time_to_end(task.plan)
             if ends != float("inf"):
                 self.outbox.schedule(task.id, task.created_at + ends)
-        return self.effects.finish(response, effect), {**notes, "task_id": task.id}
+        if effect is not None:
+            response = effects.finish(response, effect)
+        notes["task_id"] = task.id
+        return response, notes
 
     def _new_task(
         self,
@@ -443,7 +443,10 @@ class Engine:
 
     def _json_body(self, request: Request, op: Operation) -> dict[str, Any]:
         content_type = request.headers.get("content-type", "")
-        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        if (
+            content_type != "application/json"
+            and content_type.split(";", 1)[0].strip().lower() != "application/json"
+        ):
             shown = content_type or "none"
             raise Answer(
                 documented(op.error(400), f"Content-Type must be application/json, got {shown}"),

@@ -60,7 +60,7 @@ def lifecycle_from_dict(data: Mapping[str, Any], base: Lifecycle) -> Lifecycle:
     return dataclasses.replace(base, **plain, failure=failure)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """A task's state at one moment."""
 
@@ -73,6 +73,10 @@ class Observation:
         return self.status in TERMINAL
 
 
+#: The state of every task before its pending time (and polls) are over.
+PENDING = Observation("pending", 0)
+
+
 def observe(plan: Lifecycle, created_at: float, now: float, polls: int = 0) -> Observation:
     """The state of a task with ``plan`` created at ``created_at``, read at ``now``.
 
@@ -80,7 +84,7 @@ def observe(plan: Lifecycle, created_at: float, now: float, polls: int = 0) -> O
     """
     elapsed = max(0.0, now - created_at)
     if elapsed < plan.pending_seconds or polls < plan.pending_polls:
-        return Observation("pending", 0)
+        return PENDING
     final = _final_progress(plan)
     time_fraction = _fraction(elapsed - plan.pending_seconds, plan.processing_seconds)
     poll_fraction = _fraction(polls - plan.pending_polls, plan.processing_polls)

@@ -10,9 +10,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-# orjson writes compact UTF-8 JSON, as json.dumps(separators=(",", ":"), ensure_ascii=False)
-# would, about ten times faster; non-string keys become strings, as with json.
+# orjson writes compact UTF-8 JSON about ten times faster than the standard library, which
+# remains for what orjson refuses (integers past 64 bits). Non-string keys become strings.
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+_FALLBACK_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(slots=True)
@@ -87,7 +88,10 @@ class Response:
     @classmethod
     def json(cls, status: int, data: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
         """A JSON response with ``content-type: application/json``."""
-        body = orjson.dumps(data, option=_JSON_OPTIONS)
+        try:
+            body = orjson.dumps(data, option=_JSON_OPTIONS)
+        except TypeError:
+            body = _FALLBACK_ENCODER.encode(data).encode()
         return cls(status, (("content-type", "application/json"), *headers), body)
 
     def header(self, name: str) -> str | None:
