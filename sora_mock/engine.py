@@ -245,8 +245,10 @@ class Engine:
                 documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
         effects = self.effects
-        loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
-        scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
+        scenario, effect = None, None
+        if effects.book.loaded or "prefer" in request.headers:
+            loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
+            scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
         notes = {"scenario": scenario.name if scenario else None}
         try:
             if effect is not None and effect.reply is not None:
@@ -258,7 +260,7 @@ class Engine:
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
             raise Answer(effects.finish(answer.response, effect), **notes, **answer.notes) from None
-        response = Response.json(200, self.render(self.store.add(task), PENDING, now))
+        response = Response.json(200, render_task(self.store.add(task), PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = time_to_end(task.plan)
             if ends != float("inf"):
@@ -281,22 +283,25 @@ class Engine:
         model = body["model"]
         if model not in profile.models:
             raise Answer(documented(op.error(403), f"Token does not have access to model: {model}"))
-        cost = self.config.task.credits_reserved
-        if not self.accounts.can_afford(token, profile, cost):
-            raise Answer(documented(op.error(402)))
         if profile.credits is not None:  # unlimited tokens leave no trace
+            cost = self.config.task.credits_reserved
+            if not self.accounts.can_afford(token, profile, cost):
+                raise Answer(documented(op.error(402)))
             self.accounts.charge(token, cost)
         plan, defaults = self._plan_for(scenario)
-        self._purge(now)
-        name = scenario.result.character_name if scenario else None
+        if now - self._last_purge >= 1.0:
+            self._purge(now)
+        task_id, name = self._new_identity(now)
+        if scenario is not None and scenario.result.character_name:
+            name = scenario.result.character_name
         return Task(
-            id=self._new_task_id(now),
+            id=task_id,
             token=token,
             created_at=now,
             model=model,
             plan=plan,
             defaults=defaults,
-            character_name=name or self._new_character_name(),
+            character_name=name,
             video_url=body["video_url"],
             timestamps=body.get("timestamps", DEFAULT_TIMESTAMPS),
             base_url=request.base_url,
@@ -306,27 +311,28 @@ class Engine:
 
     def _purge(self, now: float) -> None:
         # Expired tasks are refused on read anyway, so dropping them can wait: at most once
-        # per mock second (a shared SQLite store takes no write lock on every request) and
-        # in batches (no single request pays for a million expired tasks).
-        if now - self._last_purge >= 1.0:
-            self._last_purge = now
-            self.store.purge(now, limit=PURGE_BATCH)
+        # per mock second (a shared SQLite store takes no write lock on every request; the
+        # callers check the time) and in batches (no single request pays for a million).
+        self._last_purge = now
+        self.store.purge(now, limit=PURGE_BATCH)
 
     def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
         """The lifecycle and reported values of a task created under ``scenario``."""
         key = scenario.name if scenario else None
-        if key not in self._plans:
-            plan, defaults = self.config.lifecycle, self.config.task
-            if scenario is not None:
-                plan = scenario.plan(plan)
-                overrides = {
-                    k: v
-                    for k, v in dataclasses.asdict(scenario.result).items()
-                    if v is not None and k != "character_name"
-                }
-                defaults = dataclasses.replace(defaults, **overrides)
-            self._plans[key] = (plan, defaults)
-        return self._plans[key]
+        known = self._plans.get(key)
+        if known is not None:
+            return known
+        plan, defaults = self.config.lifecycle, self.config.task
+        if scenario is not None:
+            plan = scenario.plan(plan)
+            overrides = {
+                k: v
+                for k, v in dataclasses.asdict(scenario.result).items()
+                if v is not None and k != "character_name"
+            }
+            defaults = dataclasses.replace(defaults, **overrides)
+        self._plans[key] = (plan, defaults)
+        return plan, defaults
 
     def _validate_create(self, body: Mapping[str, Any], op: Operation) -> None:
         validator = self._body_validators[op.operation_id]
@@ -376,7 +382,7 @@ class Engine:
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            response = self._read_owned_task(request, token, op, task_id, now)
+            response = self._read_owned_task(request, token, op, task_id, record, now)
         except Answer as answer:
             raise Answer(
                 self.effects.finish(answer.response, effect), **notes, **answer.notes
@@ -384,8 +390,15 @@ class Engine:
         return self.effects.finish(response, effect), notes
 
     def _read_owned_task(
-        self, request: Request, token: str | None, op: Operation, task_id: str, now: float
+        self,
+        request: Request,
+        token: str | None,
+        op: Operation,
+        task_id: str,
+        record: TaskRecord | None,
+        now: float,
     ) -> Response:
+        """The task's answer, if ``token`` may read it (``record`` is what the store had)."""
         token, profile = self._authenticate(request, token, op)
         self._gate(op, token, profile, now)
         balance = self.accounts.balance(token, profile)
@@ -393,8 +406,8 @@ class Engine:
             raise Answer(documented(op.error(402)))
         if not task_id.startswith(TASK_ID_PREFIX):
             raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
-        self._purge(now)
-        record = self.store.get(task_id)
+        if now - self._last_purge >= 1.0:
+            self._purge(now)  # an expired record read before this fails the test below
         if record is None or record.expires_at() <= now:
             raise Answer(documented(op.error(404)))
         if record.task.token != token:
@@ -473,14 +486,12 @@ class Engine:
 
     # -- identifiers ---------------------------------------------------------------------
 
-    def _new_task_id(self, now: float) -> str:
+    def _new_identity(self, now: float) -> tuple[str, str]:
+        """A new task id and character name."""
         while True:
             task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._random_text(_ID_PAIRS)}"
             if task_id not in self.store:
-                return task_id
-
-    def _new_character_name(self) -> str:
-        return "chr_" + self._random_text(_NAME_PAIRS)
+                return task_id, "chr_" + self._random_text(_NAME_PAIRS)
 
     def _random_text(self, pairs: list[str]) -> str:
         # Eight characters from one draw of random bits, two at a time (ten bits each):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import string
+from collections.abc import Callable
 from typing import Any
 
 from sora_mock.messages import Request
@@ -65,7 +66,16 @@ def error_order(error: Any) -> tuple[int, str]:
 
 def strict_json(raw: bytes) -> Any:
     """JSON that refuses duplicate keys and the non-standard NaN and Infinity."""
-    return _STRICT_DECODER.decode(raw.decode("utf-8"))
+    text = raw.decode("utf-8")
+    # The decoder's C scanner reads a body with no whitespace around it in one call; any
+    # other body (and every error, with its message) goes through ``decode`` itself.
+    try:
+        value, end = _STRICT_SCAN(text, 0)
+    except StopIteration:
+        end = -1
+    if end == len(text):
+        return value
+    return _STRICT_DECODER.decode(text)
 
 
 def loose_json_object(raw: bytes) -> dict[str, Any] | None:
@@ -95,3 +105,5 @@ def _no_constant(name: str) -> Any:
 _STRICT_DECODER = json.JSONDecoder(
     object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
 )
+# Set by JSONDecoder.__init__ (the C scanner when available); typeshed does not declare it.
+_STRICT_SCAN: Callable[[str, int], tuple[Any, int]] = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]

@@ -68,7 +68,8 @@ class Journal:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
         self._rows: deque[_Row] = deque(maxlen=size)
         self._seq = 0
-        self._recorded = threading.Condition()
+        self._lock = threading.Lock()
+        self._recorded = threading.Condition(self._lock)
         self._waiting = 0
         self._last: _Row | None = None
 
@@ -86,7 +87,7 @@ class Journal:
         notes: dict[str, Any] | None = None,
     ) -> None:
         """Append an entry (``token`` already masked); it gets the next sequence number."""
-        with self._recorded:
+        with self._lock:
             self._seq += 1
             head = (self._seq, time, method, path, operation, token, status, task_id)
             self._last = row = (*head, scenario, violations, notes or {})
