@@ -444,6 +444,8 @@ class Engine:
         return token, profile
 
     def _gate(self, op: Operation, token: str, profile: TokenProfile, now: float) -> None:
+        if profile.rate_limit is None and profile.fault is None:
+            return  # an unlimited, healthy token: nothing to count or refuse
         wait = self.accounts.wait_needed(token, profile, now)
         if wait is not None:
             # Retry-After speaks to the client, in its (real) seconds: on a sped-up clock the
