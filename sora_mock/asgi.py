@@ -121,12 +121,21 @@ def _head_size(scope: Scope) -> int:
     return size
 
 
+#: Header names as received, already decoded and folded (clients send the same few).
+_HEADER_NAMES: dict[bytes, str] = {}
+
+
 def _request_from_scope(scope: Scope, body: bytes, oversized: bool) -> Request:
     # Built directly rather than through Request.build: this runs on every request, and
     # ASGI already gives an upper-case method (header names are folded here, as there).
     headers = {}
     for name, value in scope.get("headers", ()):
-        headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        text = _HEADER_NAMES.get(name)
+        if text is None:
+            text = name.decode("latin-1").lower()
+            if len(_HEADER_NAMES) < 256:  # the usual names; odd ones are not remembered
+                _HEADER_NAMES[name] = text
+        headers[text] = value.decode("latin-1")
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
