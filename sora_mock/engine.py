@@ -253,8 +253,7 @@ class Engine:
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            token, profile = self._authenticate(request, token, op)
-            self._gate(op, token, profile, now)
+            token, profile = self._admit(request, token, op, now)
             body = self._json_body(request, op)
             self._validate_create(body, op)
             task = self._new_task(request, token, profile, body, scenario, now)
@@ -399,11 +398,9 @@ class Engine:
         now: float,
     ) -> Response:
         """The task's answer, if ``token`` may read it (``record`` is what the store had)."""
-        token, profile = self._authenticate(request, token, op)
-        self._gate(op, token, profile, now)
-        balance = self.accounts.balance(token, profile)
-        if balance is not None and balance < 0:
-            raise Answer(documented(op.error(402)))
+        token, profile = self._admit(request, token, op, now)
+        if profile.credits is not None and (self.accounts.balance(token, profile) or 0.0) < 0:
+            raise Answer(documented(op.error(402)))  # overdrawn
         if not task_id.startswith(TASK_ID_PREFIX):
             raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
         if now - self._last_purge >= 1.0:
@@ -431,9 +428,11 @@ class Engine:
 
     # -- shared steps --------------------------------------------------------------------
 
-    def _authenticate(
-        self, request: Request, token: str | None, op: Operation
+    def _admit(
+        self, request: Request, token: str | None, op: Operation, now: float
     ) -> tuple[str, TokenProfile]:
+        """The caller's token and profile, once authenticated and let through the gate
+        (rate limit, profile fault); else the documented refusal."""
         if token is None:
             header = request.headers.get("authorization")
             why = "missing Authorization header" if header is None else "malformed bearer token"
@@ -441,11 +440,11 @@ class Engine:
         profile = self.config.token_profile(token)
         if profile is None:
             raise Answer(documented(op.error(401)), violations=["unknown token"])
+        if profile.rate_limit is not None or profile.fault is not None:
+            self._gate(op, token, profile, now)
         return token, profile
 
     def _gate(self, op: Operation, token: str, profile: TokenProfile, now: float) -> None:
-        if profile.rate_limit is None and profile.fault is None:
-            return  # an unlimited, healthy token: nothing to count or refuse
         wait = self.accounts.wait_needed(token, profile, now)
         if wait is not None:
             # Retry-After speaks to the client, in its (real) seconds: on a sped-up clock the

@@ -12,6 +12,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 Status = Literal["pending", "processing", "completed", "failed"]
@@ -50,6 +51,11 @@ class Lifecycle:
         """True when polls, not only time, decide when states end."""
         return self.pending_polls > 0 or self.processing_polls > 0
 
+    @cached_property
+    def final(self) -> Observation:
+        """The state a task with this plan ends in (and keeps)."""
+        return Observation(self.outcome, _final_progress(self))
+
 
 def lifecycle_from_dict(data: Mapping[str, Any], base: Lifecycle) -> Lifecycle:
     """``base`` with the keys of a ``lifecycle`` mapping applied."""
@@ -85,13 +91,13 @@ def observe(plan: Lifecycle, created_at: float, now: float, polls: int = 0) -> O
     elapsed = max(0.0, now - created_at)
     if elapsed < plan.pending_seconds or polls < plan.pending_polls:
         return PENDING
-    final = _final_progress(plan)
+    final = plan.final.progress
     time_fraction = _fraction(elapsed - plan.pending_seconds, plan.processing_seconds)
     poll_fraction = _fraction(polls - plan.pending_polls, plan.processing_polls)
     fraction = min(time_fraction, poll_fraction)
     if fraction < 1.0:
         return Observation("processing", _progress(plan, fraction, final))
-    return Observation(plan.outcome, final)
+    return plan.final
 
 
 def time_to_end(plan: Lifecycle) -> float:

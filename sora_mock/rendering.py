@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sora_mock.lifecycle import Observation
+from sora_mock.lifecycle import TERMINAL, Observation
 from sora_mock.store import Task, TaskRecord
 
 MOCK_PREFIX = "/__mock/"
@@ -20,14 +20,14 @@ def render_task(record: TaskRecord, seen: Observation, now: float) -> dict[str, 
     task = record.task
     defaults = task.defaults
     body: dict[str, Any] = {
-        "created": task.created,
+        "created": int(task.created_at),
         "id": task.id,
         "model": task.model,
         "object": "video.generation.task",
         "progress": seen.progress,
         "status": seen.status,
         "task_info": {
-            "can_cancel": not seen.terminal,
+            "can_cancel": seen.status not in TERMINAL,
             "estimated_time": defaults.estimated_time,
             "video_duration": defaults.video_duration,
         },

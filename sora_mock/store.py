@@ -49,6 +49,9 @@ class TaskRecord:
 
     def read(self, now: float) -> Observation:
         """The state at ``now`` as a status read sees it: counts the read, notes the end."""
+        if self.ended_at is not None:  # over: its final state, whatever the time
+            self.polls += 1
+            return self.task.plan.final
         seen = self.peek(now)
         self.polls += 1
         if seen.terminal and self.ended_at is None:
