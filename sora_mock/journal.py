@@ -57,8 +57,12 @@ class JournalEntry:
 #: several times cheaper than building the frozen entry, which readers get instead.
 _Row = tuple[
     int, float, str, str, str | None, str | None, int, str | None, str | None,
-    tuple[str, ...], dict[str, Any],
+    tuple[str, ...], dict[str, Any] | None,
 ]  # fmt: skip
+
+
+def _entry(row: _Row) -> JournalEntry:
+    return JournalEntry(*row[:-1], notes=row[-1] or {})
 
 
 class Journal:
@@ -90,7 +94,9 @@ class Journal:
         with self._lock:
             self._seq += 1
             head = (self._seq, time, method, path, operation, token, status, task_id)
-            self._last = row = (*head, scenario, violations, notes or {})
+            # Only atomic values (no notes means None): the collector untracks such a
+            # tuple at once instead of walking ten thousand of them at every collection.
+            self._last = row = (*head, scenario, violations, notes or None)
             self._rows.append(row)
             if self._waiting:
                 self._recorded.notify_all()
@@ -124,10 +130,10 @@ class Journal:
     def last(self) -> JournalEntry | None:
         """The newest entry, even when the journal keeps none (``size`` 0); cheap."""
         row = self._last
-        return JournalEntry(*row) if row is not None else None
+        return _entry(row) if row is not None else None
 
     def _entries(self) -> list[JournalEntry]:
-        return [JournalEntry(*row) for row in self._rows]
+        return [_entry(row) for row in self._rows]
 
     def clear(self) -> None:
         """Forget every entry."""
