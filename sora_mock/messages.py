@@ -24,6 +24,10 @@ class Request:
     (``scheme://host[:port]``), used to build links back to it. ``client`` is the peer
     address when the door knows it. ``oversized`` says the door stopped reading a body
     larger than the limit (``body`` is then empty).
+
+    Requests and responses are values: nothing changes them once made (use
+    ``dataclasses.replace``). They are not frozen only because a frozen dataclass is about
+    four times slower to build, and every request builds several.
     """
 
     method: str
@@ -77,6 +81,8 @@ class Response:
 
     ``delay`` (real seconds) and ``fault`` (one of :data:`DOOR_FAULTS`) are instructions to
     the door that delivers the response; the engine never waits or touches a connection.
+    A value, like :class:`Request`: the engine hands the same response to several polls of
+    a finished task.
     """
 
     status: int

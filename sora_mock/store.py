@@ -14,7 +14,8 @@ from sora_mock.lifecycle import Lifecycle, Observation, observe, time_to_end
 
 @dataclass(slots=True)
 class Task:
-    """A task as created. Its status is not stored: it is observed from the plan."""
+    """A task as created, never changed after (a value; not frozen only for speed). Its
+    status is not stored: it is observed from the plan."""
 
     id: str
     token: str
