@@ -245,10 +245,8 @@ class Engine:
                 documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
         effects = self.effects
-        scenario, effect = None, None
-        if effects.book.loaded or "prefer" in request.headers:
-            loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
-            scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
+        loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
+        scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
         notes = {"scenario": scenario.name if scenario else None}
         try:
             if effect is not None and effect.reply is not None:
