@@ -374,6 +374,8 @@ class Checker:
     ) -> Exchange:
         import httpx
 
+        from sora_mock.httpx_route import from_httpx
+
         self._seq += 1
         self.result.exchanges += 1
         plain = Request.build(
@@ -391,9 +393,14 @@ class Checker:
         except httpx.TransportError as exc:
             exchange = Exchange(self._seq, label, plain, None, f"{type(exc).__name__}: {exc}")
         else:
-            response = Response(raw.status_code, tuple(raw.headers.multi_items()), raw.content)
             exchange = Exchange(
-                self._seq, label, plain, response, None, self._clock() - started, self._elapsed()
+                self._seq,
+                label,
+                plain,
+                from_httpx(raw),
+                None,
+                self._clock() - started,
+                self._elapsed(),
             )
         self.result.duration = self._elapsed()
         if self._on_progress is not None:

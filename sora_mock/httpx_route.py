@@ -49,6 +49,11 @@ def to_request(request: httpx.Request, prefix: str = "") -> Request:
     )
 
 
+def from_httpx(response: httpx.Response) -> Response:
+    """The plain response for an httpx one (reading its body if it is not read yet)."""
+    return Response(response.status_code, tuple(response.headers.multi_items()), response.read())
+
+
 def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
     """The httpx response for a plain one, carrying out the engine's door instructions.
 

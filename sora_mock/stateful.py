@@ -48,7 +48,8 @@ from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
 from sora_mock.engine import Engine
 from sora_mock.errors import ContractViolation
-from sora_mock.messages import Request, Response
+from sora_mock.httpx_route import from_httpx
+from sora_mock.messages import Request
 
 __all__ = ["lifecycle_machine"]
 
@@ -196,8 +197,7 @@ def lifecycle_machine(
                 raw = self.client.request(method, path, headers=headers, content=body)
             except httpx.TransportError as exc:
                 return Exchange(self.seq, label, plain, None, f"{type(exc).__name__}: {exc}")
-            response = Response(raw.status_code, tuple(raw.headers.multi_items()), raw.content)
-            return Exchange(self.seq, label, plain, response)
+            return Exchange(self.seq, label, plain, from_httpx(raw))
 
     own_token = token
     TaskLifecycle.__name__ = TaskLifecycle.__qualname__ = "TaskLifecycle"

@@ -154,15 +154,10 @@ def as_request(request: Any) -> Request:
         return request
     kind = _library(request)
     if kind == "httpx" and hasattr(request, "url") and hasattr(request, "method"):
-        url = request.url
-        return Request.build(
-            request.method,
-            url.path,
-            query=url.query.decode("ascii", "replace"),
-            headers=list(request.headers.multi_items()),
-            body=request.read(),
-            base_url=f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}",
-        )
+        from sora_mock.httpx_route import to_request
+
+        request.read()  # a streamed body is read once, then kept
+        return to_request(request)
     if kind == "requests" and hasattr(request, "url") and hasattr(request, "method"):
         from urllib.parse import urlsplit
 
@@ -194,9 +189,9 @@ def as_response(response: Any) -> Response:
         return response
     kind = _library(response)
     if kind == "httpx" and hasattr(response, "status_code"):
-        return Response(
-            response.status_code, tuple(response.headers.multi_items()), response.read()
-        )
+        from sora_mock.httpx_route import from_httpx
+
+        return from_httpx(response)
     if kind == "requests" and hasattr(response, "status_code"):
         return Response(response.status_code, tuple(response.headers.items()), response.content)
     raise UsageError(

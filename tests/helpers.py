@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from sora_mock.engine import Engine
@@ -10,11 +14,44 @@ from sora_mock.messages import Request, Response
 
 CREATE_PATH = "/v1/videos/generations"
 TOKEN = "sk-test-0123456789"
+#: The ``sora-mock`` command, as a user runs it.
+COMMAND = [sys.executable, "-m", "sora_mock"]
+#: A pending task as the API shows it (only the required fields).
+PENDING_TASK: dict[str, Any] = {
+    "created": 1767917446,
+    "id": "task-unified-1767917446-5lqy8zzv",
+    "model": "sora-character",
+    "object": "video.generation.task",
+    "progress": 0,
+    "status": "pending",
+    "task_info": {"can_cancel": True, "estimated_time": 150},
+    "type": "video",
+    "usage": {"billing_rule": "per_call", "credits_reserved": 0.1},
+}
 VALID_BODY: dict[str, Any] = {
     "model": "sora-character",
     "video_url": "https://example.com/video.mp4",
     "timestamps": "1,3",
 }
+
+
+@contextlib.contextmanager
+def serve_command(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``sora-mock serve --port 0 OPTIONS`` in a subprocess, with the URL it printed."""
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "serving the sora-character API on http://127.0.0.1:" in first, first
+        yield process, first.split(" on ")[1].split(" ")[0]
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)  # also closes the pipes
 
 
 def auth(token: str = TOKEN) -> dict[str, str]:

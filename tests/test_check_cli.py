@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,28 +13,16 @@ import pytest
 from sora_mock.checks import RULES
 from sora_mock.cli import main
 from sora_mock.server import BackgroundServer, bind
+from tests.helpers import COMMAND, serve_command
 from tests.mutants import TextPlain
 
-COMMAND = [sys.executable, "-m", "sora_mock"]
 TOKEN, OTHER = "sk-cli-check-owner-1", "sk-cli-check-other-2"
 
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    process = subprocess.Popen(
-        [*COMMAND, "serve", "--port", "0", "--seed", "1", "--speed", "2000", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert "serving the sora-character API on http://127.0.0.1:" in first, first
-        yield first.split(" on ")[1].split(" ")[0]
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)  # also closes the pipes
+    with serve_command("--seed", "1", "--speed", "2000", "--quiet") as (_, url):
+        yield url
 
 
 def test_self_check_passes_with_reports(served: str, tmp_path: Path) -> None:

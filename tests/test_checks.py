@@ -10,18 +10,9 @@ from sora_mock.checker import CheckOptions, CheckResult
 from sora_mock.checks import Exchange, Expectation, Ledger, TaskHistory, check_exchange
 from sora_mock.messages import Request, Response
 from sora_mock.report import curl_command, json_report, junit_xml, render_failures
+from tests.helpers import PENDING_TASK
 
-TASK: dict[str, Any] = {
-    "created": 1767917446,
-    "id": "task-unified-1767917446-5lqy8zzv",
-    "model": "sora-character",
-    "object": "video.generation.task",
-    "progress": 0,
-    "status": "pending",
-    "task_info": {"can_cancel": True, "estimated_time": 150},
-    "type": "video",
-    "usage": {"billing_rule": "per_call", "credits_reserved": 0.1},
-}
+TASK = PENDING_TASK
 RESULT = {"character_name": "chr_a", "profile_picture_url": "https://e.com/p.png"}
 GET = Request.build("GET", f"/v1/tasks/{TASK['id']}", headers={"authorization": "Bearer sk-1"})
 

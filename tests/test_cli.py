@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,27 +11,13 @@ import pytest
 
 from sora_mock.cli import main
 from sora_mock.server import bind
-
-COMMAND = [sys.executable, "-m", "sora_mock"]
+from tests.helpers import COMMAND, serve_command
 
 
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process = subprocess.Popen(
-        [*COMMAND, "serve", "--port", "0", "--seed", "1", "--speed", "1000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert "serving the sora-character API on http://127.0.0.1:" in first, first
-        url = first.split(" on ")[1].split(" ")[0]
-        yield process, url
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)  # also closes the pipes
+    with serve_command("--seed", "1", "--speed", "1000") as served:
+        yield served
 
 
 def test_serve_on_a_free_port_then_lifecycle_in_real_time(

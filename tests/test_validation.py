@@ -18,19 +18,9 @@ from sora_mock.validation import (
     validate_request,
     validate_response,
 )
-from tests.helpers import CREATE_PATH, VALID_BODY, auth
+from tests.helpers import CREATE_PATH, PENDING_TASK, VALID_BODY, auth
 
-TASK = {
-    "created": 1767917446,
-    "id": "task-unified-1767917446-5lqy8zzv",
-    "model": "sora-character",
-    "object": "video.generation.task",
-    "progress": 0,
-    "status": "pending",
-    "task_info": {"can_cancel": True, "estimated_time": 150},
-    "type": "video",
-    "usage": {"billing_rule": "per_call", "credits_reserved": 0.1},
-}
+TASK = PENDING_TASK
 GET = Request.build("GET", f"/v1/tasks/{TASK['id']}", headers=auth())
 
 
