@@ -257,7 +257,7 @@ class Engine:
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
             raise Answer(effects.finish(answer.response, effect), **notes, **answer.notes) from None
-        response = Response.json(200, render_task(self.store.add(task), PENDING, now))
+        response = Response.json(200, self.render(self.store.add(task), PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = time_to_end(task.plan)
             if ends != float("inf"):

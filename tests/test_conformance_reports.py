@@ -67,6 +67,7 @@ def test_an_instant_variation_completes_at_the_first_read() -> None:
         variation=Variation(instant=True, extra=(("usage", "tier", '"gold"'),)),
     )
     task = engine.handle(create_request()).json_body()
+    assert task["usage"]["tier"] == "gold"  # the create answer carries the variation too
     body = engine.handle(task_request(task["id"])).json_body()
     assert body["status"] == "completed"
     assert body["usage"]["tier"] == "gold"
