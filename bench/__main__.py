@@ -12,19 +12,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import http_bench, inprocess, scale, startup, validation
+from bench import http_bench, inprocess, instructions, scale, startup, validation
 from bench.common import RESULTS, log, write_result
 from bench.report import update_readme
-from bench.tools import ensure_wrk, fast_python, project_python
+from bench.tools import ensure_valgrind, ensure_wrk, fast_python, project_python
 
-SUITES = ("http", "inprocess", "scale", "startup", "validation")
+SUITES = ("http", "instructions", "inprocess", "scale", "startup", "validation")
+
+
+def _stacks(fast: bool) -> list[http_bench.Stack]:
+    stacks = [http_bench.Stack("h11+asyncio", project_python())]
+    if fast:
+        stacks.append(http_bench.Stack("httptools+uvloop", fast_python()))
+    return stacks
 
 
 def _http(quick: bool, fast: bool) -> dict[str, Any]:
     ensure_wrk()
-    stacks = [http_bench.Stack("h11+asyncio", project_python())]
-    if fast:
-        stacks.append(http_bench.Stack("httptools+uvloop", fast_python()))
+    stacks = _stacks(fast)
     rounds, seconds = (1, 1.0) if quick else (3, 3.0)
     measured = {
         stack.name: http_bench.measure_stack(
@@ -34,6 +39,11 @@ def _http(quick: bool, fast: bool) -> dict[str, Any]:
     }
     settings = {"rounds": rounds, "seconds": seconds, "connections": 16}
     return {"settings": settings, "stacks": measured}
+
+
+def _instructions(quick: bool, fast: bool) -> dict[str, Any]:
+    ensure_valgrind()
+    return instructions.measure(_stacks(fast), calls=300 if quick else 2000)
 
 
 def main() -> None:
@@ -48,6 +58,7 @@ def main() -> None:
     quick = args.quick
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "http": lambda: _http(quick, not args.no_fast),
+        "instructions": lambda: _instructions(quick, not args.no_fast),
         "inprocess": lambda: inprocess.measure(rounds=3 if quick else 9),
         "scale": lambda: scale.measure(
             sizes=scale.SIZES[:2] if quick else scale.SIZES, calls=200 if quick else 2000

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ class Served:
 
 
 @contextmanager
-def serve(command: Sequence[str], name: str) -> Iterator[Served]:
-    """Start ``command`` on the server core; it prints its URL as the last word of line 1."""
+def serve(command: Sequence[str], name: str, start_timeout: float = 30) -> Iterator[Served]:
+    """Start ``command`` on the server core; it prints its URL on line 1, then must answer
+    ``/__mock/health`` within ``start_timeout`` seconds."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / f"server-{name}.log", "w") as errors:
         process = subprocess.Popen(
@@ -85,7 +87,7 @@ def serve(command: Sequence[str], name: str) -> Iterator[Served]:
             if url is None:
                 raise RuntimeError(f"{name} did not start: {line!r}")
             served = Served(process, url)
-            _wait_healthy(served.url)
+            _wait_healthy(served.url, start_timeout)
             yield served
         finally:
             process.terminate()
@@ -96,14 +98,15 @@ def serve(command: Sequence[str], name: str) -> Iterator[Served]:
                 process.wait()
 
 
-def _wait_healthy(url: str) -> None:
+def _wait_healthy(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     with httpx.Client(timeout=5) as client:
-        for _ in range(500):
+        while time.monotonic() < deadline:
             try:
                 if client.get(f"{url}/__mock/health").status_code == 200:
                     return
             except httpx.TransportError:
-                pass
+                time.sleep(0.05)
         raise RuntimeError(f"{url} never answered /__mock/health")
 
 

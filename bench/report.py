@@ -48,6 +48,26 @@ def summary(results: dict[str, Any]) -> str:
                     f"{_yes(lat['mock_kept_up'])} |"
                 )
         lines.append("")
+    counted = results.get("instructions")
+    if counted:
+        lines += [
+            "### Instructions per request inside the server (callgrind: the same in every run)",
+            "",
+            "| stack | call | bare | mock | ratio bare/mock (≥ 0.5 is half the work) |",
+            "|---|---|---|---|---|",
+        ]
+        for stack, per_op in counted["stacks"].items():
+            for op, c in per_op.items():
+                lines.append(
+                    f"| {stack} | {op} | {c['bare'] / 1000:.0f}k | {c['mock'] / 1000:.0f}k | "
+                    f"{c['ratio']:.3f} |"
+                )
+        lines += [
+            "",
+            f"{counted['calls']} requests of each kind, counted after {counted['warm_up']} "
+            "of each; one keep-alive connection.",
+            "",
+        ]
     inproc = results.get("inprocess")
     if inproc:
         r, t = inproc["ratios"], inproc["targets"]

@@ -1,4 +1,5 @@
-"""The benchmark's own setup: wrk from Debian's packages, uvicorn[standard] in its own venv.
+"""The benchmark's own setup: wrk and valgrind from Debian's packages, uvicorn[standard]
+in its own venv.
 
 The project's ``.venv`` stays as ``make install`` made it (pure-Python h11 and asyncio), so
 installing the fast extra for a benchmark never changes what the test suite runs on.
@@ -20,22 +21,32 @@ _STAMP = FAST_VENV / ".installed-stamp"
 
 def ensure_wrk() -> str:
     """The path of ``wrk``, installing Debian's package first when it is missing."""
-    found = shutil.which("wrk")
+    return _ensure_debian_program("wrk", "wrk")
+
+
+def ensure_valgrind() -> str:
+    """The path of ``valgrind`` (with ``callgrind_control``), installed likewise."""
+    _ensure_debian_program("callgrind_control", "valgrind")
+    return _ensure_debian_program("valgrind", "valgrind")
+
+
+def _ensure_debian_program(program: str, package: str) -> str:
+    found = shutil.which(program)
     if found:
         return found
     if not shutil.which("apt-get"):
-        raise SystemExit("bench: wrk is missing and apt-get is not available; install wrk")
+        raise SystemExit(f"bench: {program} is missing and apt-get is not available")
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    log("wrk is missing: installing it from Debian's packages (apt-get)")
+    log(f"{program} is missing: installing {package} from Debian's packages (apt-get)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
         done = subprocess.run([*prefix, *step], env=env, check=False, capture_output=True)
         if done.returncode != 0:
             tail = done.stderr.decode(errors="replace").strip()[-400:]
             raise SystemExit(f"bench: {' '.join(step)} failed: {tail}")
-    found = shutil.which("wrk")
+    found = shutil.which(program)
     if not found:
-        raise SystemExit("bench: apt-get installed wrk but it is not on PATH")
+        raise SystemExit(f"bench: apt-get installed {package} but {program} is not on PATH")
     return found
 
 

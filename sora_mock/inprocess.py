@@ -32,7 +32,6 @@ from sora_mock.contract import Contract
 from sora_mock.engine import Engine
 from sora_mock.errors import UsageError
 from sora_mock.journal import Journal
-from sora_mock.lifecycle import time_to_end
 from sora_mock.messages import Request, Response
 from sora_mock.store import TaskRecord
 
@@ -170,7 +169,7 @@ class MockAPI:
             ends_at=(
                 record.ended_at
                 if record.ended_at is not None
-                else task.created_at + time_to_end(task.plan)
+                else task.created_at + task.plan.seconds_to_end
             ),
             polls=record.polls,
             body=self.engine.render(record, seen, now),
@@ -208,7 +207,7 @@ class MockAPI:
             for record in self.engine.store:
                 if record.peek(now).terminal:
                     continue
-                end = record.task.created_at + time_to_end(record.task.plan)
+                end = record.task.created_at + record.task.plan.seconds_to_end
                 if math.isfinite(end):
                     target = max(target, end)
             return clock.set(target) if target > now else now

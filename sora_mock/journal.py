@@ -92,11 +92,13 @@ class Journal:
     ) -> None:
         """Append an entry (``token`` already masked); it gets the next sequence number."""
         with self._lock:
-            self._seq += 1
-            head = (self._seq, time, method, path, operation, token, status, task_id)
+            self._seq = seq = self._seq + 1
             # Only atomic values (no notes means None): the collector untracks such a
             # tuple at once instead of walking ten thousand of them at every collection.
-            self._last = row = (*head, scenario, violations, notes or None)
+            self._last = row = (
+                seq, time, method, path, operation, token, status, task_id, scenario,
+                violations, notes or None,
+            )  # fmt: skip
             self._rows.append(row)
             if self._waiting:
                 self._recorded.notify_all()

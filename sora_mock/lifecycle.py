@@ -46,10 +46,18 @@ class Lifecycle:
     outcome: Outcome = "completed"
     failure: Failure = Failure("generation_failed_no_content", "Generation failed.")
 
-    @property
+    @cached_property
     def counts_polls(self) -> bool:
         """True when polls, not only time, decide when states end."""
         return self.pending_polls > 0 or self.processing_polls > 0
+
+    @cached_property
+    def seconds_to_end(self) -> float:
+        """Mock seconds from creation to the terminal state when polls do not matter (else
+        a lower bound); ``inf`` for a task that never finishes."""
+        if self.processing_seconds is None:
+            return math.inf
+        return self.pending_seconds + self.processing_seconds
 
     @cached_property
     def final(self) -> Observation:
@@ -98,14 +106,6 @@ def observe(plan: Lifecycle, created_at: float, now: float, polls: int = 0) -> O
     if fraction < 1.0:
         return Observation("processing", _progress(plan, fraction, final))
     return plan.final
-
-
-def time_to_end(plan: Lifecycle) -> float:
-    """Mock seconds from creation to the terminal state when polls do not matter (else a
-    lower bound); ``inf`` for a task that never finishes."""
-    if plan.processing_seconds is None:
-        return math.inf
-    return plan.pending_seconds + plan.processing_seconds
 
 
 def _fraction(done: float, total: float | None) -> float:

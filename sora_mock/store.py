@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sora_mock.config import TaskDefaults
-from sora_mock.lifecycle import Lifecycle, Observation, observe, time_to_end
+from sora_mock.lifecycle import Lifecycle, Observation, observe
 
 
 @dataclass(slots=True)
@@ -63,14 +63,14 @@ class TaskRecord:
         """When the task ended, given that it is terminal at ``now``."""
         if self.task.plan.counts_polls:
             return now
-        return self.task.created_at + time_to_end(self.task.plan)
+        return self.task.created_at + self.task.plan.seconds_to_end
 
     def expires_at(self) -> float:
         """Mock time after which the task can no longer be queried."""
         retention = self.task.defaults.retention
         if self.ended_at is not None:
             return self.ended_at + retention
-        end = time_to_end(self.task.plan)
+        end = self.task.plan.seconds_to_end
         # A task that never ends, or whose end waits for polls, is kept for the retention
         # after the earliest time it could end.
         return self.task.created_at + (0.0 if math.isinf(end) else end) + retention
