@@ -64,7 +64,8 @@ def _count(stack: Stack, app: str, command: list[str], calls: int) -> dict[str, 
     log(f"{stack.name}: counting the {app} app's instructions (callgrind, {calls} calls each)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
-        valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+        # A fixed hash seed: string hashes (and so dict probing) come out the same each run.
+        valgrind = ["env", "PYTHONHASHSEED=0", "valgrind", "--tool=callgrind", "--instr-atstart=no"]
         valgrind.append(f"--callgrind-out-file={out}")
         slug = f"{app}-{stack.name.replace('+', '-')}-callgrind"
         with serve([*valgrind, *command], slug, start_timeout=600) as served:

@@ -94,11 +94,7 @@ class Response:
     @classmethod
     def json(cls, status: int, data: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
         """A JSON response with ``content-type: application/json``."""
-        try:
-            body = orjson.dumps(data)
-        except TypeError:
-            body = _FALLBACK_ENCODER.encode(data).encode()
-        return cls(status, (("content-type", "application/json"), *headers), body)
+        return cls(status, (JSON_CONTENT, *headers), json_bytes(data))
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), if present."""
@@ -108,3 +104,15 @@ class Response:
     def json_body(self) -> Any:
         """The body parsed as JSON."""
         return json.loads(self.body)
+
+
+#: The ``content-type`` header of a JSON response.
+JSON_CONTENT = ("content-type", "application/json")
+
+
+def json_bytes(data: Any) -> bytes:
+    """``data`` as compact UTF-8 JSON."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return _FALLBACK_ENCODER.encode(data).encode()

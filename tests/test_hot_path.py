@@ -8,8 +8,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sora_mock.config import TaskDefaults
 from sora_mock.inbound import _STRICT_DECODER, strict_json
-from sora_mock.messages import Response
+from sora_mock.lifecycle import Lifecycle, Observation
+from sora_mock.messages import Response, json_bytes
+from sora_mock.rendering import render_task, task_json
+from sora_mock.store import Task, TaskRecord
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -74,3 +78,49 @@ def test_response_bodies_write_non_string_keys_as_strings() -> None:
         "1": "a",
         "b": {"2.5": None},
     }
+
+
+_texts = st.text(max_size=12)
+
+
+@given(
+    task_id=_texts,
+    model=_texts,
+    created_at=st.floats(min_value=0, max_value=4e9),
+    defaults=st.builds(
+        TaskDefaults,
+        estimated_time=st.integers(min_value=0, max_value=2**70),
+        video_duration=st.integers(min_value=0, max_value=600),
+        billing_rule=_texts,
+        credits_reserved=st.floats(min_value=0, max_value=1e6),
+        user_group=_texts,
+    ),
+    seen=st.builds(
+        Observation,
+        status=st.sampled_from(["pending", "processing", "completed", "failed"]),
+        progress=st.integers(min_value=0, max_value=100),
+    ),
+)
+def test_task_json_writes_the_rendered_task(
+    task_id: str,
+    model: str,
+    created_at: float,
+    defaults: TaskDefaults,
+    seen: Observation,
+) -> None:
+    task = Task(
+        id=task_id,
+        token="sk-test",
+        created_at=created_at,
+        model=model,
+        plan=Lifecycle(),
+        defaults=defaults,
+        character_name="chr_x",
+        video_url="https://example.com/v.mp4",
+        timestamps="1,3",
+        base_url="http://127.0.0.1:8000",
+    )
+    record = TaskRecord(task)
+    body = task_json(record, seen, created_at + 200)
+    assert body == json_bytes(render_task(record, seen, created_at + 200))
+    assert json.loads(body) == render_task(record, seen, created_at + 200)
