@@ -51,7 +51,7 @@ def summary(results: dict[str, Any]) -> str:
     counted = results.get("instructions")
     if counted:
         lines += [
-            "### Instructions per request inside the server (callgrind: the same in every run)",
+            "### Instructions per request inside the server (callgrind: counts, not times)",
             "",
             "| stack | call | bare | mock | ratio bare/mock (≥ 0.5 is half the work) |",
             "|---|---|---|---|---|",

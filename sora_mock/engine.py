@@ -481,7 +481,9 @@ class Engine:
         return body
 
     def render(self, record: TaskRecord, seen: Observation, now: float) -> dict[str, Any]:
-        """The task as the API shows it in state ``seen`` at mock time ``now``."""
+        """The task as the API shows it in state ``seen`` at mock time ``now``.
+
+        A subclass may override it: every task answer then shows what it returns."""
         return render_task(record, seen, now)
 
     def _task_answer(self, record: TaskRecord, seen: Observation, now: float) -> Response:

@@ -80,7 +80,8 @@ def test_response_bodies_write_non_string_keys_as_strings() -> None:
     }
 
 
-_texts = st.text(max_size=12)
+# Any text JSON can carry: lone surrogates cannot be written as UTF-8 by either path.
+_texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 
 
 @given(
