@@ -89,12 +89,8 @@ class MockApp:
             response = Response.json(500, protocol_error(500))
         if response.delay > 0:
             await asyncio.sleep(response.delay)
-        if response.fault is None:
-            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-            headers.append((b"content-length", b"%d" % len(response.body)))
-            await send(
-                {"type": "http.response.start", "status": response.status, "headers": headers}
-            )
+        if response.fault is None:  # the usual answer, without a coroutine for it
+            await send(_start_message(response))
             await send({"type": "http.response.body", "body": response.body})
         else:
             await _send_response(send, response)
@@ -185,9 +181,7 @@ async def _send_response(send: Send, response: Response) -> None:
     """Send ``response``, carrying out its fault if it has one."""
     if response.fault == "drop_connection" and _close_connection(send):
         return
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    headers.append((b"content-length", str(len(response.body)).encode()))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send(_start_message(response))
     if response.fault in ("truncated_body", "drop_connection"):
         # Half the promised bytes, then the connection closes: the client sees a short body.
         await send(
@@ -201,6 +195,12 @@ async def _send_response(send: Send, response: Response) -> None:
             raise ConnectionAbortedError("sora-mock fault: truncated body")
         return
     await send({"type": "http.response.body", "body": response.body})
+
+
+def _start_message(response: Response) -> Message:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers.append((b"content-length", b"%d" % len(response.body)))
+    return {"type": "http.response.start", "status": response.status, "headers": headers}
 
 
 def _close_connection(send: Send) -> bool:

@@ -132,9 +132,7 @@ class Contract:
 
     def match(self, method: str, path: str) -> RouteMatch:
         """Route ``method`` and ``path``: full, partial (405 with ``allowed``) or none (404)."""
-        static = self._static_routes.get((method, path)) or self._static_routes.get(
-            (method.upper(), path)
-        )
+        static = self._static_routes.get((method.upper(), path))
         if static is not None:
             return static
         allowed: list[str] = []

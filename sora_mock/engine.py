@@ -37,7 +37,7 @@ from sora_mock.inbound import (
 )
 from sora_mock.journal import Journal, mask_token
 from sora_mock.lifecycle import PENDING, Lifecycle, Observation
-from sora_mock.messages import JSON_CONTENT, Request, Response
+from sora_mock.messages import JSON_CONTENT, Request, Response, json_bytes
 from sora_mock.rendering import MOCK_PREFIX, render_task, task_json
 from sora_mock.replies import Answer, documented, method_not_allowed, not_found
 from sora_mock.rules import (
@@ -177,7 +177,7 @@ class Engine:
                     continue
                 at = max(due_at, record.ended_at or due_at)
                 body = self.render(record, record.peek(at), at)
-                data = Response.json(200, body).body
+                data = json_bytes(body)
                 deliveries.append(
                     Delivery(task_id, record.task.callback_url, data, attempt, due_at, now)
                 )

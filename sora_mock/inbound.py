@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import string
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -78,16 +77,7 @@ def strict_json(raw: bytes) -> Any:
         else:
             if orjson.dumps(value) == raw:
                 return value
-    text = raw.decode("utf-8")
-    # The decoder's C scanner reads a body with no whitespace around it in one call; any
-    # other body (and every error, with its message) goes through ``decode`` itself.
-    try:
-        value, end = _STRICT_SCAN(text, 0)
-    except StopIteration:
-        end = -1
-    if end == len(text):
-        return value
-    return _STRICT_DECODER.decode(text)
+    return _STRICT_DECODER.decode(raw.decode("utf-8"))
 
 
 def loose_json_object(raw: bytes) -> dict[str, Any] | None:
@@ -119,5 +109,3 @@ def _no_constant(name: str) -> Any:
 _STRICT_DECODER = json.JSONDecoder(
     object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
 )
-# Set by JSONDecoder.__init__ (the C scanner when available); typeshed does not declare it.
-_STRICT_SCAN: Callable[[str, int], tuple[Any, int]] = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]

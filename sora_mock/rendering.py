@@ -24,7 +24,7 @@ def render_task(record: TaskRecord, seen: Observation, now: float) -> dict[str, 
     task = record.task
     defaults = task.defaults
     body: dict[str, Any] = {
-        "created": int(task.created_at),
+        "created": task.created,
         "id": task.id,
         "model": task.model,
         "object": "video.generation.task",
@@ -55,7 +55,7 @@ def task_json(record: TaskRecord, seen: Observation, now: float) -> bytes:
         return json_bytes(render_task(record, seen, now))
     task = record.task
     return _RUNNING_HEAD % (
-        int(task.created_at),
+        task.created,
         orjson.dumps(task.id),
         orjson.dumps(task.model),
         seen.progress,
@@ -76,8 +76,12 @@ def _running_tail(defaults: TaskDefaults) -> bytes:
     known = _RUNNING_TAILS.get(id(defaults))
     if known is not None and known[0] is defaults:
         return known[1]
-    rest = {"task_info": _task_info(defaults, can_cancel=True), "type": "video"}
-    tail = json_bytes({**rest, "usage": _usage(defaults)})[1:]
+    rest = {
+        "task_info": _task_info(defaults, can_cancel=True),
+        "type": "video",
+        "usage": _usage(defaults),
+    }
+    tail = json_bytes(rest)[1:]  # without the opening brace
     if len(_RUNNING_TAILS) >= 256:  # defaults are few (one per scenario); never grow unbounded
         _RUNNING_TAILS.clear()
     _RUNNING_TAILS[id(defaults)] = (defaults, tail)
