@@ -47,9 +47,8 @@ def _fresh(text: str) -> str:
 
 def fill(engine: Engine, count: int) -> None:
     """Add ``count`` tasks shaped like the engine's own, each with its own strings."""
-    record = engine.store.get(json.loads(engine.handle(CREATE).body)["id"])
-    assert record is not None
-    template = record.task
+    template = engine.store.get(json.loads(engine.handle(CREATE).body)["id"])
+    assert template is not None
     stamp = int(template.created_at)
     fields = {f.name: getattr(template, f.name) for f in dataclasses.fields(Task)}
     add = engine.store.add
@@ -95,7 +94,7 @@ def one_size(count: int, calls: int) -> dict[str, Any]:
     fill_seconds = time.perf_counter() - started
     gc.collect()
     rss_filled, blocks_filled = rss_bytes(), sys.getallocatedblocks()
-    ids = [record.task.id for record in engine.store]
+    ids = [task.id for task in engine.store]
     rng = random.Random(1)
 
     def poll() -> object:
@@ -131,7 +130,7 @@ def one_size(count: int, calls: int) -> dict[str, Any]:
     stored = len(engine.store)
     # Past every task's retention, requests (one per mock second, the engine's purge pace)
     # drop them in batches; time the slowest such request and count how many it took.
-    clock.advance(max(record.expires_at() for record in engine.store) - clock.now() + 1)
+    clock.advance(max(task.expires_at() for task in engine.store) - clock.now() + 1)
     purge_seconds, purging_requests = 0.0, 0
     unknown = Request.build("GET", "/v1/tasks/task-unified-1-00000000", headers=HEADERS)
     while len(engine.store) and purging_requests < 1000:

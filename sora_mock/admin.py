@@ -21,7 +21,7 @@ from sora_mock.messages import Request, Response
 from sora_mock.rendering import MOCK_PREFIX
 from sora_mock.replies import method_not_allowed, mock_error, not_found
 from sora_mock.scenarios import scenarios_from_text
-from sora_mock.store import TaskRecord
+from sora_mock.store import Task
 
 if TYPE_CHECKING:
     from sora_mock.engine import Engine
@@ -68,14 +68,14 @@ def _tasks(engine: Engine, request: Request, now: float, rest: list[str]) -> Res
     _require(request, "GET")
     if not rest:
         status = request.query_params.get("status")
-        views = [_task_view(engine, r, now) for r in engine.store]
+        views = [_task_view(engine, t, now) for t in engine.store]
         views = [v for v in views if status is None or v["status"] == status]
         return Response.json(200, {"tasks": views, "count": len(views)})
-    record = engine.store.get("/".join(rest))
-    if record is None:
+    task = engine.store.get("/".join(rest))
+    if task is None:
         return mock_error(404, "task_not_found", "The requested task could not be found")
-    view = _task_view(engine, record, now)
-    view["body"] = engine.render(record, record.peek(now), now)
+    view = _task_view(engine, task, now)
+    view["body"] = engine.render(task, task.peek(now), now)
     return Response.json(200, view)
 
 
@@ -153,19 +153,18 @@ _ROUTES: dict[str, Handler] = {
 
 
 def _profile_picture(engine: Engine, task_id: str, now: float) -> Response:
-    record = engine.store.get(task_id)
-    if record is None or record.peek(now).status != "completed":
+    task = engine.store.get(task_id)
+    if task is None or task.peek(now).status != "completed":
         return mock_error(404, "not_found", "No such file")
-    ended_at = record.ended_at if record.ended_at is not None else record.natural_end(now)
-    if now >= ended_at + record.task.defaults.profile_picture_ttl:
+    ended_at = task.ended_at if task.ended_at is not None else task.natural_end(now)
+    if now >= ended_at + task.defaults.profile_picture_ttl:
         return Response(403, (("content-type", "application/xml"),), EXPIRED_LINK_BODY)
     headers = (("content-type", "image/png"), ("cache-control", "private, max-age=86400"))
     return Response(200, headers, profile_picture(task_id))
 
 
-def _task_view(engine: Engine, record: TaskRecord, now: float) -> dict[str, Any]:
-    seen = record.peek(now)
-    task = record.task
+def _task_view(engine: Engine, task: Task, now: float) -> dict[str, Any]:
+    seen = task.peek(now)
     return {
         "id": task.id,
         "token": mask_token(task.token),
@@ -173,8 +172,8 @@ def _task_view(engine: Engine, record: TaskRecord, now: float) -> dict[str, Any]
         "progress": seen.progress,
         "scenario": task.scenario,
         "created": task.created,
-        "polls": record.polls,
-        "ended_at": record.ended_at,
+        "polls": task.polls,
+        "ended_at": task.ended_at,
         "callback_url": task.callback_url,
     }
 

@@ -69,7 +69,8 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        if _head_size(scope) > MAX_HEAD_BYTES:
+        headers, head_size = _headers(scope)
+        if head_size > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (("connection", "close"),))
             await _send_response(send, response)
@@ -80,7 +81,7 @@ class MockApp:
         too_large = False
         if message.get("more_body", False) or len(body) > limit:
             body, too_large = await _read_body(receive, message, limit)
-        request = _request_from_scope(scope, body, too_large)
+        request = _request_from_scope(scope, headers, body, too_large)
         try:
             response = (self.handler or self.engine.handle)(request)
         except Exception:
@@ -109,29 +110,31 @@ class MockApp:
                 return
 
 
-def _head_size(scope: Scope) -> int:
-    target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-    size = len(scope["method"]) + len(target) + len(scope.get("query_string", b"")) + 12
-    for name, value in scope.get("headers", ()):
-        size += len(name) + len(value) + 4
-    return size
-
-
 #: Header names as received, already decoded and folded (clients send the same few).
 _HEADER_NAMES: dict[bytes, str] = {}
 
 
-def _request_from_scope(scope: Scope, body: bytes, oversized: bool) -> Request:
-    # Built directly rather than through Request.build: this runs on every request, and
-    # ASGI already gives an upper-case method (header names are folded here, as there).
+def _headers(scope: Scope) -> tuple[dict[str, str], int]:
+    """The request's headers by folded name, and the size of its request line and headers."""
+    target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    size = len(scope["method"]) + len(target) + len(scope.get("query_string", b"")) + 12
     headers = {}
     for name, value in scope.get("headers", ()):
+        size += len(name) + len(value) + 4
         text = _HEADER_NAMES.get(name)
         if text is None:
             text = name.decode("latin-1").lower()
             if len(_HEADER_NAMES) < 256:  # the usual names; odd ones are not remembered
                 _HEADER_NAMES[name] = text
         headers[text] = value.decode("latin-1")
+    return headers, size
+
+
+def _request_from_scope(
+    scope: Scope, headers: dict[str, str], body: bytes, oversized: bool
+) -> Request:
+    # Built directly rather than through Request.build: this runs on every request, and
+    # ASGI already gives an upper-case method (header names are folded in _headers).
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
@@ -198,7 +201,9 @@ async def _send_response(send: Send, response: Response) -> None:
 
 
 def _start_message(response: Response) -> Message:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers = []
+    for name, value in response.headers:  # a loop: a comprehension costs a frame more
+        headers.append((name.encode("latin-1"), value.encode("latin-1")))
     headers.append((b"content-length", b"%d" % len(response.body)))
     return {"type": "http.response.start", "status": response.status, "headers": headers}
 

@@ -18,7 +18,7 @@ from sora_mock.inbound import parse_prefer
 from sora_mock.messages import Request, Response
 from sora_mock.replies import Answer, documented
 from sora_mock.scenarios import Effect, ErrorReply, Scenario, ScenarioBook
-from sora_mock.store import TaskRecord
+from sora_mock.store import Task
 
 #: How long the ``timeout`` fault waits (real seconds) when the effect sets no latency.
 TIMEOUT_FAULT_SECONDS = 300.0
@@ -46,7 +46,7 @@ class Effects:
         request: Request,
         token: str | None,
         body: Mapping[str, Any] | None,
-        record: TaskRecord | None,
+        task: Task | None,
     ) -> tuple[Scenario | None, Effect | None]:
         """The scenario for this call and the effect it has now (bursts counted).
 
@@ -55,7 +55,7 @@ class Effects:
         file scenario. The task's lifecycle always stays the one it was created with.
         """
         header = request.headers.get("prefer")
-        own_name = record.task.scenario if record is not None else None
+        own_name = task.scenario if task is not None else None
         if header is None and own_name is None and not self.book.loaded:
             return None, None  # the usual call: nothing can apply
         preferences = parse_prefer(header)
@@ -73,21 +73,21 @@ class Effects:
             if reply is not None:
                 return scenario, Effect(reply=reply)
         if scenario is not None:
-            return scenario, self._use(scenario, operation, token, record)
+            return scenario, self._use(scenario, operation, token, task)
         own = None
-        if record is not None and record.task.scenario is not None:
-            own = self.book.get(record.task.scenario)
-            effect = self._use(own, operation, token, record) if own else None
+        if task is not None and task.scenario is not None:
+            own = self.book.get(task.scenario)
+            effect = self._use(own, operation, token, task) if own else None
             if effect is not None:
                 return own, effect
         # The task's own scenario says nothing about this call: a file rule may.
         matched = self.book.first_match(operation, request.path, token, request.headers, body)
         if matched is None:
             return own, None
-        return matched, self._use(matched, operation, token, record)
+        return matched, self._use(matched, operation, token, task)
 
     def _use(
-        self, scenario: Scenario, operation: str, token: str | None, record: TaskRecord | None
+        self, scenario: Scenario, operation: str, token: str | None, task: Task | None
     ) -> Effect | None:
         """The scenario's effect on this call, counting it against a burst's ``times``."""
         effect = scenario.effect(operation)
@@ -95,7 +95,7 @@ class Effects:
             return effect
         # Bursts count per task for polls of a task, else per token: parallel tests that use
         # their own tokens or tasks never consume each other's burst.
-        subject = record.task.id if record is not None else (token or "")
+        subject = task.id if task is not None else (token or "")
         key = (scenario.name, operation, subject)
         used = self._counts.get(key, 0)
         if used >= effect.times:

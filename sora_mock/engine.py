@@ -37,7 +37,7 @@ from sora_mock.inbound import (
 )
 from sora_mock.journal import Journal, mask_token
 from sora_mock.lifecycle import PENDING, Lifecycle, Observation
-from sora_mock.messages import JSON_CONTENT, Request, Response, json_bytes
+from sora_mock.messages import JSON_CONTENT, Header, Request, Response, json_bytes
 from sora_mock.rendering import MOCK_PREFIX, render_task, task_json
 from sora_mock.replies import Answer, documented, method_not_allowed, not_found
 from sora_mock.rules import (
@@ -47,7 +47,7 @@ from sora_mock.rules import (
     video_url_problem,
 )
 from sora_mock.scenarios import CREATE, POLL, Scenario, ScenarioBook
-from sora_mock.store import Task, TaskRecord, TaskStorage, TaskStore
+from sora_mock.store import Task, TaskStorage, TaskStore
 
 CREATE_OPERATION = "createCharacterGeneration"
 GET_TASK_OPERATION = "getTaskDetail"
@@ -56,18 +56,10 @@ TASK_ID_PREFIX = "task-unified-"
 PURGE_BATCH = 10_000
 #: How many finished tasks keep their encoded answer for the polls that follow.
 FINAL_ANSWERS_KEPT = 4096
-_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz012345"  # 32 of [a-z0-9]
-_NAME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"  # 32 letters, no look-alikes
-
-
-def _letter_pairs(alphabet: str) -> list[str]:
-    """The 1024 two-letter strings of a 32-letter alphabet, indexed by ten random bits
-    (low five bits first)."""
-    return [alphabet[i & 31] + alphabet[i >> 5] for i in range(1024)]
-
-
-_ID_PAIRS = _letter_pairs(_ID_ALPHABET)
-_NAME_PAIRS = _letter_pairs(_NAME_ALPHABET)
+# Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
+# Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
+_ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
+_NAME_LETTERS = bytes(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[i & 31] for i in range(256))
 
 
 class Engine:
@@ -97,8 +89,8 @@ class Engine:
         self._random = random.Random(seed)
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
-        # A finished task always reads the same: its answer is rendered once.
-        self._final_answers: dict[str, Response] = {}
+        # A finished task always reads the same: its body is rendered once.
+        self._final_bodies: dict[str, bytes] = {}
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
         self._create = self.contract.operation(CREATE_OPERATION)
@@ -111,9 +103,11 @@ class Engine:
         with self.lock:
             now = self.clock.now()
             self._request_counter += 1
+            # printf-style: half the cost of the f-string format spec, on every request
+            request_id = ("x-request-id", "req-%08d" % self._request_counter)  # noqa: UP031
             token = bearer_token(request.headers.get("authorization"))
             try:
-                response, notes = self._route(request, token, now)
+                response, notes = self._route(request, token, now, request_id)
             except Answer as answer:
                 response, notes = answer.response, answer.notes
             self.journal.record(
@@ -128,8 +122,8 @@ class Engine:
                 tuple(notes.pop("violations", ())),
                 notes,
             )
-            # printf-style: half the cost of the f-string format spec, on every request
-            request_id = ("x-request-id", "req-%08d" % self._request_counter)  # noqa: UP031
+            if response.headers[-1:] == (request_id,):  # a task answer, built with its id
+                return response
             return Response(
                 response.status,
                 (*response.headers, request_id),
@@ -149,7 +143,7 @@ class Engine:
             self._last_purge = float("-inf")
             self._random = random.Random(self.seed)
             self._request_counter = 0
-            self._final_answers.clear()
+            self._final_bodies.clear()
 
     def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
         """Replace (or add before) the loaded scenarios; built-in ones always stay."""
@@ -172,15 +166,13 @@ class Engine:
             now = self.clock.now() if now is None else now
             deliveries = []
             for due_at, task_id, attempt in self.outbox.pop_due(now):
-                record = self.store.get(task_id)
-                if record is None or record.task.callback_url is None:
+                task = self.store.get(task_id)
+                if task is None or task.callback_url is None:
                     continue
-                at = max(due_at, record.ended_at or due_at)
-                body = self.render(record, record.peek(at), at)
+                at = max(due_at, task.ended_at or due_at)
+                body = self.render(task, task.peek(at), at)
                 data = json_bytes(body)
-                deliveries.append(
-                    Delivery(task_id, record.task.callback_url, data, attempt, due_at, now)
-                )
+                deliveries.append(Delivery(task_id, task.callback_url, data, attempt, due_at, now))
             return deliveries
 
     def callback_done(self, delivery: Delivery, status: int | None, error: str | None) -> None:
@@ -189,16 +181,16 @@ class Engine:
             now = self.clock.now()
             delivered = status is not None and 200 <= status < 300
             retried = False if delivered else self.outbox.retry(delivery)
-            record = self.store.get(delivery.task_id)
+            task = self.store.get(delivery.task_id)
             self.journal.record(
                 delivery.sent_at,
                 "POST",
                 delivery.url,
                 "callback",
-                mask_token(record.task.token) if record else None,
+                mask_token(task.token) if task else None,
                 status or 0,
                 delivery.task_id,
-                record.task.scenario if record else None,
+                task.scenario if task else None,
                 notes={
                     "attempt": delivery.attempt,
                     "answered_at": now,
@@ -211,9 +203,12 @@ class Engine:
     # -- routing -------------------------------------------------------------------------
 
     def _route(
-        self, request: Request, token: str | None, now: float
+        self, request: Request, token: str | None, now: float, request_id: Header
     ) -> tuple[Response, dict[str, Any]]:
-        """The response and its journal notes; a refusal raises :class:`Answer` instead."""
+        """The response and its journal notes; a refusal raises :class:`Answer` instead.
+
+        A task answer is built with ``request_id`` among its headers; any other answer gets
+        it in :meth:`handle`."""
         if request.path.startswith(MOCK_PREFIX):
             return admin.handle(self, request, now), {}
         match = self.contract.match(request.method, request.path)
@@ -224,10 +219,10 @@ class Engine:
         operation = match.operation
         try:
             if operation is self._create:
-                response, notes = self._create_task(request, token, now)
+                response, notes = self._create_task(request, token, now, request_id)
             else:
                 task_id = match.path_params["task_id"]
-                response, notes = self._read_task(request, token, task_id, now)
+                response, notes = self._read_task(request, token, task_id, now, request_id)
         except Answer as answer:
             answer.notes.setdefault("operation", operation.operation_id)
             raise
@@ -237,7 +232,7 @@ class Engine:
     # -- POST /v1/videos/generations -----------------------------------------------------
 
     def _create_task(
-        self, request: Request, token: str | None, now: float
+        self, request: Request, token: str | None, now: float, request_id: Header
     ) -> tuple[Response, dict[str, Any]]:
         op = self._create
         if request.oversized or len(request.body) > self.config.max_body_bytes:
@@ -258,7 +253,8 @@ class Engine:
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
             raise Answer(effects.finish(answer.response, effect), **notes, **answer.notes) from None
-        response = self._task_answer(self.store.add(task), PENDING, now)
+        self.store.add(task)
+        response = Response(200, (JSON_CONTENT, request_id), self._task_body(task, PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = task.plan.seconds_to_end
             if ends != float("inf"):
@@ -286,25 +282,28 @@ class Engine:
             if not self.accounts.can_afford(token, profile, cost):
                 raise Answer(documented(op.error(402)))
             self.accounts.charge(token, cost)
-        plan, defaults = self._plan_for(scenario)
+        scenario_name = scenario.name if scenario else None
+        plan, defaults = self._plans.get(scenario_name) or self._plan_for(scenario)
         if now - self._last_purge >= 1.0:
             self._purge(now)
         task_id, name = self._new_identity(now)
         if scenario is not None and scenario.result.character_name:
             name = scenario.result.character_name
+        # In field order: keyword arguments would cost a class call a dict of them (~5k
+        # instructions, the most of any step of a create).
         return Task(
-            id=task_id,
-            token=token,
-            created_at=now,
-            model=model,
-            plan=plan,
-            defaults=defaults,
-            character_name=name,
-            video_url=body["video_url"],
-            timestamps=body.get("timestamps", DEFAULT_TIMESTAMPS),
-            base_url=request.base_url,
-            scenario=scenario.name if scenario else None,
-            callback_url=body.get("callback_url"),
+            task_id,
+            token,
+            now,  # created_at
+            model,
+            plan,
+            defaults,
+            name,  # character_name
+            body["video_url"],
+            body.get("timestamps", DEFAULT_TIMESTAMPS),
+            request.base_url,
+            scenario_name,
+            body.get("callback_url"),
         )
 
     def _purge(self, now: float) -> None:
@@ -315,11 +314,9 @@ class Engine:
         self.store.purge(now, limit=PURGE_BATCH)
 
     def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
-        """The lifecycle and reported values of a task created under ``scenario``."""
+        """The lifecycle and reported values of a task created under ``scenario`` (worked out
+        once per scenario; callers look in ``_plans`` first)."""
         key = scenario.name if scenario else None
-        known = self._plans.get(key)
-        if known is not None:
-            return known
         plan, defaults = self.config.lifecycle, self.config.task
         if scenario is not None:
             plan = scenario.plan(plan)
@@ -370,17 +367,17 @@ class Engine:
     # -- GET /v1/tasks/{task_id} -------------------------------------------------------
 
     def _read_task(
-        self, request: Request, token: str | None, task_id: str, now: float
+        self, request: Request, token: str | None, task_id: str, now: float, request_id: Header
     ) -> tuple[Response, dict[str, Any]]:
         op = self._get_task
-        record = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
-        owned = record if record is not None and record.task.token == token else None
+        task = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
+        owned = task if task is not None and task.token == token else None
         scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
         notes = {"scenario": scenario.name if scenario else None, "task_id": task_id}
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            response = self._read_owned_task(request, token, op, task_id, record, now)
+            response = self._read_owned_task(request, token, op, task_id, task, now, request_id)
         except Answer as answer:
             raise Answer(
                 self.effects.finish(answer.response, effect), **notes, **answer.notes
@@ -393,37 +390,37 @@ class Engine:
         token: str | None,
         op: Operation,
         task_id: str,
-        record: TaskRecord | None,
+        task: Task | None,
         now: float,
+        request_id: Header,
     ) -> Response:
-        """The task's answer, if ``token`` may read it (``record`` is what the store had)."""
+        """The task's answer, if ``token`` may read it (``task`` is what the store had)."""
         token, profile = self._admit(request, token, op, now)
         if profile.credits is not None and (self.accounts.balance(token, profile) or 0.0) < 0:
             raise Answer(documented(op.error(402)))  # overdrawn
         if not task_id.startswith(TASK_ID_PREFIX):
             raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
         if now - self._last_purge >= 1.0:
-            self._purge(now)  # an expired record read before this fails the test below
-        if record is None or record.expires_at() <= now:
+            self._purge(now)  # an expired task read before this fails the test below
+        if task is None or task.expires_at() <= now:
             raise Answer(documented(op.error(404)))
-        if record.task.token != token:
+        if task.token != token:
             raise Answer(documented(op.error(403)))
-        ended_before = record.ended_at is not None
-        seen = record.read(now)
-        self.store.save(record)
-        ended_now = seen.terminal and not ended_before and record.ended_at is not None
-        if ended_now and record.task.plan.counts_polls and record.task.callback_url:
+        ended_before = task.ended_at is not None
+        seen = task.read(now)
+        self.store.save(task)
+        ended_now = seen.terminal and not ended_before and task.ended_at is not None
+        if ended_now and task.plan.counts_polls and task.callback_url:
             # A task whose end waits for polls ends at this read: its callback is due now.
-            self.outbox.schedule(record.task.id, now)
-        if not seen.terminal:
-            return self._task_answer(record, seen, now)
-        answer = self._final_answers.get(task_id)
-        if answer is None:
-            answer = self._task_answer(record, seen, now)
-            if len(self._final_answers) >= FINAL_ANSWERS_KEPT:
-                del self._final_answers[next(iter(self._final_answers))]  # the oldest
-            self._final_answers[task_id] = answer
-        return answer
+            self.outbox.schedule(task.id, now)
+        body = self._final_bodies.get(task_id) if seen.terminal else None
+        if body is None:
+            body = self._task_body(task, seen, now)
+            if seen.terminal:
+                if len(self._final_bodies) >= FINAL_ANSWERS_KEPT:
+                    del self._final_bodies[next(iter(self._final_bodies))]  # the oldest
+                self._final_bodies[task_id] = body
+        return Response(200, (JSON_CONTENT, request_id), body)
 
     # -- shared steps --------------------------------------------------------------------
 
@@ -480,38 +477,32 @@ class Engine:
             )
         return body
 
-    def render(self, record: TaskRecord, seen: Observation, now: float) -> dict[str, Any]:
+    def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
         """The task as the API shows it in state ``seen`` at mock time ``now``.
 
         A subclass may override it: every task answer then shows what it returns."""
-        return render_task(record, seen, now)
+        return render_task(task, seen, now)
 
-    def _task_answer(self, record: TaskRecord, seen: Observation, now: float) -> Response:
-        """The 200 answer showing ``render(record, seen, now)``."""
+    def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
+        """``render(task, seen, now)`` as JSON, the body of a task answer."""
         if type(self).render is Engine.render:  # not overridden: the same bytes, faster
-            return Response(200, (JSON_CONTENT,), task_json(record, seen, now))
-        return Response.json(200, self.render(record, seen, now))
+            return task_json(task, seen, now)
+        return json_bytes(self.render(task, seen, now))
 
     # -- identifiers ---------------------------------------------------------------------
 
     def _new_identity(self, now: float) -> tuple[str, str]:
-        """A new task id and character name."""
-        # Eight characters from each draw of random bits, two at a time (ten bits each):
-        # uniform over the alphabet's 32 letters (ids stay [a-z0-9]{8}, names alphanumeric),
-        # seeded, and several times cheaper than ``choices``.
-        draw, ids, names = self._random.getrandbits, _ID_PAIRS, _NAME_PAIRS
+        """A new task id and character name: eight seeded random letters each."""
+        # Eight random bytes through a letter table: uniform, and several times cheaper
+        # than ``choices``.
+        draw = self._random.getrandbits
         while True:
-            bits = draw(40)
-            task_id = (
-                f"{TASK_ID_PREFIX}{int(now)}-{ids[bits & 1023]}{ids[(bits >> 10) & 1023]}"
-                f"{ids[(bits >> 20) & 1023]}{ids[bits >> 30]}"
-            )
+            letters = draw(64).to_bytes(8, "little").translate(_ID_LETTERS).decode()
+            task_id = f"{TASK_ID_PREFIX}{int(now)}-{letters}"
             if task_id not in self.store:
-                bits = draw(40)
-                return task_id, (
-                    f"chr_{names[bits & 1023]}{names[(bits >> 10) & 1023]}"
-                    f"{names[(bits >> 20) & 1023]}{names[bits >> 30]}"
-                )
+                return task_id, "chr_" + draw(64).to_bytes(8, "little").translate(
+                    _NAME_LETTERS
+                ).decode()
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from sora_mock.engine import Engine
 from sora_mock.errors import UsageError
 from sora_mock.journal import Journal
 from sora_mock.messages import Request, Response
-from sora_mock.store import TaskRecord
+from sora_mock.store import Task
 
 if TYPE_CHECKING:
     from sora_mock.httpx_door import SoraTransport
@@ -145,8 +145,8 @@ class MockAPI:
         """Every task the mock holds, oldest first, as it is at the current mock time."""
         with self._lock, self.engine.lock:
             now = self.clock.now()
-            records = sorted(self.engine.store, key=lambda r: (r.task.created_at, r.task.id))
-            return [self._state(record, now) for record in records]
+            tasks = sorted(self.engine.store, key=lambda t: (t.created_at, t.id))
+            return [self._state(task, now) for task in tasks]
 
     def task(self, task_id: str) -> TaskState:
         """One task by id; KeyError naming the known ids when there is no such task."""
@@ -157,9 +157,8 @@ class MockAPI:
         known = ", ".join(t.id for t in tasks) or "none"
         raise KeyError(f"no task {task_id!r} (tasks: {known})")
 
-    def _state(self, record: TaskRecord, now: float) -> TaskState:
-        task = record.task
-        seen = record.peek(now)
+    def _state(self, task: Task, now: float) -> TaskState:
+        seen = task.peek(now)
         return TaskState(
             id=task.id,
             status=seen.status,
@@ -167,12 +166,12 @@ class MockAPI:
             scenario=task.scenario,
             created_at=task.created_at,
             ends_at=(
-                record.ended_at
-                if record.ended_at is not None
+                task.ended_at
+                if task.ended_at is not None
                 else task.created_at + task.plan.seconds_to_end
             ),
-            polls=record.polls,
-            body=self.engine.render(record, seen, now),
+            polls=task.polls,
+            body=self.engine.render(task, seen, now),
         )
 
     # -- the clock -----------------------------------------------------------------------
@@ -204,10 +203,10 @@ class MockAPI:
         clock = self._adjustable("run_until_idle()")
         with self._lock, self.engine.lock:
             now = target = clock.now()
-            for record in self.engine.store:
-                if record.peek(now).terminal:
+            for task in self.engine.store:
+                if task.peek(now).terminal:
                     continue
-                end = record.task.created_at + record.task.plan.seconds_to_end
+                end = task.created_at + task.plan.seconds_to_end
                 if math.isfinite(end):
                     target = max(target, end)
             return clock.set(target) if target > now else now

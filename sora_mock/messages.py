@@ -75,6 +75,10 @@ class Request:
 DOOR_FAULTS = frozenset({"drop_connection", "truncated_body"})
 
 
+#: One header as a (name, value) pair.
+Header = tuple[str, str]
+
+
 @dataclass(slots=True)
 class Response:
     """One HTTP response: status, header pairs and body bytes.
@@ -86,7 +90,7 @@ class Response:
     """
 
     status: int
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[Header, ...] = ()
     body: bytes = b""
     delay: float = 0.0
     fault: str | None = None

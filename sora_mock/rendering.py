@@ -9,7 +9,7 @@ import orjson
 from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import TERMINAL, Observation
 from sora_mock.messages import json_bytes
-from sora_mock.store import Task, TaskRecord
+from sora_mock.store import Task
 
 MOCK_PREFIX = "/__mock/"
 
@@ -19,9 +19,8 @@ def picture_url(task: Task, expires: float) -> str:
     return f"{task.base_url}{MOCK_PREFIX}files/{task.id}/profile.png?expires={int(expires)}"
 
 
-def render_task(record: TaskRecord, seen: Observation, now: float) -> dict[str, Any]:
+def render_task(task: Task, seen: Observation, now: float) -> dict[str, Any]:
     """The task as the API shows it in state ``seen`` at mock time ``now``."""
-    task = record.task
     defaults = task.defaults
     body: dict[str, Any] = {
         "created": task.created,
@@ -35,7 +34,7 @@ def render_task(record: TaskRecord, seen: Observation, now: float) -> dict[str, 
         "usage": _usage(defaults),
     }
     if seen.status == "completed":
-        ended_at = record.ended_at if record.ended_at is not None else record.natural_end(now)
+        ended_at = task.ended_at if task.ended_at is not None else task.natural_end(now)
         url = picture_url(task, ended_at + defaults.profile_picture_ttl)
         body["result_data"] = {
             "character_name": task.character_name,
@@ -48,44 +47,54 @@ def render_task(record: TaskRecord, seen: Observation, now: float) -> dict[str, 
     return body
 
 
-def task_json(record: TaskRecord, seen: Observation, now: float) -> bytes:
+def task_json(task: Task, seen: Observation, now: float) -> bytes:
     """``render_task`` written as JSON: the same bytes, built without the dict while the task
     runs (a running task's body differs from another's only in a few values)."""
-    if seen.status in TERMINAL:
-        return json_bytes(render_task(record, seen, now))
-    task = record.task
-    return _RUNNING_HEAD % (
-        task.created,
-        orjson.dumps(task.id),
-        orjson.dumps(task.model),
-        seen.progress,
-        orjson.dumps(seen.status),
-        _running_tail(task.defaults),
-    )
+    status = seen.status
+    if status in TERMINAL:
+        return json_bytes(render_task(task, seen, now))
+    defaults = task.defaults
+    key = (task.model, status, id(defaults))
+    known = _RUNNING_TEMPLATES.get(key)
+    if known is None or known[0] is not defaults:
+        known = _running_template(key, defaults)
+    # %d truncates a float as int() does: the creation time shows as task.created.
+    return known[1] % (task.created_at, orjson.dumps(task.id), seen.progress)
 
 
-_RUNNING_HEAD = (
-    b'{"created":%d,"id":%s,"model":%s,"object":"video.generation.task","progress":%d,'
-    b'"status":%s,%s'
-)
-#: The end of a running task's body, after its status, by ``id`` of its defaults.
-_RUNNING_TAILS: dict[int, tuple[TaskDefaults, bytes]] = {}
+#: Byte templates of running tasks' bodies, by model, status and ``id`` of the defaults.
+_RUNNING_TEMPLATES: dict[tuple[str, str, int], tuple[TaskDefaults, bytes]] = {}
 
 
-def _running_tail(defaults: TaskDefaults) -> bytes:
-    known = _RUNNING_TAILS.get(id(defaults))
-    if known is not None and known[0] is defaults:
-        return known[1]
+def _running_template(
+    key: tuple[str, str, int], defaults: TaskDefaults
+) -> tuple[TaskDefaults, bytes]:
+    model, status, _ = key
     rest = {
         "task_info": _task_info(defaults, can_cancel=True),
         "type": "video",
         "usage": _usage(defaults),
     }
-    tail = json_bytes(rest)[1:]  # without the opening brace
-    if len(_RUNNING_TAILS) >= 256:  # defaults are few (one per scenario); never grow unbounded
-        _RUNNING_TAILS.clear()
-    _RUNNING_TAILS[id(defaults)] = (defaults, tail)
-    return tail
+    template = b"".join(
+        (
+            b'{"created":%d,"id":%s,"model":',
+            _literal(json_bytes(model)),
+            b',"object":"video.generation.task","progress":%d,"status":',
+            _literal(json_bytes(status)),
+            b",",
+            _literal(json_bytes(rest)[1:]),  # without the opening brace
+        )
+    )
+    # Models and defaults are few (the configured ones); still, never grow unbounded.
+    if len(_RUNNING_TEMPLATES) >= 256:
+        _RUNNING_TEMPLATES.clear()
+    known = _RUNNING_TEMPLATES[key] = (defaults, template)
+    return known
+
+
+def _literal(text: bytes) -> bytes:
+    """``text`` inside a %-format template, where it stands for itself."""
+    return text.replace(b"%", b"%%")
 
 
 def _task_info(defaults: TaskDefaults, *, can_cancel: bool) -> dict[str, Any]:

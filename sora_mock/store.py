@@ -14,8 +14,9 @@ from sora_mock.lifecycle import Lifecycle, Observation, observe
 
 @dataclass(slots=True)
 class Task:
-    """A task as created, never changed after (a value; not frozen only for speed). Its
-    status is not stored: it is observed from the plan."""
+    """A task: what it was created with, never changed after, and what happened since (its
+    status reads and when it ended). Its status is not stored: it is observed from the plan.
+    """
 
     id: str
     token: str
@@ -29,30 +30,23 @@ class Task:
     base_url: str
     scenario: str | None = None
     callback_url: str | None = None
+    polls: int = 0
+    ended_at: float | None = None
 
     @property
     def created(self) -> int:
         """Creation time in whole unix seconds, as the API reports it."""
         return int(self.created_at)
 
-
-@dataclass(slots=True)
-class TaskRecord:
-    """A task with what happened to it since: its status reads and when it ended."""
-
-    task: Task
-    polls: int = 0
-    ended_at: float | None = None
-
     def peek(self, now: float) -> Observation:
         """The state at ``now`` without counting a read."""
-        return observe(self.task.plan, self.task.created_at, now, self.polls)
+        return observe(self.plan, self.created_at, now, self.polls)
 
     def read(self, now: float) -> Observation:
         """The state at ``now`` as a status read sees it: counts the read, notes the end."""
         if self.ended_at is not None:  # over: its final state, whatever the time
             self.polls += 1
-            return self.task.plan.final
+            return self.plan.final
         seen = self.peek(now)
         self.polls += 1
         if seen.terminal and self.ended_at is None:
@@ -61,41 +55,41 @@ class TaskRecord:
 
     def natural_end(self, now: float) -> float:
         """When the task ended, given that it is terminal at ``now``."""
-        if self.task.plan.counts_polls:
+        if self.plan.counts_polls:
             return now
-        return self.task.created_at + self.task.plan.seconds_to_end
+        return self.created_at + self.plan.seconds_to_end
 
     def expires_at(self) -> float:
         """Mock time after which the task can no longer be queried."""
-        retention = self.task.defaults.retention
+        retention = self.defaults.retention
         if self.ended_at is not None:
             return self.ended_at + retention
-        end = self.task.plan.seconds_to_end
+        end = self.plan.seconds_to_end
         # A task that never ends, or whose end waits for polls, is kept for the retention
         # after the earliest time it could end.
-        return self.task.created_at + (0.0 if math.isinf(end) else end) + retention
+        return self.created_at + (0.0 if math.isinf(end) else end) + retention
 
 
 class TaskStorage(Protocol):
     """Where tasks live: in memory (the default) or in a SQLite file shared by processes."""
 
-    def add(self, task: Task) -> TaskRecord:
-        """Store a new task (its id must be new) and return its record."""
+    def add(self, task: Task) -> None:
+        """Store a new task (its id must be new)."""
         ...
 
-    def get(self, task_id: str) -> TaskRecord | None:
-        """The record of ``task_id``, or None."""
+    def get(self, task_id: str) -> Task | None:
+        """The task ``task_id``, or None."""
         ...
 
-    def save(self, record: TaskRecord) -> None:
-        """Keep what a read changed in ``record`` (polls, end time)."""
+    def save(self, task: Task) -> None:
+        """Keep what a read changed in ``task`` (polls, end time)."""
         ...
 
     def __contains__(self, task_id: object) -> bool: ...
 
     def __len__(self) -> int: ...
 
-    def __iter__(self) -> Iterator[TaskRecord]: ...
+    def __iter__(self) -> Iterator[Task]: ...
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
@@ -110,51 +104,49 @@ class TaskStore:
     """Tasks in memory by id, dropped once expired. Not thread-safe alone: the engine locks."""
 
     def __init__(self) -> None:
-        self._records: dict[str, TaskRecord] = {}
+        self._tasks: dict[str, Task] = {}
         self._expiry: list[tuple[float, str]] = []
 
-    def add(self, task: Task) -> TaskRecord:
-        """Store a new task and return its record."""
-        record = TaskRecord(task)
-        self._records[task.id] = record
-        heapq.heappush(self._expiry, (record.expires_at(), task.id))
-        return record
+    def add(self, task: Task) -> None:
+        """Store a new task."""
+        self._tasks[task.id] = task
+        heapq.heappush(self._expiry, (task.expires_at(), task.id))
 
-    def get(self, task_id: str) -> TaskRecord | None:
-        """The record of ``task_id``, or None (unknown or already purged)."""
-        return self._records.get(task_id)
+    def get(self, task_id: str) -> Task | None:
+        """The task ``task_id``, or None (unknown or already purged)."""
+        return self._tasks.get(task_id)
 
-    def save(self, record: TaskRecord) -> None:
-        """Nothing to do: the record in memory is the task's state."""
+    def save(self, task: Task) -> None:
+        """Nothing to do: the task in memory is its state."""
 
     def __contains__(self, task_id: object) -> bool:
-        return task_id in self._records
+        return task_id in self._tasks
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._tasks)
 
-    def __iter__(self) -> Iterator[TaskRecord]:
-        return iter(list(self._records.values()))
+    def __iter__(self) -> Iterator[Task]:
+        return iter(list(self._tasks.values()))
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
         dropped = 0
         while self._expiry and self._expiry[0][0] <= now and (limit is None or dropped < limit):
             _, task_id = heapq.heappop(self._expiry)
-            record = self._records.get(task_id)
-            if record is None:
+            task = self._tasks.get(task_id)
+            if task is None:
                 continue
-            if record.ended_at is None and record.peek(now).terminal:
-                record.ended_at = record.natural_end(now)
-            expires = record.expires_at()
+            if task.ended_at is None and task.peek(now).terminal:
+                task.ended_at = task.natural_end(now)
+            expires = task.expires_at()
             if expires > now:
                 heapq.heappush(self._expiry, (expires, task_id))
                 continue
-            del self._records[task_id]
+            del self._tasks[task_id]
             dropped += 1
         return dropped
 
     def clear(self) -> None:
         """Forget every task."""
-        self._records.clear()
+        self._tasks.clear()
         self._expiry.clear()

@@ -17,7 +17,7 @@ from typing import Any
 
 from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import Failure, Lifecycle
-from sora_mock.store import Task, TaskRecord
+from sora_mock.store import Task
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -44,32 +44,36 @@ class SqliteTaskStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
-    def add(self, task: Task) -> TaskRecord:
+    def add(self, task: Task) -> None:
         """Store and commit a new task."""
-        record = TaskRecord(task)
         with self._lock:
             self._db.execute(
-                "INSERT INTO tasks (id, expires_at, task) VALUES (?, ?, ?)",
-                (task.id, record.expires_at(), json.dumps(_task_to_dict(task))),
+                "INSERT INTO tasks (id, expires_at, polls, ended_at, task) VALUES (?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.expires_at(),
+                    task.polls,
+                    task.ended_at,
+                    json.dumps(_task_to_dict(task)),
+                ),
             )
-        return record
 
-    def get(self, task_id: str) -> TaskRecord | None:
-        """The record of ``task_id`` as stored now, or None."""
+    def get(self, task_id: str) -> Task | None:
+        """The task ``task_id`` as stored now, or None."""
         with self._lock:
             row = self._db.execute(
                 "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
             ).fetchone()
         if row is None:
             return None
-        return TaskRecord(_task_from_dict(json.loads(row[2])), polls=row[0], ended_at=row[1])
+        return _task_from_row(*row)
 
-    def save(self, record: TaskRecord) -> None:
-        """Commit the record's polls and end time."""
+    def save(self, task: Task) -> None:
+        """Commit the task's polls and end time."""
         with self._lock:
             self._db.execute(
                 "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
-                (record.polls, record.ended_at, record.expires_at(), record.task.id),
+                (task.polls, task.ended_at, task.expires_at(), task.id),
             )
 
     def __contains__(self, task_id: object) -> bool:
@@ -82,14 +86,12 @@ class SqliteTaskStore:
             (count,) = self._db.execute("SELECT COUNT(*) FROM tasks").fetchone()
         return int(count)
 
-    def __iter__(self) -> Iterator[TaskRecord]:
+    def __iter__(self) -> Iterator[Task]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT polls, ended_at, task FROM tasks ORDER BY rowid"
             ).fetchall()
-        return iter(
-            [TaskRecord(_task_from_dict(json.loads(t)), polls=p, ended_at=e) for p, e, t in rows]
-        )
+        return iter([_task_from_row(*row) for row in rows])
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Delete tasks whose stored expiry has passed (at most ``limit``)."""
@@ -138,8 +140,13 @@ def _task_to_dict(task: Task) -> dict[str, Any]:
     }
 
 
-def _task_from_dict(data: dict[str, Any]) -> Task:
+def _task_from_row(polls: int, ended_at: float | None, stored: str) -> Task:
+    data = json.loads(stored)
     plan = dict(data["plan"])
     plan["failure"] = Failure(**plan["failure"])
     plan["progress_curve"] = tuple(plan["progress_curve"])
-    return Task(**{**data, "plan": Lifecycle(**plan), "defaults": TaskDefaults(**data["defaults"])})
+    return Task(
+        **{**data, "plan": Lifecycle(**plan), "defaults": TaskDefaults(**data["defaults"])},
+        polls=polls,
+        ended_at=ended_at,
+    )

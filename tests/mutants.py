@@ -196,9 +196,9 @@ class LeaksTasks(Mutant):
 
     def mutate_request(self, request: Request) -> Request:
         if request.method == "GET" and request.path.startswith("/v1/tasks/"):
-            record = self.store.get(request.path.rsplit("/", 1)[1])
-            if record is not None:
-                headers = {**request.headers, "authorization": f"Bearer {record.task.token}"}
+            task = self.store.get(request.path.rsplit("/", 1)[1])
+            if task is not None:
+                headers = {**request.headers, "authorization": f"Bearer {task.token}"}
                 return Request.build(request.method, request.path, headers=headers)
         return request
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sora_mock.config import TaskDefaults
@@ -13,7 +13,7 @@ from sora_mock.inbound import _STRICT_DECODER, strict_json
 from sora_mock.lifecycle import Lifecycle, Observation
 from sora_mock.messages import Response, json_bytes
 from sora_mock.rendering import render_task, task_json
-from sora_mock.store import Task, TaskRecord
+from sora_mock.store import Task
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -102,6 +102,13 @@ _texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
         progress=st.integers(min_value=0, max_value=100),
     ),
 )
+@example(  # per-cent signs in every text: the template is a %-format
+    task_id="task-%d-%s",
+    model="50%",
+    created_at=1767917446.9,
+    defaults=TaskDefaults(billing_rule="%s", user_group="100%"),
+    seen=Observation("processing", 42),
+)
 def test_task_json_writes_the_rendered_task(
     task_id: str,
     model: str,
@@ -121,7 +128,6 @@ def test_task_json_writes_the_rendered_task(
         timestamps="1,3",
         base_url="http://127.0.0.1:8000",
     )
-    record = TaskRecord(task)
-    body = task_json(record, seen, created_at + 200)
-    assert body == json_bytes(render_task(record, seen, created_at + 200))
-    assert json.loads(body) == render_task(record, seen, created_at + 200)
+    body = task_json(task, seen, created_at + 200)
+    assert body == json_bytes(render_task(task, seen, created_at + 200))
+    assert json.loads(body) == render_task(task, seen, created_at + 200)

@@ -155,7 +155,7 @@ def test_concurrent_clients_get_every_answer(
         ("getTaskDetail", 403): sent["cross"],
     }
     assert len(engine.store) == len(all_ids)
-    owners = {record.task.id: record.task.token for record in engine.store}
+    owners = {task.id: task.token for task in engine.store}
     for client in clients:
         assert all(owners[task_id] == client.token for task_id in client.task_ids)
     assert all(client.token not in json.dumps(e.as_dict()) for e in entries for client in clients)

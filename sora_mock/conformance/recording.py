@@ -23,7 +23,7 @@ from sora_mock.journal import JournalEntry
 from sora_mock.lifecycle import Observation
 from sora_mock.messages import Request, Response
 from sora_mock.scenarios import Match, ResultOverrides, Scenario
-from sora_mock.store import TaskRecord
+from sora_mock.store import Task
 
 from .situations import Situation
 from .variations import Variation, fixed_variations
@@ -126,15 +126,15 @@ class RecordingEngine(Engine):
             self.on_request(exchange)
         return response
 
-    def render(self, record: TaskRecord, seen: Observation, now: float) -> dict[str, Any]:
+    def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
         """The task body, changed by the situation's variation."""
-        body = super().render(record, seen, now)
+        body = super().render(task, seen, now)
         return self.variation.apply(body) if self.variation is not None else body
 
     def character_names(self) -> dict[str, str]:
         """The character name of every task created, by task id."""
         with self.lock:
-            return {r.task.id: r.task.character_name for r in self.store}
+            return {t.id: t.character_name for t in self.store}
 
 
 def build_engine(
