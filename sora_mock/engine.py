@@ -18,7 +18,7 @@ import dataclasses
 import math
 import random
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sora_mock import admin
@@ -54,8 +54,8 @@ GET_TASK_OPERATION = "getTaskDetail"
 TASK_ID_PREFIX = "task-unified-"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
-#: How many finished tasks keep their encoded answer for the polls that follow.
-FINAL_ANSWERS_KEPT = 4096
+#: How many finished tasks keep their encoded body for the polls that follow.
+FINAL_BODIES_KEPT = 4096
 # Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
 # Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
 _ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
@@ -91,6 +91,10 @@ class Engine:
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
         # A finished task always reads the same: its body is rendered once.
         self._final_bodies: dict[str, bytes] = {}
+        # A task answer's body: from byte templates, unless a subclass renders tasks itself.
+        self._task_body: Callable[[Task, Observation, float], bytes] = (
+            task_json if type(self).render is Engine.render else self._rendered_body
+        )
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
         self._create = self.contract.operation(CREATE_OPERATION)
@@ -119,10 +123,10 @@ class Engine:
                 response.status,
                 notes.pop("task_id", None),
                 notes.pop("scenario", None),
-                tuple(notes.pop("violations", ())),
+                tuple(notes.pop("violations")) if "violations" in notes else (),
                 notes,
             )
-            if response.headers[-1:] == (request_id,):  # a task answer, built with its id
+            if response.headers and response.headers[-1] is request_id:  # a task answer
                 return response
             return Response(
                 response.status,
@@ -331,11 +335,8 @@ class Engine:
 
     def _validate_create(self, body: Mapping[str, Any], op: Operation) -> None:
         validator = self._body_validators[op.operation_id]
-        errors = (
-            [] if validator.is_valid(body) else sorted(validator.iter_errors(body), key=error_order)
-        )
-        if errors:
-            first = errors[0]
+        if not validator.is_valid(body):
+            first = min(validator.iter_errors(body), key=error_order)
             param = error_param(first)
             message = (
                 f"Invalid request parameters: {param}: {first.message}"
@@ -417,7 +418,7 @@ class Engine:
         if body is None:
             body = self._task_body(task, seen, now)
             if seen.terminal:
-                if len(self._final_bodies) >= FINAL_ANSWERS_KEPT:
+                if len(self._final_bodies) >= FINAL_BODIES_KEPT:
                     del self._final_bodies[next(iter(self._final_bodies))]  # the oldest
                 self._final_bodies[task_id] = body
         return Response(200, (JSON_CONTENT, request_id), body)
@@ -483,26 +484,22 @@ class Engine:
         A subclass may override it: every task answer then shows what it returns."""
         return render_task(task, seen, now)
 
-    def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
-        """``render(task, seen, now)`` as JSON, the body of a task answer."""
-        if type(self).render is Engine.render:  # not overridden: the same bytes, faster
-            return task_json(task, seen, now)
+    def _rendered_body(self, task: Task, seen: Observation, now: float) -> bytes:
+        """``render(task, seen, now)`` as JSON (``task_json`` writes the same bytes when
+        ``render`` is not overridden)."""
         return json_bytes(self.render(task, seen, now))
 
     # -- identifiers ---------------------------------------------------------------------
 
     def _new_identity(self, now: float) -> tuple[str, str]:
         """A new task id and character name: eight seeded random letters each."""
-        # Eight random bytes through a letter table: uniform, and several times cheaper
-        # than ``choices``.
-        draw = self._random.getrandbits
+        # Random bytes through a letter table: uniform, and several times cheaper than
+        # ``choices``.
         while True:
-            letters = draw(64).to_bytes(8, "little").translate(_ID_LETTERS).decode()
-            task_id = f"{TASK_ID_PREFIX}{int(now)}-{letters}"
+            drawn = self._random.getrandbits(128).to_bytes(16, "little")
+            task_id = f"{TASK_ID_PREFIX}{int(now)}-{drawn[:8].translate(_ID_LETTERS).decode()}"
             if task_id not in self.store:
-                return task_id, "chr_" + draw(64).to_bytes(8, "little").translate(
-                    _NAME_LETTERS
-                ).decode()
+                return task_id, "chr_" + drawn[8:].translate(_NAME_LETTERS).decode()
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from sora_mock.clock import VirtualClock
 from sora_mock.config import TaskDefaults
+from sora_mock.engine import Engine
 from sora_mock.inbound import _STRICT_DECODER, strict_json
 from sora_mock.lifecycle import Lifecycle, Observation
-from sora_mock.messages import Response, json_bytes
+from sora_mock.messages import Request, Response, json_bytes
 from sora_mock.rendering import render_task, task_json
 from sora_mock.store import Task
+from tests.helpers import auth, create, poll
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -131,3 +135,33 @@ def test_task_json_writes_the_rendered_task(
     body = task_json(task, seen, created_at + 200)
     assert body == json_bytes(render_task(task, seen, created_at + 200))
     assert json.loads(body) == render_task(task, seen, created_at + 200)
+
+
+class _OwnRendering(Engine):
+    def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
+        return {**super().render(task, seen, now), "extra": True}
+
+
+@pytest.mark.parametrize("engine_class", [Engine, _OwnRendering])
+def test_every_answer_carries_one_request_id_in_sequence(engine_class: type[Engine]) -> None:
+    # Task answers are built with their id; every other answer gets it in handle. Either way
+    # exactly one, numbered in order, and a finished task's kept body never repeats an old id.
+    clock = VirtualClock()
+    engine = engine_class(clock=clock, seed=1)
+    created = create(engine)
+    task_id = created.json_body()["id"]
+    answers = [created, poll(engine, task_id)]
+    clock.advance(1000)
+    answers += [poll(engine, task_id), poll(engine, task_id)]  # finished: the kept body
+    answers.append(poll(engine, task_id, token="sk-someone-else-0123"))  # 403
+    answers.append(create(engine, body={"model": "sora-character"}))  # 400
+    answers.append(engine.handle(Request.build("GET", "/__mock/health")))  # the mock's own
+    flaky = Request.build(
+        "GET", f"/v1/tasks/{task_id}", headers={**auth(), "prefer": "scenario=latency"}
+    )
+    answers.append(engine.handle(flaky))  # an effect replaces the task answer
+    assert [r.status for r in answers] == [200, 200, 200, 200, 403, 400, 200, 200]
+    for number, response in enumerate(answers, start=1):
+        ids = [v for k, v in response.headers if k == "x-request-id"]
+        assert ids == [f"req-{number:08d}"], (number, response.headers)
+    assert answers[2].body == answers[3].body
