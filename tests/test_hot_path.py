@@ -159,8 +159,12 @@ def test_every_answer_carries_one_request_id_in_sequence(engine_class: type[Engi
     flaky = Request.build(
         "GET", f"/v1/tasks/{task_id}", headers={**auth(), "prefer": "scenario=latency"}
     )
-    answers.append(engine.handle(flaky))  # an effect replaces the task answer
-    assert [r.status for r in answers] == [200, 200, 200, 200, 403, 400, 200, 200]
+    answers.append(engine.handle(flaky))  # an effect delays the task answer
+    retyped = Request.build(
+        "GET", f"/v1/tasks/{task_id}", headers={**auth(), "prefer": "scenario=wrong-content-type"}
+    )
+    answers.append(engine.handle(retyped))  # an effect rewrites the task answer's headers
+    assert [r.status for r in answers] == [200, 200, 200, 200, 403, 400, 200, 200, 200]
     for number, response in enumerate(answers, start=1):
         ids = [v for k, v in response.headers if k == "x-request-id"]
         assert ids == [f"req-{number:08d}"], (number, response.headers)
