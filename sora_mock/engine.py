@@ -287,7 +287,7 @@ class Engine:
                 raise Answer(documented(op.error(402)))
             self.accounts.charge(token, cost)
         scenario_name = scenario.name if scenario else None
-        plan, defaults = self._plans.get(scenario_name) or self._plan_for(scenario)
+        plan, defaults = self._plans.get(scenario_name) or self._plan_for(scenario_name, scenario)
         if now - self._last_purge >= 1.0:
             self._purge(now)
         task_id, name = self._new_identity(now)
@@ -317,10 +317,11 @@ class Engine:
         self._last_purge = now
         self.store.purge(now, limit=PURGE_BATCH)
 
-    def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
-        """The lifecycle and reported values of a task created under ``scenario`` (worked out
-        once per scenario; callers look in ``_plans`` first)."""
-        key = scenario.name if scenario else None
+    def _plan_for(
+        self, key: str | None, scenario: Scenario | None
+    ) -> tuple[Lifecycle, TaskDefaults]:
+        """The lifecycle and reported values of a task created under ``scenario`` (named
+        ``key``), kept in ``_plans``, where callers look first."""
         plan, defaults = self.config.lifecycle, self.config.task
         if scenario is not None:
             plan = scenario.plan(plan)

@@ -96,7 +96,7 @@ class Response:
     fault: str | None = None
 
     @classmethod
-    def json(cls, status: int, data: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    def json(cls, status: int, data: Any, headers: Iterable[Header] = ()) -> Response:
         """A JSON response with ``content-type: application/json``."""
         return cls(status, (JSON_CONTENT, *headers), json_bytes(data))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sora_mock.contract import DocumentedError
-from sora_mock.messages import Request, Response
+from sora_mock.messages import Header, Request, Response
 
 
 class Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -20,15 +20,13 @@ def documented(
     error: DocumentedError,
     message: str | None = None,
     param: str | None = None,
-    headers: tuple[tuple[str, str], ...] = (),
+    headers: tuple[Header, ...] = (),
 ) -> Response:
     """The documented error response, with an optional specific message and param."""
     return Response.json(error.status, error.envelope(message, param), headers)
 
 
-def mock_error(
-    status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()
-) -> Response:
+def mock_error(status: int, code: str, message: str, headers: tuple[Header, ...] = ()) -> Response:
     """An error of the mock's own routes, in the same envelope as the API's."""
     body = {"error": {"code": code, "message": message, "type": "invalid_request_error"}}
     return Response.json(status, body, headers)
