@@ -8,8 +8,10 @@ kind, sent one after another on one keep-alive connection, then the counters are
 So everything the server process does for those requests counts (uvicorn, the parser, the
 event loop, the app) and nothing else does. The ratio bare/mock is the load-independent
 counterpart of the throughput ratio: a server that executes twice the instructions per
-request answers about half as many requests per second (a little fewer when its code and
-data fit the caches less well). Counts still vary by about 1.5% between runs: the mock's
+request answers about half as many requests per second, or fewer when its code and data fit
+the caches less well. So callgrind also simulates the caches, with this core's L2 as the
+last level, and counts the misses in it per request: each costs tens of cycles that the
+instruction count does not show. Counts still vary by about 1.5% between runs: the mock's
 clock is real, so when it purges expired tasks and when the collector runs can vary.
 """
 
@@ -37,22 +39,56 @@ _BODY = json.dumps(CREATE_BODY, separators=(",", ":")).encode()
 _HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
+#: The simulated L2 when sysfs does not describe one: size in bytes, ways, line bytes.
+DEFAULT_L2 = (512 * 1024, 8, 64)
+
+
 def measure(stacks: list[Stack], *, calls: int) -> dict[str, Any]:
-    """Instructions per create and per poll, mock and bare, on each stack."""
+    """Instructions and L2 misses per create and per poll, mock and bare, on each stack."""
+    l2 = l2_cache()
     results: dict[str, Any] = {}
     for stack in stacks:
         per_app = {
-            app: _count(stack, app, command, calls) for app, command in _commands(stack).items()
+            app: _count(stack, app, command, calls, l2) for app, command in _commands(stack).items()
         }
         results[stack.name] = {
             op: {
-                "bare": per_app["bare"][op],
-                "mock": per_app["mock"][op],
-                "ratio": ratio(per_app["bare"][op], per_app["mock"][op]),
+                "bare": per_app["bare"][op]["Ir"],
+                "mock": per_app["mock"][op]["Ir"],
+                "ratio": ratio(per_app["bare"][op]["Ir"], per_app["mock"][op]["Ir"]),
+                "l2_misses": {app: _l2_misses(per_app[app][op]) for app in per_app},
             }
             for op in ("create", "poll")
         }
-    return {"calls": calls, "warm_up": WARM_UP, "stacks": results}
+    size, ways, line = l2
+    return {
+        "calls": calls,
+        "warm_up": WARM_UP,
+        "l2": {"bytes": size, "ways": ways, "line_bytes": line},
+        "stacks": results,
+    }
+
+
+def l2_cache(cpu: int = 0) -> tuple[int, int, int]:
+    """Size, ways and line size of ``cpu``'s L2 cache (sysfs), else :data:`DEFAULT_L2`."""
+    for index in sorted(Path(f"/sys/devices/system/cpu/cpu{cpu}/cache").glob("index*")):
+        try:
+            if (index / "level").read_text().strip() != "2":
+                continue
+            size = (index / "size").read_text().strip()  # such as "512K"
+            units = {"K": 1024, "M": 1024 * 1024}
+            size_bytes = int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+            ways = int((index / "ways_of_associativity").read_text())
+            line = int((index / "coherency_line_size").read_text())
+        except (OSError, ValueError):
+            break
+        return size_bytes, ways, line
+    return DEFAULT_L2
+
+
+def _l2_misses(counts: dict[str, float]) -> float:
+    """Misses in the simulated last level: instruction reads, data reads and data writes."""
+    return counts["ILmr"] + counts["DLmr"] + counts["DLmw"]
 
 
 def _commands(stack: Stack) -> dict[str, list[str]]:
@@ -61,14 +97,16 @@ def _commands(stack: Stack) -> dict[str, list[str]]:
     return {"bare": [str(stack.python), "-m", "bench.bare_app", "--port", "0"], "mock": mock}
 
 
-def _count(stack: Stack, app: str, command: list[str], calls: int) -> dict[str, float]:
-    """Instructions per request of each kind, for one server under callgrind."""
+def _count(
+    stack: Stack, app: str, command: list[str], calls: int, l2: tuple[int, int, int]
+) -> dict[str, dict[str, float]]:
+    """callgrind's events (``Ir``, ``DLmr`` ...) per request of each kind, for one server."""
     log(f"{stack.name}: counting the {app} app's instructions (callgrind, {calls} calls each)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         # A fixed hash seed: string hashes (and so dict probing) come out the same each run.
         valgrind = ["env", "PYTHONHASHSEED=0", "valgrind", "--tool=callgrind", "--instr-atstart=no"]
-        valgrind.append(f"--callgrind-out-file={out}")
+        valgrind += ["--cache-sim=yes", "--LL={},{},{}".format(*l2), f"--callgrind-out-file={out}"]
         slug = f"{app}-{stack.name.replace('+', '-')}-callgrind"
         with serve([*valgrind, *command], slug, start_timeout=600) as served:
             address = urlsplit(served.url)
@@ -77,7 +115,7 @@ def _count(stack: Stack, app: str, command: list[str], calls: int) -> dict[str, 
             for i in range(WARM_UP):
                 _create(connection)
                 _poll(connection, ids[i % len(ids)])
-            per_call: dict[str, float] = {}
+            per_call: dict[str, dict[str, float]] = {}
             for dump, op in enumerate(("create", "poll"), start=1):
                 _control(served.process.pid, "--instr=on")
                 for i in range(calls):
@@ -87,7 +125,8 @@ def _count(stack: Stack, app: str, command: list[str], calls: int) -> dict[str, 
                         _poll(connection, ids[i % len(ids)])
                 _control(served.process.pid, "--instr=off")
                 _control(served.process.pid, "--dump")
-                per_call[op] = _total(Path(f"{out}.{dump}")) / calls
+                totals = _totals(Path(f"{out}.{dump}"))
+                per_call[op] = {event: count / calls for event, count in totals.items()}
             connection.close()
     return per_call
 
@@ -120,12 +159,14 @@ def _control(pid: int, action: str) -> None:
     subprocess.run(["callgrind_control", action, str(pid)], check=True, capture_output=True)
 
 
-def _total(dump: Path) -> int:
-    """The instruction total of one callgrind dump file."""
+def _totals(dump: Path) -> dict[str, int]:
+    """Each event's total in one callgrind dump file, by event name."""
     for _ in range(100):  # callgrind writes the dump when its target next runs
         if dump.exists():
-            match = re.search(r"^totals: (\d+)", dump.read_text(), re.MULTILINE)
-            if match:
-                return int(match.group(1))
+            text = dump.read_text()
+            events = re.search(r"^events: (.+)$", text, re.MULTILINE)
+            totals = re.search(r"^totals: (.+)$", text, re.MULTILINE)
+            if events and totals:
+                return dict(zip(events[1].split(), map(int, totals[1].split()), strict=True))
         time.sleep(0.1)
     raise RuntimeError(f"callgrind wrote no totals to {dump}")

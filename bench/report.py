@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import BENCH
+from bench.http_bench import SATURATED_BUSY
 
 START = "<!-- results:start (written by python -m bench; do not edit by hand) -->"
 END = "<!-- results:end -->"
@@ -12,6 +13,14 @@ END = "<!-- results:end -->"
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "**no**"
+
+
+def _busy(throughput: dict[str, Any]) -> str:
+    bare = throughput["bare"].get("median_server_busy")
+    if bare is None:  # results written before the bench recorded it
+        return "—"
+    shown = f"{bare:.0%} / {throughput['mock']['median_server_busy']:.0%}"
+    return shown if throughput["server_bound"] else f"{shown} (*client-bound*)"
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -22,17 +31,23 @@ def summary(results: dict[str, Any]) -> str:
         lines += [
             "### Throughput: `sora-mock serve` against a bare ASGI app (same uvicorn settings)",
             "",
-            "| stack | call | bare req/s | mock req/s | ratio (target ≥ 0.5) | CPU-time ratio |",
-            "|---|---|---|---|---|---|",
+            "| stack | call | bare req/s | mock req/s | ratio (target ≥ 0.5) | CPU-time ratio "
+            "| server core busy, bare / mock |",
+            "|---|---|---|---|---|---|---|",
         ]
         for stack, data in http["stacks"].items():
             for op, t in data["throughput"].items():
                 lines.append(
                     f"| {stack} | {op} | {t['bare']['median_rate']:.0f} | "
                     f"{t['mock']['median_rate']:.0f} | {t['ratio']:.2f} "
-                    f"({_yes(t['meets_target'])}) | {t['cpu_capacity_ratio']:.2f} |"
+                    f"({_yes(t['meets_target'])}) | {t['cpu_capacity_ratio']:.2f} | "
+                    f"{_busy(t)} |"
                 )
         lines += [
+            "",
+            "Server core busy: the server's CPU time over the run's length (median of rounds). "
+            f"Below {SATURATED_BUSY:.0%} for the bare app, the load generator set the pace "
+            "and the rate ratio overstates the mock (marked *client-bound*).",
             "",
             "### Latency at a fixed rate (open loop, 30% of the mock's saturated rate)",
             "",
@@ -53,19 +68,30 @@ def summary(results: dict[str, Any]) -> str:
         lines += [
             "### Instructions per request inside the server (callgrind: counts, not times)",
             "",
-            "| stack | call | bare | mock | ratio bare/mock (≥ 0.5 is half the work) |",
-            "|---|---|---|---|---|",
+            "| stack | call | bare | mock | ratio bare/mock (≥ 0.5 is half the work) "
+            "| L2 misses, bare / mock |",
+            "|---|---|---|---|---|---|",
         ]
         for stack, per_op in counted["stacks"].items():
             for op, c in per_op.items():
+                misses = c.get("l2_misses")
+                shown = f"{misses['bare']:.0f} / {misses['mock']:.0f}" if misses else "—"
                 lines.append(
                     f"| {stack} | {op} | {c['bare'] / 1000:.0f}k | {c['mock'] / 1000:.0f}k | "
-                    f"{c['ratio']:.3f} |"
+                    f"{c['ratio']:.3f} | {shown} |"
                 )
+        l2 = counted.get("l2")
+        cache = (
+            f" Misses per request in a simulated {l2['bytes'] // 1024} KiB, {l2['ways']}-way L2 "
+            "(this core's), the last level callgrind models: instruction reads, data reads "
+            "and writes."
+            if l2
+            else ""
+        )
         lines += [
             "",
             f"{counted['calls']} requests of each kind, counted after {counted['warm_up']} "
-            "of each; one keep-alive connection.",
+            f"of each; one keep-alive connection.{cache}",
             "",
         ]
     inproc = results.get("inprocess")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import loadgen, report, scale
+from bench import instructions, loadgen, report, scale
 from bench.http_bench import _throughput_summary
 from sora_mock.engine import Engine
 from sora_mock.server import BackgroundServer
@@ -34,10 +34,16 @@ def test_one_store_size_is_measured_and_purged() -> None:
 
 
 def test_throughput_summary_compares_medians() -> None:
-    def run(rate: float, cpu: float) -> dict[str, object]:
+    def run(rate: float, cpu: float, busy: float = 0.99) -> dict[str, object]:
         errors = {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}
         latency = {"p50": 1, "p99": 2}
-        return {"rate": rate, "cpu_us_per_request": cpu, "errors": errors, "latency_us": latency}
+        return {
+            "rate": rate,
+            "cpu_us_per_request": cpu,
+            "server_busy": busy,
+            "errors": errors,
+            "latency_us": latency,
+        }
 
     summary = _throughput_summary(
         {"bare": [run(100, 10), run(120, 10), run(80, 10)], "mock": [run(60, 20)] * 3}
@@ -45,6 +51,25 @@ def test_throughput_summary_compares_medians() -> None:
     assert summary["ratio"] == 0.6
     assert summary["cpu_capacity_ratio"] == 0.5
     assert summary["meets_target"] is True
+    assert summary["server_bound"] is True
+    # The bare app's core idle a third of the time: its rate is not its capacity.
+    idle = _throughput_summary({"bare": [run(100, 10, 0.66)] * 3, "mock": [run(60, 20)] * 3})
+    assert idle["server_bound"] is False
+    assert "client-bound" in report._busy(idle)
+
+
+def test_callgrind_totals_are_read_by_event_name(tmp_path: Path) -> None:
+    dump = tmp_path / "callgrind.out.1"
+    dump.write_text("version: 1\nevents: Ir ILmr DLmr DLmw\nfn=x\n1 5 1 2 3\ntotals: 50 4 6 8\n")
+    totals = instructions._totals(dump)
+    assert totals == {"Ir": 50, "ILmr": 4, "DLmr": 6, "DLmw": 8}
+    assert instructions._l2_misses({k: float(v) for k, v in totals.items()}) == 18
+
+
+def test_the_simulated_l2_is_this_cores_or_a_plain_default() -> None:
+    size, ways, line = instructions.l2_cache()
+    assert size % (ways * line) == 0  # callgrind refuses other geometries
+    assert instructions.l2_cache(cpu=10**6) == instructions.DEFAULT_L2
 
 
 @pytest.mark.skipif(not (RESULTS / "http.json").exists(), reason="no benchmark results yet")
