@@ -71,18 +71,17 @@ def measure(stacks: list[Stack], *, calls: int) -> dict[str, Any]:
 
 def l2_cache(cpu: int = 0) -> tuple[int, int, int]:
     """Size, ways and line size of ``cpu``'s L2 cache (sysfs), else :data:`DEFAULT_L2`."""
-    for index in sorted(Path(f"/sys/devices/system/cpu/cpu{cpu}/cache").glob("index*")):
+    for index in Path(f"/sys/devices/system/cpu/cpu{cpu}/cache").glob("index*"):
         try:
-            if (index / "level").read_text().strip() != "2":
-                continue
-            size = (index / "size").read_text().strip()  # such as "512K"
-            units = {"K": 1024, "M": 1024 * 1024}
-            size_bytes = int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
-            ways = int((index / "ways_of_associativity").read_text())
-            line = int((index / "coherency_line_size").read_text())
+            if (index / "level").read_text().strip() == "2":
+                size = (index / "size").read_text().strip()  # sysfs writes "512K"
+                return (
+                    int(size.removesuffix("K")) * 1024,
+                    int((index / "ways_of_associativity").read_text()),
+                    int((index / "coherency_line_size").read_text()),
+                )
         except (OSError, ValueError):
             break
-        return size_bytes, ways, line
     return DEFAULT_L2
 
 

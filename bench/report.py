@@ -16,10 +16,8 @@ def _yes(flag: bool) -> str:
 
 
 def _busy(throughput: dict[str, Any]) -> str:
-    bare = throughput["bare"].get("median_server_busy")
-    if bare is None:  # results written before the bench recorded it
-        return "—"
-    shown = f"{bare:.0%} / {throughput['mock']['median_server_busy']:.0%}"
+    bare, mock = (throughput[app]["median_server_busy"] for app in ("bare", "mock"))
+    shown = f"{bare:.0%} / {mock:.0%}"
     return shown if throughput["server_bound"] else f"{shown} (*client-bound*)"
 
 
@@ -74,24 +72,18 @@ def summary(results: dict[str, Any]) -> str:
         ]
         for stack, per_op in counted["stacks"].items():
             for op, c in per_op.items():
-                misses = c.get("l2_misses")
-                shown = f"{misses['bare']:.0f} / {misses['mock']:.0f}" if misses else "—"
+                misses = c["l2_misses"]
                 lines.append(
                     f"| {stack} | {op} | {c['bare'] / 1000:.0f}k | {c['mock'] / 1000:.0f}k | "
-                    f"{c['ratio']:.3f} | {shown} |"
+                    f"{c['ratio']:.3f} | {misses['bare']:.0f} / {misses['mock']:.0f} |"
                 )
-        l2 = counted.get("l2")
-        cache = (
-            f" Misses per request in a simulated {l2['bytes'] // 1024} KiB, {l2['ways']}-way L2 "
-            "(this core's), the last level callgrind models: instruction reads, data reads "
-            "and writes."
-            if l2
-            else ""
-        )
+        l2 = counted["l2"]
         lines += [
             "",
             f"{counted['calls']} requests of each kind, counted after {counted['warm_up']} "
-            f"of each; one keep-alive connection.{cache}",
+            "of each; one keep-alive connection. Misses per request in a simulated "
+            f"{l2['bytes'] // 1024} KiB, {l2['ways']}-way L2 (this core's), the last level "
+            "callgrind models: instruction reads, data reads and writes.",
             "",
         ]
     inproc = results.get("inprocess")
