@@ -29,19 +29,25 @@ def summary(results: dict[str, Any]) -> str:
         lines += [
             "### Throughput: `sora-mock serve` against a bare ASGI app (same uvicorn settings)",
             "",
-            "| stack | call | bare req/s | mock req/s | ratio (target ≥ 0.5) | CPU-time ratio "
-            "| server core busy, bare / mock |",
-            "|---|---|---|---|---|---|---|",
+            "| stack | call | bare req/s | mock req/s | ratio (target ≥ 0.5) | rounds, lowest "
+            "– highest | CPU-time ratio | server core busy, bare / mock |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for stack, data in http["stacks"].items():
             for op, t in data["throughput"].items():
+                rounds = t["round_ratios"]
                 lines.append(
                     f"| {stack} | {op} | {t['bare']['median_rate']:.0f} | "
                     f"{t['mock']['median_rate']:.0f} | {t['ratio']:.2f} "
-                    f"({_yes(t['meets_target'])}) | {t['cpu_capacity_ratio']:.2f} | "
-                    f"{_busy(t)} |"
+                    f"({_yes(t['meets_target'])}) | {min(rounds):.2f} – {max(rounds):.2f} | "
+                    f"{t['cpu_capacity_ratio']:.2f} | {_busy(t)} |"
                 )
+        settings = http["settings"]
         lines += [
+            "",
+            f"Rates are medians of {settings['rounds']} rounds of {settings['seconds']:g} s, "
+            "bare and mock in turn; the ratio is mock over bare of those medians, and the "
+            "rounds column the lowest and highest ratio of one round's pair.",
             "",
             "Server core busy: the server's CPU time over the run's length (median of rounds). "
             f"Below {SATURATED_BUSY:.0%} for the bare app, the load generator set the pace "

@@ -56,6 +56,8 @@ TASK_ID_PREFIX = "task-unified-"
 PURGE_BATCH = 10_000
 #: How many finished tasks keep their encoded body for the polls that follow.
 FINAL_BODIES_KEPT = 4096
+#: Task ids and names drawn from the seeded random generator at once.
+IDENTITIES_PER_DRAW = 256
 # Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
 # Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
 _ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
@@ -87,6 +89,9 @@ class Engine:
         self.outbox = Outbox()
         self.lock = threading.RLock()
         self._random = random.Random(seed)
+        self._id_letters = self._name_letters = ""  # drawn IDENTITIES_PER_DRAW at a time
+        self._letters_used = 0
+        self._id_prefix = (-1, "")  # (second, "task-unified-<second>-")
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
         # A finished task always reads the same: its body is rendered once.
@@ -146,6 +151,8 @@ class Engine:
             self.effects.reset()
             self._last_purge = float("-inf")
             self._random = random.Random(self.seed)
+            self._id_letters = self._name_letters = ""
+            self._letters_used = 0
             self._request_counter = 0
             self._final_bodies.clear()
 
@@ -494,13 +501,30 @@ class Engine:
 
     def _new_identity(self, now: float) -> tuple[str, str]:
         """A new task id and character name: eight seeded random letters each."""
-        # Random bytes through a letter table: uniform, and several times cheaper than
-        # ``choices``.
         while True:
-            drawn = self._random.getrandbits(128).to_bytes(16, "little")
-            task_id = f"{TASK_ID_PREFIX}{int(now)}-{drawn[:8].translate(_ID_LETTERS).decode()}"
+            at = self._letters_used
+            if at == len(self._id_letters):
+                self._draw_letters()
+                at = 0
+            self._letters_used = at + 16
+            second, prefix = self._id_prefix
+            if int(now) != second:
+                second = int(now)
+                self._id_prefix = second, prefix = second, f"{TASK_ID_PREFIX}{second}-"
+            task_id = prefix + self._id_letters[at : at + 8]
             if task_id not in self.store:
-                return task_id, "chr_" + drawn[8:].translate(_NAME_LETTERS).decode()
+                return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
+
+    def _draw_letters(self) -> None:
+        # Random bytes through a letter table: uniform, and several times cheaper than
+        # ``choices``. Each identity takes 16 bytes: the id's letters from the first eight,
+        # the name's from the rest. One draw of many (as one ``getrandbits`` call gives the
+        # same bytes as several smaller ones in turn) keeps the random code off most creates.
+        drawn = self._random.getrandbits(128 * IDENTITIES_PER_DRAW).to_bytes(
+            16 * IDENTITIES_PER_DRAW, "little"
+        )
+        self._id_letters = drawn.translate(_ID_LETTERS).decode()
+        self._name_letters = drawn.translate(_NAME_LETTERS).decode()
 
 
 # -- helpers ---------------------------------------------------------------------------------

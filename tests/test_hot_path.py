@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from sora_mock.clock import VirtualClock
 from sora_mock.config import TaskDefaults
-from sora_mock.engine import Engine
+from sora_mock.engine import IDENTITIES_PER_DRAW, TASK_ID_PREFIX, Engine
 from sora_mock.inbound import _STRICT_DECODER, strict_json
 from sora_mock.lifecycle import Lifecycle, Observation
 from sora_mock.messages import Request, Response, json_bytes
@@ -169,3 +170,39 @@ def test_every_answer_carries_one_request_id_in_sequence(engine_class: type[Engi
         ids = [v for k, v in response.headers if k == "x-request-id"]
         assert ids == [f"req-{number:08d}"], (number, response.headers)
     assert answers[2].body == answers[3].body
+
+
+def _drawn_one_at_a_time(seed: int, count: int, now: float) -> list[tuple[str, str]]:
+    # The plain code the batched draw skips: 16 random bytes per task, through the tables.
+    from sora_mock.engine import _ID_LETTERS, _NAME_LETTERS
+
+    rng = random.Random(seed)
+    identities = []
+    for _ in range(count):
+        drawn = rng.getrandbits(128).to_bytes(16, "little")
+        letters = drawn[:8].translate(_ID_LETTERS).decode()
+        name = "chr_" + drawn[8:].translate(_NAME_LETTERS).decode()
+        identities.append((f"{TASK_ID_PREFIX}{int(now)}-{letters}", name))
+    return identities
+
+
+def test_batched_identities_are_the_one_at_a_time_draws() -> None:
+    # Across a refill, after a reset, and with the second changing in between.
+    count = IDENTITIES_PER_DRAW + 5
+    engine = Engine(clock=VirtualClock(), seed=11)
+    assert [engine._new_identity(1000.5) for _ in range(count)] == _drawn_one_at_a_time(
+        11, count, 1000.5
+    )
+    engine.reset()
+    first = [engine._new_identity(1000.5) for _ in range(3)]
+    later = [engine._new_identity(1001.0) for _ in range(3)]
+    expected = _drawn_one_at_a_time(11, 6, 1000.5)
+    assert first == expected[:3]
+    assert later == [(i.replace("-1000-", "-1001-"), n) for i, n in expected[3:]]
+
+
+def test_a_drawn_id_already_taken_is_skipped() -> None:
+    engine = Engine(clock=VirtualClock(), seed=3)
+    taken, _ = _drawn_one_at_a_time(3, 1, 50.0)[0]
+    engine.store = {taken}  # type: ignore[assignment]  # membership is all it asks
+    assert engine._new_identity(50.0) == _drawn_one_at_a_time(3, 2, 50.0)[1]
