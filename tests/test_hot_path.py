@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from sora_mock.clock import VirtualClock
 from sora_mock.config import TaskDefaults
-from sora_mock.engine import IDENTITIES_PER_DRAW, TASK_ID_PREFIX, Engine
+from sora_mock.engine import (
+    _ID_LETTERS,
+    _NAME_LETTERS,
+    IDENTITIES_PER_DRAW,
+    TASK_ID_PREFIX,
+    Engine,
+)
 from sora_mock.inbound import _STRICT_DECODER, strict_json
 from sora_mock.lifecycle import Lifecycle, Observation
 from sora_mock.messages import Request, Response, json_bytes
@@ -174,8 +180,6 @@ def test_every_answer_carries_one_request_id_in_sequence(engine_class: type[Engi
 
 def _drawn_one_at_a_time(seed: int, count: int, now: float) -> list[tuple[str, str]]:
     # The plain code the batched draw skips: 16 random bytes per task, through the tables.
-    from sora_mock.engine import _ID_LETTERS, _NAME_LETTERS
-
     rng = random.Random(seed)
     identities = []
     for _ in range(count):
