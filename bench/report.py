@@ -21,6 +21,22 @@ def _busy(throughput: dict[str, Any]) -> str:
     return shown if throughput["server_bound"] else f"{shown} (*client-bound*)"
 
 
+def _spread(ratios: list[float]) -> str:
+    low, high = min(ratios), max(ratios)
+    return f"{low:.2f}" if len(ratios) == 1 else f"{low:.2f} – {high:.2f}"
+
+
+def _rounds_note(settings: dict[str, Any]) -> str:
+    rounds, seconds = settings["rounds"], f"{settings['seconds']:g} s"
+    if rounds == 1:
+        return f"Rates are from one round of {seconds} per call and app (a quick run)."
+    return (
+        f"Rates are medians of {rounds} rounds of {seconds}, bare and mock in turn; the "
+        "ratio is mock over bare of those medians, and the rounds column the lowest and "
+        "highest ratio of one round's pair."
+    )
+
+
 def summary(results: dict[str, Any]) -> str:
     """Markdown tables of the headline figures, with their targets."""
     lines: list[str] = []
@@ -35,19 +51,15 @@ def summary(results: dict[str, Any]) -> str:
         ]
         for stack, data in http["stacks"].items():
             for op, t in data["throughput"].items():
-                rounds = t["round_ratios"]
                 lines.append(
                     f"| {stack} | {op} | {t['bare']['median_rate']:.0f} | "
                     f"{t['mock']['median_rate']:.0f} | {t['ratio']:.2f} "
-                    f"({_yes(t['meets_target'])}) | {min(rounds):.2f} – {max(rounds):.2f} | "
+                    f"({_yes(t['meets_target'])}) | {_spread(t['round_ratios'])} | "
                     f"{t['cpu_capacity_ratio']:.2f} | {_busy(t)} |"
                 )
-        settings = http["settings"]
         lines += [
             "",
-            f"Rates are medians of {settings['rounds']} rounds of {settings['seconds']:g} s, "
-            "bare and mock in turn; the ratio is mock over bare of those medians, and the "
-            "rounds column the lowest and highest ratio of one round's pair.",
+            _rounds_note(http["settings"]),
             "",
             "Server core busy: the server's CPU time over the run's length (median of rounds). "
             f"Below {SATURATED_BUSY:.0%} for the bare app, the load generator set the pace "

@@ -91,7 +91,7 @@ class Engine:
         self._random = random.Random(seed)
         self._id_letters = self._name_letters = ""  # drawn IDENTITIES_PER_DRAW at a time
         self._letters_used = 0
-        self._id_prefix = (-1, "")  # (second, "task-unified-<second>-")
+        self._id_prefix: tuple[int | None, str] = (None, "")  # second, its id prefix
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
         # A finished task always reads the same: its body is rendered once.

@@ -78,3 +78,10 @@ def test_the_committed_results_make_a_summary() -> None:
     text = report.summary(results)
     assert "### Throughput" in text
     assert "### Scale" in text
+
+
+def test_the_throughput_note_says_how_the_rounds_were_run() -> None:
+    assert report._spread([0.61, 0.43, 0.5]) == "0.43 – 0.61"
+    assert report._spread([0.48]) == "0.48"  # a quick run: one round, no range
+    assert "medians of 7 rounds of 2 s" in report._rounds_note({"rounds": 7, "seconds": 2.0})
+    assert "one round of 1 s" in report._rounds_note({"rounds": 1, "seconds": 1.0})

@@ -210,3 +210,12 @@ def test_a_drawn_id_already_taken_is_skipped() -> None:
     taken, _ = _drawn_one_at_a_time(3, 1, 50.0)[0]
     engine.store = {taken}  # type: ignore[assignment]  # membership is all it asks
     assert engine._new_identity(50.0) == _drawn_one_at_a_time(3, 2, 50.0)[1]
+
+
+@pytest.mark.parametrize("now", [-1.5, -0.5, 0.0, 0.5])
+def test_the_id_prefix_is_right_from_the_first_second_on(now: float) -> None:
+    # Around zero and below (a virtual clock may start anywhere), the very first id too.
+    engine = Engine(clock=VirtualClock(), seed=5)
+    task_id, _ = engine._new_identity(now)
+    assert task_id == _drawn_one_at_a_time(5, 1, now)[0][0]
+    assert task_id.startswith(f"{TASK_ID_PREFIX}{int(now)}-")
