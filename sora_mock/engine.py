@@ -67,6 +67,13 @@ _NAME_LETTERS = bytes(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[i & 31] for i in range
 class Engine:
     """The mock's behaviour. Thread-safe: one lock serialises every entry point."""
 
+    # Task ids and names: letters drawn IDENTITIES_PER_DRAW at a time from the seeded
+    # generator, and how many are used (set by _restart_identities).
+    _random: random.Random
+    _id_letters: str
+    _name_letters: str
+    _letters_used: int
+
     def __init__(
         self,
         contract: Contract | None = None,
@@ -88,9 +95,7 @@ class Engine:
         self.journal = Journal(self.config.journal_size)
         self.outbox = Outbox()
         self.lock = threading.RLock()
-        self._random = random.Random(seed)
-        self._id_letters = self._name_letters = ""  # drawn IDENTITIES_PER_DRAW at a time
-        self._letters_used = 0
+        self._restart_identities()
         self._id_prefix: tuple[int | None, str] = (None, "")  # second, its id prefix
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
@@ -150,9 +155,7 @@ class Engine:
             self.outbox.clear()
             self.effects.reset()
             self._last_purge = float("-inf")
-            self._random = random.Random(self.seed)
-            self._id_letters = self._name_letters = ""
-            self._letters_used = 0
+            self._restart_identities()
             self._request_counter = 0
             self._final_bodies.clear()
 
@@ -514,6 +517,12 @@ class Engine:
             task_id = prefix + self._id_letters[at : at + 8]
             if task_id not in self.store:
                 return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
+
+    def _restart_identities(self) -> None:
+        """Draw task ids and names from the seed's start again."""
+        self._random = random.Random(self.seed)
+        self._id_letters = self._name_letters = ""
+        self._letters_used = 0
 
     def _draw_letters(self) -> None:
         # Random bytes through a letter table: uniform, and several times cheaper than

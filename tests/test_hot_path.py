@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from typing import Any
@@ -178,6 +179,21 @@ def test_every_answer_carries_one_request_id_in_sequence(engine_class: type[Engi
     assert answers[2].body == answers[3].body
 
 
+def _a_task() -> Task:
+    return Task(
+        id="task-unified-1-aaaaaaaa",
+        token="sk-test",
+        created_at=1.0,
+        model="sora-character",
+        plan=Lifecycle(),
+        defaults=TaskDefaults(),
+        character_name="chr_x",
+        video_url="https://example.com/v.mp4",
+        timestamps="1,3",
+        base_url="http://127.0.0.1:8000",
+    )
+
+
 def _drawn_one_at_a_time(seed: int, count: int, now: float) -> list[tuple[str, str]]:
     # The plain code the batched draw skips: 16 random bytes per task, through the tables.
     rng = random.Random(seed)
@@ -208,7 +224,7 @@ def test_batched_identities_are_the_one_at_a_time_draws() -> None:
 def test_a_drawn_id_already_taken_is_skipped() -> None:
     engine = Engine(clock=VirtualClock(), seed=3)
     taken, _ = _drawn_one_at_a_time(3, 1, 50.0)[0]
-    engine.store = {taken}  # type: ignore[assignment]  # membership is all it asks
+    engine.store.add(dataclasses.replace(_a_task(), id=taken))
     assert engine._new_identity(50.0) == _drawn_one_at_a_time(3, 2, 50.0)[1]
 
 

@@ -151,7 +151,8 @@ def test_every_builtin_scenario_is_the_same_through_both_doors(
     sora_api: MockAPI, sora_server: MockAPI, scenario: str
 ) -> None:
     sora_api.scenario = sora_server.scenario = scenario
-    # A short client timeout: the ``timeout`` scenario makes the server wait past it.
-    _compare(sora_api, sora_server, _lifecycle, timeout=0.5)
+    # A short client timeout that the ``timeout`` scenario (300 s) waits past, well clear of
+    # the ``latency`` scenario's 0.5 s (at 0.5 the server's own time tipped it over, once).
+    _compare(sora_api, sora_server, _lifecycle, timeout=1.5)
     sora_api.assert_scenario_reached(scenario)
     sora_server.assert_scenario_reached(scenario)
