@@ -54,7 +54,11 @@ def _http(quick: bool, fast: bool) -> dict[str, Any]:
 
 def _instructions(quick: bool, fast: bool) -> dict[str, Any]:
     ensure_valgrind()
-    return instructions.measure(_stacks(fast), calls=300 if quick else 2000)
+    stacks = _stacks(fast)
+    # Where the throughput target is tight (the fast stack), also ask how much of the gap is
+    # this core's L2 overflowing: the same counts in a simulated L2 twice as large.
+    fast_stacks = [stack.name for stack in stacks if stack.name.startswith("httptools")]
+    return instructions.measure(stacks, calls=300 if quick else 2000, double_l2=fast_stacks)
 
 
 def main() -> None:

@@ -11,8 +11,11 @@ counterpart of the throughput ratio: a server that executes twice the instructio
 request answers about half as many requests per second, or fewer when its code and data fit
 the caches less well. So callgrind also simulates the caches, with this core's L2 as the
 last level, and counts the misses in it per request: each costs tens of cycles that the
-instruction count does not show. Counts still vary by about 1.5% between runs: the mock's
-clock is real, so when it purges expired tasks and when the collector runs can vary.
+instruction count does not show. For the stacks asked for, both servers are counted again
+with a simulated L2 twice as large, which tells how much of the mock's misses come from its
+code and data overflowing this core's L2 (they vanish in a cache that holds them). Counts
+still vary by about 1.5% between runs: the mock's clock is real, so when it purges expired
+tasks and when the collector runs can vary.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,30 +47,46 @@ _HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/jso
 DEFAULT_L2 = (512 * 1024, 8, 64)
 
 
-def measure(stacks: list[Stack], *, calls: int) -> dict[str, Any]:
-    """Instructions and L2 misses per create and per poll, mock and bare, on each stack."""
+def measure(stacks: list[Stack], *, calls: int, double_l2: Collection[str] = ()) -> dict[str, Any]:
+    """Instructions and L2 misses per create and per poll, mock and bare, on each stack; for
+    the stacks named in ``double_l2``, also the misses in an L2 twice this core's size."""
     l2 = l2_cache()
+    size, ways, line = l2
+    doubled = (2 * size, 2 * ways, line)  # as many sets, so callgrind accepts the geometry
     results: dict[str, Any] = {}
     for stack in stacks:
-        per_app = {
-            app: _count(stack, app, command, calls, l2) for app, command in _commands(stack).items()
-        }
-        results[stack.name] = {
-            op: {
-                "bare": per_app["bare"][op]["Ir"],
-                "mock": per_app["mock"][op]["Ir"],
-                "ratio": ratio(per_app["bare"][op]["Ir"], per_app["mock"][op]["Ir"]),
-                "l2_misses": {app: _l2_misses(per_app[app][op]) for app in per_app},
-            }
-            for op in ("create", "poll")
-        }
-    size, ways, line = l2
+        commands = _commands(stack)
+        per_app = {app: _count(stack, app, command, calls, l2) for app, command in commands.items()}
+        in_double = (
+            {app: _count(stack, app, command, calls, doubled) for app, command in commands.items()}
+            if stack.name in double_l2
+            else None
+        )
+        results[stack.name] = {op: _per_call(op, per_app, in_double) for op in ("create", "poll")}
     return {
         "calls": calls,
         "warm_up": WARM_UP,
         "l2": {"bytes": size, "ways": ways, "line_bytes": line},
         "stacks": results,
     }
+
+
+def _per_call(
+    op: str,
+    counts: dict[str, dict[str, dict[str, float]]],
+    in_double: dict[str, dict[str, dict[str, float]]] | None,
+) -> dict[str, Any]:
+    """One call's figures from each app's counts (``counts[app][op][event]``)."""
+    bare, mock = counts["bare"][op]["Ir"], counts["mock"][op]["Ir"]
+    figures = {
+        "bare": bare,
+        "mock": mock,
+        "ratio": ratio(bare, mock),
+        "l2_misses": {app: _l2_misses(counts[app][op]) for app in counts},
+    }
+    if in_double is not None:
+        figures["l2_misses_double"] = {app: _l2_misses(in_double[app][op]) for app in in_double}
+    return figures
 
 
 def l2_cache(cpu: int = 0) -> tuple[int, int, int]:
@@ -100,13 +120,17 @@ def _count(
     stack: Stack, app: str, command: list[str], calls: int, l2: tuple[int, int, int]
 ) -> dict[str, dict[str, float]]:
     """callgrind's events (``Ir``, ``DLmr`` ...) per request of each kind, for one server."""
-    log(f"{stack.name}: counting the {app} app's instructions (callgrind, {calls} calls each)")
+    kib = l2[0] // 1024
+    log(
+        f"{stack.name}: counting the {app} app's instructions "
+        f"(callgrind, {calls} calls, {kib} KiB L2)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         # A fixed hash seed: string hashes (and so dict probing) come out the same each run.
         valgrind = ["env", "PYTHONHASHSEED=0", "valgrind", "--tool=callgrind", "--instr-atstart=no"]
         valgrind += ["--cache-sim=yes", "--LL={},{},{}".format(*l2), f"--callgrind-out-file={out}"]
-        slug = f"{app}-{stack.name.replace('+', '-')}-callgrind"
+        slug = f"{app}-{stack.name.replace('+', '-')}-callgrind-{kib}k"
         with serve([*valgrind, *command], slug, start_timeout=600) as served:
             address = urlsplit(served.url)
             connection = _connect(address.hostname or "127.0.0.1", address.port or 80)

@@ -66,6 +66,34 @@ def test_callgrind_totals_are_read_by_event_name(tmp_path: Path) -> None:
     assert instructions._l2_misses({k: float(v) for k, v in totals.items()}) == 18
 
 
+def test_misses_in_a_doubled_l2_are_reported_only_where_simulated() -> None:
+    def events(ir: float, misses: float) -> dict[str, dict[str, float]]:
+        return {"create": {"Ir": ir, "ILmr": misses, "DLmr": 0.0, "DLmw": 0.0}}
+
+    counts = {"bare": events(100.0, 10.0), "mock": events(200.0, 90.0)}
+    plain = instructions._per_call("create", counts, None)
+    assert plain == {
+        "bare": 100.0,
+        "mock": 200.0,
+        "ratio": 0.5,
+        "l2_misses": {"bare": 10.0, "mock": 90.0},
+    }
+    doubled = instructions._per_call(
+        "create", counts, {"bare": events(100.0, 1.0), "mock": events(200.0, 5.0)}
+    )
+    assert doubled["l2_misses_double"] == {"bare": 1.0, "mock": 5.0}
+    results = {
+        "calls": 10,
+        "warm_up": 3,
+        "l2": {"bytes": 524288, "ways": 8, "line_bytes": 64},
+        "stacks": {"h11": {"create": plain}, "httptools": {"create": doubled}},
+    }
+    text = report.summary({"instructions": results})
+    assert "| h11 | create | 0k | 0k | 0.500 | 10 / 90 | — |" in text
+    assert "| httptools | create | 0k | 0k | 0.500 | 10 / 90 | 1 / 5 |" in text
+    assert "1024 KiB, 16-way" in text
+
+
 def test_the_simulated_l2_is_this_cores_or_a_plain_default() -> None:
     size, ways, line = instructions.l2_cache()
     assert size % (ways * line) == 0  # callgrind refuses other geometries
