@@ -101,14 +101,22 @@ def summary(results: dict[str, Any]) -> str:
                     f"{_pair(c.get('l2_misses_double'))} |"
                 )
         l2 = counted["l2"]
+        doubled = any(
+            "l2_misses_double" in c
+            for per_op in counted["stacks"].values()
+            for c in per_op.values()
+        )
         lines += [
             "",
             f"{counted['calls']} requests of each kind, counted after {counted['warm_up']} "
             "of each; one keep-alive connection. Misses per request in a simulated "
             f"{l2['bytes'] // 1024} KiB, {l2['ways']}-way L2 (this core's), the last level "
-            "callgrind models: instruction reads, data reads and writes; on the fast stack "
-            f"also in a {2 * l2['bytes'] // 1024} KiB, {2 * l2['ways']}-way one, as on newer "
-            "cores.",
+            "callgrind models: instruction reads, data reads and writes"
+            + (
+                f"; where shown, also in a {2 * l2['bytes'] // 1024} KiB, {2 * l2['ways']}-way one."
+                if doubled
+                else "."
+            ),
             "",
         ]
     inproc = results.get("inprocess")

@@ -92,6 +92,8 @@ def test_misses_in_a_doubled_l2_are_reported_only_where_simulated() -> None:
     assert "| h11 | create | 0k | 0k | 0.500 | 10 / 90 | — |" in text
     assert "| httptools | create | 0k | 0k | 0.500 | 10 / 90 | 1 / 5 |" in text
     assert "1024 KiB, 16-way" in text
+    without = {**results, "stacks": {"h11": {"create": plain}}}
+    assert "16-way" not in report.summary({"instructions": without})
 
 
 def test_the_simulated_l2_is_this_cores_or_a_plain_default() -> None:
