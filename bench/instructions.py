@@ -12,10 +12,10 @@ request answers about half as many requests per second, or fewer when its code a
 the caches less well. So callgrind also simulates the caches, with this core's L2 as the
 last level, and counts the misses in it per request: each costs tens of cycles that the
 instruction count does not show. For the stacks asked for, both servers are counted again
-with a simulated L2 twice as large, which tells how much of the mock's misses come from its
-code and data overflowing this core's L2 (they vanish in a cache that holds them). Counts
-still vary by about 1.5% between runs: the mock's clock is real, so when it purges expired
-tasks and when the collector runs can vary.
+with a simulated L2 twice as large: the misses that go away there are code and data that
+overflow this core's L2, not misses a larger cache could not save. Counts still vary by
+about 1.5% between runs: the mock's clock is real, so when it purges expired tasks and when
+the collector runs can vary.
 """
 
 from __future__ import annotations
