@@ -96,7 +96,6 @@ class Engine:
         self.outbox = Outbox()
         self.lock = threading.RLock()
         self._restart_identities()
-        self._id_prefix: tuple[int | None, str] = (None, "")  # second, its id prefix
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
         # A finished task always reads the same: its body is rendered once.
@@ -510,11 +509,7 @@ class Engine:
                 self._draw_letters()
                 at = 0
             self._letters_used = at + 16
-            second, prefix = self._id_prefix
-            if int(now) != second:
-                second = int(now)
-                self._id_prefix = second, prefix = second, f"{TASK_ID_PREFIX}{second}-"
-            task_id = prefix + self._id_letters[at : at + 8]
+            task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._id_letters[at : at + 8]}"
             if task_id not in self.store:
                 return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
 
