@@ -63,12 +63,20 @@ def measure(stacks: list[Stack], *, calls: int, double_l2: Collection[str] = ())
             else None
         )
         results[stack.name] = {op: _per_call(op, per_app, in_double) for op in ("create", "poll")}
-    return {
+    measured = {
         "calls": calls,
         "warm_up": WARM_UP,
-        "l2": {"bytes": size, "ways": ways, "line_bytes": line},
+        "l2": _geometry(l2),
         "stacks": results,
     }
+    if any(stack.name in double_l2 for stack in stacks):
+        measured["l2_double"] = _geometry(doubled)
+    return measured
+
+
+def _geometry(l2: tuple[int, int, int]) -> dict[str, int]:
+    size, ways, line = l2
+    return {"bytes": size, "ways": ways, "line_bytes": line}
 
 
 def _per_call(

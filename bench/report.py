@@ -100,12 +100,7 @@ def summary(results: dict[str, Any]) -> str:
                     f"{c['ratio']:.3f} | {_pair(c['l2_misses'])} | "
                     f"{_pair(c.get('l2_misses_double'))} |"
                 )
-        l2 = counted["l2"]
-        doubled = any(
-            "l2_misses_double" in c
-            for per_op in counted["stacks"].values()
-            for c in per_op.values()
-        )
+        l2, double = counted["l2"], counted.get("l2_double")
         lines += [
             "",
             f"{counted['calls']} requests of each kind, counted after {counted['warm_up']} "
@@ -113,8 +108,8 @@ def summary(results: dict[str, Any]) -> str:
             f"{l2['bytes'] // 1024} KiB, {l2['ways']}-way L2 (this core's), the last level "
             "callgrind models: instruction reads, data reads and writes"
             + (
-                f"; where shown, also in a {2 * l2['bytes'] // 1024} KiB, {2 * l2['ways']}-way one."
-                if doubled
+                f"; where shown, also in a {double['bytes'] // 1024} KiB, {double['ways']}-way one."
+                if double
                 else "."
             ),
             "",
