@@ -6,9 +6,10 @@ the engine made, each with its own strings as a real request would leave (the me
 per-task memory of tasks created through ``engine.handle`` is reported beside it, from
 tracemalloc, to show the copies are faithful). Costs are single calls timed in thread CPU
 time (a descheduled call is not a slow one), and the mean includes the garbage collector's
-share. The flatness figure is measured within each process: batches of the same calls on
-the big store and on a 100-task engine alternate, and the ratio of their medians is what
-the store's size costs, whatever else the machine is doing.
+share; the pause of one full collection with the store filled is timed too. The flatness
+figure is measured within each process: batches of the same calls on the big store and on
+a 100-task engine alternate, and the ratio of their medians is what the store's size
+costs, whatever else the machine is doing.
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ def one_size(count: int, calls: int) -> dict[str, Any]:
     fill_seconds = time.perf_counter() - started
     gc.collect()
     rss_filled, blocks_filled = rss_bytes(), sys.getallocatedblocks()
+    # The pause a full collection costs with this many tasks stored: it walks every object
+    # the collector tracks, and a server that promotes objects to the oldest generation
+    # runs one each time their number has grown by a quarter.
+    started = time.perf_counter()
+    gc.collect()
+    full_collection_seconds = time.perf_counter() - started
     ids = [task.id for task in engine.store]
     rng = random.Random(1)
 
@@ -146,6 +153,7 @@ def one_size(count: int, calls: int) -> dict[str, Any]:
         "fill_seconds": round(fill_seconds, 2),
         "rss_growth_bytes_per_task": round((rss_filled - rss_before) / count, 1),
         "allocated_blocks_per_task": round((blocks_filled - blocks_before) / count, 2),
+        "full_collection_seconds": round(full_collection_seconds, 4),
         "json_dumps_baseline_us": round(baseline, 2),
         "create": _costs(create, baseline),
         "poll": _costs(polls, baseline),

@@ -31,6 +31,7 @@ def test_one_store_size_is_measured_and_purged() -> None:
     assert result["expiry"]["stored_after"] == 0
     assert result["create"]["median_us"] > 0
     assert result["rss_growth_bytes_per_task"] >= 0
+    assert result["full_collection_seconds"] > 0
 
 
 def test_throughput_summary_compares_medians() -> None:
