@@ -113,11 +113,11 @@ class TaskStore:
     Each task is kept as a plain tuple of strings and numbers (plan and defaults, shared by
     many tasks, by index), not as a :class:`Task`: the cycle collector stops tracking such a
     tuple at its first collection, so the tasks a long-running server holds are not walked
-    again at every full collection (as ``Task`` objects were: 0.7 s at 10^6 tasks). The dict
-    of rows still is, when the collector takes it for a young object: never in ``serve``,
-    which freezes it with the start-up heap; in-process, after a full collection untracked
-    it and a create tracked it again (about 80 ms at 10^6 tasks). Like the SQLite store,
-    :meth:`get` gives a fresh ``Task`` and :meth:`save` keeps what changed.
+    again at every full collection (as ``Task`` objects were: 0.6-0.7 s near 10^6 tasks).
+    The dict of rows still is, when the collector takes it for a young object: never in
+    ``serve``, which freezes it with the start-up heap; in-process, after a full collection
+    untracked it and a create tracked it again (about 80 ms at 10^6 tasks). Like the SQLite
+    store, :meth:`get` gives a fresh ``Task`` and :meth:`save` keeps what changed.
     """
 
     def __init__(self) -> None:

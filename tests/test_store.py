@@ -70,7 +70,8 @@ def test_each_task_keeps_its_own_plan_and_defaults() -> None:
     for task in (slow, small, plain):
         stored = store.get(task.id)
         assert stored is not None
-        assert (stored.plan, stored.defaults) == (task.plan, task.defaults)
+        assert stored.plan is task.plan
+        assert stored.defaults is task.defaults
     store.clear()
     assert len(store) == 0
     store.add(plain)  # the kinds start over with the tasks
