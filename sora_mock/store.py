@@ -136,14 +136,7 @@ class TaskStore:
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now, or None (unknown or already purged)."""
         row = self._tasks.get(task_id)
-        if row is None:
-            return None
-        plan, defaults = self._kinds[row[3]]
-        # Positional, in field order (keywords would cost the call a dict).
-        return Task(
-            task_id, row[0], row[1], row[2], plan, defaults, row[4], row[5], row[6], row[7],
-            row[8], row[9], row[10], row[11],
-        )  # fmt: skip
+        return None if row is None else self._task(task_id, row)
 
     def save(self, task: Task) -> None:
         """Keep what a read changed in ``task`` (polls, end time), unless it was purged."""
@@ -159,7 +152,7 @@ class TaskStore:
         return len(self._tasks)
 
     def __iter__(self) -> Iterator[Task]:
-        return iter([task for task in map(self.get, list(self._tasks)) if task is not None])
+        return iter([self._task(task_id, row) for task_id, row in list(self._tasks.items())])
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
@@ -197,4 +190,12 @@ class TaskStore:
             task.token, task.created_at, task.model, kind, task.character_name,
             task.video_url, task.timestamps, task.base_url, task.scenario, task.callback_url,
             task.polls, task.ended_at,
+        )  # fmt: skip
+
+    def _task(self, task_id: str, row: _Row) -> Task:
+        plan, defaults = self._kinds[row[3]]
+        # Positional, in field order (keywords would cost the call a dict).
+        return Task(
+            task_id, row[0], row[1], row[2], plan, defaults, row[4], row[5], row[6], row[7],
+            row[8], row[9], row[10], row[11],
         )  # fmt: skip

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
 
+from sora_mock.config import TaskDefaults
 from sora_mock.engine import Engine
+from sora_mock.lifecycle import Lifecycle
 from sora_mock.messages import Request, Response
+from sora_mock.store import Task
 
 CREATE_PATH = "/v1/videos/generations"
 TOKEN = "sk-test-0123456789"
@@ -87,3 +91,20 @@ def error_of(response: Response) -> dict[str, Any]:
     assert set(body) == {"error"}, body
     error: dict[str, Any] = body["error"]
     return error
+
+
+def a_task(**changes: Any) -> Task:
+    """A stored task with plain values (default plan and defaults), with ``changes``."""
+    task = Task(
+        id="task-unified-1-aaaaaaaa",
+        token="sk-test",
+        created_at=1.0,
+        model="sora-character",
+        plan=Lifecycle(),
+        defaults=TaskDefaults(),
+        character_name="chr_x",
+        video_url="https://example.com/v.mp4",
+        timestamps="1,3",
+        base_url="http://127.0.0.1:8000",
+    )
+    return dataclasses.replace(task, **changes)

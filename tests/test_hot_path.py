@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 from typing import Any
@@ -21,11 +20,11 @@ from sora_mock.engine import (
     Engine,
 )
 from sora_mock.inbound import _STRICT_DECODER, strict_json
-from sora_mock.lifecycle import Lifecycle, Observation
+from sora_mock.lifecycle import Observation
 from sora_mock.messages import Request, Response, json_bytes
 from sora_mock.rendering import render_task, task_json
 from sora_mock.store import Task
-from tests.helpers import auth, create, poll
+from tests.helpers import a_task, auth, create, poll
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -128,18 +127,7 @@ def test_task_json_writes_the_rendered_task(
     defaults: TaskDefaults,
     seen: Observation,
 ) -> None:
-    task = Task(
-        id=task_id,
-        token="sk-test",
-        created_at=created_at,
-        model=model,
-        plan=Lifecycle(),
-        defaults=defaults,
-        character_name="chr_x",
-        video_url="https://example.com/v.mp4",
-        timestamps="1,3",
-        base_url="http://127.0.0.1:8000",
-    )
+    task = a_task(id=task_id, created_at=created_at, model=model, defaults=defaults)
     body = task_json(task, seen, created_at + 200)
     assert body == json_bytes(render_task(task, seen, created_at + 200))
     assert json.loads(body) == render_task(task, seen, created_at + 200)
@@ -179,21 +167,6 @@ def test_every_answer_carries_one_request_id_in_sequence(engine_class: type[Engi
     assert answers[2].body == answers[3].body
 
 
-def _a_task() -> Task:
-    return Task(
-        id="task-unified-1-aaaaaaaa",
-        token="sk-test",
-        created_at=1.0,
-        model="sora-character",
-        plan=Lifecycle(),
-        defaults=TaskDefaults(),
-        character_name="chr_x",
-        video_url="https://example.com/v.mp4",
-        timestamps="1,3",
-        base_url="http://127.0.0.1:8000",
-    )
-
-
 def _drawn_one_at_a_time(seed: int, count: int, now: float) -> list[tuple[str, str]]:
     # The plain code the batched draw skips: 16 random bytes per task, through the tables.
     rng = random.Random(seed)
@@ -224,7 +197,7 @@ def test_batched_identities_are_the_one_at_a_time_draws() -> None:
 def test_a_drawn_id_already_taken_is_skipped() -> None:
     engine = Engine(clock=VirtualClock(), seed=3)
     taken, _ = _drawn_one_at_a_time(3, 1, 50.0)[0]
-    engine.store.add(dataclasses.replace(_a_task(), id=taken))
+    engine.store.add(a_task(id=taken))
     assert engine._new_identity(50.0) == _drawn_one_at_a_time(3, 2, 50.0)[1]
 
 

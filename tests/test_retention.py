@@ -100,8 +100,8 @@ def test_unlimited_tokens_leave_no_account_behind() -> None:
 
 def test_stored_tasks_are_not_walked_by_the_cycle_collector() -> None:
     # Each full collection walks every object the collector tracks: with a task object per
-    # stored task, a server holding 9x10^5 tasks paused 0.6-0.7 s at each one. A stored task must
-    # leave nothing tracked behind once a collection has seen it.
+    # stored task, a server holding 9x10^5 tasks paused 0.6-0.7 s at each one. A stored
+    # task must leave nothing tracked behind once a collection has seen it.
     engine = Engine(clock=VirtualClock(), seed=4)
     create(engine)
     gc.collect()

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import Lifecycle
-from sora_mock.store import Task, TaskStore
-
-
-def _task(task_id: str = "task-unified-1-aaaaaaaa", **changes: object) -> Task:
-    task = Task(
-        task_id,
-        "sk-test",
-        1.0,
-        "sora-character",
-        Lifecycle(),
-        TaskDefaults(),
-        "chr_x",
-        "https://example.com/v.mp4",
-        "1,3",
-        "http://127.0.0.1:8000",
-    )
-    return dataclasses.replace(task, **changes)  # type: ignore[arg-type]
+from sora_mock.store import TaskStore
+from tests.helpers import a_task
 
 
 def test_a_stored_task_reads_back_field_for_field() -> None:
     store = TaskStore()
-    task = _task(scenario="slow", callback_url="https://example.com/hook", polls=2)
+    task = a_task(scenario="slow", callback_url="https://example.com/hook", polls=2)
     store.add(task)
     assert store.get(task.id) == task
     assert list(store) == [task]
@@ -36,7 +19,7 @@ def test_a_stored_task_reads_back_field_for_field() -> None:
 
 def test_what_a_read_changes_lasts_once_saved() -> None:
     store = TaskStore()
-    store.add(_task())
+    store.add(a_task())
     read = store.get("task-unified-1-aaaaaaaa")
     assert read is not None
     read.read(1000.0)  # past the end: counts the read and notes the end
@@ -52,7 +35,7 @@ def test_what_a_read_changes_lasts_once_saved() -> None:
 
 def test_saving_a_purged_task_does_not_bring_it_back() -> None:
     store = TaskStore()
-    task = _task()
+    task = a_task()
     store.add(task)
     assert store.purge(task.expires_at() + 1) == 1
     store.save(task)
@@ -62,9 +45,9 @@ def test_saving_a_purged_task_does_not_bring_it_back() -> None:
 
 def test_each_task_keeps_its_own_plan_and_defaults() -> None:
     store = TaskStore()
-    slow = _task("task-unified-1-aaaaaaaa", plan=Lifecycle(pending_seconds=500))
-    small = _task("task-unified-1-bbbbbbbb", defaults=TaskDefaults(retention=60))
-    plain = _task("task-unified-1-cccccccc")
+    slow = a_task(plan=Lifecycle(pending_seconds=500))
+    small = a_task(id="task-unified-1-bbbbbbbb", defaults=TaskDefaults(retention=60))
+    plain = a_task(id="task-unified-1-cccccccc")
     for task in (slow, small, plain):
         store.add(task)
     for task in (slow, small, plain):
