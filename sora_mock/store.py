@@ -6,7 +6,7 @@ import heapq
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import Lifecycle, Observation, observe
@@ -105,6 +105,8 @@ class TaskStorage(Protocol):
 _Row = tuple[
     str, float, str, int, str, str, str, str, str | None, str | None, int, float | None
 ]  # fmt: skip
+#: Where a row's read state (polls, then end time) starts: the fields before it never change.
+_READ_STATE: Final = 10
 
 
 class TaskStore:
@@ -143,7 +145,7 @@ class TaskStore:
         row = self._tasks.get(task.id)
         if row is not None:
             # Concatenated: unpacking into a new tuple builds a list first, at twice the cost.
-            self._tasks[task.id] = row[:10] + (task.polls, task.ended_at)  # noqa: RUF005
+            self._tasks[task.id] = row[:_READ_STATE] + (task.polls, task.ended_at)  # noqa: RUF005
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._tasks
