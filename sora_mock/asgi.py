@@ -17,7 +17,7 @@ from typing import Any
 from sora_mock.callbacks import CallbackDispatcher
 from sora_mock.engine import Engine
 from sora_mock.journal import mask_token
-from sora_mock.messages import Request, Response
+from sora_mock.messages import JSON_CONTENT, Request, Response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -200,10 +200,17 @@ async def _send_response(send: Send, response: Response) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+#: The JSON content type as uvicorn takes it, encoded once.
+_JSON_CONTENT_BYTES = (JSON_CONTENT[0].encode(), JSON_CONTENT[1].encode())
+
+
 def _start_message(response: Response) -> Message:
     headers = []
-    for name, value in response.headers:  # a loop: a comprehension costs a frame more
-        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    for header in response.headers:  # a loop: a comprehension costs a frame more
+        if header is JSON_CONTENT:  # nearly every answer's: already encoded
+            headers.append(_JSON_CONTENT_BYTES)
+        else:
+            headers.append((header[0].encode("latin-1"), header[1].encode("latin-1")))
     headers.append((b"content-length", b"%d" % len(response.body)))
     return {"type": "http.response.start", "status": response.status, "headers": headers}
 

@@ -132,7 +132,9 @@ class Contract:
 
     def match(self, method: str, path: str) -> RouteMatch:
         """Route ``method`` and ``path``: full, partial (405 with ``allowed``) or none (404)."""
-        static = self._static_routes.get((method.upper(), path))
+        if not method.isupper():  # doors give upper case: no new string for it
+            method = method.upper()
+        static = self._static_routes.get((method, path))
         if static is not None:
             return static
         allowed: list[str] = []
@@ -140,7 +142,7 @@ class Contract:
             found = op.pattern.fullmatch(path)
             if found is None:
                 continue
-            if op.method == method.upper():
+            if op.method == method:
                 return RouteMatch(op, found.groupdict())
             allowed.append(op.method)
         return RouteMatch(allowed=tuple(allowed))

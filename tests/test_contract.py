@@ -90,6 +90,12 @@ def test_routing_separates_404_and_405(contract: Contract) -> None:
     assert nothing.allowed == ()
 
 
+def test_routing_takes_the_method_in_any_case(contract: Contract) -> None:
+    assert contract.match("post", "/v1/videos/generations").found
+    assert contract.match("get", "/v1/tasks/task-unified-1-abcdefgh").found
+    assert contract.match("delete", "/v1/tasks/x").allowed == ("GET",)
+
+
 def _broken_copy(tmp_path: Path, mutate: object) -> Path:
     data = yaml.safe_load(spec_path().read_text())
     mutate(data)  # type: ignore[operator]
