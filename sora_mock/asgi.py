@@ -201,7 +201,7 @@ async def _send_response(send: Send, response: Response) -> None:
 
 
 #: The JSON content type as uvicorn takes it, encoded once.
-_JSON_CONTENT_BYTES = (JSON_CONTENT[0].encode(), JSON_CONTENT[1].encode())
+_JSON_CONTENT_BYTES = (JSON_CONTENT[0].encode("latin-1"), JSON_CONTENT[1].encode("latin-1"))
 
 
 def _start_message(response: Response) -> Message:
