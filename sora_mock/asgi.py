@@ -3,8 +3,9 @@
 Bodies are read up to the configured limit (a larger one answers 413 without being read
 whole), then the engine decides. A request line plus headers over :data:`MAX_HEAD_BYTES`
 answers 431 before the engine sees it (:mod:`sora_mock.protocols` enforces the same limit
-while a head is still arriving). One log line per request goes to the ``sora_mock``
-logger, with the token masked and control characters escaped.
+while a head is still arriving, and marks the heads it has proved within it, which the app
+then need not count). One log line per request goes to the ``sora_mock`` logger, with the
+token masked and control characters escaped.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ log = logging.getLogger("sora_mock.requests")
 
 #: The most bytes a request line plus headers may take; larger heads answer 431.
 MAX_HEAD_BYTES = 16 * 1024
+#: Scope key a server protocol sets (to True) when it has proved the request's head within
+#: :data:`MAX_HEAD_BYTES` from the bytes it read; the app counts any other head itself.
+HEAD_WITHIN_LIMIT = "sora_mock.head_within_limit"
 
 _PROTOCOL_ERRORS = {
     400: ("invalid_request", "Malformed HTTP request"),
@@ -69,8 +73,8 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        headers, head_size = _headers(scope)
-        if head_size > MAX_HEAD_BYTES:
+        headers = _headers(scope)
+        if HEAD_WITHIN_LIMIT not in scope and _head_size(scope) > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (("connection", "close"),))
             await _send_response(send, response)
@@ -114,20 +118,27 @@ class MockApp:
 _HEADER_NAMES: dict[bytes, str] = {}
 
 
-def _headers(scope: Scope) -> tuple[dict[str, str], int]:
-    """The request's headers by folded name, and the size of its request line and headers."""
-    target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-    size = len(scope["method"]) + len(target) + len(scope.get("query_string", b"")) + 12
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by folded name (the last of repeats wins)."""
     headers = {}
     for name, value in scope.get("headers", ()):
-        size += len(name) + len(value) + 4
         text = _HEADER_NAMES.get(name)
         if text is None:
             text = name.decode("latin-1").lower()
             if len(_HEADER_NAMES) < 256:  # the usual names; odd ones are not remembered
                 _HEADER_NAMES[name] = text
         headers[text] = value.decode("latin-1")
-    return headers, size
+    return headers
+
+
+def _head_size(scope: Scope) -> int:
+    """The size of the request line and headers as they came on the wire (near enough:
+    single spaces, CRLF line ends)."""
+    target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    size = len(scope["method"]) + len(target) + len(scope.get("query_string", b"")) + 12
+    for name, value in scope.get("headers", ()):
+        size += len(name) + len(value) + 4
+    return size
 
 
 def _request_from_scope(

@@ -46,7 +46,7 @@ from sora_mock.rules import (
     parse_timestamps,
     video_url_problem,
 )
-from sora_mock.scenarios import CREATE, POLL, Scenario, ScenarioBook
+from sora_mock.scenarios import CREATE, POLL, Effect, Scenario, ScenarioBook
 from sora_mock.store import Task, TaskStorage, TaskStore
 
 CREATE_OPERATION = "createCharacterGeneration"
@@ -92,9 +92,9 @@ class Engine:
         self.store: TaskStorage = store if store is not None else TaskStore()
         self._last_purge = float("-inf")
         self.accounts = Accounts()
-        self.journal = Journal(self.config.journal_size)
-        self.outbox = Outbox()
         self.lock = threading.RLock()
+        self.journal = Journal(self.config.journal_size, self.lock)
+        self.outbox = Outbox()
         self._restart_identities()
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
@@ -119,20 +119,28 @@ class Engine:
             # printf-style: half the cost of the f-string format spec, on every request
             request_id = ("x-request-id", "req-%08d" % self._request_counter)  # noqa: UP031
             token = bearer_token(request.headers.get("authorization"))
+            notes: dict[str, Any] | None = None
+            violations: tuple[str, ...] = ()
             try:
-                response, notes = self._route(request, token, now, request_id)
+                response, operation, task_id, scenario = self._route(
+                    request, token, now, request_id
+                )
             except Answer as answer:
                 response, notes = answer.response, answer.notes
+                operation = notes.pop("operation", None) or _route_name(request)
+                task_id = notes.pop("task_id", None)
+                scenario = notes.pop("scenario", None)
+                violations = tuple(notes.pop("violations", ()))
             self.journal.record(
                 now,
                 request.method,
                 request.path,
-                notes.pop("operation", None) or _route_name(request),
+                operation,
                 mask_token(token),
                 response.status,
-                notes.pop("task_id", None),
-                notes.pop("scenario", None),
-                tuple(notes.pop("violations")) if "violations" in notes else (),
+                task_id,
+                scenario,
+                violations,
                 notes,
             )
             if request_id in response.headers:  # a task answer, built with it
@@ -217,13 +225,14 @@ class Engine:
 
     def _route(
         self, request: Request, token: str | None, now: float, request_id: Header
-    ) -> tuple[Response, dict[str, Any]]:
-        """The response and its journal notes; a refusal raises :class:`Answer` instead.
+    ) -> tuple[Response, str | None, str | None, str | None]:
+        """The response, and for the journal the operation, task id and scenario; a refusal
+        raises :class:`Answer` (with its journal notes) instead.
 
         A task answer is built with ``request_id`` among its headers; any other answer gets
         it in :meth:`handle`."""
         if request.path.startswith(MOCK_PREFIX):
-            return admin.handle(self, request, now), {}
+            return admin.handle(self, request, now), "mock", None, None
         match = self.contract.match(request.method, request.path)
         if match.operation is None:
             if match.allowed:
@@ -232,21 +241,21 @@ class Engine:
         operation = match.operation
         try:
             if operation is self._create:
-                response, notes = self._create_task(request, token, now, request_id)
+                response, task_id, scenario = self._create_task(request, token, now, request_id)
             else:
                 task_id = match.path_params["task_id"]
-                response, notes = self._read_task(request, token, task_id, now, request_id)
+                response, scenario = self._read_task(request, token, task_id, now, request_id)
         except Answer as answer:
             answer.notes.setdefault("operation", operation.operation_id)
             raise
-        notes["operation"] = operation.operation_id
-        return response, notes
+        return response, operation.operation_id, task_id, scenario
 
     # -- POST /v1/videos/generations -----------------------------------------------------
 
     def _create_task(
         self, request: Request, token: str | None, now: float, request_id: Header
-    ) -> tuple[Response, dict[str, Any]]:
+    ) -> tuple[Response, str, str | None]:
+        """The answer, the new task's id and the scenario's name; else :class:`Answer`."""
         op = self._create
         if request.oversized or len(request.body) > self.config.max_body_bytes:
             limit = self.config.max_body_bytes
@@ -254,9 +263,12 @@ class Engine:
                 documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
             )
         effects = self.effects
-        loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
-        scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
-        notes = {"scenario": scenario.name if scenario else None}
+        scenario: Scenario | None = None
+        effect: Effect | None = None
+        if effects.book.loaded or "prefer" in request.headers:  # else none can apply
+            loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
+            scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
+        scenario_name = scenario.name if scenario else None
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
@@ -265,7 +277,8 @@ class Engine:
             self._validate_create(body, op)
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
-            raise Answer(effects.finish(answer.response, effect), **notes, **answer.notes) from None
+            response = effects.finish(answer.response, effect)
+            raise Answer(response, scenario=scenario_name, **answer.notes) from None
         self.store.add(task)
         response = Response(200, (JSON_CONTENT, request_id), self._task_body(task, PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
@@ -274,8 +287,7 @@ class Engine:
                 self.outbox.schedule(task.id, task.created_at + ends)
         if effect is not None:
             response = effects.finish(response, effect)
-        notes["task_id"] = task.id
-        return response, notes
+        return response, task.id, scenario_name
 
     def _new_task(
         self,
@@ -379,21 +391,31 @@ class Engine:
 
     def _read_task(
         self, request: Request, token: str | None, task_id: str, now: float, request_id: Header
-    ) -> tuple[Response, dict[str, Any]]:
+    ) -> tuple[Response, str | None]:
+        """The answer and the scenario's name; else :class:`Answer`."""
         op = self._get_task
         task = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
         owned = task if task is not None and task.token == token else None
-        scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
-        notes = {"scenario": scenario.name if scenario else None, "task_id": task_id}
+        scenario: Scenario | None = None
+        effect: Effect | None = None
+        if (
+            (owned is not None and owned.scenario is not None)
+            or self.effects.book.loaded
+            or "prefer" in request.headers
+        ):  # else none can apply
+            scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
+        scenario_name = scenario.name if scenario else None
         try:
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
             response = self._read_owned_task(request, token, op, task_id, task, now, request_id)
         except Answer as answer:
-            raise Answer(
-                self.effects.finish(answer.response, effect), **notes, **answer.notes
-            ) from None
-        return self.effects.finish(response, effect), notes
+            response = self.effects.finish(answer.response, effect)
+            notes = {"scenario": scenario_name, "task_id": task_id, **answer.notes}
+            raise Answer(response, **notes) from None
+        if effect is not None:
+            response = self.effects.finish(response, effect)
+        return response, scenario_name
 
     def _read_owned_task(
         self,

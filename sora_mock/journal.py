@@ -66,14 +66,17 @@ def _entry(row: _Row) -> JournalEntry:
 
 
 class Journal:
-    """A bounded log of requests, oldest dropped first."""
+    """A bounded log of requests, oldest dropped first.
 
-    def __init__(self, size: int = 10_000) -> None:
+    ``lock`` guards it: :meth:`record`'s callers hold it (the engine records under its own
+    lock, which it passes here), and readers take it. Without one, the journal has its own.
+    """
+
+    def __init__(self, size: int = 10_000, lock: threading.RLock | None = None) -> None:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
         self._rows: deque[_Row] = deque(maxlen=size)
         self._seq = 0
-        self._lock = threading.Lock()
-        self._recorded = threading.Condition(self._lock)
+        self._recorded = threading.Condition(lock or threading.RLock())
         self._waiting = 0
         self._last: _Row | None = None
 
@@ -90,18 +93,19 @@ class Journal:
         violations: tuple[str, ...] = (),
         notes: dict[str, Any] | None = None,
     ) -> None:
-        """Append an entry (``token`` already masked); it gets the next sequence number."""
-        with self._lock:
-            self._seq = seq = self._seq + 1
-            # Only atomic values (no notes means None): the collector untracks such a
-            # tuple at once instead of walking ten thousand of them at every collection.
-            self._last = row = (
-                seq, time, method, path, operation, token, status, task_id, scenario,
-                violations, notes or None,
-            )  # fmt: skip
-            self._rows.append(row)
-            if self._waiting:
-                self._recorded.notify_all()
+        """Append an entry (``token`` already masked); it gets the next sequence number.
+
+        The caller holds the journal's lock."""
+        self._seq = seq = self._seq + 1
+        # Only atomic values (no notes means None): the collector untracks such a tuple at
+        # once instead of walking ten thousand of them at every collection.
+        self._last = row = (
+            seq, time, method, path, operation, token, status, task_id, scenario,
+            violations, notes or None,
+        )  # fmt: skip
+        self._rows.append(row)
+        if self._waiting:
+            self._recorded.notify_all()
 
     def wait_for(
         self, predicate: Callable[[list[JournalEntry]], bool], timeout: float = 10.0

@@ -7,7 +7,9 @@ subclasses make the edge of the server behave like the rest of the mock:
 
 - a request line plus headers over :data:`~sora_mock.asgi.MAX_HEAD_BYTES` (16 KiB) answers
   ``431`` with the error envelope, whether it trickles in or arrives at once (the ASGI app
-  checks heads that the parser accepted whole);
+  checks heads that the parser accepted whole, unless the httptools protocol marked the
+  scope with :data:`~sora_mock.asgi.HEAD_WITHIN_LIMIT`: the bytes it read since the head
+  began were fewer than the limit);
 - any other malformed request (bad request line, invalid header, bad chunked encoding)
   answers ``400`` with the error envelope instead of plain text;
 
@@ -20,20 +22,27 @@ import asyncio
 import importlib.util
 import json
 import sys
-from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 from uvicorn.protocols.http.h11_impl import H11Protocol as _H11Protocol
 
-from sora_mock.asgi import MAX_HEAD_BYTES, protocol_error
+from sora_mock.asgi import protocol_error
+
+#: Which HTTP/1.1 implementation serves: ``auto`` takes httptools when installed.
+HttpName = Literal["auto", "h11", "httptools"]
 
 
-def protocol_class() -> type[asyncio.Protocol]:
-    """The httptools-based protocol when httptools is installed (``fast`` extra), else h11's."""
-    if importlib.util.find_spec("httptools") is None:
+def protocol_class(name: HttpName = "auto") -> type[asyncio.Protocol]:
+    """The protocol for ``name``: ``auto`` is httptools when installed (``fast`` extra),
+    else h11."""
+    if name == "h11" or (name == "auto" and importlib.util.find_spec("httptools") is None):
         return H11Protocol
-    return _httptools_protocol()
+    # Imported only here: the module needs httptools. Its class is a module's, not a local
+    # one, so that ``serve --workers N`` can hand it to its worker processes (by pickle).
+    from sora_mock.httptools_protocol import HttpToolsProtocol
+
+    return HttpToolsProtocol
 
 
 def error_bytes(status: int, default_headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -49,7 +58,8 @@ def error_bytes(status: int, default_headers: list[tuple[bytes, bytes]]) -> byte
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-def _reject(protocol: Any, status: int) -> None:
+def reject(protocol: Any, status: int) -> None:
+    """Answer ``status`` with the envelope (unless an answer has begun) and close."""
     transport: asyncio.Transport = protocol.transport
     if transport.is_closing():
         return
@@ -68,48 +78,7 @@ class H11Protocol(_H11Protocol):
         error = sys.exception()
         # h11 hints 431 exactly when the buffered head outgrew max_incomplete_event_size.
         status = 431 if getattr(error, "error_status_hint", 400) == 431 else 400
-        _reject(self, status)
+        reject(self, status)
 
 
-@cache
-def _httptools_protocol() -> type[asyncio.Protocol]:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpToolsProtocol
-
-    class HttpToolsProtocol(_HttpToolsProtocol):
-        """uvicorn's httptools protocol with a head limit and envelope parse errors."""
-
-        _reading_head = True
-        _head_bytes = 0
-        _boundary = False
-
-        def data_received(self, data: bytes) -> None:
-            self._boundary = False
-            super().data_received(data)
-            # Count what arrived while a head stays incomplete: this bounds the memory
-            # httptools spends on a head that never ends. A read in which a head ended or
-            # a message completed holds other bytes (a body) too, so it does not count.
-            if self._boundary or not self._reading_head or self.transport.is_closing():
-                if self._boundary:
-                    self._head_bytes = 0
-                return
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                _reject(self, 431)
-
-        def on_headers_complete(self) -> None:
-            self._reading_head = False
-            self._boundary = True
-            super().on_headers_complete()
-
-        def on_message_complete(self) -> None:
-            super().on_message_complete()
-            self._reading_head = True
-            self._boundary = True
-
-        def send_400_response(self, msg: str) -> None:
-            _reject(self, 400)
-
-    return HttpToolsProtocol
-
-
-__all__ = ["H11Protocol", "error_bytes", "protocol_class"]
+__all__ = ["H11Protocol", "HttpName", "error_bytes", "protocol_class", "reject"]

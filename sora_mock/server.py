@@ -26,7 +26,7 @@ import uvicorn
 from sora_mock.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
-from sora_mock.protocols import protocol_class
+from sora_mock.protocols import HttpName, protocol_class
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -122,19 +122,23 @@ def _settle_heap() -> None:
 
 
 def uvicorn_server(
-    app: ASGIApp | str, *, log_level: str = "warning", workers: int | None = None
+    app: ASGIApp | str,
+    *,
+    log_level: str = "warning",
+    workers: int | None = None,
+    http: HttpName = "auto",
 ) -> uvicorn.Server:
     """A uvicorn server for ``app`` (or an app factory's import path) with sora-mock's settings.
 
-    The mock keeps its own request log; the HTTP protocol is httptools when the ``fast``
-    extra is installed, else h11, either way with the 16 KiB head limit (431) and JSON
-    envelopes for malformed requests (:mod:`sora_mock.protocols`).
+    The mock keeps its own request log; the HTTP protocol (``http``) is by default httptools
+    when the ``fast`` extra is installed, else h11, either way with the 16 KiB head limit
+    (431) and JSON envelopes for malformed requests (:mod:`sora_mock.protocols`).
     """
     config = uvicorn.Config(
         app,
         factory=isinstance(app, str),
         workers=workers,
-        http=protocol_class(),
+        http=protocol_class(http),
         log_level=log_level,
         access_log=False,
         lifespan="on",
@@ -151,9 +155,11 @@ class ServerThread:
     The base of :class:`BackgroundServer` and of the conformance harness's many-port server.
     """
 
-    def __init__(self, app: ASGIApp, sockets: list[socket.socket], name: str) -> None:
+    def __init__(
+        self, app: ASGIApp, sockets: list[socket.socket], name: str, *, http: HttpName = "auto"
+    ) -> None:
         self._sockets = sockets
-        self._server = uvicorn_server(app)
+        self._server = uvicorn_server(app, http=http)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": sockets}, daemon=True, name=name
         )
@@ -188,7 +194,8 @@ class BackgroundServer(ServerThread):
     """A real uvicorn server on a free loopback port, in a daemon thread.
 
     ``handler`` replaces ``engine.handle`` as what answers each request (see
-    :class:`~sora_mock.asgi.MockApp`).
+    :class:`~sora_mock.asgi.MockApp`); ``http`` picks the HTTP protocol
+    (:func:`~sora_mock.protocols.protocol_class`).
 
     Example::
 
@@ -204,9 +211,10 @@ class BackgroundServer(ServerThread):
         *,
         handler: Handler | None = None,
         log_requests: bool = False,
+        http: HttpName = "auto",
     ) -> None:
         self.engine = engine
         self.app = MockApp(engine, log_requests=log_requests, handler=handler)
         sock = bind(host, port)
         self.base_url = base_url(sock)
-        super().__init__(self.app, [sock], f"sora-mock {self.base_url}")
+        super().__init__(self.app, [sock], f"sora-mock {self.base_url}", http=http)

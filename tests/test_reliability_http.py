@@ -37,9 +37,10 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[BackgroundServer]:
-    with BackgroundServer(Engine(clock=VirtualClock(), seed=3)) as running:
+@pytest.fixture(scope="module", params=["h11", "httptools"])
+def server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
+    """The mock on each of its HTTP protocols (httptools is the ``fast`` extra's)."""
+    with BackgroundServer(Engine(clock=VirtualClock(), seed=3), http=request.param) as running:
         yield running
 
 
