@@ -279,7 +279,8 @@ class Engine:
         except Answer as answer:
             response = effects.finish(answer.response, effect)
             raise Answer(response, scenario=scenario_name, **answer.notes) from None
-        self.store.add(task)
+        while not self.store.add(task):  # an id taken (the same seed before a restart)
+            task.id = self._new_identity(now)[0]
         response = Response(200, (JSON_CONTENT, request_id), self._task_body(task, PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = task.plan.seconds_to_end
@@ -524,16 +525,15 @@ class Engine:
     # -- identifiers ---------------------------------------------------------------------
 
     def _new_identity(self, now: float) -> tuple[str, str]:
-        """A new task id and character name: eight seeded random letters each."""
-        while True:
-            at = self._letters_used
-            if at == len(self._id_letters):
-                self._draw_letters()
-                at = 0
-            self._letters_used = at + 16
-            task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._id_letters[at : at + 8]}"
-            if task_id not in self.store:
-                return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
+        """A task id and character name: eight seeded random letters each. The id may be
+        taken already (the store refuses it; the caller draws again)."""
+        at = self._letters_used
+        if at == len(self._id_letters):
+            self._draw_letters()
+            at = 0
+        self._letters_used = at + 16
+        task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._id_letters[at : at + 8]}"
+        return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
 
     def _restart_identities(self) -> None:
         """Draw task ids and names from the seed's start again."""

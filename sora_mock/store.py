@@ -73,8 +73,8 @@ class Task:
 class TaskStorage(Protocol):
     """Where tasks live: in memory (the default) or in a SQLite file shared by processes."""
 
-    def add(self, task: Task) -> None:
-        """Store a new task (its id must be new)."""
+    def add(self, task: Task) -> bool:
+        """Store a new task; False, storing nothing, when its id is taken already."""
         ...
 
     def get(self, task_id: str) -> Task | None:
@@ -130,10 +130,13 @@ class TaskStore:
         self._kinds: list[tuple[Lifecycle, TaskDefaults]] = []
         self._kind_index: dict[tuple[int, int], int] = {}
 
-    def add(self, task: Task) -> None:
-        """Store a new task."""
+    def add(self, task: Task) -> bool:
+        """Store a new task; False, storing nothing, when its id is taken already."""
+        if task.id in self._tasks:
+            return False
         self._tasks[task.id] = self._row(task)
         heapq.heappush(self._expiry, (task.expires_at(), task.id))
+        return True
 
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now, or None (unknown or already purged)."""

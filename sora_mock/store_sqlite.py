@@ -44,11 +44,13 @@ class SqliteTaskStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
-    def add(self, task: Task) -> None:
-        """Store and commit a new task."""
+    def add(self, task: Task) -> bool:
+        """Store and commit a new task; False, storing nothing, when its id is taken already
+        (by this process or another sharing the file)."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO tasks (id, expires_at, polls, ended_at, task) VALUES (?, ?, ?, ?, ?)",
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.expires_at(),
@@ -57,6 +59,7 @@ class SqliteTaskStore:
                     json.dumps(_task_to_dict(task)),
                 ),
             )
+        return cursor.rowcount == 1
 
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now, or None."""

@@ -195,10 +195,15 @@ def test_batched_identities_are_the_one_at_a_time_draws() -> None:
 
 
 def test_a_drawn_id_already_taken_is_skipped() -> None:
+    # As after a restart on the same seed and state file: the store refuses the id.
     engine = Engine(clock=VirtualClock(), seed=3)
-    taken, _ = _drawn_one_at_a_time(3, 1, 50.0)[0]
-    engine.store.add(a_task(id=taken))
-    assert engine._new_identity(50.0) == _drawn_one_at_a_time(3, 2, 50.0)[1]
+    now = engine.clock.now()
+    (taken, _), (next_id, _) = _drawn_one_at_a_time(3, 2, now)
+    assert engine.store.add(a_task(id=taken, created_at=now))
+    created = create(engine).json_body()
+    assert created["id"] == next_id
+    assert poll(engine, next_id).json_body()["id"] == next_id
+    assert engine.store.get(taken) == a_task(id=taken, created_at=now)
 
 
 @pytest.mark.parametrize("now", [-1.5, -0.5, 0.0, 0.5])

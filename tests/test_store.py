@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sora_mock.config import TaskDefaults
 from sora_mock.lifecycle import Lifecycle
 from sora_mock.store import TaskStore
+from sora_mock.store_sqlite import SqliteTaskStore
 from tests.helpers import a_task
 
 
@@ -59,3 +62,12 @@ def test_each_task_keeps_its_own_plan_and_defaults() -> None:
     assert len(store) == 0
     store.add(plain)  # the kinds start over with the tasks
     assert store.get(plain.id) == plain
+
+
+def test_both_stores_refuse_a_taken_id(tmp_path: Path) -> None:
+    for store in (TaskStore(), SqliteTaskStore(str(tmp_path / "state.db"))):
+        first = a_task()
+        assert store.add(first)
+        assert not store.add(a_task(model="other", polls=3))
+        assert store.get(first.id) == first
+        assert len(store) == 1
