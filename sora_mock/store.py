@@ -132,10 +132,19 @@ class TaskStore:
 
     def add(self, task: Task) -> bool:
         """Store a new task; False, storing nothing, when its id is taken already."""
-        if task.id in self._tasks:
+        task_id = task.id
+        if task_id in self._tasks:
             return False
-        self._tasks[task.id] = self._row(task)
-        heapq.heappush(self._expiry, (task.expires_at(), task.id))
+        kind = self._kind_index.get((id(task.plan), id(task.defaults)))
+        if kind is None:
+            kind = self._new_kind(task.plan, task.defaults)
+        # The row built here rather than by a helper: this runs on every create.
+        self._tasks[task_id] = (
+            task.token, task.created_at, task.model, kind, task.character_name,
+            task.video_url, task.timestamps, task.base_url, task.scenario, task.callback_url,
+            task.polls, task.ended_at,
+        )  # fmt: skip
+        heapq.heappush(self._expiry, (task.expires_at(), task_id))
         return True
 
     def get(self, task_id: str) -> Task | None:
@@ -185,17 +194,12 @@ class TaskStore:
         self._kinds.clear()
         self._kind_index.clear()
 
-    def _row(self, task: Task) -> _Row:
-        key = (id(task.plan), id(task.defaults))
-        kind = self._kind_index.get(key)
-        if kind is None:  # a pair not seen before: kept, so its ids stay its own
-            kind = self._kind_index[key] = len(self._kinds)
-            self._kinds.append((task.plan, task.defaults))
-        return (
-            task.token, task.created_at, task.model, kind, task.character_name,
-            task.video_url, task.timestamps, task.base_url, task.scenario, task.callback_url,
-            task.polls, task.ended_at,
-        )  # fmt: skip
+    def _new_kind(self, plan: Lifecycle, defaults: TaskDefaults) -> int:
+        """The index of a (plan, defaults) pair not seen before, now kept (so that the ids
+        its key is made of stay its own)."""
+        kind = self._kind_index[(id(plan), id(defaults))] = len(self._kinds)
+        self._kinds.append((plan, defaults))
+        return kind
 
     def _task(self, task_id: str, row: _Row) -> Task:
         plan, defaults = self._kinds[row[3]]
