@@ -73,7 +73,6 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        headers = _headers(scope)
         if HEAD_WITHIN_LIMIT not in scope and _head_size(scope) > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (("connection", "close"),))
@@ -85,7 +84,7 @@ class MockApp:
         too_large = False
         if message.get("more_body", False) or len(body) > limit:
             body, too_large = await _read_body(receive, message, limit)
-        request = _request_from_scope(scope, headers, body, too_large)
+        request = _request_from_scope(scope, body, too_large)
         try:
             response = (self.handler or self.engine.handle)(request)
         except Exception:
@@ -118,19 +117,6 @@ class MockApp:
 _HEADER_NAMES: dict[bytes, str] = {}
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    """The request's headers by folded name (the last of repeats wins)."""
-    headers = {}
-    for name, value in scope.get("headers", ()):
-        text = _HEADER_NAMES.get(name)
-        if text is None:
-            text = name.decode("latin-1").lower()
-            if len(_HEADER_NAMES) < 256:  # the usual names; odd ones are not remembered
-                _HEADER_NAMES[name] = text
-        headers[text] = value.decode("latin-1")
-    return headers
-
-
 def _head_size(scope: Scope) -> int:
     """The size of the request line and headers as they came on the wire (near enough:
     single spaces, CRLF line ends)."""
@@ -141,11 +127,18 @@ def _head_size(scope: Scope) -> int:
     return size
 
 
-def _request_from_scope(
-    scope: Scope, headers: dict[str, str], body: bytes, oversized: bool
-) -> Request:
+def _request_from_scope(scope: Scope, body: bytes, oversized: bool) -> Request:
     # Built directly rather than through Request.build: this runs on every request, and
-    # ASGI already gives an upper-case method (header names are folded in _headers).
+    # ASGI already gives an upper-case method. Header names are folded here, through a
+    # table of the names seen (clients send the same few); the last of repeats wins.
+    headers = {}
+    for name, value in scope.get("headers", ()):
+        text = _HEADER_NAMES.get(name)
+        if text is None:
+            text = name.decode("latin-1").lower()
+            if len(_HEADER_NAMES) < 256:  # the usual names; odd ones are not remembered
+                _HEADER_NAMES[name] = text
+        headers[text] = value.decode("latin-1")
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
