@@ -25,9 +25,10 @@ FAST_STACK = "httptools+uvloop"
 
 
 def _stacks(fast: bool) -> list[http_bench.Stack]:
-    stacks = [http_bench.Stack("h11+asyncio", project_python())]
+    # The project's .venv has httptools too (the tests use both protocols): say which.
+    stacks = [http_bench.Stack("h11+asyncio", project_python(), "h11")]
     if fast:
-        stacks.append(http_bench.Stack(FAST_STACK, fast_python()))
+        stacks.append(http_bench.Stack(FAST_STACK, fast_python(), "httptools"))
     return stacks
 
 

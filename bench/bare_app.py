@@ -73,10 +73,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
     args = parser.parse_args()
     sock = bind(args.host, args.port)
     print(f"bare app: serving on {base_url(sock)}", flush=True)
-    uvicorn_server(bare_app).run(sockets=[sock])
+    uvicorn_server(bare_app, http=args.http).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from bench.common import (
     pin,
     ratio,
 )
+from sora_mock.protocols import HttpName
 
 LUA = BENCH / "lua"
 TOKEN = "sk-bench-0123456789"
@@ -55,6 +56,8 @@ class Stack:
 
     name: str
     python: Path
+    #: The HTTP protocol both servers are told to use (``serve --http``).
+    http: HttpName
 
     @property
     def bin(self) -> Path:
@@ -198,8 +201,10 @@ def measure_stack(
         "1000",
         "--config",
         str(BENCH / "mock-bench.yaml"),
+        "--http",
+        stack.http,
     ]
-    bare_cmd = [str(stack.python), "-m", "bench.bare_app", "--port", "0"]
+    bare_cmd = [str(stack.python), "-m", "bench.bare_app", "--port", "0", "--http", stack.http]
     slug = stack.name.replace("+", "-")
     with (
         serve(mock_cmd, f"mock-{slug}") as mock,

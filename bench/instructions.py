@@ -120,8 +120,9 @@ def _l2_misses(counts: dict[str, float]) -> float:
 
 def _commands(stack: Stack) -> dict[str, list[str]]:
     mock = [str(stack.bin / "sora-mock"), "serve", "--port", "0", "--quiet", "--seed", "1"]
-    mock += ["--speed", "1000", "--config", str(BENCH / "mock-bench.yaml")]
-    return {"bare": [str(stack.python), "-m", "bench.bare_app", "--port", "0"], "mock": mock}
+    mock += ["--speed", "1000", "--config", str(BENCH / "mock-bench.yaml"), "--http", stack.http]
+    bare = [str(stack.python), "-m", "bench.bare_app", "--port", "0", "--http", stack.http]
+    return {"bare": bare, "mock": mock}
 
 
 def _count(

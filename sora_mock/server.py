@@ -70,6 +70,7 @@ class ServeSettings:
     quiet: bool = False
     workers: int = 1
     origin: float | None = None
+    http: HttpName = "auto"
 
     def engine(self) -> Engine:
         """The engine these settings describe (one per process)."""
@@ -94,12 +95,14 @@ def run_server(settings: ServeSettings, sock: socket.socket) -> None:
     if settings.workers == 1:
         app = MockApp(settings.engine(), log_requests=not settings.quiet)
         _settle_heap()
-        uvicorn_server(app).run(sockets=[sock])
+        uvicorn_server(app, http=settings.http).run(sockets=[sock])
         return
     from uvicorn.supervisors import Multiprocess
 
     os.environ[_SETTINGS_VARIABLE] = json.dumps(asdict(settings))
-    server = uvicorn_server(f"{__name__}:app_from_environment", workers=settings.workers)
+    server = uvicorn_server(
+        f"{__name__}:app_from_environment", workers=settings.workers, http=settings.http
+    )
     Multiprocess(server.config, sockets=[sock]).run()
 
 

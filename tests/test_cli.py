@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from sora_mock.cli import main
 from sora_mock.server import bind
 from tests.helpers import COMMAND, serve_command
+from tests.rawhttp import exchange, request
 
 
 @pytest.fixture
@@ -51,6 +53,15 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.parametrize(("http", "status"), [("h11", 405), ("httptools", 400)])
+def test_serve_runs_the_http_protocol_asked_for(http: str, status: int) -> None:
+    # The two parsers differ on a method nobody registered: h11 hands it to the mock
+    # (405), httptools refuses it itself (400).
+    with serve_command("--http", http, "--quiet") as (_, url):
+        answer = exchange(url, request("FOO", "/v1/videos/generations"))
+    assert answer.status == status, answer.raw[:200]
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -58,6 +69,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         (["serve", "--port", "70000"], "port must be 0-65535"),
         (["serve", "--speed", "-1"], "must be positive"),
         (["serve", "--nope"], "unrecognized arguments: --nope"),
+        (["serve", "--http", "h2"], "invalid choice: 'h2'"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -78,6 +90,22 @@ def test_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
         taken.close()
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"sora-mock: error: port {port} on 127.0.0.1 is already in use"]
+
+
+def test_httptools_without_the_fast_extra_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "httptools" else find_spec(name, *a),
+    )
+    assert main(["serve", "--http", "httptools", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "sora-mock: error: --http httptools needs the fast extra: pip install 'sora-mock[fast]'"
+    ]
 
 
 def test_broken_config_names_file_and_line(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 import time
@@ -34,6 +35,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
     parser.add_argument(
+        "--http",
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="HTTP/1.1 implementation: httptools (the fast extra) or h11; "
+        "auto takes httptools when installed (default)",
+    )
+    parser.add_argument(
         "--state",
         metavar="FILE",
         help="keep tasks in this SQLite file: they survive restarts and are shared by workers",
@@ -54,6 +62,8 @@ def serve(args: argparse.Namespace) -> int:
 
     if args.workers > 1 and not args.state:
         raise UsageError("--workers above 1 needs --state FILE, so that workers share tasks")
+    if args.http == "httptools" and importlib.util.find_spec("httptools") is None:
+        raise UsageError("--http httptools needs the fast extra: pip install 'sora-mock[fast]'")
     config = MockConfig.load(args.config)  # refuse a broken file before binding anything
     speed = args.speed if args.speed is not None else config.speed
     settings = ServeSettings(
@@ -64,6 +74,7 @@ def serve(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         workers=args.workers,
         origin=time.time(),
+        http=args.http,
     )
     sock = bind(args.host, args.port)
     if not args.quiet:
