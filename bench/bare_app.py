@@ -68,12 +68,13 @@ async def bare_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def main() -> None:
     """Serve :func:`bare_app` like ``sora-mock serve`` serves the mock."""
+    from sora_mock.protocols import HTTP_NAMES
     from sora_mock.server import base_url, bind, uvicorn_server
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
+    parser.add_argument("--http", choices=HTTP_NAMES, default="auto")
     args = parser.parse_args()
     sock = bind(args.host, args.port)
     print(f"bare app: serving on {base_url(sock)}", flush=True)

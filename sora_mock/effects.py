@@ -53,11 +53,10 @@ class Effects:
         Precedence: a ``Prefer`` header decides alone. Otherwise, for a poll, the scenario
         the task was created under, if it has an effect on polls; then the first matching
         file scenario. The task's lifecycle always stays the one it was created with.
+        Without a ``Prefer`` header, loaded scenarios or a task scenario it finds nothing
+        (``(None, None)``), and the engine does not call it then.
         """
         header = request.headers.get("prefer")
-        own_name = task.scenario if task is not None else None
-        if header is None and own_name is None and not self.book.loaded:
-            return None, None  # the usual call: nothing can apply
         preferences = parse_prefer(header)
         scenario = None
         if "scenario" in preferences:

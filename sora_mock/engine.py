@@ -93,7 +93,7 @@ class Engine:
         self._last_purge = float("-inf")
         self.accounts = Accounts()
         self.lock = threading.RLock()
-        self.journal = Journal(self.config.journal_size, self.lock)
+        self.journal = Journal(self.lock, self.config.journal_size)
         self.outbox = Outbox()
         self._restart_identities()
         self._request_counter = 0
@@ -278,7 +278,8 @@ class Engine:
             task = self._new_task(request, token, profile, body, scenario, now)
         except Answer as answer:
             response = effects.finish(answer.response, effect)
-            raise Answer(response, scenario=scenario_name, **answer.notes) from None
+            notes = {"scenario": scenario_name, **answer.notes}
+            raise Answer(response, **notes) from None
         while not self.store.add(task):  # an id taken (the same seed before a restart)
             task.id = self._new_identity(now)[0]
         response = Response(200, (JSON_CONTENT, request_id), self._task_body(task, PENDING, now))

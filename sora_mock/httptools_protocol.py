@@ -18,15 +18,15 @@ class HttpToolsProtocol(_HttpToolsProtocol):
     _reading_head = True
     _head_bytes = 0
     _boundary = False
-    # At most how many bytes of a head in progress came in reads before the current one
-    # (counted generously: all of a read in which the previous message ended), and the
-    # current read's size. Their sum bounds the head when it completes.
-    _head_before = 0
+    # The size of the last read in which a message ended (a head begun in it has at most
+    # that much of itself there) and of the current read. With the head bytes counted in
+    # between, they bound the head when it completes.
+    _carried = 0
     _read_size = 0
 
     def data_received(self, data: bytes) -> None:
         self._boundary = False
-        self._read_size = len(data)
+        self._read_size = size = len(data)
         super().data_received(data)
         # Count what arrived while a head stays incomplete: this bounds the memory
         # httptools spends on a head that never ends. A read in which a head ended or
@@ -34,17 +34,16 @@ class HttpToolsProtocol(_HttpToolsProtocol):
         if self._boundary or not self._reading_head or self.transport.is_closing():
             if self._boundary:
                 self._head_bytes = 0
-                self._head_before = self._read_size
+                self._carried = size
             return
-        self._head_bytes += len(data)
-        self._head_before += len(data)
+        self._head_bytes += size
         if self._head_bytes > MAX_HEAD_BYTES:
             reject(self, 431)
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._boundary = True
-        if self._head_before + self._read_size <= MAX_HEAD_BYTES:
+        if self._carried + self._head_bytes + self._read_size <= MAX_HEAD_BYTES:
             self.scope[HEAD_WITHIN_LIMIT] = True  # type: ignore[literal-required]
         super().on_headers_complete()
 

@@ -69,14 +69,14 @@ class Journal:
     """A bounded log of requests, oldest dropped first.
 
     ``lock`` guards it: :meth:`record`'s callers hold it (the engine records under its own
-    lock, which it passes here), and readers take it. Without one, the journal has its own.
+    lock, which it passes here: one lock fewer to take per request), and readers take it.
     """
 
-    def __init__(self, size: int = 10_000, lock: threading.RLock | None = None) -> None:
+    def __init__(self, lock: threading.RLock, size: int = 10_000) -> None:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
         self._rows: deque[_Row] = deque(maxlen=size)
         self._seq = 0
-        self._recorded = threading.Condition(lock or threading.RLock())
+        self._recorded = threading.Condition(lock)
         self._waiting = 0
         self._last: _Row | None = None
 

@@ -23,7 +23,7 @@ import importlib.util
 import json
 import sys
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from uvicorn.protocols.http.h11_impl import H11Protocol as _H11Protocol
 
@@ -31,6 +31,8 @@ from sora_mock.asgi import protocol_error
 
 #: Which HTTP/1.1 implementation serves: ``auto`` takes httptools when installed.
 HttpName = Literal["auto", "h11", "httptools"]
+#: The names, for command-line choices.
+HTTP_NAMES: tuple[HttpName, ...] = get_args(HttpName)
 
 
 def protocol_class(name: HttpName = "auto") -> type[asyncio.Protocol]:
@@ -81,4 +83,4 @@ class H11Protocol(_H11Protocol):
         reject(self, status)
 
 
-__all__ = ["H11Protocol", "HttpName", "error_bytes", "protocol_class", "reject"]
+__all__ = ["HTTP_NAMES", "H11Protocol", "HttpName", "error_bytes", "protocol_class", "reject"]

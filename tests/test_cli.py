@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sora_mock.cli import main
+from sora_mock.cli import build_parser, main
+from sora_mock.protocols import HTTP_NAMES
 from sora_mock.server import bind
 from tests.helpers import COMMAND, serve_command
 from tests.rawhttp import exchange, request
@@ -90,6 +91,12 @@ def test_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
         taken.close()
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"sora-mock: error: port {port} on 127.0.0.1 is already in use"]
+
+
+def test_serve_offers_every_http_protocol() -> None:
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    [http] = [action for action in serve._actions if action.dest == "http"]
+    assert tuple(http.choices or ()) == HTTP_NAMES
 
 
 def test_httptools_without_the_fast_extra_is_one_line(

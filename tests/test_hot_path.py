@@ -23,8 +23,9 @@ from sora_mock.inbound import _STRICT_DECODER, strict_json
 from sora_mock.lifecycle import Observation
 from sora_mock.messages import Request, Response, json_bytes
 from sora_mock.rendering import render_task, task_json
+from sora_mock.scenarios import CREATE, OPERATION_IDS, POLL
 from sora_mock.store import Task
-from tests.helpers import a_task, auth, create, poll
+from tests.helpers import a_task, auth, create, create_request, poll, task_request
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -213,3 +214,19 @@ def test_the_id_prefix_is_right_from_the_first_second_on(now: float) -> None:
     task_id, _ = engine._new_identity(now)
     assert task_id == _drawn_one_at_a_time(5, 1, now)[0][0]
     assert task_id.startswith(f"{TASK_ID_PREFIX}{int(now)}-")
+
+
+@pytest.mark.parametrize("operation", [CREATE, POLL])
+@pytest.mark.parametrize("body", [None, {"model": "sora-character", "video_url": "x"}])
+def test_scenario_choice_skipped_only_where_it_finds_nothing(
+    operation: str, body: dict[str, Any] | None
+) -> None:
+    # The engine does not call choose without Prefer, loaded scenarios or a task scenario:
+    # there, choose itself (every built-in scenario in its book) finds nothing.
+    engine = Engine(clock=VirtualClock(), seed=1)
+    assert not engine.effects.book.loaded
+    op = engine.contract.operation(OPERATION_IDS[operation])
+    request = create_request() if operation == CREATE else task_request("task-unified-1-a")
+    assert "prefer" not in request.headers
+    task = a_task() if operation == POLL else None
+    assert engine.effects.choose(op, operation, request, "sk-test", body, task) == (None, None)

@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
     parser.add_argument(
         "--http",
+        # protocols.HTTP_NAMES, written out: importing it would load uvicorn for every command
         choices=["auto", "h11", "httptools"],
         default="auto",
         help="HTTP/1.1 implementation: httptools (the fast extra) or h11; "
