@@ -1,7 +1,7 @@
 """The throughput baseline: a bare ASGI app that answers every request with one fixed body.
 
 It reads the request body (as the mock does) and answers with a task object of the mock's
-own size, served by :func:`sora_mock.server.uvicorn_server` exactly like the mock, so the
+own size, served by :func:`sora_mock.server.runner.uvicorn_server` exactly like the mock, so the
 only difference between the two servers is the mock's own work.
 
 Run: ``python -m bench.bare_app --port 0`` prints the URL it listens on.
@@ -13,7 +13,7 @@ import argparse
 import json
 from typing import Any
 
-from sora_mock.asgi import Receive, Scope, Send
+from sora_mock.server.asgi import Receive, Scope, Send
 
 #: A completed task as the mock renders it: the same bytes on the wire as a real answer.
 TASK_BODY = json.dumps(
@@ -68,8 +68,8 @@ async def bare_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def main() -> None:
     """Serve :func:`bare_app` like ``sora-mock serve`` serves the mock."""
-    from sora_mock.protocols import HTTP_NAMES
-    from sora_mock.server import base_url, bind, uvicorn_server
+    from sora_mock.server.protocols import HTTP_NAMES
+    from sora_mock.server.runner import base_url, bind, uvicorn_server
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")

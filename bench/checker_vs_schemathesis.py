@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sora_mock.server import BackgroundServer  # noqa: E402
+from sora_mock.server.runner import BackgroundServer  # noqa: E402
 from tests.mutants import CONTROLS, MUTANTS, MutantSpec  # noqa: E402
 
 SCHEMATHESIS = ROOT / "bench" / ".venv-schemathesis" / "bin" / "schemathesis"

@@ -1,6 +1,6 @@
 """Throughput (wrk) and latency at a fixed rate (open-loop) of the mock against a bare app.
 
-Both servers are started the same way (:func:`sora_mock.server.uvicorn_server`), pinned to
+Both servers are started the same way (:func:`sora_mock.server.runner.uvicorn_server`), pinned to
 one core, and measured in alternation within one run, so the ratio mock/bare holds however
 busy the shared machine is; the load generators run on the other core.
 """
@@ -31,7 +31,7 @@ from bench.common import (
     pin,
     ratio,
 )
-from sora_mock.protocols import HttpName
+from sora_mock.server.protocols import HttpName
 
 LUA = BENCH / "lua"
 TOKEN = "sk-bench-0123456789"

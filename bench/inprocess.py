@@ -12,9 +12,9 @@ import respx
 
 from bench.bare_app import TASK_BODY
 from bench.common import interleaved, log, ratio, summary_us
-from sora_mock.clock import VirtualClock
-from sora_mock.engine import Engine
-from sora_mock.messages import Request
+from sora_mock.contract.messages import Request
+from sora_mock.engine.clock import VirtualClock
+from sora_mock.engine.core import Engine
 
 BASE_URL = "https://api.evolink.ai"
 CREATE_PATH = "/v1/videos/generations"

@@ -28,11 +28,11 @@ from typing import Any
 
 from bench.bare_app import TASK_BODY
 from bench.common import BENCH, interleaved, log, median, percentile, ratio, rss_bytes
-from sora_mock.clock import VirtualClock
-from sora_mock.config import MockConfig
-from sora_mock.engine import Engine
-from sora_mock.messages import Request
-from sora_mock.store import Task
+from sora_mock.contract.messages import Request
+from sora_mock.engine.clock import VirtualClock
+from sora_mock.engine.config import MockConfig
+from sora_mock.engine.core import Engine
+from sora_mock.engine.store.memory import Task
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 HEADERS = {"authorization": "Bearer sk-bench-0123456789", "content-type": "application/json"}

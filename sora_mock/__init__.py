@@ -29,34 +29,34 @@ _EXPORTS = {
     "CheckOptions": "sora_mock.checker",
     "CheckResult": "sora_mock.checker",
     "Checker": "sora_mock.checker",
-    "Clock": "sora_mock.clock",
+    "Clock": "sora_mock.engine",
     "ConfigError": "sora_mock.errors",
     "ConformanceFailure": "sora_mock.errors",
     "ConformanceReport": "sora_mock.conformance",
     "Contract": "sora_mock.contract",
     "ContractViolation": "sora_mock.errors",
     "Engine": "sora_mock.engine",
-    "HttpxMock": "sora_mock.httpx_door",
+    "HttpxMock": "sora_mock.inprocess",
     "MockAPI": "sora_mock.inprocess",
-    "MockConfig": "sora_mock.config",
+    "MockConfig": "sora_mock.engine",
     "PortInUseError": "sora_mock.errors",
-    "RealClock": "sora_mock.clock",
-    "Request": "sora_mock.messages",
-    "Response": "sora_mock.messages",
+    "RealClock": "sora_mock.engine",
+    "Request": "sora_mock.contract",
+    "Response": "sora_mock.contract",
     "ServerError": "sora_mock.errors",
     "SoraMockError": "sora_mock.errors",
     "SpecError": "sora_mock.errors",
     "UnreachableError": "sora_mock.errors",
     "UsageError": "sora_mock.errors",
-    "VirtualClock": "sora_mock.clock",
-    "mock": "sora_mock.httpx_door",
-    "transport": "sora_mock.httpx_door",
-    "virtual_sleep": "sora_mock.sleeps",
+    "VirtualClock": "sora_mock.engine",
+    "mock": "sora_mock.inprocess",
+    "transport": "sora_mock.inprocess",
+    "virtual_sleep": "sora_mock.inprocess",
     "check_client": "sora_mock.conformance",
     "conformance_tests": "sora_mock.conformance",
-    "lifecycle_machine": "sora_mock.stateful",
-    "validate_request": "sora_mock.validation",
-    "validate_response": "sora_mock.validation",
+    "lifecycle_machine": "sora_mock.checker.stateful",
+    "validate_request": "sora_mock.contract.validation",
+    "validate_response": "sora_mock.contract.validation",
 }
 
 __all__ = [
@@ -97,11 +97,11 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sora_mock.checker import Checker, CheckOptions, CheckResult
-    from sora_mock.clock import Clock, RealClock, VirtualClock
-    from sora_mock.config import MockConfig
+    from sora_mock.checker.stateful import lifecycle_machine
     from sora_mock.conformance import ConformanceReport, check_client, conformance_tests
-    from sora_mock.contract import Contract
-    from sora_mock.engine import Engine
+    from sora_mock.contract import Contract, Request, Response
+    from sora_mock.contract.validation import validate_request, validate_response
+    from sora_mock.engine import Clock, Engine, MockConfig, RealClock, VirtualClock
     from sora_mock.errors import (
         ConfigError,
         ConformanceFailure,
@@ -113,13 +113,8 @@ if TYPE_CHECKING:
         UnreachableError,
         UsageError,
     )
-    from sora_mock.httpx_door import HttpxMock, mock, transport
-    from sora_mock.inprocess import MockAPI
-    from sora_mock.messages import Request, Response
+    from sora_mock.inprocess import HttpxMock, MockAPI, mock, transport, virtual_sleep
     from sora_mock.server import BackgroundServer
-    from sora_mock.sleeps import virtual_sleep
-    from sora_mock.stateful import lifecycle_machine
-    from sora_mock.validation import validate_request, validate_response
 
 
 def __getattr__(name: str) -> object:

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sora_mock.clock import VirtualClock
-from sora_mock.contract import Contract
-from sora_mock.engine import Engine
-from sora_mock.server import BackgroundServer
+from sora_mock.contract.openapi import Contract
+from sora_mock.engine.clock import VirtualClock
+from sora_mock.engine.core import Engine
+from sora_mock.server.runner import BackgroundServer
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from sora_mock.config import TaskDefaults
-from sora_mock.engine import Engine
-from sora_mock.lifecycle import Lifecycle
-from sora_mock.messages import Request, Response
-from sora_mock.store import Task
+from sora_mock.contract.messages import Request, Response
+from sora_mock.engine.config import TaskDefaults
+from sora_mock.engine.core import Engine
+from sora_mock.engine.lifecycle import Lifecycle
+from sora_mock.engine.store.memory import Task
 
 CREATE_PATH = "/v1/videos/generations"
 TOKEN = "sk-test-0123456789"

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sora_mock.clock import VirtualClock
-from sora_mock.config import MockConfig
-from sora_mock.engine import Engine
-from sora_mock.messages import Request, Response
+from sora_mock.contract.messages import Request, Response
+from sora_mock.engine.clock import VirtualClock
+from sora_mock.engine.config import MockConfig
+from sora_mock.engine.core import Engine
 
 STEP = 20.0  # mock seconds per task poll
 CREATE = "/v1/videos/generations"

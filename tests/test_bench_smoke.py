@@ -10,8 +10,8 @@ import pytest
 
 from bench import instructions, loadgen, report, scale
 from bench.http_bench import _throughput_summary
-from sora_mock.engine import Engine
-from sora_mock.server import BackgroundServer
+from sora_mock.engine.core import Engine
+from sora_mock.server.runner import BackgroundServer
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 

@@ -24,9 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sora_mock.clock import RealClock
-from sora_mock.config import MockConfig
 from sora_mock.contract import Contract
+from sora_mock.engine import MockConfig, RealClock
 from sora_mock.errors import UsageError
 
 from . import situations as _situations

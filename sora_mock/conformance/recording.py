@@ -1,6 +1,6 @@
 """One engine per situation, recording every exchange with its journal entry.
 
-:class:`RecordingEngine` is an :class:`~sora_mock.engine.Engine` that keeps each request it
+:class:`RecordingEngine` is an :class:`~sora_mock.engine.core.Engine` that keeps each request it
 answered (with the body, which the journal does not keep) next to the journal entry the
 engine wrote for it, and serves a situation's body :class:`Variation`. Giving every
 situation its own engine isolates them completely: no shared rate limits, bursts or
@@ -15,15 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sora_mock.clock import Clock
-from sora_mock.config import MockConfig
-from sora_mock.contract import Contract
-from sora_mock.engine import Engine
-from sora_mock.journal import JournalEntry
-from sora_mock.lifecycle import Observation
-from sora_mock.messages import Request, Response
-from sora_mock.scenarios import Match, ResultOverrides, Scenario
-from sora_mock.store import Task
+from sora_mock.contract import Contract, Request, Response
+from sora_mock.engine import (
+    Clock,
+    Engine,
+    JournalEntry,
+    Match,
+    MockConfig,
+    Observation,
+    ResultOverrides,
+    Scenario,
+    Task,
+)
 
 from .situations import Situation
 from .variations import Variation, fixed_variations

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
 
+from sora_mock.engine import mask_token
 from sora_mock.errors import ConformanceFailure
-from sora_mock.journal import mask_token
 
 from .rules import Rule, Verdict, rules
 from .run import Run

@@ -13,12 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sora_mock.contract import Contract
-from sora_mock.journal import mask_token
-from sora_mock.lifecycle import TERMINAL
-from sora_mock.messages import Request
-from sora_mock.rules import DEFAULT_TIMESTAMPS, callback_url_problem, parse_timestamps
-from sora_mock.rules import video_url_problem as _video_url_problem
+from sora_mock.contract import (
+    DEFAULT_TIMESTAMPS,
+    Contract,
+    Request,
+    callback_url_problem,
+    parse_timestamps,
+)
+from sora_mock.contract import video_url_problem as _video_url_problem
+from sora_mock.engine import TERMINAL, mask_token
 
 from .outcome import outcome_problem
 from .recording import Exchange

@@ -17,12 +17,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from sora_mock.clock import VirtualClock
-from sora_mock.config import MockConfig
-from sora_mock.contract import Contract
+from sora_mock.contract import Contract, Request, Response
+from sora_mock.engine import MockConfig, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.messages import Request, Response
-from sora_mock.sleeps import virtual_sleep
+from sora_mock.inprocess import virtual_sleep
 
 from . import situations as _situations
 from .explore import explore
@@ -247,7 +245,7 @@ class Harness:
     @contextlib.contextmanager
     def _door(self, engine: RecordingEngine, guard: _Guard) -> Iterator[str]:
         if self.transport == "inprocess":
-            from sora_mock.httpx_route import route
+            from sora_mock.inprocess import route
 
             def answer(request: Request) -> Response:
                 guard.check()

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import socket
 
-from sora_mock.asgi import MockApp, Receive, Scope, Send
-from sora_mock.server import ServerThread, base_url, bind
+from sora_mock.server import MockApp, Receive, Scope, Send, ServerThread, base_url, bind
 
 from .recording import RecordingEngine
 

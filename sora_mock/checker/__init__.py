@@ -1,0 +1,27 @@
+"""The contract checker: rules (pure), the HTTP runner, the stateful machine and reports.
+
+:mod:`sora_mock.checker.stateful` (a hypothesis state machine) is imported on its own.
+"""
+
+from sora_mock.checker.report import (
+    dumps,
+    json_report,
+    junit_xml,
+    render_failures,
+    render_summary,
+)
+from sora_mock.checker.rules import RULES
+from sora_mock.checker.runner import Checker, CheckOptions, CheckResult, run_check
+
+__all__ = [
+    "RULES",
+    "CheckOptions",
+    "CheckResult",
+    "Checker",
+    "dumps",
+    "json_report",
+    "junit_xml",
+    "render_failures",
+    "render_summary",
+    "run_check",
+]

@@ -1,0 +1,498 @@
+"""The contract's rules as pure checks over exchanges and task histories (no I/O).
+
+A rule has a name users see in reports and can ignore (``--ignore-rule``). The checker
+(:mod:`sora_mock.checker.runner`), the stateful machine (:mod:`sora_mock.checker.stateful`) and the
+pytest
+suite all judge what they see with these functions, so a rule means the same everywhere.
+
+Example::
+
+    ledger = Ledger()
+    check_exchange(ledger, exchange, Expectation(400, "invalid_request", "video_url"))
+    history = TaskHistory(task_id)
+    history.observe(ledger, exchange)
+    ledger.failures  # [Finding(rule="negative_rejected", ...), ...]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sora_mock.contract import Contract, Request, Response
+
+__all__ = [
+    "RULES",
+    "Exchange",
+    "Expectation",
+    "Finding",
+    "Ledger",
+    "TaskHistory",
+    "check_exchange",
+]
+
+#: Every rule, with what it demands. Report order follows this order.
+RULES: dict[str, str] = {
+    "no_5xx": "no request gets a 5xx answer or a dropped connection",
+    "status_code_conformance": "each request gets the status the contract prescribes for it",
+    "positive_accepted": "a valid create request gets 200 and a pending task",
+    "negative_rejected": "an invalid request is never answered 2xx",
+    "auth_required": "a request without valid bearer credentials gets 401",
+    "token_isolation": "another token never sees a task (403)",
+    "response_schema": "every response (body and headers) validates against the spec",
+    "content_type": "every API response is application/json",
+    "error_envelope": "errors are {error: {code, message, type[, param]}} as documented",
+    "retry_after": "every 429 carries Retry-After in whole seconds",
+    "id_shape": "task ids read task-unified-<created>-<8 of [a-z0-9]>",
+    "task_consistency": "a task's id, created, model, object and type never change",
+    "lifecycle_monotonic": "status and progress only move forward",
+    "terminal_sticky": "a completed or failed task never changes again",
+    "result_iff_completed": "result_data and results appear exactly when status is completed",
+    "error_iff_failed": "error appears exactly when status is failed",
+    "lifecycle_terminates": "every created task reaches completed or failed within the timeout",
+}
+
+Severity = Literal["failure", "warning"]
+ID_PATTERN = re.compile(r"task-unified-([0-9]+)-[a-z0-9]{8}")
+_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
+_TERMINAL = ("completed", "failed")
+_STABLE = ("id", "created", "model", "object", "type")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request the checker sent and what came back.
+
+    ``response`` is None when the connection failed; ``error`` then says how. ``label``
+    says what the request was meant to test, e.g. ``create invalid: wrong_extension``.
+    """
+
+    seq: int
+    label: str
+    request: Request
+    response: Response | None
+    error: str | None = None
+    elapsed: float = 0.0
+    at: float = 0.0  # seconds since the run started
+
+    def json(self) -> Any:
+        """The response body as JSON, or None when it is not JSON."""
+        if self.response is None:
+            return None
+        try:
+            return json.loads(self.response.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the contract prescribes for one request.
+
+    ``kind`` picks the rule named when the status is wrong: ``positive`` (a valid create),
+    ``negative`` (an invalid request), ``auth`` (no valid credentials), ``isolation``
+    (another token's task) or ``lookup`` (a task poll).
+    """
+
+    status: int
+    code: str | None = None
+    param: str | None = None
+    kind: Literal["positive", "negative", "auth", "isolation", "lookup"] = "lookup"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that did not hold (``failure``) or held only loosely (``warning``)."""
+
+    rule: str
+    severity: Severity
+    message: str
+    exchange: Exchange | None = None
+    at: float = 0.0
+
+
+@dataclass
+class Ledger:
+    """Counts how often each rule was checked and collects what it found.
+
+    Rules in ``ignore`` are neither counted nor reported.
+    """
+
+    ignore: frozenset[str] = frozenset()
+    checked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    findings: list[Finding] = field(default_factory=list)
+    now: Callable[[], float] = field(default=lambda: 0.0, repr=False)
+
+    def count(self, *rules: str) -> None:
+        """Record that ``rules`` were checked once more."""
+        for rule in rules:
+            if rule not in self.ignore:
+                self.checked[rule] = self.checked.get(rule, 0) + 1
+
+    def fail(
+        self,
+        rule: str,
+        message: str,
+        exchange: Exchange | None = None,
+        severity: Severity = "failure",
+    ) -> None:
+        """Record that ``rule`` did not hold."""
+        if rule in self.ignore:
+            return
+        if rule not in RULES:
+            raise ValueError(f"unknown rule {rule!r}")
+        self.findings.append(Finding(rule, severity, message, exchange, self.now()))
+
+    def warn(self, rule: str, message: str, exchange: Exchange | None = None) -> None:
+        """Record that ``rule`` held only loosely."""
+        self.fail(rule, message, exchange, "warning")
+
+    @property
+    def failures(self) -> list[Finding]:
+        """Findings of severity ``failure``."""
+        return [f for f in self.findings if f.severity == "failure"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Findings of severity ``warning``."""
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def failed_rules(self) -> set[str]:
+        """Names of the rules with at least one failure."""
+        return {f.rule for f in self.failures}
+
+
+# -- one exchange ------------------------------------------------------------------------
+
+
+def check_exchange(
+    ledger: Ledger,
+    exchange: Exchange,
+    expected: Expectation | None = None,
+    contract: Contract | None = None,
+) -> None:
+    """Judge one exchange by the rules every response must keep, and ``expected``."""
+    ledger.count("no_5xx")
+    response = exchange.response
+    if response is None:
+        ledger.fail("no_5xx", f"the connection failed: {exchange.error}", exchange)
+        return
+    if response.status >= 500:
+        ledger.fail("no_5xx", f"answered {response.status}", exchange)
+    _check_content_type(ledger, exchange, response)
+    _check_schema(ledger, exchange, contract or Contract.bundled())
+    if response.status >= 400:
+        _check_envelope(ledger, exchange, response, expected, contract or Contract.bundled())
+    if response.status == 429:
+        _check_retry_after(ledger, exchange, response)
+    if expected is not None and response.status < 500 and response.status != 429:
+        _check_status(ledger, exchange, response.status, expected)
+
+
+def _check_content_type(ledger: Ledger, exchange: Exchange, response: Response) -> None:
+    ledger.count("content_type")
+    value = response.header("content-type") or ""
+    if value.split(";", 1)[0].strip().lower() != "application/json":
+        shown = repr(value) if value else "no Content-Type header"
+        ledger.fail("content_type", f"expected application/json, got {shown}", exchange)
+
+
+def _check_schema(ledger: Ledger, exchange: Exchange, contract: Contract) -> None:
+    from sora_mock.contract.validation import iter_response_errors
+
+    ledger.count("response_schema")
+    assert exchange.response is not None
+    verdict = _compiled_verdict(contract, exchange.request, exchange.response)
+    if verdict is None:
+        return
+    # The reference validator says what is wrong; the content type has its own rule.
+    mismatches = [
+        m
+        for m in iter_response_errors(exchange.request, exchange.response, contract)
+        if m.path != "header.content-type"
+    ]
+    if mismatches:
+        ledger.fail("response_schema", "; ".join(mismatches), exchange)
+    elif verdict:
+        # The two validators disagree: report what the compiled one saw rather than hide it.
+        ledger.fail("response_schema", f"compiled validator: {verdict}", exchange)
+
+
+def _compiled_verdict(contract: Contract, request: Request, response: Response) -> str | None:
+    """None when the compiled validators accept the response, else why not ("" = unsure).
+
+    The compiled (jsonschema-rs) validators take microseconds where the reference takes
+    milliseconds; a property test proves the two agree, so only a suspect response pays
+    for the reference.
+    """
+    operation = contract.match(request.method, request.path).operation
+    if operation is None or response.status not in operation.statuses:
+        return ""
+    content_type = (response.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if content_type != "application/json":
+        return None  # the body cannot be judged; the content_type rule reports it
+    for name, header in contract.response_headers(operation.operation_id, response.status).items():
+        value = response.header(name)
+        if value is None:
+            if header.get("required"):
+                return ""
+        elif not _header_validator(
+            contract, operation.operation_id, response.status, name
+        ).is_valid(value):
+            return ""
+    validator = contract.response_validators.get((operation.operation_id, response.status))
+    if validator is None:
+        return None
+    try:
+        body = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    errors = list(validator.iter_errors(body))
+    return None if not errors else "; ".join(e.message for e in errors[:3])
+
+
+_HEADER_VALIDATORS: dict[tuple[int, str, int, str], Any] = {}
+
+
+def _header_validator(contract: Contract, operation_id: str, status: int, name: str) -> Any:
+    key = (id(contract), operation_id, status, name)
+    if key not in _HEADER_VALIDATORS:
+        schema = contract.response_headers(operation_id, status)[name].get("schema", {})
+        _HEADER_VALIDATORS[key] = contract.schema_validator(schema)
+    return _HEADER_VALIDATORS[key]
+
+
+def _check_envelope(
+    ledger: Ledger,
+    exchange: Exchange,
+    response: Response,
+    expected: Expectation | None,
+    contract: Contract,
+) -> None:
+    ledger.count("error_envelope")
+    body = exchange.json()
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if not isinstance(error, Mapping):
+        shown = response.body[:120].decode("utf-8", "replace")
+        ledger.fail("error_envelope", f"expected {{'error': {{...}}}}, got {shown!r}", exchange)
+        return
+    problems = [
+        f"error.{key} must be a non-empty string, got {_short(error.get(key))}"
+        for key in ("code", "message", "type")
+        if not isinstance(error.get(key), str) or not error.get(key)
+    ]
+    if "param" in error and not isinstance(error["param"], str):
+        problems.append(f"error.param must be a string, got {_short(error['param'])}")
+    documented = _documented_error(contract, exchange.request, response.status)
+    if documented is not None:
+        for key, want in (("code", documented.code), ("type", documented.type)):
+            if isinstance(error.get(key), str) and error.get(key) != want:
+                problems.append(
+                    f"error.{key} must be {want!r} for {response.status}, got {error.get(key)!r}"
+                )
+    if expected is not None and expected.status == response.status:
+        if expected.code is not None and error.get("code") not in (None, expected.code):
+            problems.append(f"error.code must be {expected.code!r}, got {error.get('code')!r}")
+        if expected.param is not None and "param" in error and error["param"] != expected.param:
+            problems.append(f"error.param must be {expected.param!r}, got {error['param']!r}")
+        elif expected.param is not None and "param" not in error:
+            ledger.warn(
+                "error_envelope",
+                f"error.param should name {expected.param!r}; it is absent",
+                exchange,
+            )
+    if problems:
+        ledger.fail("error_envelope", "; ".join(problems), exchange)
+
+
+def _documented_error(contract: Contract, request: Request, status: int) -> Any:
+    operation = contract.match(request.method, request.path).operation
+    return None if operation is None else operation.errors.get(status)
+
+
+def _check_retry_after(ledger: Ledger, exchange: Exchange, response: Response) -> None:
+    ledger.count("retry_after")
+    value = response.header("retry-after")
+    if value is None or not value.strip().isdigit():
+        shown = "no Retry-After header" if value is None else f"Retry-After {value!r}"
+        ledger.fail(
+            "retry_after", f"a 429 must say when to retry in whole seconds; got {shown}", exchange
+        )
+
+
+def _check_status(ledger: Ledger, exchange: Exchange, status: int, expected: Expectation) -> None:
+    intended = _KIND_RULES.get(expected.kind)
+    ledger.count("status_code_conformance", *([intended] if intended else []))
+    if status == expected.status:
+        return
+    rule = _status_rule(status, expected)
+    what = {
+        "negative_rejected": "an invalid request was accepted",
+        "auth_required": "a request without valid credentials was not refused with 401",
+        "token_isolation": "another token could read the task",
+        "positive_accepted": "a valid create request was refused",
+    }.get(rule, "unexpected status")
+    ledger.fail(rule, f"{what}: expected {expected.status}, got {status}", exchange)
+
+
+_KIND_RULES = {
+    "positive": "positive_accepted",
+    "negative": "negative_rejected",
+    "auth": "auth_required",
+    "isolation": "token_isolation",
+}
+
+
+def _status_rule(status: int, expected: Expectation) -> str:
+    """The rule a wrong ``status`` breaks: the kind's own rule, or the generic one."""
+    success = 200 <= status < 300
+    if expected.kind == "negative" and success:
+        return "negative_rejected"
+    if expected.kind == "auth":
+        return "auth_required"
+    if expected.kind == "isolation" and success:
+        return "token_isolation"
+    if expected.kind == "positive" and 400 <= status < 500:
+        return "positive_accepted"
+    return "status_code_conformance"
+
+
+# -- a task over time ----------------------------------------------------------------------
+
+
+class TaskHistory:
+    """Everything seen of one task, judged as each new observation arrives."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        self.seen: list[tuple[Exchange, Mapping[str, Any]]] = []
+
+    @property
+    def last(self) -> Mapping[str, Any] | None:
+        """The latest task body seen."""
+        return self.seen[-1][1] if self.seen else None
+
+    @property
+    def terminal(self) -> bool:
+        """True once the task was seen completed or failed."""
+        return self.last is not None and self.last.get("status") in _TERMINAL
+
+    def observe(self, ledger: Ledger, exchange: Exchange) -> None:
+        """Judge a 200 task body (from create or a poll) against this task's history."""
+        body = exchange.json()
+        if not isinstance(body, Mapping):
+            return  # the schema rule already reports it
+        _check_body(ledger, exchange, body)
+        previous = self.last
+        if previous is None and body.get("status") != "pending":
+            ledger.warn(
+                "positive_accepted",
+                f"a new task should be pending, got {body.get('status')!r}",
+                exchange,
+            )
+        if previous is not None:
+            self._compare(ledger, exchange, previous, body)
+        self.seen.append((exchange, body))
+
+    def _compare(
+        self,
+        ledger: Ledger,
+        exchange: Exchange,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+    ) -> None:
+        ledger.count("task_consistency", "lifecycle_monotonic")
+        changed = [k for k in _STABLE if before.get(k) != after.get(k)]
+        if changed:
+            ledger.fail(
+                "task_consistency",
+                "changed between polls: "
+                + ", ".join(
+                    f"{k} {_short(before.get(k))} -> {_short(after.get(k))}" for k in changed
+                ),
+                exchange,
+            )
+        old_info, new_info = before.get("task_info"), after.get("task_info")
+        if (
+            isinstance(old_info, Mapping)
+            and isinstance(new_info, Mapping)
+            and old_info.get("estimated_time") != new_info.get("estimated_time")
+        ):
+            ledger.warn(
+                "task_consistency",
+                f"task_info.estimated_time changed {old_info.get('estimated_time')} -> "
+                f"{new_info.get('estimated_time')}",
+                exchange,
+            )
+        old_status, new_status = before.get("status"), after.get("status")
+        old_progress, new_progress = before.get("progress"), after.get("progress")
+        transition = f"{old_status} ({old_progress}%) -> {new_status} ({new_progress}%)"
+        if old_status in _TERMINAL:
+            ledger.count("terminal_sticky")
+            moved = [
+                k
+                for k in ("status", "progress", "result_data", "error")
+                if before.get(k) != after.get(k)
+            ]
+            if moved:
+                ledger.fail(
+                    "terminal_sticky",
+                    f"a {old_status} task changed ({', '.join(moved)}): {transition}",
+                    exchange,
+                )
+        if _RANK.get(str(old_status), -1) > _RANK.get(str(new_status), 99):
+            ledger.fail("lifecycle_monotonic", f"status moved backwards: {transition}", exchange)
+        elif (
+            isinstance(old_progress, int)
+            and isinstance(new_progress, int)
+            and new_progress < old_progress
+        ):
+            if new_status == "failed" and old_status != "failed" and new_progress == 0:
+                # The vendor's failed example shows progress 0: the docs allow the drop.
+                ledger.warn(
+                    "lifecycle_monotonic",
+                    f"progress dropped to 0 on failure: {transition}",
+                    exchange,
+                )
+            else:
+                ledger.fail(
+                    "lifecycle_monotonic", f"progress moved backwards: {transition}", exchange
+                )
+
+
+def _check_body(ledger: Ledger, exchange: Exchange, body: Mapping[str, Any]) -> None:
+    status = body.get("status")
+    ledger.count("result_iff_completed", "error_iff_failed", "id_shape")
+    has_result = [k for k in ("result_data", "results") if k in body]
+    if status == "completed" and "result_data" not in body:
+        ledger.fail("result_iff_completed", "a completed task has no result_data", exchange)
+    elif status != "completed" and has_result:
+        ledger.fail(
+            "result_iff_completed", f"a {status} task carries {', '.join(has_result)}", exchange
+        )
+    if status == "failed" and "error" not in body:
+        ledger.fail("error_iff_failed", "a failed task has no error", exchange)
+    elif status != "failed" and "error" in body:
+        ledger.fail(
+            "error_iff_failed", f"a {status} task carries error {_short(body['error'])}", exchange
+        )
+    task_id = body.get("id")
+    found = ID_PATTERN.fullmatch(task_id) if isinstance(task_id, str) else None
+    if found is None:
+        ledger.fail(
+            "id_shape",
+            f"id {_short(task_id)} is not task-unified-<created>-<8 of [a-z0-9]>",
+            exchange,
+        )
+    elif body.get("created") is not None and found.group(1) != str(body.get("created")):
+        ledger.warn(
+            "id_shape", f"id {task_id} does not embed created ({body.get('created')})", exchange
+        )
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

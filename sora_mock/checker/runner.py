@@ -1,0 +1,458 @@
+"""The contract checker: drives any sora-character server over HTTP and judges every answer.
+
+It sends authentication probes, labelled invalid requests (each with the error the
+contract prescribes), malformed and unknown task ids, a budget of valid creates, then polls
+the created tasks to the end, judging each exchange with :mod:`sora_mock.checker.rules`. Inputs
+come from :mod:`sora_mock.contract.strategies` through Hypothesis: first the simplest example of
+each
+kind (so every kind is tried, readably), then ``max_examples`` more shared among the kinds.
+
+It is polite: a 429 is retried after its ``Retry-After``, polls are ``poll_interval`` apart,
+and at most ``max_tasks`` tasks are created (each may cost credits on the real API). Time is
+injectable (``sleep``, ``clock``), so an in-process run on a virtual clock waits for nothing.
+
+Example::
+
+    with httpx.Client(base_url="http://127.0.0.1:8000") as client:
+        result = Checker(client, CheckOptions(token="sk-...")).run()
+    result.ok, result.ledger.failures
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sora_mock.checker.rules import Exchange, Expectation, Ledger, TaskHistory, check_exchange
+from sora_mock.contract import Contract, Request, Response
+from sora_mock.errors import UnreachableError, UsageError
+
+if TYPE_CHECKING:
+    import httpx
+    from hypothesis.strategies import SearchStrategy
+
+__all__ = ["CheckOptions", "CheckResult", "Checker", "run_check"]
+
+CREATE_PATH = "/v1/videos/generations"
+TASK_PATH = "/v1/tasks/{}"
+#: Invalid create kinds the checker leaves out by default: ``callback_url`` is the mock's
+#: choice, taken from the sibling sora-2 models; the sora-character page does not show it.
+SKIPPED_KINDS = ("bad_callback_url",)
+_T = TypeVar("_T")
+_OWN_TOKEN = object()  # "send the run's own token"
+_UNKNOWN_ID = "task-unified-1000000000-zz0000zz"
+_VALID_BODY = {"model": "sora-character", "video_url": "https://example.com/video.mp4"}
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How a check run behaves. Times are seconds of the injected clock."""
+
+    token: str
+    other_token: str | None = None
+    max_examples: int = 25
+    seed: int | None = None
+    timeout: float = 600.0
+    max_tasks: int = 3
+    poll_interval: float = 2.0
+    request_timeout: float = 30.0
+    ignore: frozenset[str] = frozenset()
+    retries: int = 3
+    max_retry_wait: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not self.token:
+            raise UsageError("a token is required")
+        if self.max_examples < 0 or self.max_tasks < 0:
+            raise UsageError("max_examples and max_tasks must not be negative")
+        if self.timeout <= 0 or self.poll_interval < 0 or self.request_timeout <= 0:
+            raise UsageError("timeouts must be positive and the poll interval not negative")
+
+
+@dataclass
+class CheckResult:
+    """What a run did and found."""
+
+    base_url: str
+    options: CheckOptions
+    seed: int
+    ledger: Ledger
+    exchanges: int = 0
+    examples: int = 0
+    rate_limited: int = 0
+    duration: float = 0.0
+    started_at: float = field(default_factory=time.time)  # unix time, for reports
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no rule failed (warnings allowed)."""
+        return not self.ledger.failures
+
+    @property
+    def first_failure_at(self) -> float | None:
+        """Seconds from the start to the first failure, if any."""
+        failures = self.ledger.failures
+        return min(f.at for f in failures) if failures else None
+
+    @property
+    def examples_per_second(self) -> float:
+        """Examples judged per second of the run."""
+        return self.examples / self.duration if self.duration > 0 else 0.0
+
+
+ProgressHook = Callable[[str, "CheckResult"], None]
+
+
+class Checker:
+    """Runs every check against the server behind ``client`` (an ``httpx.Client``).
+
+    Args:
+        client: a client whose ``base_url`` is the server's root.
+        options: the run's settings.
+        contract: the contract to judge by (default: the bundled one).
+        sleep: waits between polls and before retries (default ``time.sleep``).
+        clock: reads elapsed time for timeouts (default ``time.monotonic``).
+        on_progress: called with a phase name and the result so far, after each request.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        options: CheckOptions,
+        contract: Contract | None = None,
+        *,
+        sleep: Callable[[float], Any] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_progress: ProgressHook | None = None,
+    ) -> None:
+        self.client = client
+        self.options = options
+        self.contract = contract or Contract.bundled()
+        self._sleep = sleep
+        self._clock = clock
+        self._on_progress = on_progress
+        self._start = clock()
+        seed = options.seed if options.seed is not None else random.getrandbits(32)
+        self.ledger = Ledger(ignore=options.ignore, now=self._elapsed)
+        self.result = CheckResult(str(client.base_url).rstrip("/"), options, seed, self.ledger)
+        self._phase = "starting"
+        self._seq = 0
+        self._groups = 0
+        self._base_path = client.base_url.path.rstrip("/")
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def run(self) -> CheckResult:
+        """Run every check once; raise :class:`UnreachableError` if the server never answers."""
+        from sora_mock.contract import strategies
+
+        self._probe()
+        histories: list[TaskHistory] = []
+        budget = self.options.max_tasks
+
+        def create(body: dict[str, Any]) -> None:
+            if len(histories) < budget:
+                self._valid_create(body, histories)
+
+        # One valid create first: breaks on the happy path show up in the first seconds.
+        first: list[dict[str, Any]] = []
+        if budget:
+            self._phase = "valid create requests"
+            self._explore([strategies.valid_create_bodies()], 0, first.append)
+            create(first[0])
+        self._auth_checks()
+        kinds = tuple(k for k in strategies.INVALID_CREATE_KINDS if k not in SKIPPED_KINDS)
+        self._phase = "invalid create requests"
+        self._explore(
+            [strategies.invalid_create_requests((kind,)) for kind in kinds],
+            self.options.max_examples,
+            self._invalid_create,
+        )
+        self._phase = "malformed and unknown task ids"
+        self._explore(
+            [strategies.task_id_cases(("malformed",)), strategies.task_id_cases(("unknown",))],
+            self.options.max_examples // 2,
+            self._task_id_case,
+        )
+        if budget:
+            self._phase = "valid create requests"
+            others = strategies.valid_create_bodies().filter(lambda body: body != first[0])
+            if budget > 1:
+                self._explore([others], budget - 2, create)
+            self._isolation(histories)
+            self._lifecycle(histories)
+            self._isolation(histories)
+        self._phase = "done"
+        self.result.duration = self._elapsed()
+        self.result.tasks = [_summary(h) for h in histories]
+        return self.result
+
+    # -- phases --------------------------------------------------------------------------
+
+    def _probe(self) -> None:
+        self._phase = "connecting"
+        exchange = self._send("probe: unknown task", "GET", TASK_PATH.format(_UNKNOWN_ID))
+        if exchange.response is None:
+            raise UnreachableError(f"cannot reach {self.result.base_url}: {exchange.error}")
+        check_exchange(self.ledger, exchange, Expectation(404, "task_not_found"), self.contract)
+
+    def _auth_checks(self) -> None:
+        self._phase = "authentication"
+        body = json.dumps(_VALID_BODY).encode()
+        create_401 = Expectation(401, "unauthorized", kind="auth")
+        for label, header in (
+            ("no Authorization header", None),
+            ("Basic credentials", "Basic c29yYTptb2Nr"),
+            ("bearer scheme without a token", "Bearer"),
+            ("bearer token with spaces", "Bearer not a token"),
+        ):
+            exchange = self._send(
+                f"create, {label}", "POST", CREATE_PATH, body=body, authorization=header
+            )
+            check_exchange(self.ledger, exchange, create_401, self.contract)
+        exchange = self._send(
+            "task, no Authorization header",
+            "GET",
+            TASK_PATH.format(_UNKNOWN_ID),
+            authorization=None,
+        )
+        check_exchange(self.ledger, exchange, create_401, self.contract)
+
+    def _invalid_create(self, case: Any) -> None:
+        exchange = self._send(
+            f"create invalid: {case.kind}",
+            "POST",
+            CREATE_PATH,
+            body=case.body,
+            content_type=case.content_type,
+        )
+        expected = Expectation(case.status, case.code, case.param, kind="negative")
+        check_exchange(self.ledger, exchange, expected, self.contract)
+
+    def _task_id_case(self, case: Any) -> None:
+        exchange = self._send(
+            f"task id {case.kind}: {case.task_id}", "GET", TASK_PATH.format(case.task_id)
+        )
+        expected = Expectation(case.status, case.code, case.param, kind="negative")
+        check_exchange(self.ledger, exchange, expected, self.contract)
+
+    def _valid_create(self, body: dict[str, Any], histories: list[TaskHistory]) -> None:
+        exchange = self._send("create valid", "POST", CREATE_PATH, body=json.dumps(body).encode())
+        check_exchange(self.ledger, exchange, Expectation(200, kind="positive"), self.contract)
+        data = exchange.json()
+        if exchange.response is None or exchange.response.status != 200:
+            return
+        task_id = data.get("id") if isinstance(data, dict) else None
+        history = TaskHistory(task_id if isinstance(task_id, str) else "?")
+        history.observe(self.ledger, exchange)
+        histories.append(history)
+
+    def _isolation(self, histories: Iterable[TaskHistory]) -> None:
+        other = self.options.other_token
+        if other is None:
+            return
+        self._phase = "token isolation"
+        for history in histories:
+            if not _path_safe(history.task_id):
+                continue
+            exchange = self._send(
+                "task of another token", "GET", TASK_PATH.format(history.task_id), token=other
+            )
+            expected = Expectation(403, "permission_denied", kind="isolation")
+            check_exchange(self.ledger, exchange, expected, self.contract)
+
+    def _lifecycle(self, histories: list[TaskHistory]) -> None:
+        self._phase = "polling tasks"
+        pollable = [h for h in histories if _path_safe(h.task_id)]
+        deadline = self._clock() + self.options.timeout
+        waiting = [h for h in pollable if not h.terminal]
+        while waiting and self._clock() < deadline:
+            self._sleep(self.options.poll_interval)
+            for history in waiting:
+                self._poll(history)
+            waiting = [h for h in waiting if not h.terminal]
+        finished = [h for h in pollable if h.terminal]
+        if finished:
+            # One more look: a terminal task must not change.
+            self._sleep(self.options.poll_interval)
+            for history in finished:
+                self._poll(history)
+        for history in pollable:
+            self.ledger.count("lifecycle_terminates")
+            if not history.terminal:
+                last = history.last or {}
+                self.ledger.fail(
+                    "lifecycle_terminates",
+                    f"task {history.task_id} is still {last.get('status')!r} "
+                    f"({last.get('progress')}%) after {self.options.timeout:g}s",
+                    history.seen[-1][0] if history.seen else None,
+                )
+
+    def _poll(self, history: TaskHistory) -> None:
+        exchange = self._send(f"poll {history.task_id}", "GET", TASK_PATH.format(history.task_id))
+        check_exchange(self.ledger, exchange, Expectation(200), self.contract)
+        if exchange.response is not None and exchange.response.status == 200:
+            history.observe(self.ledger, exchange)
+
+    # -- generation ------------------------------------------------------------------------
+
+    def _explore(
+        self, groups: list[SearchStrategy[_T]], extra: int, test: Callable[[_T], None]
+    ) -> None:
+        """Run ``test`` on examples of each group: its simplest, then ``extra`` shared out.
+
+        Hypothesis tries the simplest example of a strategy first, so every group is
+        exercised at least once, readably, whatever ``extra`` is.
+        """
+        from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+        quiet = settings(
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+        )
+        for index, group in enumerate(groups):
+            share = extra // len(groups) + (1 if index < extra % len(groups) else 0)
+            self._groups += 1
+
+            @settings(quiet, max_examples=1 + share)
+            @seed(self.result.seed + self._groups)
+            @given(group)
+            def explore(value: _T) -> None:
+                test(value)
+
+            explore()
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        token: str | None = None,
+        authorization: str | object | None = _OWN_TOKEN,
+    ) -> Exchange:
+        headers = {"accept": "application/json"}
+        if authorization is _OWN_TOKEN:
+            headers["authorization"] = f"Bearer {token or self.options.token}"
+        elif isinstance(authorization, str):
+            headers["authorization"] = authorization
+        if body is not None:
+            headers["content-type"] = content_type
+        self.result.examples += 1
+        for attempt in range(self.options.retries + 1):
+            exchange = self._exchange(label, method, path, headers, body)
+            response = exchange.response
+            if response is None or response.status != 429 or attempt == self.options.retries:
+                break
+            self.result.rate_limited += 1
+            check_exchange(self.ledger, exchange, None, self.contract)
+            self._sleep(self._retry_wait(response, attempt))
+        if exchange.response is not None and exchange.response.status == 429:
+            self.ledger.warn(
+                "status_code_conformance",
+                f"still rate limited after {self.options.retries} retries; not judged",
+                exchange,
+            )
+        return exchange
+
+    def _exchange(
+        self, label: str, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> Exchange:
+        import httpx
+
+        from sora_mock.inprocess import from_httpx
+
+        self._seq += 1
+        self.result.exchanges += 1
+        plain = Request.build(
+            method, path, headers=headers, body=body or b"", base_url=self.result.base_url
+        )
+        started = self._clock()
+        try:
+            raw = self.client.request(
+                method,
+                self._base_path + path,
+                headers=headers,
+                content=body,
+                timeout=self.options.request_timeout,
+            )
+        except httpx.TransportError as exc:
+            exchange = Exchange(self._seq, label, plain, None, f"{type(exc).__name__}: {exc}")
+        else:
+            exchange = Exchange(
+                self._seq,
+                label,
+                plain,
+                from_httpx(raw),
+                None,
+                self._clock() - started,
+                self._elapsed(),
+            )
+        self.result.duration = self._elapsed()
+        if self._on_progress is not None:
+            self._on_progress(self._phase, self.result)
+        return exchange
+
+    def _retry_wait(self, response: Response, attempt: int) -> float:
+        wait = _retry_after_seconds(response.header("retry-after") or "")
+        if wait is None:
+            wait = max(self.options.poll_interval, 1.0) * 2**attempt
+        return min(wait, self.options.max_retry_wait)
+
+    def _elapsed(self) -> float:
+        return self._clock() - self._start
+
+
+def run_check(
+    base_url: str, options: CheckOptions, *, on_progress: ProgressHook | None = None
+) -> CheckResult:
+    """Check the server at ``base_url`` over real HTTP (what ``sora-mock check`` does)."""
+    import httpx
+
+    with httpx.Client(
+        base_url=base_url, timeout=options.request_timeout, follow_redirects=False
+    ) as client:
+        return Checker(client, options, on_progress=on_progress).run()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _path_safe(task_id: str) -> bool:
+    return bool(task_id) and not set(task_id) & set("/?#% ") and task_id not in (".", "..")
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    """Seconds a ``Retry-After`` value (seconds or an HTTP date) asks to wait, if readable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _summary(history: TaskHistory) -> dict[str, Any]:
+    return {
+        "id": history.task_id,
+        "polls": len(history.seen) - 1,
+        "statuses": [body.get("status") for _, body in history.seen],
+        "progress": [body.get("progress") for _, body in history.seen],
+        "final": (history.last or {}).get("status"),
+    }

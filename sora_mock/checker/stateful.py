@@ -1,0 +1,217 @@
+"""A Hypothesis state machine for the task lifecycle, in-process or against any server.
+
+Hypothesis creates tasks, polls them, lets time pass, sends invalid requests and bad ids,
+and reads tasks with a second token, in random orders; every answer is judged with
+:mod:`sora_mock.checker.rules`, so the invariants are the checker's: status and progress only
+move forward, terminal states never change, ``result_data`` iff completed and ``error``
+iff failed, ids keep the documented shape, a task's ``created``/``model``/``id`` never
+change, and one token never sees another's tasks. A failure shrinks to the shortest
+sequence of steps that shows it.
+
+Example::
+
+    from sora_mock.checker.stateful import lifecycle_machine
+
+    # In-process: a fresh mock on a virtual clock for every run; waiting costs nothing.
+    TestMockLifecycle = lifecycle_machine().TestCase
+
+    # Any server (creates cost credits on the real API: keep max_tasks small).
+    TestLiveLifecycle = lifecycle_machine(
+        "https://api.example.com", token=TOKEN, other_token=OTHER, max_tasks=2
+    ).TestCase
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from sora_mock.checker.rules import Exchange, Expectation, Ledger, TaskHistory, check_exchange
+from sora_mock.checker.runner import CREATE_PATH, SKIPPED_KINDS, TASK_PATH
+from sora_mock.contract import Contract, Request, strategies
+from sora_mock.engine import Engine, MockConfig, VirtualClock
+from sora_mock.errors import ContractViolation
+from sora_mock.inprocess import from_httpx
+
+__all__ = ["lifecycle_machine"]
+
+
+def lifecycle_machine(
+    base_url: str | None = None,
+    *,
+    token: str = "sk-sora-mock-machine-1",
+    other_token: str | None = "sk-sora-mock-machine-2",
+    engine_factory: Callable[[], Engine] | None = None,
+    max_tasks: int = 4,
+    wait_seconds: float = 2.0,
+    request_timeout: float = 30.0,
+) -> type[RuleBasedStateMachine]:
+    """A state machine class checking the task lifecycle of one server.
+
+    Args:
+        base_url: the server to check; None checks a fresh in-process mock per run.
+        token: the bearer token tasks are created with.
+        other_token: a second account's token for isolation checks (None skips them).
+        engine_factory: builds the in-process engine (default: the mock on a virtual clock).
+        max_tasks: tasks one run may create (each may cost credits on a real server).
+        wait_seconds: how long one "wait" step sleeps against a real server; in-process,
+            a wait moves the virtual clock by 0-300 mock seconds instead.
+        request_timeout: seconds per request against a real server.
+
+    Returns:
+        A ``RuleBasedStateMachine`` subclass; its ``TestCase`` attribute is a test.
+    """
+    contract = Contract.bundled()
+    kinds = strategies.INVALID_CREATE_KINDS
+    if base_url is not None:
+        kinds = tuple(k for k in kinds if k not in SKIPPED_KINDS)
+    in_process = base_url is None
+    waits = st.integers(0, 300).map(float) if in_process else st.just(wait_seconds)
+
+    class TaskLifecycle(RuleBasedStateMachine):
+        """Creates, polls and waits on tasks; every answer must keep the contract."""
+
+        tasks = Bundle("tasks")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.ledger = Ledger()
+            self.histories: dict[str, TaskHistory] = {}
+            self.created = 0
+            self.seq = 0
+            self.engine: Engine | None = None
+            self.client: httpx.Client | None = None
+            if in_process:
+                # Straight to the engine: no HTTP client, so thousands of runs stay cheap.
+                self.engine = (engine_factory or _default_engine)()
+            else:
+                self.client = httpx.Client(base_url=base_url or "", timeout=request_timeout)
+
+        def teardown(self) -> None:
+            if self.client is not None:
+                self.client.close()
+
+        # -- steps -------------------------------------------------------------------------
+
+        @precondition(lambda self: self.created < max_tasks)
+        @rule(target=tasks, body=strategies.valid_create_bodies())
+        def create(self, body: dict[str, Any]) -> Any:
+            self.created += 1
+            exchange = self.send("create valid", "POST", CREATE_PATH, json.dumps(body).encode())
+            check_exchange(self.ledger, exchange, Expectation(200, kind="positive"), contract)
+            data = exchange.json()
+            if exchange.response is None or exchange.response.status != 200:
+                return multiple()
+            task_id = str(data.get("id")) if isinstance(data, dict) else "?"
+            history = self.histories.setdefault(task_id, TaskHistory(task_id))
+            history.observe(self.ledger, exchange)
+            return task_id
+
+        @rule(task_id=tasks)
+        def poll(self, task_id: str) -> None:
+            exchange = self.send(f"poll {task_id}", "GET", TASK_PATH.format(task_id))
+            check_exchange(self.ledger, exchange, Expectation(200), contract)
+            if exchange.response is not None and exchange.response.status == 200:
+                self.histories[task_id].observe(self.ledger, exchange)
+
+        @precondition(lambda self: other_token is not None)
+        @rule(task_id=tasks)
+        def poll_as_another_token(self, task_id: str) -> None:
+            exchange = self.send(
+                "task of another token", "GET", TASK_PATH.format(task_id), token=other_token
+            )
+            expected = Expectation(403, "permission_denied", kind="isolation")
+            check_exchange(self.ledger, exchange, expected, contract)
+
+        @rule(case=strategies.task_id_cases())
+        def poll_bad_id(self, case: strategies.TaskIdCase) -> None:
+            exchange = self.send(f"task id {case.kind}", "GET", TASK_PATH.format(case.task_id))
+            expected = Expectation(case.status, case.code, case.param, kind="negative")
+            check_exchange(self.ledger, exchange, expected, contract)
+
+        @rule(case=strategies.invalid_create_requests(kinds))
+        def create_invalid(self, case: strategies.InvalidCreate) -> None:
+            exchange = self.send(
+                f"create invalid: {case.kind}", "POST", CREATE_PATH, case.body, case.content_type
+            )
+            expected = Expectation(case.status, case.code, case.param, kind="negative")
+            check_exchange(self.ledger, exchange, expected, contract)
+
+        @rule(seconds=waits)
+        def wait(self, seconds: float) -> None:
+            clock = self.engine.clock if self.engine is not None else None
+            if isinstance(clock, VirtualClock):
+                clock.advance(seconds)
+            else:
+                time.sleep(seconds)
+
+        # -- the invariant -----------------------------------------------------------------
+
+        @invariant()
+        def every_rule_holds(self) -> None:
+            failures = self.ledger.failures
+            if failures:
+                raise ContractViolation(
+                    f"{len(failures)} contract rule(s) broken",
+                    [f"{f.rule}: {f.message} ({_where(f.exchange)})" for f in failures],
+                )
+
+        # -- HTTP --------------------------------------------------------------------------
+
+        def send(
+            self,
+            label: str,
+            method: str,
+            path: str,
+            body: bytes | None = None,
+            content_type: str = "application/json",
+            token: str | None = None,
+        ) -> Exchange:
+            self.seq += 1
+            headers = {"authorization": f"Bearer {token or own_token}"}
+            if body is not None:
+                headers["content-type"] = content_type
+            plain = Request.build(method, path, headers=headers, body=body or b"")
+            if self.engine is not None:
+                return Exchange(self.seq, label, plain, self.engine.handle(plain))
+            assert self.client is not None
+            try:
+                raw = self.client.request(method, path, headers=headers, content=body)
+            except httpx.TransportError as exc:
+                return Exchange(self.seq, label, plain, None, f"{type(exc).__name__}: {exc}")
+            return Exchange(self.seq, label, plain, from_httpx(raw))
+
+    own_token = token
+    TaskLifecycle.__name__ = TaskLifecycle.__qualname__ = "TaskLifecycle"
+    return TaskLifecycle
+
+
+def _default_engine() -> Engine:
+    return Engine(config=_default_config(), clock=VirtualClock())
+
+
+@functools.cache
+def _default_config() -> MockConfig:
+    # Loading the YAML defaults once saves a parse per generated run.
+    return MockConfig.defaults()
+
+
+def _where(exchange: Exchange | None) -> str:
+    if exchange is None:
+        return "no request"
+    status = exchange.response.status if exchange.response is not None else exchange.error
+    return f"{exchange.label}: {exchange.request.method} {exchange.request.path} -> {status}"

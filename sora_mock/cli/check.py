@@ -1,0 +1,198 @@
+"""``sora-mock check``: check any sora-character server against the contract.
+
+Exit status: 0 when every rule holds (warnings allowed), 1 when any rule fails, 2 for a
+usage error or a server that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sora_mock.cli.options import count, non_negative_number, positive_number
+
+if TYPE_CHECKING:
+    from sora_mock.checker import CheckResult
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    """Add ``check`` to the command line."""
+    parser = subparsers.add_parser(
+        "check",
+        help="check a server against the sora-character contract",
+        description=(
+            "Check any sora-character server (the vendor's API, a proxy, a re-implementation, "
+            "or sora-mock itself) against the contract: status codes, schemas, error "
+            "envelopes, authentication, token isolation and the task lifecycle. "
+            "Exit 0 when every rule holds, 1 when one fails, 2 for usage errors or an "
+            "unreachable server."
+        ),
+    )
+    parser.add_argument(
+        "--base-url", required=True, help="the server's root, e.g. https://api.evolink.ai"
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("SORA_TOKEN"),
+        help="bearer token to check with (default: $SORA_TOKEN)",
+    )
+    parser.add_argument(
+        "--other-token",
+        default=os.environ.get("SORA_OTHER_TOKEN"),
+        help="a second account's token, to check task isolation (default: $SORA_OTHER_TOKEN)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=count,
+        default=25,
+        help="generated examples per group of invalid requests, after one of each kind (25)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for generated examples (default: random, printed)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=600.0,
+        help="seconds a created task may take to finish (default 600)",
+    )
+    parser.add_argument(
+        "--max-tasks",
+        type=count,
+        default=3,
+        help="tasks to create at most; each may cost credits (default 3; 0 skips lifecycle checks)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=non_negative_number,
+        default=2.0,
+        help="seconds between polls of a task (default 2, as the vendor advises)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=positive_number,
+        default=30.0,
+        help="seconds per request (default 30)",
+    )
+    parser.add_argument(
+        "--ignore-rule",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="do not report RULE (repeatable); see --list-rules",
+    )
+    parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    parser.add_argument("--json", metavar="FILE", help="write a JSON report to FILE")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--list-rules", action=_ListRules, nargs=0, help="list the rules and exit")
+    parser.set_defaults(func=check)
+
+
+def check(args: argparse.Namespace) -> int:
+    """Run the checker and report; return the exit status."""
+    from sora_mock.checker import (
+        RULES,
+        CheckOptions,
+        dumps,
+        json_report,
+        junit_xml,
+        render_failures,
+        render_summary,
+        run_check,
+    )
+    from sora_mock.errors import UnreachableError
+
+    if not args.token:
+        return _usage("--token (or $SORA_TOKEN) is required")
+    if not args.base_url.startswith(("http://", "https://")):
+        return _usage(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+    unknown = sorted(set(args.ignore_rule) - set(RULES))
+    if unknown:
+        return _usage(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
+    for path in (args.junit, args.json):
+        if path and not Path(path).resolve().parent.is_dir():
+            return _usage(f"cannot write {path}: its directory does not exist")
+    options = CheckOptions(
+        token=args.token,
+        other_token=args.other_token or None,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        timeout=args.timeout,
+        max_tasks=args.max_tasks,
+        poll_interval=args.poll_interval,
+        request_timeout=args.request_timeout,
+        ignore=frozenset(args.ignore_rule),
+    )
+    progress = None if args.quiet else Progress(sys.stderr)
+    try:
+        result = run_check(args.base_url, options, on_progress=progress)
+    except UnreachableError as exc:
+        if progress is not None:
+            progress.close()
+        print(f"sora-mock: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if progress is not None:
+        progress.close()
+    failures = render_failures(result)
+    if failures:
+        print(failures, end="\n\n")
+    print(render_summary(result))
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(result), encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(dumps(json_report(result)), encoding="utf-8")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+class Progress:
+    """One status line, redrawn in place on a terminal; a line per phase elsewhere (CI logs)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self._phase = ""
+        self._width = 0
+
+    def __call__(self, phase: str, result: CheckResult) -> None:
+        failed = len(result.ledger.failures)
+        line = (
+            f"[{result.duration:6.1f}s] {phase}: {result.exchanges} requests, "
+            f"{failed} failure{'s' if failed != 1 else ''}"
+        )
+        if self.live:
+            self.stream.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+            self.stream.flush()
+        elif phase != self._phase:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        self._phase = phase
+
+    def close(self) -> None:
+        """End the status line."""
+        if self.live and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+class _ListRules(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from sora_mock.checker import RULES
+
+        width = max(map(len, RULES))
+        for rule, description in RULES.items():
+            print(f"{rule:<{width}}  {description}")
+        parser.exit(EXIT_OK)
+
+
+def _usage(message: str) -> int:
+    print(f"sora-mock check: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+__all__ = ["Progress", "check", "register"]

@@ -1,0 +1,104 @@
+"""``sora-mock serve``: the mock over real HTTP, under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+import time
+from typing import Any
+
+from sora_mock.cli.options import positive_number, whole
+from sora_mock.errors import UsageError
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the command line."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the mock API over HTTP",
+        description="Serve the sora-character API mock over HTTP until interrupted.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port to bind; 0 picks a free one (default 8000)"
+    )
+    parser.add_argument("--config", metavar="FILE", help="YAML settings merged over the defaults")
+    parser.add_argument(
+        "--seed", type=int, help="seed for task ids and names, for deterministic runs"
+    )
+    parser.add_argument(
+        "--speed",
+        type=positive_number,
+        help="mock seconds per real second (default from config: 50)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no log line per request")
+    parser.add_argument(
+        "--http",
+        # protocols.HTTP_NAMES, written out: importing it would load uvicorn for every command
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="HTTP/1.1 implementation: httptools (the fast extra) or h11; "
+        "auto takes httptools when installed (default)",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep tasks in this SQLite file: they survive restarts and are shared by workers",
+    )
+    parser.add_argument(
+        "--workers",
+        type=whole(1, 64),
+        default=1,
+        help="worker processes (more than 1 needs --state)",
+    )
+    parser.set_defaults(func=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Check the settings, bind the port, print where it listens, serve until stopped."""
+    from sora_mock.engine import MockConfig
+    from sora_mock.server import ServeSettings, base_url, bind, run_server
+
+    if args.workers > 1 and not args.state:
+        raise UsageError("--workers above 1 needs --state FILE, so that workers share tasks")
+    if args.http == "httptools" and importlib.util.find_spec("httptools") is None:
+        raise UsageError("--http httptools needs the fast extra: pip install 'sora-mock[fast]'")
+    config = MockConfig.load(args.config)  # refuse a broken file before binding anything
+    speed = args.speed if args.speed is not None else config.speed
+    settings = ServeSettings(
+        config=args.config,
+        seed=args.seed,
+        speed=speed,
+        state=args.state,
+        quiet=args.quiet,
+        workers=args.workers,
+        origin=time.time(),
+        http=args.http,
+    )
+    sock = bind(args.host, args.port)
+    if not args.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    state = f", state in {args.state}" if args.state else ""
+    print(
+        f"sora-mock: serving the sora-character API on {base_url(sock)} "
+        f"(clock speed {speed:g}x{workers}{state}, Ctrl+C to stop)",
+        flush=True,
+    )
+    run_server(settings, sock)
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
+    return port
+
+
+__all__ = ["register", "serve"]

@@ -1,1 +1,0 @@
-"""The ``sora-mock`` subcommands, one module each (see :mod:`sora_mock.cli`)."""

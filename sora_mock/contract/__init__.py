@@ -1,0 +1,39 @@
+"""The contract: the OpenAPI document and what is derived from it.
+
+Loading and checking the document, routing, the error catalogue and compiled request
+validators (:class:`Contract`); the plain HTTP messages every layer speaks
+(:class:`Request`, :class:`Response`); the request rules the schema cannot express; the
+files shipped with the package. Two public submodules are imported on their own, since
+they load heavy libraries: :mod:`sora_mock.contract.validation` (openapi-core, the
+reference validator) and :mod:`sora_mock.contract.strategies` (hypothesis).
+"""
+
+from sora_mock.contract.messages import JSON_CONTENT, Header, Request, Response, json_bytes
+from sora_mock.contract.openapi import Contract, DocumentedError, Operation
+from sora_mock.contract.request_rules import (
+    DEFAULT_TIMESTAMPS,
+    callback_url_problem,
+    parse_timestamps,
+    video_url_problem,
+)
+from sora_mock.contract.resources import builtin_scenarios_path, defaults_path, json_schema
+from sora_mock.contract.yaml_source import YamlDocument
+
+__all__ = [
+    "DEFAULT_TIMESTAMPS",
+    "JSON_CONTENT",
+    "Contract",
+    "DocumentedError",
+    "Header",
+    "Operation",
+    "Request",
+    "Response",
+    "YamlDocument",
+    "builtin_scenarios_path",
+    "callback_url_problem",
+    "defaults_path",
+    "json_bytes",
+    "json_schema",
+    "parse_timestamps",
+    "video_url_problem",
+]

@@ -1,0 +1,352 @@
+"""The OpenAPI contract: loaded and checked once, then compiled for fast use.
+
+A :class:`Contract` knows the operations and how to route to them, the documented error
+of every (operation, status) pair, and holds compiled JSON Schema validators
+(``jsonschema-rs``) for request bodies and responses. The reference validator
+(openapi-core) is built from the same document on first use.
+
+Example::
+
+    contract = Contract.bundled()
+    match = contract.match("GET", "/v1/tasks/task-unified-1-abcdefgh")
+    match.operation.operation_id  # "getTaskDetail"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema_rs
+
+from sora_mock.contract.resources import spec_path
+from sora_mock.contract.yaml_source import YamlDocument
+from sora_mock.errors import SpecError
+
+if TYPE_CHECKING:
+    from openapi_core import OpenAPI
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class DocumentedError:
+    """The envelope the contract documents for one status of one operation."""
+
+    status: int
+    code: str
+    message: str
+    type: str
+    param: str | None = None
+
+    def envelope(self, message: str | None = None, param: str | None = None) -> dict[str, Any]:
+        """The ``{"error": {...}}`` body, with an optional specific message and param."""
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message": message or self.message,
+            "type": self.type,
+        }
+        if param or self.param:
+            error["param"] = param or self.param
+        return {"error": error}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the contract, with its compiled path pattern."""
+
+    method: str
+    path: str
+    operation_id: str
+    pattern: re.Pattern[str]
+    errors: Mapping[int, DocumentedError]
+    statuses: tuple[int, ...]
+    has_body: bool
+
+    def error(self, status: int) -> DocumentedError:
+        """The documented error for ``status``; a missing one is a bug in the spec or caller."""
+        try:
+            return self.errors[status]
+        except KeyError:
+            raise KeyError(f"{self.operation_id} documents no error for status {status}") from None
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """Result of routing: a full match, a path known under other methods, or nothing."""
+
+    operation: Operation | None = None
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    allowed: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        """True when method and path both matched."""
+        return self.operation is not None
+
+
+class Contract:
+    """A loaded, checked and compiled OpenAPI 3.1 document."""
+
+    def __init__(self, document: Mapping[str, Any], source: str = "<spec>") -> None:
+        self.document = document
+        self.source = source
+        self.operations = tuple(self._operations())
+        self._by_id = {op.operation_id: op for op in self.operations}
+        # Paths without parameters route by one lookup (the regular expressions remain
+        # for templated paths, partial matches and misses).
+        self._static_routes = {
+            (op.method, op.path): RouteMatch(op) for op in self.operations if "{" not in op.path
+        }
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Contract:
+        """Load, check and compile the OpenAPI file at ``path``; a broken one raises SpecError."""
+        doc = YamlDocument.from_path(path, SpecError)
+        _check_spec(doc)
+        return cls(doc.data, str(path))
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any], source: str = "<spec>") -> Contract:
+        """Check and compile an already parsed OpenAPI document."""
+        _check_spec(YamlDocument(data=document, source=source, root=None))
+        return cls(document, source)
+
+    @classmethod
+    def bundled(cls) -> Contract:
+        """The sora-character contract shipped with sora-mock (loaded once per process)."""
+        return _bundled()
+
+    def operation(self, operation_id: str) -> Operation:
+        """The operation with this ``operationId``."""
+        return self._by_id[operation_id]
+
+    def match(self, method: str, path: str) -> RouteMatch:
+        """Route ``method`` and ``path``: full, partial (405 with ``allowed``) or none (404)."""
+        if not method.isupper():  # doors give upper case: no new string for it
+            method = method.upper()
+        static = self._static_routes.get((method, path))
+        if static is not None:
+            return static
+        allowed: list[str] = []
+        for op in self.operations:
+            found = op.pattern.fullmatch(path)
+            if found is None:
+                continue
+            if op.method == method:
+                return RouteMatch(op, found.groupdict())
+            allowed.append(op.method)
+        return RouteMatch(allowed=tuple(allowed))
+
+    def resolve(self, node: Any) -> Any:
+        """Follow a local ``$ref`` (repeatedly) to the node it names."""
+        while isinstance(node, Mapping) and "$ref" in node:
+            node = self.pointer(node["$ref"])
+        return node
+
+    def pointer(self, ref: str) -> Any:
+        """The node a local JSON pointer such as ``#/components/schemas/X`` names."""
+        if not ref.startswith("#/"):
+            raise SpecError(f"only local references are supported, got {ref!r}", source=self.source)
+        node: Any = self.document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def schema_validator(self, schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
+        """A compiled validator for ``schema``, with this document's components in scope."""
+        root = {"allOf": [schema], "components": self.document.get("components", {})}
+        return jsonschema_rs.validator_for(root, validate_formats=True)
+
+    @cached_property
+    def request_validators(self) -> Mapping[str, jsonschema_rs.Validator]:
+        """Compiled request-body validators by ``operationId`` (operations with a body)."""
+        validators = {}
+        for op in self.operations:
+            schema = self._request_schema(op)
+            if schema is not None:
+                validators[op.operation_id] = self.schema_validator(schema)
+        return validators
+
+    @cached_property
+    def response_validators(self) -> Mapping[tuple[str, int], jsonschema_rs.Validator]:
+        """Compiled response-body validators by ``(operationId, status)``."""
+        validators = {}
+        for op in self.operations:
+            for status in op.statuses:
+                schema = self.response_schema(op.operation_id, status)
+                if schema is not None:
+                    validators[(op.operation_id, status)] = self.schema_validator(schema)
+        return validators
+
+    def response_schema(self, operation_id: str, status: int) -> Mapping[str, Any] | None:
+        """The JSON schema of the documented response body, if the response has one."""
+        op = self.operation(operation_id)
+        response = self.resolve(self._raw_operation(op)["responses"][str(status)])
+        media = response.get("content", {}).get("application/json")
+        return None if media is None else media.get("schema")
+
+    def response_headers(self, operation_id: str, status: int) -> Mapping[str, Any]:
+        """The documented headers of a response, each resolved."""
+        op = self.operation(operation_id)
+        response = self.resolve(self._raw_operation(op)["responses"][str(status)])
+        return {name: self.resolve(h) for name, h in response.get("headers", {}).items()}
+
+    def named_example(self, operation_id: str, name: str) -> tuple[int, Any] | None:
+        """``(status, value)`` of the response example called ``name``, if documented."""
+        for status, media in self._response_media(operation_id):
+            example = media.get("examples", {}).get(name)
+            if example is not None:
+                return status, self.resolve(example).get("value")
+        return None
+
+    def example_names(self, operation_id: str) -> list[str]:
+        """Names of the named response examples of an operation."""
+        return [
+            n for _, media in self._response_media(operation_id) for n in media.get("examples", {})
+        ]
+
+    def _response_media(self, operation_id: str) -> list[tuple[int, Mapping[str, Any]]]:
+        op = self.operation(operation_id)
+        found = []
+        for status, response in self._raw_operation(op)["responses"].items():
+            media = self.resolve(response).get("content", {}).get("application/json")
+            if media is not None and status.isdigit():
+                found.append((int(status), media))
+        return found
+
+    def enum(self, schema_name: str) -> tuple[str, ...]:
+        """The ``enum`` of a named component schema, e.g. ``TaskFailureCode``."""
+        return tuple(self.document["components"]["schemas"][schema_name]["enum"])
+
+    @cached_property
+    def openapi(self) -> OpenAPI:
+        """The openapi-core object for reference validation (built on first use; ~1 s)."""
+        from jsonschema_path import SchemaPath
+        from openapi_core import OpenAPI
+
+        return OpenAPI(SchemaPath.from_dict(dict(self.document)))
+
+    def _request_schema(self, op: Operation) -> Mapping[str, Any] | None:
+        body = self.resolve(self._raw_operation(op).get("requestBody"))
+        if not body:
+            return None
+        media = body.get("content", {}).get("application/json")
+        return None if media is None else media.get("schema")
+
+    def _raw_operation(self, op: Operation) -> Mapping[str, Any]:
+        operation: Mapping[str, Any] = self.document["paths"][op.path][op.method.lower()]
+        return operation
+
+    def _operations(self) -> list[Operation]:
+        operations = []
+        for path, item in self.document.get("paths", {}).items():
+            for method in HTTP_METHODS:
+                raw = item.get(method)
+                if raw is None:
+                    continue
+                statuses = tuple(int(s) for s in raw.get("responses", {}) if s.isdigit())
+                operations.append(
+                    Operation(
+                        method=method.upper(),
+                        path=path,
+                        operation_id=raw.get("operationId", f"{method} {path}"),
+                        pattern=_path_pattern(path),
+                        errors=self._documented_errors(raw),
+                        statuses=statuses,
+                        has_body="requestBody" in raw,
+                    )
+                )
+        return operations
+
+    def _documented_errors(self, raw: Mapping[str, Any]) -> dict[int, DocumentedError]:
+        errors = {}
+        for status, response in raw.get("responses", {}).items():
+            if not status.isdigit() or int(status) < 400:
+                continue
+            media = self.resolve(response).get("content", {}).get("application/json")
+            if media is None:
+                continue  # not a JSON error (e.g. an expired link's XML): no envelope to catalogue
+            example = media.get("example")
+            if example is None and media.get("examples"):
+                example = next(iter(media["examples"].values())).get("value")
+            if not isinstance(example, Mapping) or "error" not in example:
+                raise SpecError(f"response {status} documents no error example", source=self.source)
+            err = example["error"]
+            errors[int(status)] = DocumentedError(
+                int(status), err["code"], err["message"], err["type"], err.get("param")
+            )
+        return errors
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{([^}]+)\}", template)
+    regex = "".join(
+        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(regex)
+
+
+def _check_spec(doc: YamlDocument) -> None:
+    if not isinstance(doc.data, Mapping):
+        raise SpecError("an OpenAPI document must be a mapping", source=doc.source)
+    stamp = _verdict_stamp(doc.data)
+    if stamp is not None and stamp.exists():
+        return
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    validator = OpenAPIV31SpecValidator(dict(doc.data))
+    for error in validator.iter_errors():
+        path = list(getattr(error, "absolute_path", [])) or _path_of(error)
+        where = "/".join(str(p) for p in path) or "(document)"
+        line, column = doc.locate(path)
+        raise SpecError(
+            f"not a valid OpenAPI 3.1 document at {where}: {error.message}",
+            source=doc.source,
+            line=line,
+            column=column,
+        )
+    if stamp is not None:
+        with contextlib.suppress(OSError):
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+
+
+def _verdict_stamp(data: Mapping[str, Any]) -> Path | None:
+    """Where a passed check of exactly this document is remembered between processes.
+
+    Checking a spec costs about a second (mostly importing openapi-spec-validator), paid by
+    every process that starts a mock; a document that passed once passes again, so the
+    verdict is kept under the user's cache folder, keyed by the document's content and the
+    validator's version. Set ``SORA_MOCK_NO_SPEC_CACHE=1`` to check every time.
+    """
+    if os.environ.get("SORA_MOCK_NO_SPEC_CACHE"):
+        return None
+    try:
+        version = importlib.metadata.version("openapi-spec-validator")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    content = json.dumps(data, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(content + version.encode()).hexdigest()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sora-mock" / "spec-checks" / digest
+
+
+def _path_of(error: Any) -> list[str | int]:
+    return list(getattr(error, "path", []) or [])
+
+
+@cache
+def _bundled() -> Contract:
+    # Checked like any other spec; the verdict is remembered (see _verdict_stamp), so only
+    # the first start after the spec changes pays for the check.
+    return Contract.from_path(spec_path())

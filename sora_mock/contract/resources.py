@@ -1,0 +1,44 @@
+"""Where the files shipped with sora-mock live (the spec and the JSON Schemas)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def spec_dir() -> Path:
+    """The folder holding the OpenAPI files: ``sora_mock/_spec`` in a wheel, else ``spec/``."""
+    bundled = _PACKAGE / "_spec"
+    return bundled if bundled.is_dir() else _PACKAGE.parent / "spec"
+
+
+def spec_path() -> Path:
+    """The bundled OpenAPI contract of the sora-character API."""
+    return spec_dir() / "sora-character.yaml"
+
+
+def defaults_path() -> Path:
+    """The mock's declarative behaviour defaults."""
+    return spec_dir() / "mock-defaults.yaml"
+
+
+def admin_spec_path() -> Path:
+    """The OpenAPI description of the mock's own routes under ``/__mock/``."""
+    return spec_dir() / "mock-admin.yaml"
+
+
+def builtin_scenarios_path() -> Path:
+    """The YAML file of built-in scenarios beyond the documented errors."""
+    return _PACKAGE / "data" / "builtin-scenarios.yaml"
+
+
+@cache
+def json_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``sora_mock/schemas`` (``name`` without ``.schema.json``)."""
+    path = _PACKAGE / "schemas" / f"{name}.schema.json"
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded

@@ -1,0 +1,42 @@
+"""The mock: one synchronous, I/O-free engine and everything it owns.
+
+The engine (:class:`Engine`) answers a :class:`~sora_mock.contract.Request` from the
+contract, the configuration, the scenarios, its clock and its task store. Nothing here
+knows about ASGI, httpx, pytest, sockets or sleeping: the doors above do.
+"""
+
+from sora_mock.engine.clock import AdjustableClock, Clock, RealClock, VirtualClock
+from sora_mock.engine.config import MockConfig
+from sora_mock.engine.core import CREATE_OPERATION, GET_TASK_OPERATION, TASK_ID_PREFIX, Engine
+from sora_mock.engine.journal import Journal, JournalEntry, mask_token
+from sora_mock.engine.lifecycle import TERMINAL, Observation
+from sora_mock.engine.outbox import TIMEOUT_SECONDS, Delivery
+from sora_mock.engine.rendering import MOCK_PREFIX
+from sora_mock.engine.scenarios import Match, ResultOverrides, Scenario, ScenarioBook
+from sora_mock.engine.store import SqliteTaskStore, Task
+
+__all__ = [
+    "CREATE_OPERATION",
+    "GET_TASK_OPERATION",
+    "MOCK_PREFIX",
+    "TASK_ID_PREFIX",
+    "TERMINAL",
+    "TIMEOUT_SECONDS",
+    "AdjustableClock",
+    "Clock",
+    "Delivery",
+    "Engine",
+    "Journal",
+    "JournalEntry",
+    "Match",
+    "MockConfig",
+    "Observation",
+    "RealClock",
+    "ResultOverrides",
+    "Scenario",
+    "ScenarioBook",
+    "SqliteTaskStore",
+    "Task",
+    "VirtualClock",
+    "mask_token",
+]

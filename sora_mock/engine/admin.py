@@ -1,0 +1,223 @@
+"""The mock's own routes under ``/__mock/``: health, profile pictures and the admin API.
+
+Health and profile pictures are public. Everything else controls or reveals the mock's
+state, so it answers only loopback (or in-process) clients, or clients that send the
+configured admin token in ``X-Sora-Admin-Token``. The routes are documented in
+``spec/mock-admin.yaml``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sora_mock.contract import Request, Response
+from sora_mock.engine.clock import AdjustableClock
+from sora_mock.engine.images import profile_picture
+from sora_mock.engine.journal import mask_token
+from sora_mock.engine.rendering import MOCK_PREFIX
+from sora_mock.engine.replies import method_not_allowed, mock_error, not_found
+from sora_mock.engine.scenarios.book import scenarios_from_text
+from sora_mock.engine.store.memory import Task
+from sora_mock.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sora_mock.engine.core import Engine
+
+
+ADMIN_TOKEN_HEADER = "x-sora-admin-token"
+EXPIRED_LINK_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+)
+
+Handler = Callable[["Engine", Request, float, list[str]], Response]
+
+
+def handle(engine: Engine, request: Request, now: float) -> Response:
+    """Answer a request whose path starts with ``/__mock/``."""
+    from sora_mock.engine.replies import Answer
+
+    parts = request.path[len(MOCK_PREFIX) :].split("/")
+    if parts == ["health"]:
+        _require(request, "GET")
+        return Response.json(200, {"status": "ok", "tasks": len(engine.store)})
+    if len(parts) == 3 and parts[0] == "files" and parts[2] == "profile.png":
+        _require(request, "GET")
+        return _profile_picture(engine, parts[1], now)
+    route = _ROUTES.get(parts[0]) if parts else None
+    if route is None:
+        raise Answer(not_found(request))
+    if not _admin_allowed(engine, request):
+        raise Answer(
+            mock_error(
+                403,
+                "admin_forbidden",
+                "The admin API answers loopback clients, or clients with the admin token",
+            )
+        )
+    return route(engine, request, now, parts[1:])
+
+
+# -- admin routes ----------------------------------------------------------------------------
+
+
+def _tasks(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+    _require(request, "GET")
+    if not rest:
+        status = request.query_params.get("status")
+        views = [_task_view(engine, t, now) for t in engine.store]
+        views = [v for v in views if status is None or v["status"] == status]
+        return Response.json(200, {"tasks": views, "count": len(views)})
+    task = engine.store.get("/".join(rest))
+    if task is None:
+        return mock_error(404, "task_not_found", "The requested task could not be found")
+    view = _task_view(engine, task, now)
+    view["body"] = engine.render(task, task.peek(now), now)
+    return Response.json(200, view)
+
+
+def _reset(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+    _require(request, "POST", rest)
+    engine.reset()
+    return Response.json(200, {"reset": True})
+
+
+def _clock(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+    clock = engine.clock
+    if not rest:
+        _require(request, "GET")
+        return Response.json(200, _clock_view(engine, now))
+    if rest not in (["advance"], ["set"]):
+        return not_found(request)
+    _require(request, "POST")
+    if not isinstance(clock, AdjustableClock):
+        return mock_error(409, "clock_not_adjustable", "This mock's clock cannot be moved")
+    data = _json_object(request)
+    field = "seconds" if rest == ["advance"] else "time"
+    value = data.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _bad(f'body must be {{"{field}": <number>}}')
+    try:
+        clock.advance(value) if field == "seconds" else clock.set(value)
+    except ValueError as exc:
+        return _bad(str(exc))
+    return Response.json(200, _clock_view(engine, clock.now()))
+
+
+def _scenarios(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+    if rest:
+        return not_found(request)
+    if request.method == "GET":
+        listing = [s.summary() for s in engine.scenarios]
+        return Response.json(200, {"scenarios": listing, "count": len(listing)})
+    if request.method not in ("PUT", "POST"):
+        from sora_mock.engine.replies import Answer
+
+        raise Answer(method_not_allowed(request, "GET, PUT, POST"))
+    try:
+        text = request.body.decode("utf-8")
+        loaded = scenarios_from_text(text, "<request body>")
+    except UnicodeDecodeError:
+        return _bad("the body must be UTF-8 YAML or JSON")
+    except ConfigError as exc:
+        return _bad(str(exc))
+    engine.load_scenarios(loaded, replace=request.method == "PUT")
+    return Response.json(200, {"loaded": [s.name for s in loaded], "count": len(loaded)})
+
+
+def _journal(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+    _require(request, "GET", rest)
+    params = request.query_params
+    try:
+        since = int(params.get("since", "0"))
+        limit = int(params.get("limit", "1000"))
+    except ValueError:
+        return _bad("since and limit must be whole numbers")
+    entries = [e.as_dict() for e in engine.journal if e.seq > since][: max(0, limit)]
+    return Response.json(200, {"entries": entries, "total": engine.journal.total})
+
+
+_ROUTES: dict[str, Handler] = {
+    "tasks": _tasks,
+    "reset": _reset,
+    "clock": _clock,
+    "scenarios": _scenarios,
+    "journal": _journal,
+}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _profile_picture(engine: Engine, task_id: str, now: float) -> Response:
+    task = engine.store.get(task_id)
+    if task is None or task.peek(now).status != "completed":
+        return mock_error(404, "not_found", "No such file")
+    ended_at = task.ended_at if task.ended_at is not None else task.natural_end(now)
+    if now >= ended_at + task.defaults.profile_picture_ttl:
+        return Response(403, (("content-type", "application/xml"),), EXPIRED_LINK_BODY)
+    headers = (("content-type", "image/png"), ("cache-control", "private, max-age=86400"))
+    return Response(200, headers, profile_picture(task_id))
+
+
+def _task_view(engine: Engine, task: Task, now: float) -> dict[str, Any]:
+    seen = task.peek(now)
+    return {
+        "id": task.id,
+        "token": mask_token(task.token),
+        "status": seen.status,
+        "progress": seen.progress,
+        "scenario": task.scenario,
+        "created": task.created,
+        "polls": task.polls,
+        "ended_at": task.ended_at,
+        "callback_url": task.callback_url,
+    }
+
+
+def _clock_view(engine: Engine, now: float) -> dict[str, Any]:
+    return {
+        "now": now,
+        "kind": type(engine.clock).__name__,
+        "speed": getattr(engine.clock, "speed", None),
+    }
+
+
+def _admin_allowed(engine: Engine, request: Request) -> bool:
+    token = engine.config.admin_token
+    if token is not None and request.headers.get(ADMIN_TOKEN_HEADER) == token:
+        return True
+    if request.client is None:  # in-process: the test itself is the client
+        return True
+    try:
+        return ipaddress.ip_address(request.client).is_loopback
+    except ValueError:
+        return False
+
+
+def _require(request: Request, method: str, rest: list[str] | None = None) -> None:
+    from sora_mock.engine.replies import Answer
+
+    if rest:
+        raise Answer(not_found(request))
+    if request.method != method:
+        raise Answer(method_not_allowed(request, method))
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    from sora_mock.engine.replies import Answer
+
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        raise Answer(_bad("the body must be a JSON object")) from None
+    if not isinstance(data, dict):
+        raise Answer(_bad("the body must be a JSON object"))
+    return data
+
+
+def _bad(message: str) -> Response:
+    return mock_error(400, "invalid_request", message)

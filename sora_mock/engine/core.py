@@ -1,0 +1,566 @@
+"""The engine: one synchronous, I/O-free function from a request to the contract's answer.
+
+Every door (the ASGI app, the httpx transport) turns its request into a
+:class:`~sora_mock.contract.messages.Request`, calls :meth:`Engine.handle`, and writes the
+:class:`~sora_mock.contract.messages.Response` back. The engine reads the compiled contract, the
+configuration and scenarios, a clock and its task store; it never reads the system time,
+sleeps or does I/O (latency and connection faults are instructions on the response).
+
+Example::
+
+    engine = Engine(clock=VirtualClock(), seed=1)
+    response = engine.handle(Request.build("POST", "/v1/videos/generations", ...))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sora_mock.contract import (
+    DEFAULT_TIMESTAMPS,
+    JSON_CONTENT,
+    Contract,
+    Header,
+    Operation,
+    Request,
+    Response,
+    callback_url_problem,
+    json_bytes,
+    parse_timestamps,
+    video_url_problem,
+)
+from sora_mock.engine import admin
+from sora_mock.engine.accounts import Accounts
+from sora_mock.engine.clock import Clock, RealClock
+from sora_mock.engine.config import MockConfig, TaskDefaults, TokenProfile
+from sora_mock.engine.inbound import (
+    bearer_token,
+    error_order,
+    error_param,
+    loose_json_object,
+    strict_json,
+)
+from sora_mock.engine.journal import Journal, mask_token
+from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation
+from sora_mock.engine.outbox import Delivery, Outbox
+from sora_mock.engine.rendering import MOCK_PREFIX, render_task, task_json
+from sora_mock.engine.replies import Answer, documented, method_not_allowed, not_found
+from sora_mock.engine.scenarios.book import CREATE, POLL, Effect, Scenario, ScenarioBook
+from sora_mock.engine.scenarios.effects import Effects
+from sora_mock.engine.store.memory import Task, TaskStorage, TaskStore
+
+CREATE_OPERATION = "createCharacterGeneration"
+GET_TASK_OPERATION = "getTaskDetail"
+TASK_ID_PREFIX = "task-unified-"
+#: Most expired tasks dropped by one request.
+PURGE_BATCH = 10_000
+#: How many finished tasks keep their encoded body for the polls that follow.
+FINAL_BODIES_KEPT = 4096
+#: Task ids and names drawn from the seeded random generator at once.
+IDENTITIES_PER_DRAW = 256
+# Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
+# Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
+_ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
+_NAME_LETTERS = bytes(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[i & 31] for i in range(256))
+
+
+class Engine:
+    """The mock's behaviour. Thread-safe: one lock serialises every entry point."""
+
+    # Task ids and names: letters drawn IDENTITIES_PER_DRAW at a time from the seeded
+    # generator, and how many are used (set by _restart_identities).
+    _random: random.Random
+    _id_letters: str
+    _name_letters: str
+    _letters_used: int
+
+    def __init__(
+        self,
+        contract: Contract | None = None,
+        config: MockConfig | None = None,
+        clock: Clock | None = None,
+        seed: int | None = None,
+        store: TaskStorage | None = None,
+    ) -> None:
+        self.contract = contract or Contract.bundled()
+        self.config = config or MockConfig.defaults()
+        self.clock: Clock = clock or RealClock(self.config.speed)
+        self.seed = seed
+        self.effects = Effects(
+            self.contract, ScenarioBook.standard(self.contract, self.config.scenarios), seed
+        )
+        self.store: TaskStorage = store if store is not None else TaskStore()
+        self._last_purge = float("-inf")
+        self.accounts = Accounts()
+        self.lock = threading.RLock()
+        self.journal = Journal(self.lock, self.config.journal_size)
+        self.outbox = Outbox()
+        self._restart_identities()
+        self._request_counter = 0
+        self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
+        # A finished task always reads the same: its body is rendered once.
+        self._final_bodies: dict[str, bytes] = {}
+        # A task answer's body: from byte templates, unless a subclass renders tasks itself.
+        self._task_body: Callable[[Task, Observation, float], bytes] = (
+            task_json if type(self).render is Engine.render else self._rendered_body
+        )
+        # Compile now, so the first request pays nothing.
+        self._body_validators = self.contract.request_validators
+        self._create = self.contract.operation(CREATE_OPERATION)
+        self._get_task = self.contract.operation(GET_TASK_OPERATION)
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer ``request`` as the contract, configuration, scenarios, clock and store say."""
+        with self.lock:
+            now = self.clock.now()
+            self._request_counter += 1
+            # printf-style: half the cost of the f-string format spec, on every request
+            request_id = ("x-request-id", "req-%08d" % self._request_counter)  # noqa: UP031
+            token = bearer_token(request.headers.get("authorization"))
+            notes: dict[str, Any] | None = None
+            violations: tuple[str, ...] = ()
+            try:
+                response, operation, task_id, scenario = self._route(
+                    request, token, now, request_id
+                )
+            except Answer as answer:
+                response, notes = answer.response, answer.notes
+                operation = notes.pop("operation", None) or _route_name(request)
+                task_id = notes.pop("task_id", None)
+                scenario = notes.pop("scenario", None)
+                violations = tuple(notes.pop("violations", ()))
+            self.journal.record(
+                now,
+                request.method,
+                request.path,
+                operation,
+                mask_token(token),
+                response.status,
+                task_id,
+                scenario,
+                violations,
+                notes,
+            )
+            if request_id in response.headers:  # a task answer, built with it
+                return response
+            return Response(
+                response.status,
+                (*response.headers, request_id),
+                response.body,
+                response.delay,
+                response.fault,
+            )
+
+    def reset(self) -> None:
+        """Forget every task, spent credit, rate-limit window, burst count and journal entry."""
+        with self.lock:
+            self.store.clear()
+            self.accounts.reset()
+            self.journal.clear()
+            self.outbox.clear()
+            self.effects.reset()
+            self._last_purge = float("-inf")
+            self._restart_identities()
+            self._request_counter = 0
+            self._final_bodies.clear()
+
+    def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
+        """Replace (or add before) the loaded scenarios; built-in ones always stay."""
+        with self.lock:
+            self.effects.book = self.effects.book.with_loaded(scenarios, replace=replace)
+            self._plans.clear()
+
+    @property
+    def scenarios(self) -> ScenarioBook:
+        """The scenarios in force: the built-in library and the loaded ones."""
+        return self.effects.book
+
+    def scenario_names(self) -> list[str]:
+        """Every scenario a request can choose, loaded ones first."""
+        return self.scenarios.names()
+
+    def callbacks_due(self, now: float | None = None) -> list[Delivery]:
+        """Callback deliveries due by ``now`` (default: the clock), removed from the outbox."""
+        with self.lock:
+            now = self.clock.now() if now is None else now
+            deliveries = []
+            for due_at, task_id, attempt in self.outbox.pop_due(now):
+                task = self.store.get(task_id)
+                if task is None or task.callback_url is None:
+                    continue
+                at = max(due_at, task.ended_at or due_at)
+                body = self.render(task, task.peek(at), at)
+                data = json_bytes(body)
+                deliveries.append(Delivery(task_id, task.callback_url, data, attempt, due_at, now))
+            return deliveries
+
+    def callback_done(self, delivery: Delivery, status: int | None, error: str | None) -> None:
+        """Record a delivery attempt; plan a retry when it did not get a 2xx answer."""
+        with self.lock:
+            now = self.clock.now()
+            delivered = status is not None and 200 <= status < 300
+            retried = False if delivered else self.outbox.retry(delivery)
+            task = self.store.get(delivery.task_id)
+            self.journal.record(
+                delivery.sent_at,
+                "POST",
+                delivery.url,
+                "callback",
+                mask_token(task.token) if task else None,
+                status or 0,
+                delivery.task_id,
+                task.scenario if task else None,
+                notes={
+                    "attempt": delivery.attempt,
+                    "answered_at": now,
+                    "delivered": delivered,
+                    "retry_planned": retried,
+                    **({"error": error} if error else {}),
+                },
+            )
+
+    # -- routing -------------------------------------------------------------------------
+
+    def _route(
+        self, request: Request, token: str | None, now: float, request_id: Header
+    ) -> tuple[Response, str | None, str | None, str | None]:
+        """The response, and for the journal the operation, task id and scenario; a refusal
+        raises :class:`Answer` (with its journal notes) instead.
+
+        A task answer is built with ``request_id`` among its headers; any other answer gets
+        it in :meth:`handle`."""
+        if request.path.startswith(MOCK_PREFIX):
+            return admin.handle(self, request, now), "mock", None, None
+        match = self.contract.match(request.method, request.path)
+        if match.operation is None:
+            if match.allowed:
+                raise Answer(method_not_allowed(request, ", ".join(match.allowed)))
+            raise Answer(not_found(request))
+        operation = match.operation
+        try:
+            if operation is self._create:
+                response, task_id, scenario = self._create_task(request, token, now, request_id)
+            else:
+                task_id = match.path_params["task_id"]
+                response, scenario = self._read_task(request, token, task_id, now, request_id)
+        except Answer as answer:
+            answer.notes.setdefault("operation", operation.operation_id)
+            raise
+        return response, operation.operation_id, task_id, scenario
+
+    # -- POST /v1/videos/generations -----------------------------------------------------
+
+    def _create_task(
+        self, request: Request, token: str | None, now: float, request_id: Header
+    ) -> tuple[Response, str, str | None]:
+        """The answer, the new task's id and the scenario's name; else :class:`Answer`."""
+        op = self._create
+        if request.oversized or len(request.body) > self.config.max_body_bytes:
+            limit = self.config.max_body_bytes
+            raise Answer(
+                documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
+            )
+        effects = self.effects
+        scenario: Scenario | None = None
+        effect: Effect | None = None
+        if effects.book.loaded or "prefer" in request.headers:  # else none can apply
+            loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
+            scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
+        scenario_name = scenario.name if scenario else None
+        try:
+            if effect is not None and effect.reply is not None:
+                raise Answer(self.effects.reply(op, effect.reply))
+            token, profile = self._admit(request, token, op, now)
+            body = self._json_body(request, op)
+            self._validate_create(body, op)
+            task = self._new_task(request, token, profile, body, scenario, now)
+        except Answer as answer:
+            response = effects.finish(answer.response, effect)
+            notes = {"scenario": scenario_name, **answer.notes}
+            raise Answer(response, **notes) from None
+        while not self.store.add(task):  # an id taken (the same seed before a restart)
+            task.id = self._new_identity(now)[0]
+        response = Response(200, (JSON_CONTENT, request_id), self._task_body(task, PENDING, now))
+        if task.callback_url is not None and not task.plan.counts_polls:
+            ends = task.plan.seconds_to_end
+            if ends != float("inf"):
+                self.outbox.schedule(task.id, task.created_at + ends)
+        if effect is not None:
+            response = effects.finish(response, effect)
+        return response, task.id, scenario_name
+
+    def _new_task(
+        self,
+        request: Request,
+        token: str,
+        profile: TokenProfile,
+        body: Mapping[str, Any],
+        scenario: Scenario | None,
+        now: float,
+    ) -> Task:
+        op = self._create
+        model = body["model"]
+        if model not in profile.models:
+            raise Answer(documented(op.error(403), f"Token does not have access to model: {model}"))
+        if profile.credits is not None:  # unlimited tokens leave no trace
+            cost = self.config.task.credits_reserved
+            if not self.accounts.can_afford(token, profile, cost):
+                raise Answer(documented(op.error(402)))
+            self.accounts.charge(token, cost)
+        scenario_name = scenario.name if scenario else None
+        plan, defaults = self._plans.get(scenario_name) or self._plan_for(scenario_name, scenario)
+        if now - self._last_purge >= 1.0:
+            self._purge(now)
+        task_id, name = self._new_identity(now)
+        if scenario is not None and scenario.result.character_name:
+            name = scenario.result.character_name
+        # In field order: keyword arguments would cost the class call a dict of them (about
+        # 5k instructions per create, measured).
+        return Task(
+            task_id,
+            token,
+            now,  # created_at
+            model,
+            plan,
+            defaults,
+            name,  # character_name
+            body["video_url"],
+            body.get("timestamps", DEFAULT_TIMESTAMPS),
+            request.base_url,
+            scenario_name,
+            body.get("callback_url"),
+        )
+
+    def _purge(self, now: float) -> None:
+        # Expired tasks are refused on read anyway, so dropping them can wait: at most once
+        # per mock second (a shared SQLite store takes no write lock on every request; the
+        # callers check the time) and in batches (no single request pays for a million).
+        self._last_purge = now
+        self.store.purge(now, limit=PURGE_BATCH)
+
+    def _plan_for(
+        self, key: str | None, scenario: Scenario | None
+    ) -> tuple[Lifecycle, TaskDefaults]:
+        """The lifecycle and reported values of a task created under ``scenario`` (named
+        ``key``), kept in ``_plans``, where callers look first."""
+        plan, defaults = self.config.lifecycle, self.config.task
+        if scenario is not None:
+            plan = scenario.plan(plan)
+            overrides = {
+                k: v
+                for k, v in dataclasses.asdict(scenario.result).items()
+                if v is not None and k != "character_name"
+            }
+            defaults = dataclasses.replace(defaults, **overrides)
+        self._plans[key] = (plan, defaults)
+        return plan, defaults
+
+    def _validate_create(self, body: Mapping[str, Any], op: Operation) -> None:
+        validator = self._body_validators[op.operation_id]
+        if not validator.is_valid(body):
+            first = min(validator.iter_errors(body), key=error_order)
+            param = error_param(first)
+            message = (
+                f"Invalid request parameters: {param}: {first.message}"
+                if param
+                else (f"Invalid request parameters: {first.message}")
+            )
+            if param == "timestamps" and isinstance(body.get("timestamps"), str):
+                parsed = parse_timestamps(body["timestamps"])
+                message = parsed if isinstance(parsed, str) else message
+            raise Answer(
+                documented(op.error(400), message, param), violations=[f"{param}: {first.message}"]
+            )
+        problem = video_url_problem(body["video_url"])
+        if problem:
+            raise Answer(documented(op.error(400), problem, "video_url"), violations=[problem])
+        parsed = parse_timestamps(body.get("timestamps", DEFAULT_TIMESTAMPS))
+        if isinstance(parsed, str):
+            raise Answer(documented(op.error(400), parsed, "timestamps"), violations=[parsed])
+        callback = body.get("callback_url")
+        if callback is not None:
+            problem = callback_url_problem(
+                callback, allow_loopback=self.config.allow_loopback_callbacks
+            )
+            if problem:
+                raise Answer(
+                    documented(op.error(400), problem, "callback_url"), violations=[problem]
+                )
+
+    # -- GET /v1/tasks/{task_id} -------------------------------------------------------
+
+    def _read_task(
+        self, request: Request, token: str | None, task_id: str, now: float, request_id: Header
+    ) -> tuple[Response, str | None]:
+        """The answer and the scenario's name; else :class:`Answer`."""
+        op = self._get_task
+        task = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
+        owned = task if task is not None and task.token == token else None
+        scenario: Scenario | None = None
+        effect: Effect | None = None
+        if (
+            (owned is not None and owned.scenario is not None)
+            or self.effects.book.loaded
+            or "prefer" in request.headers
+        ):  # else none can apply
+            scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
+        scenario_name = scenario.name if scenario else None
+        try:
+            if effect is not None and effect.reply is not None:
+                raise Answer(self.effects.reply(op, effect.reply))
+            response = self._read_owned_task(request, token, op, task_id, task, now, request_id)
+        except Answer as answer:
+            response = self.effects.finish(answer.response, effect)
+            notes = {"scenario": scenario_name, "task_id": task_id, **answer.notes}
+            raise Answer(response, **notes) from None
+        if effect is not None:
+            response = self.effects.finish(response, effect)
+        return response, scenario_name
+
+    def _read_owned_task(
+        self,
+        request: Request,
+        token: str | None,
+        op: Operation,
+        task_id: str,
+        task: Task | None,
+        now: float,
+        request_id: Header,
+    ) -> Response:
+        """The task's answer, if ``token`` may read it (``task`` is what the store had)."""
+        token, profile = self._admit(request, token, op, now)
+        if profile.credits is not None and (self.accounts.balance(token, profile) or 0.0) < 0:
+            raise Answer(documented(op.error(402)))  # overdrawn
+        if not task_id.startswith(TASK_ID_PREFIX):
+            raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
+        if now - self._last_purge >= 1.0:
+            self._purge(now)  # an expired task read before this fails the test below
+        if task is None or task.expires_at() <= now:
+            raise Answer(documented(op.error(404)))
+        if task.token != token:
+            raise Answer(documented(op.error(403)))
+        ended_before = task.ended_at is not None
+        seen = task.read(now)
+        self.store.save(task)
+        ended_now = seen.terminal and not ended_before and task.ended_at is not None
+        if ended_now and task.plan.counts_polls and task.callback_url:
+            # A task whose end waits for polls ends at this read: its callback is due now.
+            self.outbox.schedule(task.id, now)
+        body = self._final_bodies.get(task_id) if seen.terminal else None
+        if body is None:
+            body = self._task_body(task, seen, now)
+            if seen.terminal:
+                if len(self._final_bodies) >= FINAL_BODIES_KEPT:
+                    del self._final_bodies[next(iter(self._final_bodies))]  # the oldest
+                self._final_bodies[task_id] = body
+        return Response(200, (JSON_CONTENT, request_id), body)
+
+    # -- shared steps --------------------------------------------------------------------
+
+    def _admit(
+        self, request: Request, token: str | None, op: Operation, now: float
+    ) -> tuple[str, TokenProfile]:
+        """The caller's token and profile, once authenticated and let through the gate
+        (rate limit, profile fault); else the documented refusal."""
+        if token is None:
+            header = request.headers.get("authorization")
+            why = "missing Authorization header" if header is None else "malformed bearer token"
+            raise Answer(documented(op.error(401)), violations=[why])
+        profile = self.config.token_profile(token)
+        if profile is None:
+            raise Answer(documented(op.error(401)), violations=["unknown token"])
+        if profile.rate_limit is not None or profile.fault is not None:
+            self._gate(op, token, profile, now)
+        return token, profile
+
+    def _gate(self, op: Operation, token: str, profile: TokenProfile, now: float) -> None:
+        wait = self.accounts.wait_needed(token, profile, now)
+        if wait is not None:
+            # Retry-After speaks to the client, in its (real) seconds: on a sped-up clock the
+            # window reopens sooner than its mock length.
+            speed = getattr(self.clock, "speed", 1.0)
+            retry_after = str(max(1, math.ceil(wait / speed)))
+            raise Answer(documented(op.error(429), headers=(("retry-after", retry_after),)))
+        if profile.fault == "internal_error":
+            raise Answer(documented(op.error(500)))
+
+    def _json_body(self, request: Request, op: Operation) -> dict[str, Any]:
+        content_type = request.headers.get("content-type", "")
+        if (
+            content_type != "application/json"
+            and content_type.split(";", 1)[0].strip().lower() != "application/json"
+        ):
+            shown = content_type or "none"
+            raise Answer(
+                documented(op.error(400), f"Content-Type must be application/json, got {shown}"),
+                violations=["content-type"],
+            )
+        try:
+            body = strict_json(request.body)
+        except (ValueError, RecursionError) as exc:
+            reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
+            raise Answer(
+                documented(op.error(400), f"Malformed JSON body: {reason}"),
+                violations=["malformed JSON"],
+            ) from None
+        if not isinstance(body, dict):
+            raise Answer(
+                documented(op.error(400), "Request body must be a JSON object"),
+                violations=["body is not an object"],
+            )
+        return body
+
+    def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
+        """The task as the API shows it in state ``seen`` at mock time ``now``.
+
+        A subclass may override it: every task answer then shows what it returns."""
+        return render_task(task, seen, now)
+
+    def _rendered_body(self, task: Task, seen: Observation, now: float) -> bytes:
+        """``render(task, seen, now)`` as JSON (``task_json`` writes the same bytes when
+        ``render`` is not overridden)."""
+        return json_bytes(self.render(task, seen, now))
+
+    # -- identifiers ---------------------------------------------------------------------
+
+    def _new_identity(self, now: float) -> tuple[str, str]:
+        """A task id and character name: eight seeded random letters each. The id may be
+        taken already (the store refuses it; the caller draws again)."""
+        at = self._letters_used
+        if at == len(self._id_letters):
+            self._draw_letters()
+            at = 0
+        self._letters_used = at + 16
+        task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._id_letters[at : at + 8]}"
+        return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
+
+    def _restart_identities(self) -> None:
+        """Draw task ids and names from the seed's start again."""
+        self._random = random.Random(self.seed)
+        self._id_letters = self._name_letters = ""
+        self._letters_used = 0
+
+    def _draw_letters(self) -> None:
+        # Random bytes through a letter table: uniform, and several times cheaper than
+        # ``choices``. Each identity takes 16 bytes: the id's letters from the first eight,
+        # the name's from the rest. One draw of many (as one ``getrandbits`` call gives the
+        # same bytes as several smaller ones in turn) keeps the random code off most creates.
+        drawn = self._random.getrandbits(128 * IDENTITIES_PER_DRAW).to_bytes(
+            16 * IDENTITIES_PER_DRAW, "little"
+        )
+        self._id_letters = drawn.translate(_ID_LETTERS).decode()
+        self._name_letters = drawn.translate(_NAME_LETTERS).decode()
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _route_name(request: Request) -> str | None:
+    return "mock" if request.path.startswith(MOCK_PREFIX) else None

@@ -1,0 +1,379 @@
+"""Declarative scenarios: what the mock does for which request.
+
+A scenario has a name, an optional ``match`` (which requests select it from a file), a
+``create`` and a ``poll`` effect (an immediate error, a burst, latency, a fault) and a
+``task`` plan (how tasks created under it live). Scenarios come from three places:
+
+- the built-in library (every documented error of both operations, every task failure
+  code, and common situations such as ``slow`` or ``flaky-create``), chosen by name;
+- the ``scenarios`` list of a configuration file, tried in file order (first match wins);
+- files or JSON loaded at run time through the admin API.
+
+Which scenario applies to a request (see :class:`ScenarioBook.resolve`): a ``Prefer``
+header first, then the scenario the task was created under, then the first file match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sora_mock.contract import Contract, YamlDocument, builtin_scenarios_path
+from sora_mock.engine.lifecycle import Lifecycle, lifecycle_from_dict
+from sora_mock.errors import ConfigError
+
+CREATE = "create"
+POLL = "poll"
+OPERATION_IDS = {CREATE: "createCharacterGeneration", POLL: "getTaskDetail"}
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Exact, glob or regex matching of one string value."""
+
+    kind: str
+    pattern: str
+    regex: re.Pattern[str]
+
+    @classmethod
+    def from_spec(cls, spec: str | Mapping[str, str]) -> Matcher:
+        """From ``"text"`` (exact) or ``{exact|glob|regex: pattern}``; a bad regex raises."""
+        kind, pattern = ("exact", spec) if isinstance(spec, str) else next(iter(spec.items()))
+        if kind == "exact":
+            regex = re.compile(re.escape(pattern))
+        elif kind == "glob":
+            regex = re.compile(fnmatch.translate(pattern), re.DOTALL)
+        else:
+            regex = re.compile(pattern)
+        return cls(kind, pattern, regex)
+
+    def matches(self, value: object) -> bool:
+        """True when ``value`` (compared as text) matches; a regex may match anywhere."""
+        if value is None:
+            return False
+        text = value if isinstance(value, str) else str(value)
+        if self.kind == "regex":
+            return self.regex.search(text) is not None
+        return self.regex.fullmatch(text) is not None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which requests select a scenario from a file. Every given part must match."""
+
+    operation: str | None = None
+    token: Matcher | None = None
+    path: Matcher | None = None
+    headers: tuple[tuple[str, Matcher], ...] = ()
+    body: tuple[tuple[str, Matcher], ...] = ()
+
+    def matches(
+        self,
+        operation: str,
+        path: str,
+        token: str | None,
+        headers: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+    ) -> bool:
+        """True when the request fits every part of this match."""
+        if self.operation is not None and self.operation != operation:
+            return False
+        if self.token is not None and not self.token.matches(token):
+            return False
+        if self.path is not None and not self.path.matches(path):
+            return False
+        if any(not m.matches(headers.get(name)) for name, m in self.headers):
+            return False
+        return not self.body or (
+            body is not None and all(m.matches(body.get(name)) for name, m in self.body)
+        )
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """An immediate error answer: a documented status with optional overrides."""
+
+    status: int
+    code: str | None = None
+    message: str | None = None
+    type: str | None = None
+    param: str | None = None
+    retry_after: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What happens to one call: an error reply, latency and faults, maybe for N calls."""
+
+    reply: ErrorReply | None = None
+    times: int | None = None
+    latency: tuple[float, float] | None = None
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultOverrides:
+    """Values a completed task reports instead of the generated or default ones."""
+
+    character_name: str | None = None
+    video_duration: int | None = None
+    estimated_time: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named behaviour: its match, its effects on create and poll, and its task plan."""
+
+    name: str
+    description: str = ""
+    source: str = "builtin"
+    match: Match | None = None
+    create: Effect | None = None
+    poll: Effect | None = None
+    task: Mapping[str, Any] = field(default_factory=dict)
+    result: ResultOverrides = ResultOverrides()
+
+    def plan(self, base: Lifecycle) -> Lifecycle:
+        """The lifecycle of tasks created under this scenario."""
+        return lifecycle_from_dict(self.task, base) if self.task else base
+
+    def effect(self, operation: str) -> Effect | None:
+        """The effect on ``create`` or ``poll`` calls."""
+        return self.create if operation == CREATE else self.poll
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready description for listings."""
+        return {"name": self.name, "description": self.description, "source": self.source}
+
+
+class ScenarioBook:
+    """The built-in scenarios plus the file ones, in order; thread-safe to read."""
+
+    def __init__(self, builtin: Iterable[Scenario], loaded: Iterable[Scenario] = ()) -> None:
+        self.builtin = {s.name: s for s in builtin}
+        self.loaded: tuple[Scenario, ...] = tuple(loaded)
+
+    @classmethod
+    def standard(cls, contract: Contract, loaded: Iterable[Scenario] = ()) -> ScenarioBook:
+        """The built-in library for ``contract`` plus ``loaded`` scenarios."""
+        return cls(builtin_scenarios(contract), loaded)
+
+    def with_loaded(self, loaded: Iterable[Scenario], *, replace: bool) -> ScenarioBook:
+        """A new book with ``loaded`` replacing, or added before, the current file scenarios.
+
+        Added scenarios replace any earlier one of the same name.
+        """
+        added = tuple(loaded)
+        if replace:
+            return ScenarioBook(self.builtin.values(), added)
+        names = {s.name for s in added}
+        return ScenarioBook(
+            self.builtin.values(), added + tuple(s for s in self.loaded if s.name not in names)
+        )
+
+    def get(self, name: str) -> Scenario | None:
+        """The scenario called ``name``: a loaded one first, else a built-in one."""
+        return self._loaded_by_name.get(name) or self.builtin.get(name)
+
+    def first_match(
+        self,
+        operation: str,
+        path: str,
+        token: str | None,
+        headers: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+    ) -> Scenario | None:
+        """The first loaded scenario whose match fits, in file order."""
+        for scenario in self.loaded:
+            if scenario.match is not None and scenario.match.matches(
+                operation, path, token, headers, body
+            ):
+                return scenario
+        return None
+
+    def __iter__(self) -> Iterator[Scenario]:
+        yield from self.loaded
+        loaded = self._loaded_by_name
+        yield from (s for s in self.builtin.values() if s.name not in loaded)
+
+    def names(self) -> list[str]:
+        """Every scenario name available, loaded ones first."""
+        return [s.name for s in self]
+
+    @cached_property
+    def matches_bodies(self) -> bool:
+        """True when some loaded scenario matches on body fields (so bodies must be parsed)."""
+        return any(s.match is not None and s.match.body for s in self.loaded)
+
+    @cached_property
+    def _loaded_by_name(self) -> dict[str, Scenario]:
+        return {s.name: s for s in self.loaded}
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def scenarios_from_document(
+    document: YamlDocument, data: Any = None, path: Sequence[str | int] = ("scenarios",)
+) -> tuple[Scenario, ...]:
+    """Build the scenarios at ``path`` of an already schema-checked document.
+
+    Checks what the schema cannot (regexes compile, names are unique, ``extends`` names a
+    known scenario, progress curves do not decrease) and raises :class:`ConfigError` with
+    file, line and column. ``extends`` is resolved here, against earlier scenarios of the
+    same file and the built-in library.
+    """
+    items = document.data if data is None else data
+    for part in path:
+        items = items.get(part, []) if isinstance(items, Mapping) else []
+    built: dict[str, Scenario] = {}
+    for index, raw in enumerate(items or []):
+        where = [*path, index]
+        if raw["name"] in built:
+            raise document.error(
+                f"duplicate scenario name {raw['name']!r}", [*where, "name"], ConfigError
+            )
+        scenario = _scenario(raw, document, where)
+        if "extends" in raw:
+            base = built.get(raw["extends"]) or _builtin_by_name().get(raw["extends"])
+            if base is None:
+                raise document.error(
+                    f"extends unknown scenario {raw['extends']!r} (see: sora-mock scenarios list)",
+                    [*where, "extends"],
+                    ConfigError,
+                )
+            scenario = _extend(base, scenario, raw)
+        built[scenario.name] = scenario
+    return tuple(built.values())
+
+
+def _extend(base: Scenario, own: Scenario, raw: Mapping[str, Any]) -> Scenario:
+    """``own`` with whatever it leaves unsaid taken from ``base``."""
+    return dataclasses.replace(
+        own,
+        description=own.description or base.description,
+        create=own.create if "create" in raw else base.create,
+        poll=own.poll if "poll" in raw else base.poll,
+        task={**base.task, **own.task},
+        result=own.result if "result" in raw.get("task", {}) else base.result,
+    )
+
+
+@functools.cache
+def _builtin_by_name() -> dict[str, Scenario]:
+    return {s.name: s for s in builtin_scenarios(Contract.bundled())}
+
+
+def _scenario(raw: Mapping[str, Any], document: YamlDocument, where: list[str | int]) -> Scenario:
+    task = dict(raw.get("task", {}))
+    result = task.pop("result", {})
+    curve = task.get("progress_curve", [])
+    if any(b < a for a, b in itertools.pairwise(curve)):
+        raise document.error(
+            "progress_curve must not decrease", [*where, "task", "progress_curve"], ConfigError
+        )
+    return Scenario(
+        name=raw["name"],
+        description=raw.get("description", ""),
+        source=document.source,
+        match=_match(raw["match"], document, [*where, "match"]) if "match" in raw else None,
+        create=_effect(raw.get("create")),
+        poll=_effect(raw.get("poll")),
+        task=task,
+        result=ResultOverrides(**result),
+    )
+
+
+def _match(raw: Mapping[str, Any], document: YamlDocument, where: list[str | int]) -> Match:
+    def matcher(spec: Any, at: list[str | int]) -> Matcher:
+        try:
+            return Matcher.from_spec(spec)
+        except re.error as exc:
+            raise document.error(f"invalid regex: {exc}", at, ConfigError) from None
+
+    return Match(
+        operation=raw.get("operation"),
+        token=matcher(raw["token"], [*where, "token"]) if "token" in raw else None,
+        path=matcher(raw["path"], [*where, "path"]) if "path" in raw else None,
+        headers=tuple(
+            (name.lower(), matcher(spec, [*where, "headers", name]))
+            for name, spec in raw.get("headers", {}).items()
+        ),
+        body=tuple(
+            (name, matcher(spec, [*where, "body", name]))
+            for name, spec in raw.get("body", {}).items()
+        ),
+    )
+
+
+def _effect(raw: Mapping[str, Any] | None) -> Effect | None:
+    if raw is None:
+        return None
+    reply = None
+    if "response" in raw:
+        response = dict(raw["response"])
+        headers = tuple((k.lower(), v) for k, v in response.pop("headers", {}).items())
+        reply = ErrorReply(**response, headers=headers)
+    latency = raw.get("latency")
+    if isinstance(latency, Mapping):
+        latency = (float(latency["min"]), float(max(latency["min"], latency["max"])))
+    elif latency is not None:
+        latency = (float(latency), float(latency))
+    return Effect(reply=reply, times=raw.get("times"), latency=latency, fault=raw.get("fault"))
+
+
+def scenarios_from_text(text: str, source: str) -> tuple[Scenario, ...]:
+    """Scenarios from YAML or JSON text holding ``{"scenarios": [...]}`` and nothing else."""
+    from sora_mock.engine.config_schema import check_document
+
+    document = YamlDocument.from_text(text, source, ConfigError)
+    check_document(document)
+    extra = sorted(set(document.data or {}) - {"scenarios"})
+    if extra:
+        raise document.error(
+            f"only 'scenarios' can be loaded at run time, not {', '.join(extra)}",
+            [extra[0]],
+            ConfigError,
+        )
+    return scenarios_from_document(document)
+
+
+# -- the built-in library --------------------------------------------------------------------
+
+
+@functools.cache
+def builtin_scenarios(contract: Contract) -> tuple[Scenario, ...]:
+    """Every documented error of both operations (``create-<code>``, ``poll-<code>``), then
+    the scenarios of ``builtin-scenarios.yaml`` (task failures and common situations).
+
+    Cached per contract: parsing the library costs ~0.1 s and its scenarios are frozen, so
+    every engine of a process (the conformance harness builds one per situation) shares it.
+    """
+    library = []
+    for short, operation_id in OPERATION_IDS.items():
+        operation = contract.operation(operation_id)
+        for status, error in sorted(operation.errors.items()):
+            effect = Effect(reply=ErrorReply(status))
+            library.append(
+                Scenario(
+                    name=f"{short}-{error.code}",
+                    description=f"{operation_id} answers {status} {error.code}: {error.message}",
+                    **{short: effect},  # type: ignore[arg-type]
+                )
+            )
+    from sora_mock.engine.config_schema import check_document
+
+    document = YamlDocument.from_path(builtin_scenarios_path(), ConfigError)
+    check_document(document)
+    return (
+        *library,
+        *(dataclasses.replace(s, source="builtin") for s in scenarios_from_document(document)),
+    )

@@ -1,0 +1,155 @@
+"""A task store in a SQLite file: tasks survive a restart and are shared by worker processes.
+
+Every acknowledged task is committed before its response is written (WAL journal), so
+killing the server loses none. Each process keeps its own connection; SQLite serialises
+writers across processes. What is *not* shared between workers: rate-limit windows, spent
+credits, burst counts, the journal and clock adjustments (each worker keeps its own).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sora_mock.engine.config import TaskDefaults
+from sora_mock.engine.lifecycle import Failure, Lifecycle
+from sora_mock.engine.store.memory import Task
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL,
+    polls INTEGER NOT NULL DEFAULT 0,
+    ended_at REAL,
+    task TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at);
+"""
+
+
+class SqliteTaskStore:
+    """Tasks in a SQLite file (see the module docstring for what is shared)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            self.path, timeout=10, check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def add(self, task: Task) -> bool:
+        """Store and commit a new task; False, storing nothing, when its id is taken already
+        (by this process or another sharing the file)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.expires_at(),
+                    task.polls,
+                    task.ended_at,
+                    json.dumps(_task_to_dict(task)),
+                ),
+            )
+        return cursor.rowcount == 1
+
+    def get(self, task_id: str) -> Task | None:
+        """The task ``task_id`` as stored now, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return _task_from_row(*row)
+
+    def save(self, task: Task) -> None:
+        """Commit the task's polls and end time."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
+                (task.polls, task.ended_at, task.expires_at(), task.id),
+            )
+
+    def __contains__(self, task_id: object) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return row is not None
+
+    def __len__(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM tasks").fetchone()
+        return int(count)
+
+    def __iter__(self) -> Iterator[Task]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT polls, ended_at, task FROM tasks ORDER BY rowid"
+            ).fetchall()
+        return iter([_task_from_row(*row) for row in rows])
+
+    def purge(self, now: float, limit: int | None = None) -> int:
+        """Delete tasks whose stored expiry has passed (at most ``limit``)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM tasks WHERE id IN "
+                "(SELECT id FROM tasks WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
+                (now, -1 if limit is None else limit),
+            )
+        return cursor.rowcount
+
+    def clear(self) -> None:
+        """Delete every task."""
+        with self._lock:
+            self._db.execute("DELETE FROM tasks")
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+def _task_to_dict(task: Task) -> dict[str, Any]:
+    plan = task.plan
+    return {
+        "id": task.id,
+        "token": task.token,
+        "created_at": task.created_at,
+        "model": task.model,
+        "plan": {
+            "pending_seconds": plan.pending_seconds,
+            "processing_seconds": plan.processing_seconds,
+            "pending_polls": plan.pending_polls,
+            "processing_polls": plan.processing_polls,
+            "progress_curve": list(plan.progress_curve),
+            "outcome": plan.outcome,
+            "failure": vars(plan.failure),
+        },
+        "defaults": vars(task.defaults),
+        "character_name": task.character_name,
+        "video_url": task.video_url,
+        "timestamps": task.timestamps,
+        "base_url": task.base_url,
+        "scenario": task.scenario,
+        "callback_url": task.callback_url,
+    }
+
+
+def _task_from_row(polls: int, ended_at: float | None, stored: str) -> Task:
+    data = json.loads(stored)
+    plan = dict(data["plan"])
+    plan["failure"] = Failure(**plan["failure"])
+    plan["progress_curve"] = tuple(plan["progress_curve"])
+    return Task(
+        **{**data, "plan": Lifecycle(**plan), "defaults": TaskDefaults(**data["defaults"])},
+        polls=polls,
+        ended_at=ended_at,
+    )

@@ -1,0 +1,166 @@
+"""Assertions over the calls a mock answered, failing with a message a person can act on.
+
+Each helper raises :class:`~sora_mock.errors.ContractViolation` (an ``AssertionError``, so
+pytest reports a failure) listing every offending call with its mock time, request and
+answer, and the field or rule it breaks.
+
+Example::
+
+    assert_poll_interval(api.calls, 1.0)
+    # ContractViolation: 1 poll came sooner than 1 s after the previous one
+    #   - task-unified-...: t=+5s GET /v1/tasks/... -> 200 processing, 0.2 s after the last
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sora_mock.contract import (
+    DEFAULT_TIMESTAMPS,
+    Contract,
+    callback_url_problem,
+    parse_timestamps,
+    video_url_problem,
+)
+from sora_mock.engine import CREATE_OPERATION as CREATE
+from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
+from sora_mock.engine import MOCK_PREFIX, TASK_ID_PREFIX
+from sora_mock.errors import ContractViolation
+
+if TYPE_CHECKING:
+    from sora_mock.inprocess.calls import Call
+
+
+def iter_call_errors(
+    call: Call, contract: Contract, *, allow_loopback: bool = False
+) -> Iterator[str]:
+    """Each way the request of ``call`` breaks the contract or its documented rules.
+
+    ``allow_loopback`` accepts loopback ``callback_url`` receivers, as the mock setting does.
+    """
+    from sora_mock.contract.validation import iter_request_errors
+
+    for error in iter_request_errors(call.request, contract):
+        yield _readable(error)
+    yield from _rule_errors(call, allow_loopback)
+
+
+def assert_requests_valid(
+    calls: Sequence[Call], contract: Contract, *, allow_loopback: bool = False
+) -> None:
+    """Fail unless every request (mock-only routes aside) keeps the contract."""
+    checked = [c for c in calls if not c.path.startswith(MOCK_PREFIX)]
+    origin = _origin(calls)
+    lines: list[str] = []
+    bad = 0
+    for index, call in enumerate(checked, 1):
+        errors = dict.fromkeys(iter_call_errors(call, contract, allow_loopback=allow_loopback))
+        bad += bool(errors)
+        lines.extend(f"request #{index} ({call.describe(origin)}): {error}" for error in errors)
+    if bad:
+        raise ContractViolation(
+            f"{bad} of {len(checked)} requests break the contract (field: what is wrong)", lines
+        )
+
+
+def assert_polls(calls: Sequence[Call], count: int, task_id: str | None = None) -> None:
+    """Fail unless the task (or all tasks) was polled exactly ``count`` times."""
+    polls = [c for c in calls if c.operation == GET_TASK and (task_id in (None, c.task_id))]
+    if len(polls) == count:
+        return
+    what = f"task {task_id}" if task_id else "tasks"
+    origin = _origin(calls)
+    raise ContractViolation(
+        f"expected {count} polls of {what}, saw {len(polls)}",
+        [c.describe(origin) for c in polls] or ["(no polls at all)"],
+    )
+
+
+def assert_poll_interval(
+    calls: Sequence[Call], at_least: float, task_id: str | None = None
+) -> None:
+    """Fail if a task was polled again sooner than ``at_least`` mock seconds."""
+    origin = _origin(calls)
+    last: dict[str, float] = {}
+    lines = []
+    for call in calls:
+        if call.operation != GET_TASK or task_id not in (None, call.task_id):
+            continue
+        key = call.task_id or call.path
+        previous = last.get(key)
+        if previous is not None and call.time - previous < at_least:
+            lines.append(
+                f"{call.describe(origin)}: {call.time - previous:g} s after the previous poll"
+            )
+        last[key] = call.time
+    if lines:
+        raise ContractViolation(
+            f"{len(lines)} poll(s) came sooner than {at_least:g} s (mock time) after the "
+            "previous poll of the same task",
+            lines,
+        )
+
+
+def assert_scenario_reached(calls: Sequence[Call], name: str, known: Sequence[str] = ()) -> None:
+    """Fail unless some call was answered under scenario ``name``."""
+    seen = sorted({c.scenario for c in calls if c.scenario})
+    if name in seen:
+        return
+    lines = [f"scenarios reached: {', '.join(seen) or 'none'}"]
+    if known and name not in known:
+        lines.append(f"{name!r} is not a scenario this mock knows: {', '.join(sorted(known))}")
+    raise ContractViolation(f"scenario {name!r} was never reached", lines)
+
+
+def _origin(calls: Sequence[Call]) -> float:
+    return calls[0].time if calls else 0.0
+
+
+def _readable(error: str) -> str:
+    # openapi-core names its exception classes; say what the client should change instead.
+    if error.startswith("SecurityValidationError"):
+        return "Authorization: missing or not a bearer token (the spec requires bearerAuth)"
+    if error.startswith(("PathNotFound", "OperationNotFound")):
+        return f"no such operation in the contract ({error.split(': ', 1)[-1]})"
+    if error.startswith("(body): "):
+        return f"body: {error[len('(body): ') :]}"
+    return error
+
+
+def _rule_errors(call: Call, allow_loopback: bool) -> Iterator[str]:
+    """The documented rules JSON Schema cannot express (see
+    :mod:`sora_mock.contract.request_rules`)."""
+    if call.operation == GET_TASK:
+        task_id = call.path.rsplit("/", 1)[-1]
+        if not task_id.startswith(TASK_ID_PREFIX):
+            yield f"task_id: {task_id!r} does not start with {TASK_ID_PREFIX!r}"
+        return
+    if call.operation != CREATE:
+        return
+    body = _json(call.request.body)
+    if not isinstance(body, dict):
+        return
+    video_url = body.get("video_url")
+    if isinstance(video_url, str):
+        problem = video_url_problem(video_url)
+        if problem:
+            yield f"video_url: {problem}"
+    timestamps = body.get("timestamps", DEFAULT_TIMESTAMPS)
+    if isinstance(timestamps, str):
+        parsed = parse_timestamps(timestamps)
+        if isinstance(parsed, str):
+            yield f"timestamps: {parsed}"
+    callback = body.get("callback_url")
+    if isinstance(callback, str):
+        problem = callback_url_problem(callback, allow_loopback=allow_loopback)
+        if problem:
+            yield f"callback_url: {problem}"
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None

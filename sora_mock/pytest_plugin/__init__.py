@@ -1,0 +1,282 @@
+"""The sora-mock pytest plugin (entry point ``pytest11``: ``sora_mock``).
+
+Fixtures: ``sora_api`` (in-process mock for httpx, fresh per test), ``sora_server`` (a real
+uvicorn server, one per session or xdist worker, a fresh mock behind it per test),
+``sora_spec`` (the contract), and the override fixtures ``sora_config`` and ``sora_seed``.
+Marker: ``@pytest.mark.sora(scenario=, config=, clock=, seed=)``. Options: ``--sora-config``,
+``--sora-seed``, ``--sora-base-url``, ``--sora-coverage-report``,
+``--sora-coverage-fail-under``. See docs/pytest-plugin.md.
+
+Loading this module imports only pytest and the standard library; everything heavy is
+imported inside the fixtures, so an unrelated test run pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from sora_mock.pytest_plugin import coverage
+
+if TYPE_CHECKING:
+    from sora_mock.contract import Contract
+    from sora_mock.inprocess import MockAPI
+    from sora_mock.pytest_plugin.coverage import CoverageReport
+    from sora_mock.pytest_plugin.support import LiveAPI, Settings, Switch
+    from sora_mock.server import BackgroundServer
+
+#: Kept equal to ``inprocess.DEFAULT_BASE_URL`` (a test checks); importing it would be heavy.
+DEFAULT_BASE_URL = "https://api.evolink.ai"
+MARKER = (
+    "sora(scenario=None, config=None, clock=None, seed=None): settings of the sora_api and "
+    "sora_server mocks for this test: a scenario name, config overrides (mapping) or a config "
+    "file, a clock (or the virtual clock's start time) and a seed"
+)
+
+
+class _State:
+    """The session's plugin state, kept in ``config.stash``."""
+
+    def __init__(self) -> None:
+        self.coverage = coverage.ContractCoverage()
+        self.report: CoverageReport | None = None
+        self.gate_failed = False
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sora", "sora-mock")
+    group.addoption(
+        "--sora-config",
+        metavar="FILE",
+        help="mock configuration YAML merged over sora-mock's defaults for every sora fixture",
+    )
+    group.addoption(
+        "--sora-seed",
+        type=int,
+        metavar="N",
+        help="seed of the mocks' task ids and names (default 0, so runs repeat exactly)",
+    )
+    group.addoption(
+        "--sora-base-url",
+        metavar="URL",
+        help="point sora_api and sora_server at this live server instead of the mock "
+        "(tests that need the mock's clock, calls or scenarios are skipped)",
+    )
+    group.addoption(
+        "--sora-coverage-report",
+        metavar="FILE",
+        help="write the contract coverage of this session as JSON to FILE",
+    )
+    group.addoption(
+        "--sora-coverage-fail-under",
+        type=float,
+        metavar="PERCENT",
+        help="fail the session when contract coverage is below PERCENT",
+    )
+    parser.addini(
+        "sora_api_url",
+        "base URL the in-process sora_api mock answers at",
+        default=DEFAULT_BASE_URL,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    threshold = config.getoption("sora_coverage_fail_under")
+    if threshold is not None and not 0 <= threshold <= 100:
+        raise pytest.UsageError(f"--sora-coverage-fail-under must be 0-100, got {threshold}")
+    path = config.getoption("sora_config")
+    if path is not None and not Path(path).is_file():
+        raise pytest.UsageError(f"--sora-config: no such file: {path}")
+    state = _State()
+    config.stash[_STATE] = state
+    coverage.push(state.coverage)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        coverage.pop(state.coverage)
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sora_spec() -> Contract:
+    """The bundled sora-character contract (loaded once per process)."""
+    from sora_mock.contract import Contract
+
+    return Contract.bundled()
+
+
+@pytest.fixture
+def sora_config() -> dict[str, Any]:
+    """Config overrides for this test's mocks; override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def sora_seed(pytestconfig: pytest.Config) -> int | None:
+    """The mocks' seed: ``--sora-seed`` or 0; override this fixture to change it."""
+    seed: int | None = pytestconfig.getoption("sora_seed")
+    return 0 if seed is None else seed
+
+
+@pytest.fixture
+def _sora_settings(
+    request: pytest.FixtureRequest, sora_config: dict[str, Any], sora_seed: int | None
+) -> Settings:
+    from sora_mock.pytest_plugin.support import marker_arguments, resolve_settings
+
+    marks = list(reversed(list(request.node.iter_markers("sora"))))
+    return resolve_settings(
+        config_file=request.config.getoption("sora_config"),
+        overrides=sora_config,
+        seed=sora_seed,
+        marker=marker_arguments(marks),
+    )
+
+
+@pytest.fixture
+def sora_api(request: pytest.FixtureRequest, _sora_settings: Settings) -> Iterator[Any]:
+    """A fresh in-process mock answering httpx requests to the API's base URL.
+
+    Yields a :class:`~sora_mock.inprocess.httpx_door.HttpxMock`; other hosts are left alone.
+    """
+    live = _live(request, _sora_settings)
+    if live is not None:
+        yield live
+        return
+    from sora_mock.inprocess import HttpxMock
+
+    api = HttpxMock(
+        config=_sora_settings.config,
+        seed=_sora_settings.seed,
+        clock=_sora_settings.clock,
+        scenario=_sora_settings.scenario,
+        base_url=str(request.config.getini("sora_api_url")),
+    )
+    with api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def _sora_server_door(
+    pytestconfig: pytest.Config,
+) -> Iterator[tuple[BackgroundServer, Switch] | None]:
+    if pytestconfig.getoption("sora_base_url"):
+        yield None
+        return
+    from sora_mock.engine import Engine, VirtualClock
+    from sora_mock.pytest_plugin.support import Switch
+    from sora_mock.server import BackgroundServer
+
+    switch = Switch()
+    with BackgroundServer(Engine(clock=VirtualClock()), handler=switch) as server:
+        switch.app = server.app
+        yield server, switch
+
+
+@pytest.fixture
+def sora_server(
+    request: pytest.FixtureRequest,
+    _sora_settings: Settings,
+    _sora_server_door: tuple[BackgroundServer, Switch] | None,
+) -> Iterator[Any]:
+    """A real HTTP server (uvicorn, loopback, free port) with a fresh mock for this test.
+
+    Yields a :class:`~sora_mock.inprocess.handle.MockAPI` whose ``base_url`` is the server's.
+    """
+    live = _live(request, _sora_settings)
+    if live is not None or _sora_server_door is None:
+        yield live
+        return
+    server, switch = _sora_server_door
+    api: MockAPI = _sora_settings.build(server.base_url)
+    switch.plug(api)
+    try:
+        yield api
+    finally:
+        switch.unplug()
+    api.raise_errors()
+
+
+def _live(request: pytest.FixtureRequest, settings: Settings) -> LiveAPI | None:
+    url = request.config.getoption("sora_base_url")
+    if not url:
+        return None
+    from sora_mock.pytest_plugin.support import LiveAPI
+
+    if settings.scenario is not None:
+        pytest.skip(f"scenario {settings.scenario!r} needs the mock; --sora-base-url is set")
+    return LiveAPI(url)
+
+
+# -- contract coverage ---------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports for everyone
+        workeroutput["sora_coverage"] = json.dumps(state.coverage.to_json())
+        return
+    report_path = config.getoption("sora_coverage_report")
+    threshold = config.getoption("sora_coverage_fail_under")
+    if not state.coverage.used and report_path is None and threshold is None:
+        return
+    from sora_mock.contract import Contract
+
+    state.report = state.coverage.report(coverage.documented(Contract.bundled()))
+    if report_path:
+        Path(report_path).write_text(json.dumps(state.report.to_json(), indent=2) + "\n")
+    if threshold is not None and state.report.percent < threshold:
+        state.gate_failed = True
+        if session.exitstatus == pytest.ExitCode.OK:  # keep a worse status (interrupted...)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: add each worker's coverage to the session's."""
+    state = node.config.stash.get(_STATE, None)
+    data = getattr(node, "workeroutput", {}).get("sora_coverage")
+    if state is not None and data:
+        state.coverage.merge(json.loads(data))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or state.report is None:
+        return
+    terminalreporter.write_sep("-", "sora-mock contract coverage")
+    for line in state.report.lines():
+        terminalreporter.write_line(line)
+    report_path = config.getoption("sora_coverage_report")
+    if report_path:
+        terminalreporter.write_line(f"JSON report written to {report_path}")
+    threshold = config.getoption("sora_coverage_fail_under")
+    if state.gate_failed:
+        terminalreporter.write_line(
+            f"FAIL Required sora-mock contract coverage of {threshold:g}% not reached: "
+            f"{state.report.percent:.1f}%",
+            red=True,
+            bold=True,
+        )
+    elif threshold is not None:
+        terminalreporter.write_line(
+            f"Required sora-mock contract coverage of {threshold:g}% reached: "
+            f"{state.report.percent:.1f}%",
+            green=True,
+        )

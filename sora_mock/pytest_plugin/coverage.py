@@ -1,0 +1,239 @@
+"""Contract coverage: which documented parts of the API a test session exercised.
+
+Every :class:`~sora_mock.inprocess.handle.MockAPI` reports each answered call to the current
+:class:`ContractCoverage` (the pytest plugin pushes one per session). At the end,
+:func:`documented` lists what the contract documents (operations, each operation's status
+codes, the ``TaskStatus`` and ``TaskFailureCode`` enums, the engine's scenarios) and
+:meth:`ContractCoverage.report` compares: exercised, never exercised, and the total share.
+
+This module imports only the standard library at load time, so the plugin stays light.
+
+Example::
+
+    data = ContractCoverage()
+    data.record(operation="getTaskDetail", status=200, task_status="completed")
+    report = data.report(documented(Contract.bundled()))
+    report.percent  # covered documented items / all documented items * 100
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sora_mock.contract import Contract
+
+CATEGORIES = ("operations", "status codes", "task states", "failure codes", "scenarios")
+_sinks: list[ContractCoverage] = []
+_sinks_lock = threading.Lock()
+
+
+class ContractCoverage:
+    """Counts of what a session exercised, per category. Thread-safe; mergeable as JSON."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = {name: Counter() for name in CATEGORIES}
+        self.outside = 0  # requests answered outside the contract (404/405, mock routes)
+        self.known_scenarios: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> bool:
+        """True once any request was recorded."""
+        return self.outside > 0 or any(self.counts.values())
+
+    def record(
+        self,
+        *,
+        operation: str | None,
+        status: int,
+        task_status: str | None = None,
+        failure_code: str | None = None,
+        scenario: str | None = None,
+    ) -> None:
+        """Count one answered request."""
+        with self._lock:
+            if operation is None or operation == "mock":
+                self.outside += 1
+                return
+            self.counts["operations"][operation] += 1
+            self.counts["status codes"][f"{operation} {status}"] += 1
+            if task_status:
+                self.counts["task states"][task_status] += 1
+            if failure_code:
+                self.counts["failure codes"][failure_code] += 1
+            if scenario:
+                self.counts["scenarios"][scenario] += 1
+
+    def add_scenarios(self, names: Iterable[str]) -> None:
+        """Note scenarios a mock offered, so the report can list those never used."""
+        with self._lock:
+            self.known_scenarios.update(names)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (for xdist's ``workeroutput`` or a file)."""
+        with self._lock:
+            return {
+                "counts": {name: dict(counter) for name, counter in self.counts.items()},
+                "outside": self.outside,
+                "known_scenarios": sorted(self.known_scenarios),
+            }
+
+    def merge(self, data: Mapping[str, Any]) -> None:
+        """Add counts produced by :meth:`to_json` elsewhere (another xdist worker)."""
+        with self._lock:
+            for name, counts in data.get("counts", {}).items():
+                self.counts.setdefault(name, Counter()).update(counts)
+            self.outside += int(data.get("outside", 0))
+            self.known_scenarios.update(data.get("known_scenarios", ()))
+
+    def report(self, documented: Mapping[str, Iterable[str]]) -> CoverageReport:
+        """Compare what was exercised with what is ``documented`` (see :func:`documented`)."""
+        with self._lock:
+            rows = []
+            for name in CATEGORIES:
+                listed = tuple(documented.get(name, ()))
+                if name == "scenarios":
+                    listed = tuple(sorted(set(listed) | self.known_scenarios))
+                rows.append(CoverageRow(name, listed, dict(self.counts[name])))
+            return CoverageReport(tuple(rows), self.outside)
+
+
+class CoverageRow:
+    """One category: what the contract documents and how often each item was exercised."""
+
+    # Plain classes, not dataclasses: building a dataclass costs about a millisecond at
+    # import, and the pytest plugin imports this module in every session.
+    def __init__(
+        self, category: str, documented: tuple[str, ...], exercised: Mapping[str, int]
+    ) -> None:
+        self.category = category
+        self.documented = documented
+        self.exercised = exercised
+
+    @property
+    def covered(self) -> tuple[str, ...]:
+        """Documented items exercised at least once."""
+        return tuple(item for item in self.documented if self.exercised.get(item))
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Documented items never exercised."""
+        return tuple(item for item in self.documented if not self.exercised.get(item))
+
+    @property
+    def extra(self) -> tuple[str, ...]:
+        """Exercised items the contract does not document (an undocumented status, say)."""
+        return tuple(sorted(set(self.exercised) - set(self.documented)))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the JSON report."""
+        return {
+            "documented": list(self.documented),
+            "exercised": dict(sorted(self.exercised.items())),
+            "covered": list(self.covered),
+            "missing": list(self.missing),
+            "undocumented": list(self.extra),
+        }
+
+
+class CoverageReport:
+    """The comparison of one session's traffic with the contract."""
+
+    def __init__(self, rows: tuple[CoverageRow, ...], outside: int = 0) -> None:
+        self.rows = rows
+        self.outside = outside
+
+    @property
+    def covered(self) -> int:
+        """Documented items exercised, over all categories."""
+        return sum(len(row.covered) for row in self.rows)
+
+    @property
+    def total(self) -> int:
+        """Documented items, over all categories."""
+        return sum(len(row.documented) for row in self.rows)
+
+    @property
+    def percent(self) -> float:
+        """Covered share of all documented items, 0-100 (100 when nothing is documented)."""
+        return 100.0 * self.covered / self.total if self.total else 100.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON report: totals, then each category."""
+        return {
+            "covered": self.covered,
+            "documented": self.total,
+            "percent": round(self.percent, 2),
+            "requests_outside_contract": self.outside,
+            "categories": {row.category: row.to_json() for row in self.rows},
+        }
+
+    def lines(self) -> list[str]:
+        """The terminal summary, one line per category and one per list of missing items."""
+        width = max(len(row.category) for row in self.rows)
+        out = []
+        for row in self.rows:
+            share = f"{len(row.covered)}/{len(row.documented)}"
+            if not row.documented:
+                out.append(f"{row.category:<{width}}  none documented")
+                continue
+            percent = 100 * len(row.covered) / len(row.documented)
+            out.append(f"{row.category:<{width}}  {share:>7} {percent:5.1f}%")
+            pad = " " * width
+            if row.covered:
+                out.append(f"{pad}  seen: {_compact(row.covered, row.exercised)}")
+            if row.missing:
+                out.append(f"{pad}  never: {_compact(row.missing)}")
+            if row.extra:
+                out.append(f"{pad}  undocumented: {_compact(row.extra, row.exercised)}")
+        out.append(f"{'total':<{width}}  {self.covered:>3}/{self.total:<3} {self.percent:5.1f}%")
+        if self.outside:
+            out.append(f"({self.outside} request(s) outside the contract not counted)")
+        return out
+
+
+def _compact(items: Iterable[str], counts: Mapping[str, int] | None = None) -> str:
+    """Items joined for one line; ``op 200, op 400`` become ``op 200 400``, counts as ``×n``."""
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        head, _, tail = item.rpartition(" ")
+        shown = f"{tail} ×{counts[item]}" if counts else tail
+        groups.setdefault(head, []).append(shown)
+    return "; ".join(
+        f"{head} {', '.join(tails)}" if head else ", ".join(tails) for head, tails in groups.items()
+    )
+
+
+def documented(contract: Contract, scenarios: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
+    """What ``contract`` documents, per category, plus the given scenario names."""
+    return {
+        "operations": tuple(op.operation_id for op in contract.operations),
+        "status codes": tuple(
+            f"{op.operation_id} {status}" for op in contract.operations for status in op.statuses
+        ),
+        "task states": contract.enum("TaskStatus"),
+        "failure codes": contract.enum("TaskFailureCode"),
+        "scenarios": tuple(sorted(scenarios)),
+    }
+
+
+def push(sink: ContractCoverage) -> None:
+    """Make ``sink`` receive every mock's calls until :func:`pop` (sessions may nest)."""
+    with _sinks_lock:
+        _sinks.append(sink)
+
+
+def pop(sink: ContractCoverage) -> None:
+    """Stop sending calls to ``sink``."""
+    with _sinks_lock:
+        if sink in _sinks:
+            _sinks.remove(sink)
+
+
+def current() -> ContractCoverage | None:
+    """The innermost active sink, if a session pushed one."""
+    return _sinks[-1] if _sinks else None

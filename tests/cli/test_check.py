@@ -1,0 +1,165 @@
+"""``sora-mock check`` as a user runs it: self-check, a broken server, usage errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sora_mock.checker.rules import RULES
+from sora_mock.cli import main
+from sora_mock.server.runner import BackgroundServer, bind
+from tests.helpers import COMMAND, serve_command
+from tests.mutants import TextPlain
+
+TOKEN, OTHER = "sk-cli-check-owner-1", "sk-cli-check-other-2"
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    with serve_command("--seed", "1", "--speed", "2000", "--quiet") as (_, url):
+        yield url
+
+
+def test_self_check_passes_with_reports(served: str, tmp_path: Path) -> None:
+    junit, report = tmp_path / "report.xml", tmp_path / "report.json"
+    result = subprocess.run(
+        [
+            *COMMAND,
+            "check",
+            "--base-url",
+            served,
+            "--token",
+            TOKEN,
+            "--other-token",
+            OTHER,
+            "--max-examples",
+            "5",
+            "--max-tasks",
+            "2",
+            "--poll-interval",
+            "0.05",
+            "--timeout",
+            "30",
+            "--seed",
+            "3",
+            "--junit",
+            str(junit),
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED: 0 of" in result.stdout
+    assert "polling tasks:" in result.stderr  # the progress lines (not a terminal here)
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "0"
+    assert {case.get("name") for case in suite.iter("testcase")} == set(RULES)
+    data = json.loads(report.read_text())
+    assert data["ok"] is True
+    assert data["seed"] == 3
+    assert all(task["final"] == "completed" for task in data["tasks"])
+    assert TOKEN not in report.read_text() + junit.read_text() + result.stdout
+
+
+def test_a_broken_server_fails_with_curl_response_and_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SORA_TOKEN", raising=False)
+    junit = tmp_path / "report.xml"
+    with BackgroundServer(TextPlain()) as server:
+        code = main(
+            [
+                "check",
+                "--base-url",
+                server.base_url,
+                "--token",
+                TOKEN,
+                "--max-examples",
+                "2",
+                "--max-tasks",
+                "1",
+                "--poll-interval",
+                "0",
+                "--junit",
+                str(junit),
+                "--quiet",
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL content_type: expected application/json, got 'text/plain; charset=utf-8'" in out
+    assert "curl -sS -i -X GET" in out
+    assert '-H "Authorization: Bearer $SORA_TOKEN"' in out
+    assert TOKEN not in out
+    assert "HTTP 404" in out  # the response is shown
+    assert "FAILED: 1 of" in out
+    failed = [
+        case.get("name") for case in ET.parse(junit).getroot().iter("testcase")
+        if case.find("failure") is not None
+    ]  # fmt: skip
+    assert failed == ["content_type"]
+
+
+def test_unreachable_server_is_exit_2_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    code = main(["check", "--base-url", f"http://127.0.0.1:{port}", "--token", TOKEN, "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1
+    assert err[0].startswith(f"sora-mock: error: cannot reach http://127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--base-url", "http://127.0.0.1:1"], "--token (or $SORA_TOKEN) is required"),
+        (["--base-url", "ftp://x", "--token", "t"], "must start with http:// or https://"),
+        (
+            ["--base-url", "http://x", "--token", "t", "--ignore-rule", "nope"],
+            "unknown rule 'nope'",
+        ),
+        (
+            ["--base-url", "http://x", "--token", "t", "--max-examples", "-1"],
+            "must not be negative",
+        ),
+        (["--base-url", "http://x", "--token", "t", "--timeout", "0"], "must be positive"),
+        (
+            ["--base-url", "http://x", "--token", "t", "--junit", "/no/such/dir/r.xml"],
+            "cannot write",
+        ),
+        (["--token", "t"], "the following arguments are required: --base-url"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    args: list[str],
+    fragment: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SORA_TOKEN", raising=False)
+    try:
+        code = main(["check", *args])
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, err
+    assert fragment in err[0]
+
+
+def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "--list-rules"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert all(rule in out for rule in RULES)

@@ -1,0 +1,177 @@
+"""The ``sora-mock`` command as a user runs it."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sora_mock.cli import build_parser, main
+from sora_mock.server.protocols import HTTP_NAMES
+from sora_mock.server.runner import bind
+from tests.helpers import COMMAND, serve_command
+from tests.rawhttp import exchange, request
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    with serve_command("--seed", "1", "--speed", "1000") as served:
+        yield served
+
+
+def test_serve_on_a_free_port_then_lifecycle_in_real_time(
+    served: tuple[subprocess.Popen[str], str],
+) -> None:
+    process, url = served
+    headers = {"Authorization": "Bearer sk-cli-test-1"}
+    with httpx.Client(base_url=url, timeout=10) as client:
+        assert client.get("/__mock/health").status_code == 200
+        body = {"model": "sora-character", "video_url": "https://example.com/a.mp4"}
+        task = client.post("/v1/videos/generations", json=body, headers=headers).json()
+        assert task["status"] == "pending"
+    process.terminate()
+    _, err = process.communicate(timeout=10)
+    assert "Traceback" not in err
+
+
+def test_request_log_lines_mask_the_token(served: tuple[subprocess.Popen[str], str]) -> None:
+    process, url = served
+    httpx.get(
+        f"{url}/v1/tasks/task-unified-1-abcdefgh",
+        headers={"Authorization": "Bearer sk-secret-token-xyz"},
+    )
+    process.terminate()
+    out, _ = process.communicate(timeout=10)
+    assert "GET /v1/tasks/task-unified-1-abcdefgh -> 404" in out
+    assert "sk-secret-token-xyz" not in out
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("http", "status"), [("h11", 405), ("httptools", 400)])
+def test_serve_runs_the_http_protocol_asked_for(http: str, status: int) -> None:
+    # The two parsers differ on a method nobody registered: h11 hands it to the mock
+    # (405), httptools refuses it itself (400).
+    with serve_command("--http", http, "--quiet") as (_, url):
+        answer = exchange(url, request("FOO", "/v1/videos/generations"))
+    assert answer.status == status, answer.raw[:200]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["serve", "--port", "abc"], "not a port number"),
+        (["serve", "--port", "70000"], "port must be 0-65535"),
+        (["serve", "--speed", "-1"], "must be positive"),
+        (["serve", "--nope"], "unrecognized arguments: --nope"),
+        (["serve", "--http", "h2"], "invalid choice: 'h2'"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_flags_get_one_line_and_exit_2(args: list[str], fragment: str) -> None:
+    result = _run(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert fragment in lines[0]
+
+
+def test_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    taken = bind("127.0.0.1", 0)
+    try:
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"sora-mock: error: port {port} on 127.0.0.1 is already in use"]
+
+
+def test_serve_offers_every_http_protocol() -> None:
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    [http] = [action for action in serve._actions if action.dest == "http"]
+    assert tuple(http.choices or ()) == HTTP_NAMES
+
+
+def test_httptools_without_the_fast_extra_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "httptools" else find_spec(name, *a),
+    )
+    assert main(["serve", "--http", "httptools", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "sora-mock: error: --http httptools needs the fast extra: pip install 'sora-mock[fast]'"
+    ]
+
+
+def test_broken_config_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("clock:\n  speed: 5\nlifecycle:\n  outcome: exploded\n")
+    assert main(["serve", "--config", str(config), "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert f"{config}:4:" in err[0]
+    assert "exploded" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("tokens:\n  sk-a-token:\n    credits: lots\n", ":3:"),
+        ("limits: {max_body_bytes: 0}\n", ":1:"),
+        ("clock:\n  speed: 1\n  speed: 2\n", "duplicate key 'speed'"),
+        ("clock: [\n", "invalid YAML"),
+        ("unknown_section: 1\n", "unknown_section"),
+    ],
+)
+def test_config_mistakes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fragment: str
+) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text(text)
+    assert main(["serve", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert fragment in err[0]
+
+
+def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "cannot read file" in capsys.readouterr().err
+
+
+def test_scenarios_validate_ok_and_broken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = Path(__file__).resolve().parents[2] / "examples/scenarios/unhappy-paths.yaml"
+    assert main(["scenarios", "validate", str(good)]) == 0
+    assert "valid (3 scenarios: failed-task, busy, broke)" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenarios:\n  - name: a\n    poll: {response: {status: 413}}\n")
+    assert main(["scenarios", "validate", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"sora-mock: error: {bad}:3:")
+
+
+def test_scenarios_list_includes_builtin_and_file(capsys: pytest.CaptureFixture[str]) -> None:
+    good = Path(__file__).resolve().parents[2] / "examples/scenarios/unhappy-paths.yaml"
+    assert main(["scenarios", "list", "--config", str(good)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in lines]
+    assert names[:3] == ["failed-task", "busy", "broke"]
+    assert "fail-content_policy_violation" in names
+    assert "poll-task_not_found" in names

@@ -1,0 +1,73 @@
+"""The memory store keeps rows, not task objects: what a read changes lasts only once saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sora_mock.engine.config import TaskDefaults
+from sora_mock.engine.lifecycle import Lifecycle
+from sora_mock.engine.store.memory import TaskStore
+from sora_mock.engine.store.sqlite import SqliteTaskStore
+from tests.helpers import a_task
+
+
+def test_a_stored_task_reads_back_field_for_field() -> None:
+    store = TaskStore()
+    task = a_task(scenario="slow", callback_url="https://example.com/hook", polls=2)
+    store.add(task)
+    assert store.get(task.id) == task
+    assert list(store) == [task]
+    assert store.get("task-unified-1-zzzzzzzz") is None
+
+
+def test_what_a_read_changes_lasts_once_saved() -> None:
+    store = TaskStore()
+    store.add(a_task())
+    read = store.get("task-unified-1-aaaaaaaa")
+    assert read is not None
+    read.read(1000.0)  # past the end: counts the read and notes the end
+    unsaved = store.get(read.id)
+    assert unsaved is not None
+    assert (unsaved.polls, unsaved.ended_at) == (0, None)
+    store.save(read)
+    saved = store.get(read.id)
+    assert saved is not None
+    assert (saved.polls, saved.ended_at) == (1, read.ended_at)
+    assert saved.ended_at is not None
+
+
+def test_saving_a_purged_task_does_not_bring_it_back() -> None:
+    store = TaskStore()
+    task = a_task()
+    store.add(task)
+    assert store.purge(task.expires_at() + 1) == 1
+    store.save(task)
+    assert task.id not in store
+    assert len(store) == 0
+
+
+def test_each_task_keeps_its_own_plan_and_defaults() -> None:
+    store = TaskStore()
+    slow = a_task(plan=Lifecycle(pending_seconds=500))
+    small = a_task(id="task-unified-1-bbbbbbbb", defaults=TaskDefaults(retention=60))
+    plain = a_task(id="task-unified-1-cccccccc")
+    for task in (slow, small, plain):
+        store.add(task)
+    for task in (slow, small, plain):
+        stored = store.get(task.id)
+        assert stored is not None
+        assert stored.plan is task.plan
+        assert stored.defaults is task.defaults
+    store.clear()
+    assert len(store) == 0
+    store.add(plain)  # the kinds start over with the tasks
+    assert store.get(plain.id) == plain
+
+
+def test_both_stores_refuse_a_taken_id(tmp_path: Path) -> None:
+    for store in (TaskStore(), SqliteTaskStore(str(tmp_path / "state.db"))):
+        first = a_task()
+        assert store.add(first)
+        assert not store.add(a_task(model="other", polls=3))
+        assert store.get(first.id) == first
+        assert len(store) == 1
