@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 CHECKER_BENCH_ARGS ?= --repeat 1
 
-.PHONY: install serve test lint format typecheck check bench bench-checker clean
+.PHONY: install serve test test-fast lint format typecheck check bench bench-checker clean
 
 install: $(STAMP)
 
@@ -25,9 +25,15 @@ serve: install
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# The quick loop: everything but the tests marked slow.
+test-fast: install
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+# ruff, then the import contracts of pyproject.toml (layers, no I/O below the doors, no cycles).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

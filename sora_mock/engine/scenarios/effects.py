@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sora_mock.contract import Contract, Operation, Request, Response
 from sora_mock.engine.inbound import parse_prefer
 from sora_mock.engine.replies import Answer, documented
 from sora_mock.engine.scenarios.book import Effect, ErrorReply, Scenario, ScenarioBook
-from sora_mock.engine.store.memory import Task
+
+if TYPE_CHECKING:
+    from sora_mock.engine.store import Task
 
 #: How long the ``timeout`` fault waits (real seconds) when the effect sets no latency.
 TIMEOUT_FAULT_SECONDS = 300.0
