@@ -3,8 +3,9 @@
 Every error derives from :class:`SoraMockError`, so one ``except`` catches them all::
 
     SoraMockError
-    ├── SpecError(ValueError)            the bundled or given OpenAPI file is broken
-    ├── ConfigError(ValueError)          a configuration or scenario file is broken
+    ├── SourceError                      a file is broken; says file, line and column
+    │   ├── SpecError(ValueError)        the bundled or given OpenAPI file
+    │   └── ConfigError(ValueError)      a configuration or scenario file
     ├── UsageError(TypeError)            an API of sora-mock was called the wrong way
     ├── ServerError                      the HTTP server could not start
     │   └── PortInUseError
@@ -26,6 +27,7 @@ __all__ = [
     "PortInUseError",
     "ServerError",
     "SoraMockError",
+    "SourceError",
     "SpecError",
     "UnreachableError",
     "UsageError",

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import importlib
+import inspect
 import subprocess
 import sys
+
+import pytest
 
 import sora_mock
 
@@ -24,3 +28,17 @@ def test_importing_the_package_is_light() -> None:
 
 def test_all_lists_exactly_the_lazy_exports() -> None:
     assert set(sora_mock.__all__) - {"__version__"} == set(sora_mock._EXPORTS)
+
+
+LAYERS = ("contract", "engine", "server", "inprocess", "checker", "conformance")
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_layer_exports_exactly_what_its_init_imports(layer: str) -> None:
+    package = importlib.import_module(f"sora_mock.{layer}")
+    public = {
+        name
+        for name, value in vars(package).items()
+        if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
+    }
+    assert set(package.__all__) == public
