@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from sora_mock.contract.messages import Request, Response
 from sora_mock.contract.openapi import Contract
@@ -148,6 +149,9 @@ def validate_response(
 def as_request(request: Any) -> Request:
     """A plain :class:`Request` from a plain, httpx or requests request.
 
+    httpx and requests objects are read through their attributes; neither library is
+    imported here.
+
     Raises:
         UsageError: ``request`` is none of these.
     """
@@ -155,13 +159,17 @@ def as_request(request: Any) -> Request:
         return request
     kind = _library(request)
     if kind == "httpx" and hasattr(request, "url") and hasattr(request, "method"):
-        from sora_mock.inprocess import to_request
-
         request.read()  # a streamed body is read once, then kept
-        return to_request(request)
+        url = request.url
+        return Request.build(
+            request.method,
+            url.path,
+            query=url.query.decode("ascii", "replace"),
+            headers=request.headers.multi_items(),
+            body=request.content,
+            base_url=f"{url.scheme}://{url.netloc.decode('ascii')}",
+        )
     if kind == "requests" and hasattr(request, "url") and hasattr(request, "method"):
-        from urllib.parse import urlsplit
-
         # A requests.Request is prepared first; a PreparedRequest is used as it is.
         prepared = request.prepare() if type(request).__name__ == "Request" else request
         parts = urlsplit(prepared.url or "")
@@ -190,9 +198,10 @@ def as_response(response: Any) -> Response:
         return response
     kind = _library(response)
     if kind == "httpx" and hasattr(response, "status_code"):
-        from sora_mock.inprocess import from_httpx
-
-        return from_httpx(response)
+        # read() returns the body, reading it first if it was streamed.
+        return Response(
+            response.status_code, tuple(response.headers.multi_items()), response.read()
+        )
     if kind == "requests" and hasattr(response, "status_code"):
         return Response(response.status_code, tuple(response.headers.items()), response.content)
     raise UsageError(

@@ -11,9 +11,10 @@ import pytest
 import respx
 
 from sora_mock.contract.messages import Request, Response
+from sora_mock.contract.validation import as_request, as_response
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
-from sora_mock.inprocess.httpx_route import route
+from sora_mock.inprocess import from_httpx, route, to_request
 from sora_mock.server.runner import BackgroundServer
 
 HOST = "http://sora.test"
@@ -110,3 +111,17 @@ def test_a_base_exception_from_the_handler_reaches_the_client() -> None:
 
     with route(HOST, handle), pytest.raises(Stop):
         httpx.get(f"{HOST}/")
+
+
+def test_the_validators_reading_of_httpx_objects_agrees_with_the_doors() -> None:
+    # contract.validation reads httpx objects by their attributes (it may not import httpx);
+    # the in-process doors convert them here. Both must see the same message.
+    request = httpx.Request(
+        "POST",
+        "https://api.example.com:8443/v1/a%20b/%C3%A9?x=1&x=2&y=%20",
+        headers=[("X-Twice", "1"), ("x-twice", "2"), ("Content-Type", "application/json")],
+        content=b'{"k": 1}',
+    )
+    assert as_request(request) == to_request(request)
+    response = httpx.Response(201, headers=[("Set-Cookie", "a"), ("Set-Cookie", "b")], content=b"x")
+    assert as_response(response) == from_httpx(response)
