@@ -10,6 +10,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench import http_bench, inprocess, instructions, scale, startup, validation
@@ -32,7 +33,7 @@ def _stacks(fast: bool) -> list[http_bench.Stack]:
     return stacks
 
 
-def _http(quick: bool, fast: bool) -> dict[str, Any]:
+def _http(quick: bool, fast: bool, baseline: Path | None) -> dict[str, Any]:
     ensure_wrk()
     stacks = _stacks(fast)
     # Many short rounds rather than a few long ones: on a shared host the rate of both
@@ -45,6 +46,7 @@ def _http(quick: bool, fast: bool) -> dict[str, Any]:
             seconds=seconds,
             connections=16,
             latency_seconds=latency_seconds,
+            baseline=baseline,
         )
         for stack in stacks
     }
@@ -53,6 +55,7 @@ def _http(quick: bool, fast: bool) -> dict[str, Any]:
         "seconds": seconds,
         "latency_seconds": latency_seconds,
         "connections": 16,
+        "baseline": str(baseline) if baseline else None,
     }
     return {"settings": settings, "stacks": measured}
 
@@ -73,10 +76,17 @@ def main() -> None:
     parser.add_argument(
         "--no-fast", action="store_true", help="skip the uvicorn[standard] (httptools) stack"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of sora-mock (set up: .venv, .venv-bench) whose server joins "
+        "the throughput rounds, for a same-run comparison",
+    )
     args = parser.parse_args()
     quick = args.quick
     runners: dict[str, Callable[[], dict[str, Any]]] = {
-        "http": lambda: _http(quick, not args.no_fast),
+        "http": lambda: _http(quick, not args.no_fast, args.baseline),
         "instructions": lambda: _instructions(quick, not args.no_fast),
         "inprocess": lambda: inprocess.measure(rounds=3 if quick else 9),
         "scale": lambda: scale.measure(

@@ -7,6 +7,7 @@ busy the shared machine is; the load generators run on the other core.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ from bench.common import (
     BENCH,
     CLIENT_CPU,
     RESULTS,
+    ROOT,
     SERVER_CPU,
     log,
     median,
@@ -186,9 +188,19 @@ def _create_tasks(url: str, count: int) -> list[str]:
 
 
 def measure_stack(
-    stack: Stack, *, rounds: int, seconds: float, connections: int, latency_seconds: float
+    stack: Stack,
+    *,
+    rounds: int,
+    seconds: float,
+    connections: int,
+    latency_seconds: float,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
-    """Throughput and fixed-rate latency of the mock and the bare app on one stack."""
+    """Throughput and fixed-rate latency of the mock and the bare app on one stack.
+
+    ``baseline`` is another checkout of sora-mock, set up like this one (``.venv`` and
+    ``.venv-bench``): its server then joins the throughput rounds, in alternation with the
+    other two, and the summary gives this tree's rate as a share of that one's."""
     mock_cmd = [
         str(stack.bin / "sora-mock"),
         "serve",
@@ -206,29 +218,41 @@ def measure_stack(
     ]
     bare_cmd = [str(stack.python), "-m", "bench.bare_app", "--port", "0", "--http", stack.http]
     slug = stack.name.replace("+", "-")
-    with (
-        serve(mock_cmd, f"mock-{slug}") as mock,
-        serve(bare_cmd, f"bare-{slug}") as bare,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        ids_file = Path(tmp) / "ids.txt"
+    with contextlib.ExitStack() as stack_of_servers:
+        tmp = Path(stack_of_servers.enter_context(tempfile.TemporaryDirectory()))
+        mock = stack_of_servers.enter_context(serve(mock_cmd, f"mock-{slug}"))
+        bare = stack_of_servers.enter_context(serve(bare_cmd, f"bare-{slug}"))
+        served = {"bare": bare, "mock": mock}
+        if baseline is not None:
+            baseline_bin = baseline / stack.bin.relative_to(ROOT)
+            baseline_cmd = [str(baseline_bin / "sora-mock"), *mock_cmd[1:]]
+            served["baseline"] = stack_of_servers.enter_context(
+                serve(baseline_cmd, f"baseline-{slug}")
+            )
+        ids_file = tmp / "ids.txt"
         ids_file.write_text("\n".join(_create_tasks(mock.url, 256)) + "\n")
-        servers = {"bare": bare.url, "mock": mock.url}
-        pids = {"bare": bare.process.pid, "mock": mock.process.pid}
+        # Task ids are a server's own: the baseline polls tasks it created itself.
+        ids = dict.fromkeys(served, ids_file)
+        if "baseline" in served:
+            ids["baseline"] = tmp / "baseline-ids.txt"
+            ids["baseline"].write_text("\n".join(_create_tasks(served["baseline"].url, 256)) + "\n")
+        servers = {app: s.url for app, s in served.items()}
+        pids = {app: s.process.pid for app, s in served.items()}
         ops = {
-            "create": ("create.lua", "/v1/videos/generations", ()),
-            "poll": ("poll.lua", "", (str(ids_file),)),
+            "create": ("create.lua", "/v1/videos/generations", False),
+            "poll": ("poll.lua", "", True),
         }
-        for url in servers.values():  # warm-up: imports, caches, first allocations
-            for script, path, args in ops.values():
-                wrk(url + path, script, 1, connections, *args)
+        for app, url in servers.items():  # warm-up: imports, caches, first allocations
+            for script, path, polls in ops.values():
+                wrk(url + path, script, 1, connections, *_ids_arg(polls, ids[app]))
         runs: dict[str, dict[str, list[dict[str, Any]]]] = {
             op: {app: [] for app in servers} for op in ops
         }
         for round_no in range(rounds):
             log(f"{stack.name}: throughput round {round_no + 1}/{rounds}")
-            for op, (script, path, args) in ops.items():
+            for op, (script, path, polls) in ops.items():
                 for app, url in servers.items():
+                    args = _ids_arg(polls, ids[app])
                     runs[op][app].append(
                         wrk(url + path, script, seconds, connections, *args, pid=pids[app])
                     )
@@ -249,6 +273,10 @@ def measure_stack(
                 "p99_ratio": ratio(per_app["mock"]["p99_ms"], per_app["bare"]["p99_ms"]),
             }
     return {"throughput": throughput, "latency": latency}
+
+
+def _ids_arg(polls: bool, ids: Path) -> tuple[str, ...]:
+    return (str(ids),) if polls else ()
 
 
 def _throughput_summary(per_app: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -274,6 +302,14 @@ def _throughput_summary(per_app: dict[str, list[dict[str, Any]]]) -> dict[str, A
     summary["cpu_capacity_ratio"] = ratio(
         summary["bare"]["median_cpu_us_per_request"], summary["mock"]["median_cpu_us_per_request"]
     )
+    if "baseline" in per_app:
+        rounds_vs_baseline = zip(per_app["mock"], per_app["baseline"], strict=True)
+        summary["baseline_ratio"] = ratio(
+            summary["mock"]["median_rate"], summary["baseline"]["median_rate"]
+        )
+        summary["baseline_round_ratios"] = [
+            ratio(m["rate"], b["rate"]) for m, b in rounds_vs_baseline
+        ]
     summary["meets_target"] = summary["ratio"] >= 0.5
     # A rate ratio says what the servers can do only while both are saturated; with the
     # bare app's core idle part of the time it overstates the mock (seen: 0.75, with the
