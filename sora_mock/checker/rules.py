@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sora_mock.contract import Contract, Request, Response
+from sora_mock.contract import Contract, Request, Response, parse_retry_after
 
 __all__ = [
     "RULES",
@@ -316,7 +316,8 @@ def _documented_error(contract: Contract, request: Request, status: int) -> Any:
 def _check_retry_after(ledger: Ledger, exchange: Exchange, response: Response) -> None:
     ledger.count("retry_after")
     value = response.header("retry-after")
-    if value is None or not value.strip().isdigit():
+    parsed = parse_retry_after(value)
+    if parsed is None or parsed.seconds is None:
         shown = "no Retry-After header" if value is None else f"Retry-After {value!r}"
         ledger.fail(
             "retry_after", f"a 429 must say when to retry in whole seconds; got {shown}", exchange

@@ -20,7 +20,6 @@ Example::
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import time
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sora_mock.checker.rules import Exchange, Expectation, Ledger, TaskHistory, check_exchange
-from sora_mock.contract import Contract, Request, Response
+from sora_mock.contract import Contract, Request, Response, parse_retry_after
 from sora_mock.errors import UnreachableError, UsageError
 
 if TYPE_CHECKING:
@@ -408,9 +407,12 @@ class Checker:
         return exchange
 
     def _retry_wait(self, response: Response, attempt: int) -> float:
-        wait = _retry_after_seconds(response.header("retry-after") or "")
-        if wait is None:
+        asked = parse_retry_after(response.header("retry-after"))
+        wait: float
+        if asked is None:
             wait = max(self.options.poll_interval, 1.0) * 2**attempt
+        else:
+            wait = asked.wait(now=time.time())
         return min(wait, self.options.max_retry_wait)
 
     def _elapsed(self) -> float:
@@ -434,18 +436,6 @@ def run_check(
 
 def _path_safe(task_id: str) -> bool:
     return bool(task_id) and not set(task_id) & set("/?#% ") and task_id not in (".", "..")
-
-
-def _retry_after_seconds(value: str) -> float | None:
-    """Seconds a ``Retry-After`` value (seconds or an HTTP date) asks to wait, if readable."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _summary(history: TaskHistory) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sora_mock.contract import (
     Contract,
     Request,
     callback_url_problem,
+    parse_retry_after,
     parse_timestamps,
 )
 from sora_mock.contract import video_url_problem as _video_url_problem
@@ -187,9 +188,12 @@ def _retry_after(run: Run, settings: Settings) -> Verdict:
         if exchange.response.status != 429:
             continue
         limited += 1
-        wait = _retry_after_seconds(exchange.response.header("retry-after"))
-        if wait is None or position + 1 >= len(api):
+        asked = parse_retry_after(exchange.response.header("retry-after"))
+        if asked is None or position + 1 >= len(api):
             continue
+        wait = asked.wait(now=exchange.time)
+        if asked.at is not None:
+            wait /= run.speed  # a date is on the mock's clock; delta-seconds are the client's
         index, following = api[position + 1]
         gap = run.seconds(exchange, following)
         if gap < wait - settings.tolerance:
@@ -204,13 +208,6 @@ def _retry_after(run: Run, settings: Settings) -> Verdict:
         f"{len(marks)} of {limited} 429 answers were not waited out",
         run.timeline(marks),
     )
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None  # an HTTP-date: the mock never sends one
 
 
 def _stops_at_terminal(run: Run, settings: Settings) -> Verdict:

@@ -2,12 +2,14 @@
 
 Loading and checking the document, routing, the error catalogue and compiled request
 validators (:class:`Contract`); the plain HTTP messages every layer speaks
-(:class:`Request`, :class:`Response`); the request rules the schema cannot express; the
+(:class:`Request`, :class:`Response`) and the header values the contract gives meaning
+to (:func:`parse_retry_after`); the request rules the schema cannot express; the
 files shipped with the package. Two public submodules are imported on their own, since
 they load heavy libraries: :mod:`sora_mock.contract.validation` (openapi-core, the
 reference validator) and :mod:`sora_mock.contract.strategies` (hypothesis).
 """
 
+from sora_mock.contract.headers import RetryAfter, parse_retry_after
 from sora_mock.contract.messages import JSON_CONTENT, Header, Request, Response, json_bytes
 from sora_mock.contract.openapi import Contract, DocumentedError, Operation
 from sora_mock.contract.request_rules import (
@@ -28,12 +30,14 @@ __all__ = [
     "Operation",
     "Request",
     "Response",
+    "RetryAfter",
     "YamlDocument",
     "builtin_scenarios_path",
     "callback_url_problem",
     "defaults_path",
     "json_bytes",
     "json_schema",
+    "parse_retry_after",
     "parse_timestamps",
     "video_url_problem",
 ]

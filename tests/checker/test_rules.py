@@ -126,6 +126,10 @@ def test_a_429_needs_retry_after_and_a_dropped_connection_is_a_server_error() ->
     ledger = Ledger()
     check_exchange(ledger, exchange(limited, 429, headers=[("retry-after", "7")]))
     assert ledger.failures == []
+    ledger = Ledger()  # a date is valid HTTP, but the contract asks for whole seconds
+    dated = [("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]
+    check_exchange(ledger, exchange(limited, 429, headers=dated))
+    assert "retry_after" in ledger.failed_rules()
     ledger = Ledger()
     check_exchange(ledger, Exchange(1, "x", GET, None, "ConnectError: refused"))
     assert ledger.failed_rules() == {"no_5xx"}
