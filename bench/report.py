@@ -40,11 +40,14 @@ def _rounds_note(settings: dict[str, Any]) -> str:
     rounds, seconds = settings["rounds"], f"{settings['seconds']:g} s"
     if rounds == 1:
         return f"Rates are from one round of {seconds} per call and app (a quick run)."
-    return (
-        f"Rates are medians of {rounds} rounds of {seconds}, bare and mock in turn; the "
-        "ratio is mock over bare of those medians, and the rounds column the lowest and "
-        "highest ratio of one round's pair."
-    )
+    return f"Rates are medians of {rounds} rounds of {seconds}, the apps in turn."
+
+
+def _baseline(throughput: dict[str, Any]) -> str:
+    """This tree's rate as a share of the ``--baseline`` checkout's, with its rounds' range."""
+    if "baseline_ratio" not in throughput:
+        return "—"
+    return f"{throughput['baseline_ratio']:.2f} ({_spread(throughput['baseline_round_ratios'])})"
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -52,12 +55,18 @@ def summary(results: dict[str, Any]) -> str:
     lines: list[str] = []
     http = results.get("http")
     if http:
+        compared = any(
+            "baseline_ratio" in t
+            for data in http["stacks"].values()
+            for t in data["throughput"].values()
+        )
         lines += [
             "### Throughput: `sora-mock serve` against a bare ASGI app (same uvicorn settings)",
             "",
             "| stack | call | bare req/s | mock req/s | ratio (target ≥ 0.5) | rounds, lowest "
-            "– highest | CPU-time ratio | server core busy, bare / mock |",
-            "|---|---|---|---|---|---|---|---|",
+            "– highest | CPU-time ratio | server core busy, bare / mock |"
+            + (" vs `--baseline` tree (rounds) |" if compared else ""),
+            "|---|---|---|---|---|---|---|---|" + ("---|" if compared else ""),
         ]
         for stack, data in http["stacks"].items():
             for op, t in data["throughput"].items():
@@ -66,14 +75,13 @@ def summary(results: dict[str, Any]) -> str:
                     f"{t['mock']['median_rate']:.0f} | {t['ratio']:.2f} "
                     f"({_yes(t['meets_target'])}) | {_spread(t['round_ratios'])} | "
                     f"{t['cpu_capacity_ratio']:.2f} | {_busy(t)} |"
+                    + (f" {_baseline(t)} |" if compared else "")
                 )
         lines += [
             "",
-            _rounds_note(http["settings"]),
-            "",
-            "Server core busy: the server's CPU time over the run's length (median of rounds). "
-            f"Below {SATURATED_BUSY:.0%} for the bare app, the load generator set the pace "
-            "and the rate ratio overstates the mock (marked *client-bound*).",
+            _rounds_note(http["settings"])
+            + f" *Client-bound*: the bare app's core was busy under {SATURATED_BUSY:.0%} of "
+            "the run, so the load generator set the pace and the ratio overstates the mock.",
             "",
             "### Latency at a fixed rate (open loop, 30% of the mock's saturated rate)",
             "",
@@ -108,10 +116,9 @@ def summary(results: dict[str, Any]) -> str:
         l2, double = counted["l2"], counted.get("l2_double")
         lines += [
             "",
-            f"{counted['calls']} requests of each kind, counted after {counted['warm_up']} "
-            "of each; one keep-alive connection. Misses per request in a simulated "
-            f"{l2['bytes'] // 1024} KiB, {l2['ways']}-way L2 (this core's), the last level "
-            "callgrind models: instruction reads, data reads and writes"
+            f"{counted['calls']} requests of each kind after {counted['warm_up']} of each, "
+            f"on one connection. L2 misses in a simulated {l2['bytes'] // 1024} KiB, "
+            f"{l2['ways']}-way L2 (this core's)"
             + (
                 f"; where shown, also in a {double['bytes'] // 1024} KiB, {double['ways']}-way one."
                 if double
@@ -171,11 +178,8 @@ def summary(results: dict[str, Any]) -> str:
         traced = sc["traced_real_creates"]
         lines += [
             "",
-            "Medians and means are thread CPU time per call (the mean includes garbage "
-            "collection); *vs 100 tasks* is the median against the same calls on a 100-task "
-            "engine, alternating in the same process (flat = 1.0). *Full collection* is the "
-            "pause of one `gc.collect()` with the store filled. RSS per task is not "
-            "resolved below 10^4 tasks. Tasks made by real create requests take "
+            "Thread CPU time per call (the mean includes garbage collection); flat = 1.0. "
+            "Tasks made by real create requests take "
             f"{traced['bytes_per_task']:.0f} bytes each (tracemalloc, {traced['tasks']:,} tasks).",
             "",
         ]
