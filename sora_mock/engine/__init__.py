@@ -7,8 +7,15 @@ knows about ASGI, httpx, pytest, sockets or sleeping: the doors above do.
 
 from sora_mock.engine.clock import AdjustableClock, Clock, RealClock, VirtualClock
 from sora_mock.engine.config import MockConfig
-from sora_mock.engine.core import CREATE_OPERATION, GET_TASK_OPERATION, TASK_ID_PREFIX, Engine
-from sora_mock.engine.journal import Journal, JournalEntry, mask_token
+from sora_mock.engine.core import TASK_ID_PREFIX, Engine
+from sora_mock.engine.exchange import Exchange
+from sora_mock.engine.journal import (
+    CREATE_OPERATION,
+    GET_TASK_OPERATION,
+    Journal,
+    JournalEntry,
+    mask_token,
+)
 from sora_mock.engine.lifecycle import TERMINAL, Observation
 from sora_mock.engine.outbox import TIMEOUT_SECONDS, Delivery
 from sora_mock.engine.rendering import MOCK_PREFIX
@@ -26,6 +33,7 @@ __all__ = [
     "Clock",
     "Delivery",
     "Engine",
+    "Exchange",
     "Journal",
     "JournalEntry",
     "Match",

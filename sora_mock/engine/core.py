@@ -38,6 +38,7 @@ from sora_mock.engine import admin
 from sora_mock.engine.accounts import Accounts
 from sora_mock.engine.clock import Clock, RealClock
 from sora_mock.engine.config import MockConfig, TaskDefaults, TokenProfile
+from sora_mock.engine.exchange import Exchange
 from sora_mock.engine.inbound import (
     bearer_token,
     error_order,
@@ -45,7 +46,7 @@ from sora_mock.engine.inbound import (
     loose_json_object,
     strict_json,
 )
-from sora_mock.engine.journal import Journal, mask_token
+from sora_mock.engine.journal import CREATE_OPERATION, GET_TASK_OPERATION, Journal, mask_token
 from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation
 from sora_mock.engine.outbox import Delivery, Outbox
 from sora_mock.engine.rendering import MOCK_PREFIX, render_task, task_json
@@ -54,8 +55,6 @@ from sora_mock.engine.scenarios.book import CREATE, POLL, Effect, Scenario, Scen
 from sora_mock.engine.scenarios.effects import Effects
 from sora_mock.engine.store.memory import Task, TaskStorage, TaskStore
 
-CREATE_OPERATION = "createCharacterGeneration"
-GET_TASK_OPERATION = "getTaskDetail"
 TASK_ID_PREFIX = "task-unified-"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
@@ -118,11 +117,15 @@ class Engine:
 
     def handle(self, request: Request) -> Response:
         """Answer ``request`` as the contract, configuration, scenarios, clock and store say."""
+        return self.exchange(request).response
+
+    def exchange(self, request: Request) -> Exchange:
+        """Answer ``request`` (as :meth:`handle`) and return the whole exchange: the request,
+        the response and the journal entry recorded for it."""
         with self.lock:
             now = self.clock.now()
             self._request_counter += 1
-            # printf-style: half the cost of the f-string format spec, on every request
-            request_id = ("x-request-id", "req-%08d" % self._request_counter)  # noqa: UP031
+            request_id = ("x-request-id", f"req-{self._request_counter:08d}")
             token = bearer_token(request.headers.get("authorization"))
             notes: dict[str, Any] | None = None
             violations: tuple[str, ...] = ()
@@ -136,27 +139,21 @@ class Engine:
                 task_id = notes.pop("task_id", None)
                 scenario = notes.pop("scenario", None)
                 violations = tuple(notes.pop("violations", ()))
-            self.journal.record(
-                now,
-                request.method,
-                request.path,
-                operation,
-                mask_token(token),
-                response.status,
-                task_id,
-                scenario,
-                violations,
-                notes,
+            entry = self.journal.record(
+                time=now,
+                method=request.method,
+                path=request.path,
+                operation=operation,
+                token=mask_token(token),
+                status=response.status,
+                task_id=task_id,
+                scenario=scenario,
+                violations=violations,
+                notes=notes,
             )
-            if request_id in response.headers:  # a task answer, built with it
-                return response
-            return Response(
-                response.status,
-                (*response.headers, request_id),
-                response.body,
-                response.delay,
-                response.fault,
-            )
+            if request_id not in response.headers:  # a task answer is built with it
+                response = dataclasses.replace(response, headers=(*response.headers, request_id))
+            return Exchange(request, response, entry)
 
     def reset(self) -> None:
         """Forget every task, spent credit, rate-limit window, burst count and journal entry."""
@@ -209,14 +206,14 @@ class Engine:
             retried = False if delivered else self.outbox.retry(delivery)
             task = self.store.get(delivery.task_id)
             self.journal.record(
-                delivery.sent_at,
-                "POST",
-                delivery.url,
-                "callback",
-                mask_token(task.token) if task else None,
-                status or 0,
-                delivery.task_id,
-                task.scenario if task else None,
+                time=delivery.sent_at,
+                method="POST",
+                path=delivery.url,
+                operation="callback",
+                token=mask_token(task.token) if task else None,
+                status=status or 0,
+                task_id=delivery.task_id,
+                scenario=task.scenario if task else None,
                 notes={
                     "attempt": delivery.attempt,
                     "answered_at": now,

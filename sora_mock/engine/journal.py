@@ -9,6 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sora_mock.engine.rows import Row, RowCodec
+
+#: The ``operationId`` of the create call, as journal entries name it.
+CREATE_OPERATION = "createCharacterGeneration"
+#: The ``operationId`` of the task status read.
+GET_TASK_OPERATION = "getTaskDetail"
+
 
 @functools.lru_cache(maxsize=4096)
 def mask_token(token: str | None) -> str | None:
@@ -20,16 +27,21 @@ def mask_token(token: str | None) -> str | None:
     return f"{token[:4]}…{token[-2:]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """One request as the mock saw and answered it."""
+    """One request as the mock saw and answered it.
+
+    ``operation`` is the contract's ``operationId`` (:data:`CREATE_OPERATION`,
+    :data:`GET_TASK_OPERATION`), ``"mock"`` for the mock's own routes, ``"callback"`` for a
+    callback attempt, or None for a path outside the contract. ``token`` is masked.
+    """
 
     seq: int
     time: float
     method: str
     path: str
     operation: str | None
-    token: str | None  # masked
+    token: str | None
     status: int
     task_id: str | None = None
     scenario: str | None = None
@@ -53,35 +65,29 @@ class JournalEntry:
         }
 
 
-#: An entry as kept: the fields of :class:`JournalEntry`, in order. Recording a tuple is
-#: several times cheaper than building the frozen entry, which readers get instead.
-_Row = tuple[
-    int, float, str, str, str | None, str | None, int, str | None, str | None,
-    tuple[str, ...], dict[str, Any] | None,
-]  # fmt: skip
-
-
-def _entry(row: _Row) -> JournalEntry:
-    return JournalEntry(*row[:-1], notes=row[-1] or {})
+#: Entries are kept as rows: a journal of ten thousand entries is not walked by every
+#: collection of the cycle collector.
+_ROWS = RowCodec(JournalEntry, blank=("notes",))
 
 
 class Journal:
     """A bounded log of requests, oldest dropped first.
 
     ``lock`` guards it: :meth:`record`'s callers hold it (the engine records under its own
-    lock, which it passes here: one lock fewer to take per request), and readers take it.
+    lock, which it passes here), and readers take it.
     """
 
     def __init__(self, lock: threading.RLock, size: int = 10_000) -> None:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
-        self._rows: deque[_Row] = deque(maxlen=size)
+        self._rows: deque[Row] = deque(maxlen=size)
         self._seq = 0
         self._recorded = threading.Condition(lock)
         self._waiting = 0
-        self._last: _Row | None = None
+        self._last: JournalEntry | None = None
 
     def record(
         self,
+        *,
         time: float,
         method: str,
         path: str,
@@ -92,20 +98,29 @@ class Journal:
         scenario: str | None = None,
         violations: tuple[str, ...] = (),
         notes: dict[str, Any] | None = None,
-    ) -> None:
-        """Append an entry (``token`` already masked); it gets the next sequence number.
+    ) -> JournalEntry:
+        """Append an entry (``token`` already masked) with the next sequence number; return it.
 
         The caller holds the journal's lock."""
-        self._seq = seq = self._seq + 1
-        # Only atomic values (no notes means None): the collector untracks such a tuple at
-        # once instead of walking ten thousand of them at every collection.
-        self._last = row = (
-            seq, time, method, path, operation, token, status, task_id, scenario,
-            violations, notes or None,
-        )  # fmt: skip
-        self._rows.append(row)
+        self._seq += 1
+        entry = JournalEntry(
+            seq=self._seq,
+            time=time,
+            method=method,
+            path=path,
+            operation=operation,
+            token=token,
+            status=status,
+            task_id=task_id,
+            scenario=scenario,
+            violations=violations,
+            notes=notes or {},
+        )
+        self._rows.append(_ROWS.encode(entry))
+        self._last = entry
         if self._waiting:
             self._recorded.notify_all()
+        return entry
 
     def wait_for(
         self, predicate: Callable[[list[JournalEntry]], bool], timeout: float = 10.0
@@ -134,12 +149,11 @@ class Journal:
 
     @property
     def last(self) -> JournalEntry | None:
-        """The newest entry, even when the journal keeps none (``size`` 0); cheap."""
-        row = self._last
-        return _entry(row) if row is not None else None
+        """The newest entry, even when the journal keeps none (``size`` 0)."""
+        return self._last
 
     def _entries(self) -> list[JournalEntry]:
-        return [_entry(row) for row in self._rows]
+        return [_ROWS.decode(row) for row in self._rows]
 
     def clear(self) -> None:
         """Forget every entry."""

@@ -10,8 +10,8 @@ from sora_mock.contract.messages import Request
 from sora_mock.contract.openapi import Contract
 from sora_mock.engine.clock import DEFAULT_EPOCH, RealClock, VirtualClock
 from sora_mock.engine.config import MockConfig
-from sora_mock.engine.core import CREATE_OPERATION as CREATE
-from sora_mock.engine.core import GET_TASK_OPERATION as GET_TASK
+from sora_mock.engine.journal import CREATE_OPERATION as CREATE
+from sora_mock.engine.journal import GET_TASK_OPERATION as GET_TASK
 from sora_mock.errors import UsageError
 from sora_mock.inprocess.handle import DEFAULT_BASE_URL, MockAPI, load_config, make_clock
 from tests.helpers import create_request, task_request
