@@ -32,7 +32,7 @@ from sora_mock.contract.messages import Request
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import Engine
-from sora_mock.engine.store.memory import Task
+from sora_mock.engine.store.task import Task
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 HEADERS = {"authorization": "Bearer sk-bench-0123456789", "content-type": "application/json"}

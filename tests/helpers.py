@@ -14,7 +14,7 @@ from sora_mock.contract.messages import Request, Response
 from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.core import Engine
 from sora_mock.engine.lifecycle import Lifecycle
-from sora_mock.engine.store.memory import Task
+from sora_mock.engine.store.task import Task
 
 CREATE_PATH = "/v1/videos/generations"
 TOKEN = "sk-test-0123456789"

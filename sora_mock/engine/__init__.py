@@ -20,7 +20,7 @@ from sora_mock.engine.lifecycle import TERMINAL, Observation
 from sora_mock.engine.outbox import TIMEOUT_SECONDS, Delivery
 from sora_mock.engine.rendering import MOCK_PREFIX
 from sora_mock.engine.scenarios import Match, ResultOverrides, Scenario, ScenarioBook
-from sora_mock.engine.store import SqliteTaskStore, Task
+from sora_mock.engine.store import SqliteTaskStore, Task, TaskStorage, TaskStore
 
 __all__ = [
     "CREATE_OPERATION",
@@ -45,6 +45,8 @@ __all__ = [
     "ScenarioBook",
     "SqliteTaskStore",
     "Task",
+    "TaskStorage",
+    "TaskStore",
     "VirtualClock",
     "mask_token",
 ]

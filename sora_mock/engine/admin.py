@@ -20,7 +20,7 @@ from sora_mock.engine.journal import mask_token
 from sora_mock.engine.rendering import MOCK_PREFIX
 from sora_mock.engine.replies import method_not_allowed, mock_error, not_found
 from sora_mock.engine.scenarios.book import scenarios_from_text
-from sora_mock.engine.store.memory import Task
+from sora_mock.engine.store.task import Task
 from sora_mock.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -53,7 +53,8 @@ from sora_mock.engine.rendering import MOCK_PREFIX, render_task, task_json
 from sora_mock.engine.replies import Answer, documented, method_not_allowed, not_found
 from sora_mock.engine.scenarios.book import CREATE, POLL, Effect, Scenario, ScenarioBook
 from sora_mock.engine.scenarios.effects import Effects
-from sora_mock.engine.store.memory import Task, TaskStorage, TaskStore
+from sora_mock.engine.store.memory import TaskStore
+from sora_mock.engine.store.task import Task, TaskStorage
 
 TASK_ID_PREFIX = "task-unified-"
 #: Most expired tasks dropped by one request.
@@ -318,21 +319,19 @@ class Engine:
         task_id, name = self._new_identity(now)
         if scenario is not None and scenario.result.character_name:
             name = scenario.result.character_name
-        # In field order: keyword arguments would cost the class call a dict of them (about
-        # 5k instructions per create, measured).
         return Task(
-            task_id,
-            token,
-            now,  # created_at
-            model,
-            plan,
-            defaults,
-            name,  # character_name
-            body["video_url"],
-            body.get("timestamps", DEFAULT_TIMESTAMPS),
-            request.base_url,
-            scenario_name,
-            body.get("callback_url"),
+            id=task_id,
+            token=token,
+            created_at=now,
+            model=model,
+            plan=plan,
+            defaults=defaults,
+            character_name=name,
+            video_url=body["video_url"],
+            timestamps=body.get("timestamps", DEFAULT_TIMESTAMPS),
+            base_url=request.base_url,
+            scenario=scenario_name,
+            callback_url=body.get("callback_url"),
         )
 
     def _purge(self, now: float) -> None:

@@ -9,7 +9,7 @@ import orjson
 from sora_mock.contract import json_bytes
 from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.lifecycle import TERMINAL, Observation
-from sora_mock.engine.store.memory import Task
+from sora_mock.engine.store.task import Task
 
 MOCK_PREFIX = "/__mock/"
 

@@ -24,7 +24,7 @@ from sora_mock.engine.inbound import _STRICT_DECODER, strict_json
 from sora_mock.engine.lifecycle import Observation
 from sora_mock.engine.rendering import render_task, task_json
 from sora_mock.engine.scenarios.book import CREATE, OPERATION_IDS, POLL
-from sora_mock.engine.store.memory import Task
+from sora_mock.engine.store.task import Task
 from tests.helpers import a_task, auth, create, create_request, poll, task_request
 
 _json_values = st.recursive(

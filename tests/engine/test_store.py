@@ -6,8 +6,7 @@ from pathlib import Path
 
 from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.lifecycle import Lifecycle
-from sora_mock.engine.store.memory import TaskStore
-from sora_mock.engine.store.sqlite import SqliteTaskStore
+from sora_mock.engine.store import SqliteTaskStore, TaskStore
 from tests.helpers import a_task
 
 
@@ -56,11 +55,11 @@ def test_each_task_keeps_its_own_plan_and_defaults() -> None:
     for task in (slow, small, plain):
         stored = store.get(task.id)
         assert stored is not None
-        assert stored.plan is task.plan
-        assert stored.defaults is task.defaults
+        assert stored.plan == task.plan
+        assert stored.defaults == task.defaults
     store.clear()
     assert len(store) == 0
-    store.add(plain)  # the kinds start over with the tasks
+    store.add(plain)  # the shared values start over with the tasks
     assert store.get(plain.id) == plain
 
 

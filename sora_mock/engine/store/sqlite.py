@@ -8,6 +8,7 @@ credits, burst counts, the journal and clock adjustments (each worker keeps its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 
 from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.lifecycle import Failure, Lifecycle
-from sora_mock.engine.store.memory import Task
+from sora_mock.engine.store.task import Task
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -118,29 +119,10 @@ class SqliteTaskStore:
 
 
 def _task_to_dict(task: Task) -> dict[str, Any]:
-    plan = task.plan
-    return {
-        "id": task.id,
-        "token": task.token,
-        "created_at": task.created_at,
-        "model": task.model,
-        "plan": {
-            "pending_seconds": plan.pending_seconds,
-            "processing_seconds": plan.processing_seconds,
-            "pending_polls": plan.pending_polls,
-            "processing_polls": plan.processing_polls,
-            "progress_curve": list(plan.progress_curve),
-            "outcome": plan.outcome,
-            "failure": vars(plan.failure),
-        },
-        "defaults": vars(task.defaults),
-        "character_name": task.character_name,
-        "video_url": task.video_url,
-        "timestamps": task.timestamps,
-        "base_url": task.base_url,
-        "scenario": task.scenario,
-        "callback_url": task.callback_url,
-    }
+    """What a task was created with, as JSON-ready data (its read state has columns)."""
+    data = dataclasses.asdict(task)
+    del data["polls"], data["ended_at"]
+    return data
 
 
 def _task_from_row(polls: int, ended_at: float | None, stored: str) -> Task:

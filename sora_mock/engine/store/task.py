@@ -1,0 +1,99 @@
+"""A task as plain data, and the protocol every task store follows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from sora_mock.engine.config import TaskDefaults
+from sora_mock.engine.lifecycle import Lifecycle, Observation, observe
+
+
+@dataclass(slots=True)
+class Task:
+    """A task: what it was created with, never changed after, and what happened since (its
+    status reads and when it ended). Its status is not stored: it is observed from the plan.
+    """
+
+    id: str
+    token: str
+    created_at: float
+    model: str
+    plan: Lifecycle
+    defaults: TaskDefaults
+    character_name: str
+    video_url: str
+    timestamps: str
+    base_url: str
+    scenario: str | None = None
+    callback_url: str | None = None
+    polls: int = 0
+    ended_at: float | None = None
+
+    @property
+    def created(self) -> int:
+        """Creation time in whole unix seconds, as the API reports it."""
+        return int(self.created_at)
+
+    def peek(self, now: float) -> Observation:
+        """The state at ``now`` without counting a read."""
+        return observe(self.plan, self.created_at, now, self.polls)
+
+    def read(self, now: float) -> Observation:
+        """The state at ``now`` as a status read sees it: counts the read, notes the end."""
+        if self.ended_at is not None:  # over: its final state, whatever the time
+            self.polls += 1
+            return self.plan.final
+        seen = self.peek(now)
+        self.polls += 1
+        if seen.terminal and self.ended_at is None:
+            self.ended_at = self.natural_end(now)
+        return seen
+
+    def natural_end(self, now: float) -> float:
+        """When the task ended, given that it is terminal at ``now``."""
+        if self.plan.counts_polls:
+            return now
+        return self.created_at + self.plan.seconds_to_end
+
+    def expires_at(self) -> float:
+        """Mock time after which the task can no longer be queried."""
+        retention = self.defaults.retention
+        if self.ended_at is not None:
+            return self.ended_at + retention
+        end = self.plan.seconds_to_end
+        # A task that never ends, or whose end waits for polls, is kept for the retention
+        # after the earliest time it could end.
+        return self.created_at + (0.0 if math.isinf(end) else end) + retention
+
+
+class TaskStorage(Protocol):
+    """Where tasks live: in memory (the default) or in a SQLite file shared by processes."""
+
+    def add(self, task: Task) -> bool:
+        """Store a new task; False, storing nothing, when its id is taken already."""
+        ...
+
+    def get(self, task_id: str) -> Task | None:
+        """The task ``task_id``, or None."""
+        ...
+
+    def save(self, task: Task) -> None:
+        """Keep what a read changed in ``task`` (polls, end time)."""
+        ...
+
+    def __contains__(self, task_id: object) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Task]: ...
+
+    def purge(self, now: float, limit: int | None = None) -> int:
+        """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every task."""
+        ...
