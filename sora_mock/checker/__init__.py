@@ -1,8 +1,11 @@
 """The contract checker: rules (pure), the HTTP runner, the stateful machine and reports.
 
+The JUnit XML writer (:class:`JUnitSuite`) serves every tool that reports, conformance too.
+
 :mod:`sora_mock.checker.stateful` (a hypothesis state machine) is imported on its own.
 """
 
+from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.checker.report import (
     dumps,
     json_report,
@@ -18,6 +21,9 @@ __all__ = [
     "CheckOptions",
     "CheckResult",
     "Checker",
+    "JUnitCase",
+    "JUnitOutcome",
+    "JUnitSuite",
     "dumps",
     "json_report",
     "junit_xml",

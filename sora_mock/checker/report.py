@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import shlex
-import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.checker.rules import RULES, Exchange, Finding
 from sora_mock.checker.runner import CheckResult
 from sora_mock.contract import Request, Response
@@ -257,61 +257,37 @@ def _finding_json(finding: Finding, base_url: str, secrets: Mapping[str, str]) -
 def junit_xml(result: CheckResult) -> str:
     """A JUnit XML report: one test case per rule; skipped when the run never exercised it."""
     secrets = secrets_of(result)
-    rows = rule_outcomes(result)
-    suite = ET.Element(
-        "testsuite",
-        name="sora-mock check",
-        tests=str(len(rows)),
-        failures=str(sum(1 for r in rows if r["outcome"] == "fail")),
-        errors="0",
-        skipped=str(sum(1 for r in rows if r["outcome"] in ("skip", "ignored"))),
-        time=f"{result.duration:.3f}",
+    cases = [_junit_case(result, row, secrets) for row in rule_outcomes(result)]
+    suite = JUnitSuite(
+        "sora-mock check", cases, result.duration, properties={"base_url": result.base_url}
     )
-    ET.SubElement(
-        ET.SubElement(suite, "properties"), "property", name="base_url", value=result.base_url
-    )
-    for row in rows:
-        case = ET.SubElement(
-            suite, "testcase", classname="sora_mock.check", name=row["rule"], time="0"
+    return suite.to_xml()
+
+
+def _junit_case(
+    result: CheckResult, row: Mapping[str, Any], secrets: Mapping[str, str]
+) -> JUnitCase:
+    findings = [f for f in result.ledger.findings if f.rule == row["rule"]]
+    failures = [f for f in findings if f.severity == "failure"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    outcome: JUnitOutcome = "passed"
+    message = details = ""
+    if row["outcome"] == "fail":
+        outcome, message = "failed", _mask(failures[0].message, secrets)
+        details = "\n\n".join(_render_finding(f, result.base_url, secrets) for f in failures[:20])
+    elif row["outcome"] in ("skip", "ignored"):
+        outcome = "skipped"
+        message = (
+            "ignored by request" if row["outcome"] == "ignored" else "not exercised by this run"
         )
-        properties = ET.SubElement(case, "properties")
-        ET.SubElement(properties, "property", name="description", value=row["description"])
-        findings = [f for f in result.ledger.findings if f.rule == row["rule"]]
-        if row["outcome"] == "fail":
-            failures = [f for f in findings if f.severity == "failure"]
-            failure = ET.SubElement(
-                case,
-                "failure",
-                message=_xml_safe(_mask(failures[0].message, secrets)[:500]),
-                type=row["rule"],
-            )
-            failure.text = _xml_safe(
-                "\n\n".join(_render_finding(f, result.base_url, secrets) for f in failures[:20])
-            )
-        elif row["outcome"] in ("skip", "ignored"):
-            reason = (
-                "ignored by request" if row["outcome"] == "ignored" else "not exercised by this run"
-            )
-            ET.SubElement(case, "skipped", message=reason)
-        warnings = [f for f in findings if f.severity == "warning"]
-        if warnings:
-            out = ET.SubElement(case, "system-out")
-            out.text = _xml_safe(
-                "\n".join(f"warning: {_mask(w.message, secrets)}" for w in warnings)
-            )
-    ET.indent(suite)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-    )
-
-
-def _xml_safe(text: str) -> str:
-    # XML 1.0 cannot carry most control characters, even escaped; a response body may.
-    return "".join(
-        c
-        if c in "\t\n\r" or (" " <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd") or c > "\uffff"
-        else f"\\x{ord(c):02x}"
-        for c in text
+    return JUnitCase(
+        "sora_mock.check",
+        row["rule"],
+        outcome,
+        message,
+        details,
+        properties={"description": row["description"]},
+        output="\n".join(f"warning: {_mask(w.message, secrets)}" for w in warnings),
     )
 
 

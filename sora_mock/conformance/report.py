@@ -12,8 +12,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from xml.etree import ElementTree
 
+from sora_mock.checker import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.engine import mask_token
 from sora_mock.errors import ConformanceFailure
 
@@ -22,6 +22,7 @@ from .run import Run
 from .situations import Situation
 
 _CELLS = {"pass": "ok", "fail": "FAIL", "n/a": "-"}
+_JUNIT_OUTCOMES: dict[str, JUnitOutcome] = {"pass": "passed", "fail": "failed", "n/a": "skipped"}
 
 
 @dataclass(frozen=True)
@@ -234,30 +235,20 @@ class ConformanceReport:
 
     def to_junit(self) -> str:
         """The report as JUnit XML: one test case per situation and rule."""
-        cases = [(r, v) for r in self.results for v in r.verdicts]
-        failures = sum(1 for _, v in cases if v.failed)
-        skipped = sum(1 for _, v in cases if v.status == "n/a")
-        suites = ElementTree.Element(
-            "testsuites", name="sora-mock conformance", tests=str(len(cases)),
-            failures=str(failures), skipped=str(skipped), time=f"{self.wall_seconds:.3f}",
-        )  # fmt: skip
-        suite = ElementTree.SubElement(
-            suites, "testsuite", name=f"sora-mock conformance: {self.client}",
-            tests=str(len(cases)), failures=str(failures), errors="0", skipped=str(skipped),
-            time=f"{self.wall_seconds:.3f}",
-        )  # fmt: skip
-        for result, verdict in cases:
-            # No per-case time: a run's length is in the client's (maybe virtual) seconds.
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=f"conformance.{result.situation.name}",
-                name=verdict.rule,
-            )  # fmt: skip
-            if verdict.failed:
-                failure = ElementTree.SubElement(case, "failure", message=verdict.message)
-                failure.text = "\n".join(
-                    [f"expected: {result.situation.expected()}", *verdict.evidence]
-                )
-            elif verdict.status == "n/a":
-                ElementTree.SubElement(case, "skipped", message=verdict.message)
-        ElementTree.indent(suites)
-        return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+        # No per-case time: a run's length is in the client's (maybe virtual) seconds.
+        cases = [
+            JUnitCase(
+                f"conformance.{result.situation.name}",
+                verdict.rule,
+                _JUNIT_OUTCOMES[verdict.status],
+                verdict.message if verdict.status != "pass" else "",
+                "\n".join([f"expected: {result.situation.expected()}", *verdict.evidence])
+                if verdict.failed
+                else "",
+            )
+            for result in self.results
+            for verdict in result.verdicts
+        ]
+        return JUnitSuite(
+            f"sora-mock conformance: {self.client}", cases, self.wall_seconds
+        ).to_xml()
