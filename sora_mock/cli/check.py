@@ -7,12 +7,16 @@ usage error or a server that cannot be reached.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sora_mock.cli.options import count, non_negative_number, positive_number
+from sora_mock.cli.options import (
+    add_token_options,
+    count,
+    non_negative_number,
+    positive_number,
+)
 
 if TYPE_CHECKING:
     from sora_mock.checker import CheckResult
@@ -36,16 +40,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--base-url", required=True, help="the server's root, e.g. https://api.evolink.ai"
     )
-    parser.add_argument(
-        "--token",
-        default=os.environ.get("SORA_TOKEN"),
-        help="bearer token to check with (default: $SORA_TOKEN)",
-    )
-    parser.add_argument(
-        "--other-token",
-        default=os.environ.get("SORA_OTHER_TOKEN"),
-        help="a second account's token, to check task isolation (default: $SORA_OTHER_TOKEN)",
-    )
+    add_token_options(parser)
     parser.add_argument(
         "--max-examples",
         type=count,
