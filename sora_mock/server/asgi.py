@@ -1,10 +1,10 @@
 """The HTTP door: a pure ASGI app that hands each request to the engine.
 
-Bodies are read up to the configured limit (a larger one answers 413 without being read
-whole), then the engine decides. A request line plus headers over :data:`MAX_HEAD_BYTES`
-answers 431 before the engine sees it (:mod:`sora_mock.server.protocols` enforces the same limit
-while a head is still arriving, and marks the heads it has proved within it, which the app
-then need not count). One log line per request goes to the ``sora_mock`` logger, with the
+A request line plus headers over :data:`MAX_HEAD_BYTES` answers 431 before the body is read
+(the server's protocols refuse a head that grows past the limit while still arriving, see
+:mod:`sora_mock.server.protocols`; a head that arrives whole is measured here). Bodies are
+read up to the configured limit (a larger one answers 413 without being read whole), then
+the engine decides. One log line per request goes to the ``sora_mock`` logger, with the
 token masked and control characters escaped.
 """
 
@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sora_mock.contract import JSON_CONTENT, Request, Response
+from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine, mask_token
 from sora_mock.server.callbacks import CallbackDispatcher
 
@@ -28,9 +28,6 @@ log = logging.getLogger("sora_mock.requests")
 
 #: The most bytes a request line plus headers may take; larger heads answer 431.
 MAX_HEAD_BYTES = 16 * 1024
-#: Scope key a server protocol sets (to True) when it has proved the request's head within
-#: :data:`MAX_HEAD_BYTES` from the bytes it read; the app counts any other head itself.
-HEAD_WITHIN_LIMIT = "sora_mock.head_within_limit"
 
 _PROTOCOL_ERRORS = {
     400: ("invalid_request", "Malformed HTTP request"),
@@ -72,18 +69,13 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
-        if HEAD_WITHIN_LIMIT not in scope and _head_size(scope) > MAX_HEAD_BYTES:
+        if _head_size(scope) > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (("connection", "close"),))
             await _send_response(send, response)
             return
-        limit = self.engine.config.max_body_bytes
-        message = await receive()
-        body: bytes = message.get("body", b"")
-        too_large = False
-        if message.get("more_body", False) or len(body) > limit:
-            body, too_large = await _read_body(receive, message, limit)
-        request = _request_from_scope(scope, body, too_large)
+        body = await _read_body(receive, self.engine.config.max_body_bytes)
+        request = _request_from_scope(scope, body)
         try:
             response = (self.handler or self.engine.handle)(request)
         except Exception:
@@ -92,11 +84,7 @@ class MockApp:
             response = Response.json(500, protocol_error(500))
         if response.delay > 0:
             await asyncio.sleep(response.delay)
-        if response.fault is None:  # the usual answer, without a coroutine for it
-            await send(_start_message(response))
-            await send({"type": "http.response.body", "body": response.body})
-        else:
-            await _send_response(send, response)
+        await _send_response(send, response)
         if self.log_requests:
             _log(request, response)
 
@@ -112,67 +100,50 @@ class MockApp:
                 return
 
 
-#: Header names as received, already decoded and folded (clients send the same few).
-_HEADER_NAMES: dict[bytes, str] = {}
-
-
 def _head_size(scope: Scope) -> int:
-    """The size of the request line and headers as they came on the wire (near enough:
-    single spaces, CRLF line ends)."""
+    """The bytes of the request line and headers as they came on the wire (taking single
+    spaces and CRLF line ends)."""
     target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-    size = len(scope["method"]) + len(target) + len(scope.get("query_string", b"")) + 12
-    for name, value in scope.get("headers", ()):
+    query = scope.get("query_string", b"")
+    # "METHOD target?query HTTP/1.1\r\n", then "name: value\r\n" per header, then "\r\n".
+    size = len(scope["method"]) + len(target) + (len(query) + 1 if query else 0) + 14
+    for name, value in scope["headers"]:
         size += len(name) + len(value) + 4
     return size
 
 
-def _request_from_scope(scope: Scope, body: bytes, oversized: bool) -> Request:
-    # Built directly rather than through Request.build: this runs on every request, and
-    # ASGI already gives an upper-case method. Header names are folded here, through a
-    # table of the names seen (clients send the same few); the last of repeats wins.
-    headers = {}
-    for name, value in scope.get("headers", ()):
-        text = _HEADER_NAMES.get(name)
-        if text is None:
-            text = name.decode("latin-1").lower()
-            if len(_HEADER_NAMES) < 256:  # the usual names; odd ones are not remembered
-                _HEADER_NAMES[name] = text
-        headers[text] = value.decode("latin-1")
+def _request_from_scope(scope: Scope, body: bytes | None) -> Request:
+    """The engine's request; ``body`` None means the body passed the limit (413)."""
+    # ASGI gives header names in lower case already; the last of repeats wins (Request.build).
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
-    client = scope.get("client")
-    query = scope.get("query_string")
-    return Request(
-        scope["method"],
-        scope["path"],
-        query.decode("latin-1") if query else "",
-        headers,
-        body,
-        f"{scope.get('scheme', 'http')}://{host}",
-        client[0] if client else None,
-        oversized,
-    )
+    base_url = f"{scope.get('scheme', 'http')}://{host}"
+    query = scope.get("query_string", b"").decode("latin-1")
+    peer = scope.get("client")
+    client = peer[0] if peer else None
+    method, path = scope["method"], scope["path"]
+    return Request(method, path, query, headers, body or b"", base_url, client, body is None)
 
 
-async def _read_body(receive: Receive, first: Message, limit: int) -> tuple[bytes, bool]:
-    """The whole body, given its ``first`` message; ``(b"", True)`` once past ``limit``."""
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it passes ``limit`` (the rest is read and dropped)."""
     chunks: list[bytes] = []
     size = 0
-    message = first
     while True:
+        message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks), False
+            return b"".join(chunks)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             await _drain(receive, message)
-            return b"", True
+            return None
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks), False
-        message = await receive()
+            return b"".join(chunks)
 
 
 async def _drain(receive: Receive, message: Message) -> None:
@@ -203,17 +174,10 @@ async def _send_response(send: Send, response: Response) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-#: The JSON content type as uvicorn takes it, encoded once.
-_JSON_CONTENT_BYTES = (JSON_CONTENT[0].encode("latin-1"), JSON_CONTENT[1].encode("latin-1"))
-
-
 def _start_message(response: Response) -> Message:
-    headers = []
-    for header in response.headers:  # a loop: a comprehension costs a frame more
-        if header is JSON_CONTENT:  # nearly every answer's: already encoded
-            headers.append(_JSON_CONTENT_BYTES)
-        else:
-            headers.append((header[0].encode("latin-1"), header[1].encode("latin-1")))
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers
+    ]
     headers.append((b"content-length", b"%d" % len(response.body)))
     return {"type": "http.response.start", "status": response.status, "headers": headers}
 

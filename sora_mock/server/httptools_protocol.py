@@ -1,56 +1,53 @@
 """uvicorn's httptools protocol (the ``fast`` extra) with sora-mock's edge.
 
-See :mod:`sora_mock.server.protocols`, which picks it when httptools is installed; importing this
-module needs httptools.
+:func:`sora_mock.server.protocols.protocol_class` picks it when httptools is installed;
+importing this module needs httptools.
 """
 
 from __future__ import annotations
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpToolsProtocol
 
-from sora_mock.server.asgi import HEAD_WITHIN_LIMIT, MAX_HEAD_BYTES
+from sora_mock.server.asgi import MAX_HEAD_BYTES
 from sora_mock.server.edge import reject
 
 
 class HttpToolsProtocol(_HttpToolsProtocol):
-    """uvicorn's httptools protocol with a head limit and envelope parse errors."""
+    """uvicorn's httptools protocol answering parse errors with the envelope, and ``431``
+    when a head still arriving passes :data:`~sora_mock.server.asgi.MAX_HEAD_BYTES`.
 
-    _reading_head = True
-    _head_bytes = 0
-    _boundary = False
-    # The size of the last read in which a message ended (a head begun in it has at most
-    # that much of itself there) and of the current read. With the head bytes counted in
-    # between, they bound the head when it completes.
-    _carried = 0
-    _read_size = 0
+    httptools buffers a head for as long as it keeps coming, so this class counts the reads
+    that end inside one; a head that arrives whole is measured by the app
+    (:class:`~sora_mock.server.asgi.MockApp`).
+    """
+
+    #: A head has begun and not yet ended.
+    in_head = False
+    #: The bytes of the current head counted so far (never more than it holds).
+    head_bytes = 0
+    #: The current read ended a message, so it holds more than the next head: not counted.
+    read_ended_message = False
 
     def data_received(self, data: bytes) -> None:
-        self._boundary = False
-        self._read_size = size = len(data)
+        self.read_ended_message = False
         super().data_received(data)
-        # Count what arrived while a head stays incomplete: this bounds the memory
-        # httptools spends on a head that never ends. A read in which a head ended or
-        # a message completed holds other bytes (a body) too, so it does not count.
-        if self._boundary or not self._reading_head or self.transport.is_closing():
-            if self._boundary:
-                self._head_bytes = 0
-                self._carried = size
-            return
-        self._head_bytes += size
-        if self._head_bytes > MAX_HEAD_BYTES:
-            reject(self, 431)
+        if self.in_head and not self.read_ended_message:
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD_BYTES:
+                reject(self, 431)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.in_head = True
+        self.head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        self._reading_head = False
-        self._boundary = True
-        if self._carried + self._head_bytes + self._read_size <= MAX_HEAD_BYTES:
-            self.scope[HEAD_WITHIN_LIMIT] = True  # type: ignore[literal-required]
+        self.in_head = False
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._reading_head = True
-        self._boundary = True
+        self.read_ended_message = True
 
     def send_400_response(self, msg: str) -> None:
         reject(self, 400)

@@ -1,19 +1,17 @@
-"""uvicorn's HTTP/1.1 protocols with sora-mock's head limit and JSON error envelopes.
+"""uvicorn's HTTP/1.1 protocols with sora-mock's edge: JSON envelopes and a head limit.
 
-Out of the box uvicorn answers a request it cannot parse with a plain-text 400, and has no
-consistent limit on the request head: h11 caps only a head still incomplete in its buffer
-(a large head that arrives in one read passes), httptools has no cap at all. These
-subclasses make the edge of the server behave like the rest of the mock:
+Out of the box uvicorn answers a request it cannot parse with a plain-text 400, and bounds
+a request head only while h11 still buffers it incomplete (``h11_max_incomplete_event_size``);
+httptools has no bound at all. The subclasses here override what uvicorn offers for this
+(``send_400_response``, and httptools' parser callbacks) and nothing else:
 
-- a request line plus headers over :data:`~sora_mock.server.asgi.MAX_HEAD_BYTES` (16 KiB) answers
-  ``431`` with the error envelope, whether it trickles in or arrives at once (the ASGI app
-  checks heads that the parser accepted whole, unless the httptools protocol marked the
-  scope with :data:`~sora_mock.server.asgi.HEAD_WITHIN_LIMIT`: the bytes it read since the head
-  began were fewer than the limit);
+- a request line plus headers over :data:`~sora_mock.server.asgi.MAX_HEAD_BYTES` (16 KiB)
+  that is still arriving answers ``431`` with the error envelope (a head that arrives whole
+  reaches the app, which measures it and answers the same);
 - any other malformed request (bad request line, invalid header, bad chunked encoding)
   answers ``400`` with the error envelope instead of plain text;
 
-and then close the connection, since the byte stream can no longer be trusted.
+and then the connection closes, since the byte stream can no longer be trusted.
 """
 
 from __future__ import annotations
@@ -38,8 +36,8 @@ def protocol_class(name: HttpName = "auto") -> type[asyncio.Protocol]:
     else h11."""
     if name == "h11" or (name == "auto" and importlib.util.find_spec("httptools") is None):
         return H11Protocol
-    # Imported only here: the module needs httptools. Its class is a module's, not a local
-    # one, so that ``serve --workers N`` can hand it to its worker processes (by pickle).
+    # Imported only here, since the module needs httptools; its class is a module's, not a
+    # local one, so that ``serve --workers N`` can hand it to its worker processes (by pickle).
     from sora_mock.server.httptools_protocol import HttpToolsProtocol
 
     return HttpToolsProtocol

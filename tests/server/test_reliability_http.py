@@ -162,6 +162,20 @@ def test_a_head_that_trickles_past_the_limit_gets_431(server: BackgroundServer) 
     assert_clean(answer, 431)
 
 
+@pytest.mark.parametrize("query", ["", "?q=1"])
+def test_the_limit_counts_every_byte_of_the_head(server: BackgroundServer, query: str) -> None:
+    def head_of(size: int) -> bytes:
+        base = request("GET", "/__mock/health" + query, headers={"X-Pad": ""})
+        pad = "p" * (size - len(base))
+        return request("GET", "/__mock/health" + query, headers={"X-Pad": pad})
+
+    assert len(head_of(MAX_HEAD_BYTES)) == MAX_HEAD_BYTES
+    assert exchange(server.base_url, head_of(MAX_HEAD_BYTES)).status == 200
+    over = exchange(server.base_url, head_of(MAX_HEAD_BYTES + 1))
+    assert over.status == 431, over.raw[:300]
+    assert_clean(over, 431)
+
+
 def test_a_head_just_under_the_limit_is_served(server: BackgroundServer) -> None:
     response = exchange(
         server.base_url, request("GET", "/__mock/health", headers={"X-Big": "g" * 12_000})
