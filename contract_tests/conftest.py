@@ -21,11 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sora_mock.checker.runner import Checker, CheckOptions, CheckResult
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.config import MockConfig
-from sora_mock.engine.core import Engine
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.checker import Checker, CheckOptions, CheckResult
+from sora_mock.engine import Engine, MockConfig, VirtualClock
+from sora_mock.server import BackgroundServer
 
 MOCK_TOKEN, MOCK_OTHER = "sk-contract-suite-1", "sk-contract-suite-2"
 

@@ -7,9 +7,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from contract_tests.conftest import Target
-from sora_mock.checker.report import render_failures
-from sora_mock.checker.rules import RULES
-from sora_mock.checker.runner import CheckResult
+from sora_mock.checker import RULES, CheckResult, render_failures
 from sora_mock.checker.stateful import lifecycle_machine
 
 # The rules a correct server may leave unexercised (nothing rate-limits a short run).

@@ -14,16 +14,23 @@ from sora_mock.contract.messages import JSON_CONTENT, Header, Request, Response,
 from sora_mock.contract.openapi import Contract, DocumentedError, Operation
 from sora_mock.contract.request_rules import (
     DEFAULT_TIMESTAMPS,
+    VIDEO_EXTENSIONS,
     callback_url_problem,
     parse_timestamps,
     video_url_problem,
 )
-from sora_mock.contract.resources import builtin_scenarios_path, defaults_path, json_schema
+from sora_mock.contract.resources import (
+    builtin_scenarios_path,
+    defaults_path,
+    json_schema,
+    spec_path,
+)
 from sora_mock.contract.yaml_source import YamlDocument
 
 __all__ = [
     "DEFAULT_TIMESTAMPS",
     "JSON_CONTENT",
+    "VIDEO_EXTENSIONS",
     "Contract",
     "DocumentedError",
     "Header",
@@ -39,5 +46,6 @@ __all__ = [
     "json_schema",
     "parse_retry_after",
     "parse_timestamps",
+    "spec_path",
     "video_url_problem",
 ]

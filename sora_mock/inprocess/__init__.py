@@ -2,24 +2,85 @@
 
 A test's requests reach the engine without a socket: through a respx router, a patch of
 httpx's transports, or an injected ``httpx.MockTransport``. The handle records every call,
-checks them, and runs virtual time.
+checks them, and runs virtual time; listeners (:func:`add_listener`) are told of every mock
+and call, which is how the pytest plugin counts contract coverage.
+
+Names are loaded on first use: the listener hook costs only the standard library, so the
+pytest plugin adds its listener without loading the engine or httpx.
 """
 
-from sora_mock.inprocess.handle import ClockLike, ConfigLike, MockAPI, load_config
-from sora_mock.inprocess.httpx_door import HttpxMock, mock, transport
-from sora_mock.inprocess.httpx_route import from_httpx, route, to_request
-from sora_mock.inprocess.sleeps import virtual_sleep
+from __future__ import annotations
+
+import importlib
+import typing
+
+from sora_mock.inprocess._listeners import MockListener, add_listener, remove_listener
+
+_EXPORTS = {
+    "Call": "sora_mock.inprocess.calls",
+    "Calls": "sora_mock.inprocess.calls",
+    "ClockLike": "sora_mock.inprocess.handle",
+    "ConfigLike": "sora_mock.inprocess.handle",
+    "DEFAULT_BASE_URL": "sora_mock.inprocess.handle",
+    "HttpxMock": "sora_mock.inprocess.httpx_door",
+    "MockAPI": "sora_mock.inprocess.handle",
+    "SoraTransport": "sora_mock.inprocess.httpx_route",
+    "TaskState": "sora_mock.inprocess.calls",
+    "Via": "sora_mock.inprocess.httpx_door",
+    "from_httpx": "sora_mock.inprocess.httpx_route",
+    "load_config": "sora_mock.inprocess.handle",
+    "mock": "sora_mock.inprocess.httpx_door",
+    "route": "sora_mock.inprocess.httpx_route",
+    "to_request": "sora_mock.inprocess.httpx_route",
+    "transport": "sora_mock.inprocess.httpx_door",
+    "virtual_sleep": "sora_mock.inprocess.sleeps",
+}
 
 __all__ = [
+    "DEFAULT_BASE_URL",
+    "Call",
+    "Calls",
     "ClockLike",
     "ConfigLike",
     "HttpxMock",
     "MockAPI",
+    "MockListener",
+    "SoraTransport",
+    "TaskState",
+    "Via",
+    "add_listener",
     "from_httpx",
     "load_config",
     "mock",
+    "remove_listener",
     "route",
     "to_request",
     "transport",
     "virtual_sleep",
 ]
+
+if typing.TYPE_CHECKING:
+    from sora_mock.inprocess.calls import Call, Calls, TaskState
+    from sora_mock.inprocess.handle import (
+        DEFAULT_BASE_URL,
+        ClockLike,
+        ConfigLike,
+        MockAPI,
+        load_config,
+    )
+    from sora_mock.inprocess.httpx_door import HttpxMock, Via, mock, transport
+    from sora_mock.inprocess.httpx_route import SoraTransport, from_httpx, route, to_request
+    from sora_mock.inprocess.sleeps import virtual_sleep
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sora_mock.inprocess' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -28,8 +28,8 @@ from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine import AdjustableClock, Clock, Engine, Journal, MockConfig, Task, VirtualClock
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import assertions
+from sora_mock.inprocess._listeners import listeners
 from sora_mock.inprocess.calls import Call, Calls, TaskState
-from sora_mock.pytest_plugin import coverage
 
 if TYPE_CHECKING:
     from sora_mock.inprocess.httpx_route import SoraTransport
@@ -81,9 +81,8 @@ class MockAPI:
         self._lock = threading.RLock()
         self._scenario: str | None = None
         self.scenario = scenario
-        sink = coverage.current()
-        if sink is not None:
-            sink.add_scenarios(self.scenarios)
+        for listener in listeners():
+            listener.mock_created(self)
 
     # -- the door's entry point ----------------------------------------------------------
 
@@ -96,15 +95,8 @@ class MockAPI:
             now = entry.time if entry is not None else self.engine.clock.now()
             call = Call(request, response, entry, now)
             self._calls.append(call)
-        sink = coverage.current()
-        if sink is not None:
-            sink.record(
-                operation=call.operation,
-                status=call.status,
-                task_status=call.task_status,
-                failure_code=call.failure_code,
-                scenario=call.scenario,
-            )
+        for listener in listeners():
+            listener.call_answered(self, call)
         return response
 
     def transport(self) -> SoraTransport[MockAPI]:
@@ -216,7 +208,7 @@ class MockAPI:
         """
         import httpx
 
-        from sora_mock.inprocess.callbacks import deliver_due
+        from sora_mock.inprocess._callbacks import deliver_due
 
         with httpx.Client(trust_env=False) as client:
             return deliver_due(self.engine, client)

@@ -28,7 +28,7 @@ import respx
 from httpx._transports import default as _default_transport
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess.patching import SharedPatch
+from sora_mock.inprocess._patching import SharedPatch
 from sora_mock.inprocess.sleeps import virtual_wait
 
 Handler = Callable[[Request], Response]

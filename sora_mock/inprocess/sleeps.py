@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sora_mock.engine import AdjustableClock
-from sora_mock.inprocess.patching import SharedPatch
+from sora_mock.inprocess._patching import SharedPatch
 
 _T = TypeVar("_T")
 

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sora_mock.pytest_plugin import coverage
+from sora_mock.pytest_plugin import _coverage
 
 if TYPE_CHECKING:
     from sora_mock.contract import Contract
     from sora_mock.inprocess import MockAPI
-    from sora_mock.pytest_plugin.coverage import CoverageReport
-    from sora_mock.pytest_plugin.support import LiveAPI, Settings, Switch
+    from sora_mock.pytest_plugin._coverage import CoverageReport
+    from sora_mock.pytest_plugin._support import LiveAPI, Settings, Switch
     from sora_mock.server import BackgroundServer
 
 #: Kept equal to ``inprocess.DEFAULT_BASE_URL`` (a test checks); importing it would be heavy.
@@ -42,7 +42,7 @@ class _State:
     """The session's plugin state, kept in ``config.stash``."""
 
     def __init__(self) -> None:
-        self.coverage = coverage.ContractCoverage()
+        self.coverage = _coverage.ContractCoverage()
         self.report: CoverageReport | None = None
         self.gate_failed = False
 
@@ -97,13 +97,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--sora-config: no such file: {path}")
     state = _State()
     config.stash[_STATE] = state
-    coverage.push(state.coverage)
+    _coverage.push(state.coverage)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:
-        coverage.pop(state.coverage)
+        _coverage.pop(state.coverage)
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def sora_seed(pytestconfig: pytest.Config) -> int | None:
 def _sora_settings(
     request: pytest.FixtureRequest, sora_config: dict[str, Any], sora_seed: int | None
 ) -> Settings:
-    from sora_mock.pytest_plugin.support import marker_arguments, resolve_settings
+    from sora_mock.pytest_plugin._support import marker_arguments, resolve_settings
 
     marks = list(reversed(list(request.node.iter_markers("sora"))))
     return resolve_settings(
@@ -176,7 +176,7 @@ def _sora_server_door(
         yield None
         return
     from sora_mock.engine import Engine, VirtualClock
-    from sora_mock.pytest_plugin.support import Switch
+    from sora_mock.pytest_plugin._support import Switch
     from sora_mock.server import BackgroundServer
 
     switch = Switch()
@@ -213,7 +213,7 @@ def _live(request: pytest.FixtureRequest, settings: Settings) -> LiveAPI | None:
     url = request.config.getoption("sora_base_url")
     if not url:
         return None
-    from sora_mock.pytest_plugin.support import LiveAPI
+    from sora_mock.pytest_plugin._support import LiveAPI
 
     if settings.scenario is not None:
         pytest.skip(f"scenario {settings.scenario!r} needs the mock; --sora-base-url is set")
@@ -238,7 +238,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from sora_mock.contract import Contract
 
-    state.report = state.coverage.report(coverage.documented(Contract.bundled()))
+    state.report = state.coverage.report(_coverage.documented(Contract.bundled()))
     if report_path:
         Path(report_path).write_text(json.dumps(state.report.to_json(), indent=2) + "\n")
     if threshold is not None and state.report.percent < threshold:

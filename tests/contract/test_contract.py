@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sora_mock.contract.openapi import Contract
-from sora_mock.contract.resources import json_schema, spec_path
+from sora_mock.contract import Contract, json_schema, spec_path
 from sora_mock.errors import SpecError
 
 # The documented errors of both operations (facts sheet, sections 1 and 2).

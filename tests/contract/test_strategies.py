@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sora_mock.checker.rules import ID_PATTERN
-from sora_mock.contract import strategies
-from sora_mock.contract.messages import Request, Response
-from sora_mock.contract.openapi import Contract
-from sora_mock.contract.request_rules import VIDEO_EXTENSIONS
+from sora_mock.contract import VIDEO_EXTENSIONS, Contract, Request, Response, strategies
 from sora_mock.contract.validation import iter_request_errors, iter_response_errors
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.core import Engine
+from sora_mock.engine import Engine, VirtualClock
 from tests.helpers import CREATE_PATH, TOKEN, auth
 
 CONTRACT = Contract.bundled()
+#: The task id shape the vendor documents: ``task-unified-<unix seconds>-<8 of [a-z0-9]>``.
+TASK_ID = re.compile(r"task-unified-[0-9]+-[a-z0-9]{8}")
 ENGINE = Engine(contract=CONTRACT, clock=VirtualClock(), seed=9)
 
 
@@ -106,7 +104,7 @@ def test_task_id_cases_get_their_error(case: strategies.TaskIdCase) -> None:
 
 @given(strategies.valid_task_ids())
 def test_valid_task_ids_have_the_documented_shape(task_id: str) -> None:
-    assert ID_PATTERN.fullmatch(task_id)
+    assert TASK_ID.fullmatch(task_id)
 
 
 @settings(max_examples=120)

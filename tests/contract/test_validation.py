@@ -9,7 +9,7 @@ import httpx
 import pytest
 import requests
 
-from sora_mock.contract.messages import Request, Response
+from sora_mock.contract import Contract, Request, Response, spec_path
 from sora_mock.contract.validation import (
     Mismatch,
     iter_request_errors,
@@ -168,7 +168,4 @@ def test_other_objects_are_a_usage_error() -> None:
 
 def test_the_bundled_spec_is_a_valid_openapi_document() -> None:
     # Contract.bundled() skips this check at start-up; this test is what keeps it true.
-    from sora_mock.contract.openapi import Contract
-    from sora_mock.contract.resources import spec_path
-
     assert Contract.from_path(spec_path()).document == Contract.bundled().document

@@ -24,18 +24,18 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sora_mock.contract import strategies
-from sora_mock.contract.messages import Request, Response
-from sora_mock.contract.openapi import Contract
-from sora_mock.contract.request_rules import (
+from sora_mock.contract import (
     DEFAULT_TIMESTAMPS,
+    Contract,
+    Request,
+    Response,
     callback_url_problem,
     parse_timestamps,
+    strategies,
     video_url_problem,
 )
 from sora_mock.contract.validation import iter_request_errors, iter_response_errors
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.core import Engine
+from sora_mock.engine import Engine, VirtualClock
 from tests.helpers import CREATE_PATH, auth
 
 CONTRACT = Contract.bundled()

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from sora_mock.contract.messages import Request
-from sora_mock.contract.openapi import Contract
-from sora_mock.engine.clock import DEFAULT_EPOCH, RealClock, VirtualClock
-from sora_mock.engine.config import MockConfig
-from sora_mock.engine.journal import CREATE_OPERATION as CREATE
-from sora_mock.engine.journal import GET_TASK_OPERATION as GET_TASK
+from sora_mock.contract import Contract, Request
+from sora_mock.engine import CREATE_OPERATION as CREATE
+from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
+from sora_mock.engine import Engine, MockConfig, RealClock, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.inprocess.handle import DEFAULT_BASE_URL, MockAPI, load_config, make_clock
+from sora_mock.inprocess import (
+    DEFAULT_BASE_URL,
+    Call,
+    MockAPI,
+    add_listener,
+    load_config,
+    remove_listener,
+)
 from tests.helpers import create_request, task_request
 
+DEFAULT_EPOCH = VirtualClock().now()  # where a default mock's clock starts
 FAILED = {"lifecycle": {"outcome": "failed", "failure": {"code": "service_error", "progress": 30}}}
 
 
@@ -173,14 +181,14 @@ def test_injectable_sleeps_advance_the_clock() -> None:
     assert api.now == DEFAULT_EPOCH + 12
 
 
-def test_make_clock_and_load_config(tmp_path: Path) -> None:
-    assert make_clock(100).now() == 100.0
-    assert isinstance(make_clock(None), VirtualClock)
+def test_clock_arguments_and_load_config(tmp_path: Path) -> None:
+    assert MockAPI(clock=100).now == 100.0
+    assert isinstance(MockAPI(clock=None).clock, VirtualClock)
     real = RealClock()
-    assert make_clock(real) is real
+    assert MockAPI(clock=real).clock is real
     for bad in (True, "soon"):
         with pytest.raises(UsageError):
-            make_clock(bad)  # type: ignore[arg-type]
+            MockAPI(clock=bad)  # type: ignore[arg-type]
     path = tmp_path / "mock.yaml"
     path.write_text("task:\n  estimated_time: 99\n")
     assert load_config(path).task.estimated_time == 99
@@ -193,8 +201,6 @@ def test_make_clock_and_load_config(tmp_path: Path) -> None:
 
 
 def test_an_engine_can_be_given() -> None:
-    from sora_mock.engine.core import Engine
-
     engine = Engine(clock=VirtualClock(), seed=2)
     api = MockAPI(engine=engine)
     assert api.engine is engine
@@ -222,3 +228,40 @@ def _auth() -> dict[str, str]:
     from tests.helpers import auth
 
     return auth()
+
+
+class _Listener:
+    def __init__(self) -> None:
+        self.created: list[MockAPI] = []
+        self.answered: list[tuple[MockAPI, int]] = []
+
+    def mock_created(self, api: MockAPI) -> None:
+        self.created.append(api)
+
+    def call_answered(self, api: MockAPI, call: Call) -> None:
+        self.answered.append((api, call.status))
+
+
+def test_listeners_are_told_of_each_mock_and_call_until_removed() -> None:
+    listener = _Listener()
+    add_listener(listener)
+    try:
+        api = MockAPI(seed=1)
+        api.handle(create_request())
+        api.handle(task_request("task-unified-1-unknown1"))
+    finally:
+        remove_listener(listener)
+    remove_listener(listener)  # a second removal changes nothing
+    MockAPI().handle(create_request())
+    assert listener.created == [api]
+    assert listener.answered == [(api, 200), (api, 404)]
+
+
+def test_adding_a_listener_loads_neither_the_engine_nor_httpx() -> None:
+    code = (
+        "import sys; from sora_mock.inprocess import add_listener; "
+        "print(sorted({'httpx', 'respx', 'jsonschema_rs', 'yaml', 'sora_mock.engine'} "
+        "& set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

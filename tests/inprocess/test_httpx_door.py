@@ -13,14 +13,14 @@ import pytest
 import respx
 
 import sora_mock
-from sora_mock.engine.clock import DEFAULT_EPOCH, VirtualClock
-from sora_mock.engine.core import Engine
+from sora_mock.engine import Engine, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.inprocess.httpx_door import HttpxMock, SoraTransport, Via
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.inprocess import HttpxMock, SoraTransport, Via
+from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
 
 API = "https://api.evolink.ai"
+DEFAULT_EPOCH = VirtualClock().now()  # where a default mock's clock starts
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 # Generous bound for a loaded shared 2-core machine; a lifecycle typically takes ~15 ms.
 FAST = 1.0

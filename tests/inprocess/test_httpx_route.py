@@ -10,12 +10,11 @@ import httpx
 import pytest
 import respx
 
-from sora_mock.contract.messages import Request, Response
+from sora_mock.contract import Request, Response
 from sora_mock.contract.validation import as_request, as_response
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.core import Engine
+from sora_mock.engine import Engine, VirtualClock
 from sora_mock.inprocess import from_httpx, route, to_request
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.server import BackgroundServer
 
 HOST = "http://sora.test"
 

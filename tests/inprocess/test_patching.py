@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from unittest import mock
 
-from sora_mock.inprocess.patching import SharedPatch
+from sora_mock.inprocess._patching import SharedPatch
 
 
 def original() -> str:

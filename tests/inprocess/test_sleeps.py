@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sora_mock.engine.clock import RealClock, VirtualClock
+from sora_mock.engine import RealClock, VirtualClock
 from sora_mock.errors import UsageError
 from sora_mock.inprocess.sleeps import virtual_sleep, virtual_wait
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.server import BackgroundServer
 from tests.mutants import LeaksTasks
 
 ROOT = Path(__file__).resolve().parents[2]

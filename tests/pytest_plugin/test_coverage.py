@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sora_mock.contract.openapi import Contract
-from sora_mock.inprocess.handle import MockAPI
-from sora_mock.pytest_plugin import coverage
-from sora_mock.pytest_plugin.coverage import ContractCoverage
+from sora_mock.contract import Contract
+from sora_mock.inprocess import MockAPI
+from sora_mock.pytest_plugin import _coverage as coverage
+from sora_mock.pytest_plugin._coverage import ContractCoverage
 from tests.helpers import create_request, task_request
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.core import Engine
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.engine import Engine, VirtualClock
+from sora_mock.server import BackgroundServer
 
 HEAVY = ("uvicorn", "openapi_core", "httpx", "respx", "hypothesis", "jsonschema_rs")
 

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from sora_mock.contract.messages import Request
-from sora_mock.engine.clock import RealClock
-from sora_mock.engine.config import MockConfig
+from sora_mock.contract import Request
+from sora_mock.engine import MockConfig, RealClock
 from sora_mock.errors import UsageError
-from sora_mock.inprocess.handle import MockAPI
-from sora_mock.pytest_plugin.support import LiveAPI, Switch, marker_arguments, resolve_settings
+from sora_mock.inprocess import MockAPI
+from sora_mock.pytest_plugin._support import LiveAPI, Switch, marker_arguments, resolve_settings
 
 
 def test_marker_arguments_closest_last_wins_and_positional_scenario() -> None:

@@ -1,7 +1,8 @@
 """Contract coverage: which documented parts of the API a test session exercised.
 
-Every :class:`~sora_mock.inprocess.handle.MockAPI` reports each answered call to the current
-:class:`ContractCoverage` (the pytest plugin pushes one per session). At the end,
+While a :class:`ContractCoverage` is pushed (the pytest plugin pushes one per session), every
+in-process :class:`~sora_mock.inprocess.MockAPI` reports each answered call to the innermost
+one, through the in-process layer's listener hook. At the end,
 :func:`documented` lists what the contract documents (operations, each operation's status
 codes, the ``TaskStatus`` and ``TaskFailureCode`` enums, the engine's scenarios) and
 :meth:`ContractCoverage.report` compares: exercised, never exercised, and the total share.
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sora_mock.contract import Contract
+    from sora_mock.inprocess import Call, MockAPI
 
 CATEGORIES = ("operations", "status codes", "task states", "failure codes", "scenarios")
 _sinks: list[ContractCoverage] = []
@@ -221,17 +223,48 @@ def documented(contract: Contract, scenarios: Iterable[str] = ()) -> dict[str, t
     }
 
 
+class _Relay:
+    """The in-process listener that passes each mock and call on to the innermost sink."""
+
+    def mock_created(self, api: MockAPI) -> None:
+        sink = current()
+        if sink is not None:
+            sink.add_scenarios(api.scenarios)
+
+    def call_answered(self, api: MockAPI, call: Call) -> None:
+        sink = current()
+        if sink is not None:
+            sink.record(
+                operation=call.operation,
+                status=call.status,
+                task_status=call.task_status,
+                failure_code=call.failure_code,
+                scenario=call.scenario,
+            )
+
+
+_RELAY = _Relay()
+
+
 def push(sink: ContractCoverage) -> None:
     """Make ``sink`` receive every mock's calls until :func:`pop` (sessions may nest)."""
+    from sora_mock.inprocess import add_listener
+
     with _sinks_lock:
+        if not _sinks:
+            add_listener(_RELAY)
         _sinks.append(sink)
 
 
 def pop(sink: ContractCoverage) -> None:
     """Stop sending calls to ``sink``."""
+    from sora_mock.inprocess import remove_listener
+
     with _sinks_lock:
         if sink in _sinks:
             _sinks.remove(sink)
+            if not _sinks:
+                remove_listener(_RELAY)
 
 
 def current() -> ContractCoverage | None:
