@@ -5,9 +5,29 @@ from __future__ import annotations
 import asyncio
 import json
 from http import HTTPStatus
-from typing import Any
+from typing import Protocol
+
+from uvicorn.server import ServerState
 
 from sora_mock.server.asgi import protocol_error
+
+
+class _Cycle(Protocol):
+    @property
+    def response_started(self) -> bool: ...
+
+
+class ServerProtocol(Protocol):
+    """The public parts of a uvicorn HTTP protocol that :func:`reject` uses."""
+
+    @property
+    def transport(self) -> asyncio.Transport: ...
+
+    @property
+    def cycle(self) -> _Cycle | None: ...
+
+    @property
+    def server_state(self) -> ServerState: ...
 
 
 def error_bytes(status: int, default_headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -23,9 +43,9 @@ def error_bytes(status: int, default_headers: list[tuple[bytes, bytes]]) -> byte
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-def reject(protocol: Any, status: int) -> None:
+def reject(protocol: ServerProtocol, status: int) -> None:
     """Answer ``status`` with the envelope (unless an answer has begun) and close."""
-    transport: asyncio.Transport = protocol.transport
+    transport = protocol.transport
     if transport.is_closing():
         return
     cycle = protocol.cycle
@@ -33,3 +53,6 @@ def reject(protocol: Any, status: int) -> None:
     if cycle is None or not cycle.response_started:
         transport.write(error_bytes(status, protocol.server_state.default_headers))
     transport.close()
+
+
+__all__ = ["ServerProtocol", "error_bytes", "reject"]
