@@ -34,7 +34,7 @@ from sora_mock.contract import (
     strategies,
     video_url_problem,
 )
-from sora_mock.contract.validation import iter_request_errors, iter_response_errors
+from sora_mock.contract.validation import Mismatch, iter_request_errors, iter_response_errors
 from sora_mock.engine import Engine, VirtualClock
 from tests.helpers import CREATE_PATH, auth
 
@@ -75,7 +75,7 @@ def _maybe_json(raw: bytes) -> Any:
         return None
 
 
-def _reference_schema_errors(body: dict[str, Any]) -> list[str]:
+def _reference_schema_errors(body: dict[str, Any]) -> list[Mismatch]:
     request = Request.build("POST", CREATE_PATH, headers=auth(), body=json.dumps(body).encode())
     return list(iter_request_errors(request, CONTRACT))
 

@@ -1,9 +1,13 @@
 """A small httpx client for sora-character, tested with sora-mock's pytest plugin."""
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
+
+from sora_mock import HttpxMock
 
 API = "https://api.evolink.ai"
 
@@ -16,7 +20,9 @@ class TaskFailedError(Exception):
         self.code = code
 
 
-def create_character(client: httpx.Client, video_url: str, poll_every: float = 10) -> dict:
+def create_character(
+    client: httpx.Client, video_url: str, poll_every: float = 10
+) -> dict[str, Any]:
     """Turn a video into a character: create the task, poll it, return its result."""
     created = client.post(
         "/v1/videos/generations", json={"model": "sora-character", "video_url": video_url}
@@ -29,13 +35,14 @@ def create_character(client: httpx.Client, video_url: str, poll_every: float = 1
         task.raise_for_status()
         body = task.json()
         if body["status"] == "completed":
-            return body["result_data"]
+            result: dict[str, Any] = body["result_data"]
+            return result
         if body["status"] == "failed":
             raise TaskFailedError(body["error"]["code"], body["error"]["message"])
 
 
 @pytest.fixture
-def client(sora_api):
+def client(sora_api: HttpxMock) -> Iterator[httpx.Client]:
     # sora_api answers every httpx request to API in-process; virtual_sleep() turns the
     # client's time.sleep into a jump of the mock's clock, so nothing waits for real.
     headers = {"Authorization": "Bearer sk-my-test-key"}
@@ -43,7 +50,7 @@ def client(sora_api):
         yield client
 
 
-def test_a_character_is_created(client, sora_api):
+def test_a_character_is_created(client: httpx.Client, sora_api: HttpxMock) -> None:
     character = create_character(client, "https://example.com/me.mp4")
     assert character["character_name"].startswith("chr_")
     sora_api.assert_all_requests_valid()
@@ -53,7 +60,7 @@ def test_a_character_is_created(client, sora_api):
 
 # Built-in scenarios (see docs/scenarios.md) give every documented outcome on demand.
 @pytest.mark.sora(scenario="fail-content_policy_violation")
-def test_a_failed_task_raises_its_code(client, sora_api):
+def test_a_failed_task_raises_its_code(client: httpx.Client, sora_api: HttpxMock) -> None:
     with pytest.raises(TaskFailedError) as failed:
         create_character(client, "https://example.com/me.mp4")
     assert failed.value.code == "content_policy_violation"
@@ -61,7 +68,7 @@ def test_a_failed_task_raises_its_code(client, sora_api):
 
 
 @pytest.mark.sora(scenario="create-insufficient_quota")
-def test_no_credits_is_an_http_error(client):
+def test_no_credits_is_an_http_error(client: httpx.Client) -> None:
     with pytest.raises(httpx.HTTPStatusError) as refused:
         create_character(client, "https://example.com/me.mp4")
     assert refused.value.response.status_code == 402

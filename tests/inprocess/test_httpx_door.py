@@ -30,7 +30,7 @@ VIA = pytest.mark.parametrize("via", ["respx", "transport"])
 
 def _lifecycle(client: httpx.Client, api: sora_mock.MockAPI, step: float = 10) -> list[str]:
     task_id = client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS).json()["id"]
-    statuses = []
+    statuses: list[str] = []
     while not statuses or statuses[-1] not in ("completed", "failed"):
         api.advance(step)
         statuses.append(client.get(f"/v1/tasks/{task_id}", headers=HEADERS).json()["status"])
@@ -40,7 +40,7 @@ def _lifecycle(client: httpx.Client, api: sora_mock.MockAPI, step: float = 10) -
 async def _alifecycle(client: httpx.AsyncClient, api: sora_mock.MockAPI) -> list[str]:
     created = await client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS)
     task_id = created.json()["id"]
-    statuses = []
+    statuses: list[str] = []
     while not statuses or statuses[-1] not in ("completed", "failed"):
         api.advance(10)
         polled = await client.get(f"/v1/tasks/{task_id}", headers=HEADERS)

@@ -10,7 +10,8 @@ import pytest
 
 from sora_mock.engine import RealClock, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.inprocess.sleeps import virtual_sleep, virtual_wait
+from sora_mock.inprocess import virtual_sleep
+from sora_mock.inprocess.sleeps import virtual_wait
 
 
 def test_time_sleep_advances_the_clock_instantly() -> None:
