@@ -75,13 +75,13 @@ def register(subparsers: Any) -> None:
 
 def conform(args: argparse.Namespace) -> int:
     """Run the matrix (or list it) and print the report; 0 kept, 1 broken, 2 usage."""
-    from sora_mock.conformance.command import CommandHarness, CommandOptions
+    from sora_mock.conformance import CommandHarness, CommandOptions
     from sora_mock.engine import MockConfig
     from sora_mock.errors import UsageError
 
     patterns = args.situations.split(",") if args.situations else None
     if args.list:
-        from sora_mock.conformance.situations import catalogue, select
+        from sora_mock.conformance import catalogue, select
 
         for situation in select(catalogue(), patterns):
             print(f"{situation.name:<36} {situation.description}")

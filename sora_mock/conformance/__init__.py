@@ -16,16 +16,19 @@ Example::
 
 from __future__ import annotations
 
-from .outcome import Outcome
-from .report import ConformanceReport, SituationResult
-from .rules import Rule, Verdict, rules
-from .run import Run
-from .runner import Harness, Stopped, Target, check_client
-from .situations import Expectation, Situation, catalogue
-from .testing import conformance_tests
-from .variations import Variation
+from sora_mock.conformance.command import CommandHarness, CommandOptions
+from sora_mock.conformance.outcome import Outcome
+from sora_mock.conformance.report import ConformanceReport, SituationResult
+from sora_mock.conformance.rules import Rule, Verdict, rules
+from sora_mock.conformance.run import Run
+from sora_mock.conformance.runner import Harness, Stopped, Target, check_client
+from sora_mock.conformance.situations import Expectation, Situation, catalogue, select
+from sora_mock.conformance.testing import conformance_tests
+from sora_mock.conformance.variations import Variation
 
 __all__ = [
+    "CommandHarness",
+    "CommandOptions",
     "ConformanceReport",
     "Expectation",
     "Harness",
@@ -42,4 +45,5 @@ __all__ = [
     "check_client",
     "conformance_tests",
     "rules",
+    "select",
 ]

@@ -24,21 +24,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sora_mock.conformance.explore import explore
+from sora_mock.conformance.outcome import Outcome
+from sora_mock.conformance.recording import build_engine
+from sora_mock.conformance.report import ConformanceReport, SituationResult
+from sora_mock.conformance.rules import check
+from sora_mock.conformance.run import Run, Settings
+from sora_mock.conformance.runner import DEFAULT_VIDEO_URL, token_for
+from sora_mock.conformance.serving import Slot, SlotServer
+from sora_mock.conformance.situations import Situation, catalogue, select
+from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract
 from sora_mock.engine import MockConfig, RealClock
 from sora_mock.errors import UsageError
-
-from . import situations as _situations
-from .explore import explore
-from .outcome import Outcome
-from .recording import build_engine
-from .report import ConformanceReport, SituationResult
-from .rules import check
-from .run import Run, Settings
-from .runner import DEFAULT_VIDEO_URL, token_for
-from .serving import Slot, SlotServer
-from .situations import Situation
-from .variations import Variation
 
 #: Exit codes of ``sh -c`` when the command cannot be found or run.
 _CANNOT_RUN = (126, 127)
@@ -84,12 +82,12 @@ class CommandHarness:
         self.settings = Settings(
             self.contract, min_interval=self.options.min_interval, tolerance=self.options.tolerance
         )
-        self._catalogue = _situations.catalogue(self.contract)
+        self._catalogue = catalogue(self.contract)
         self._lock = threading.Lock()
 
     def situations(self, patterns: Sequence[str] | None = None) -> list[Situation]:
         """The matrix, or the situations whose names match ``patterns`` (globs)."""
-        return _situations.select(self._catalogue, patterns)
+        return select(self._catalogue, patterns)
 
     def check(self, patterns: Sequence[str] | None = None) -> ConformanceReport:
         """Run the command through the chosen situations (default: all)."""

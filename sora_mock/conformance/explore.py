@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from sora_mock.conformance.rules import Verdict
+from sora_mock.conformance.run import Run
+from sora_mock.conformance.variations import Variation, variations
 from sora_mock.contract import Contract
-
-from .rules import Verdict
-from .run import Run
-from .variations import Variation, variations
 
 
 def explore(

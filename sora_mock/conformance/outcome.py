@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .situations import Expectation, Situation
+from sora_mock.conformance.situations import Expectation, Situation
 
 #: Exception attributes that may carry an error code or an HTTP status.
 _CODE_ATTRIBUTES = ("code", "error_code", "failure_code")

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sora_mock.conformance.situations import Situation
+from sora_mock.conformance.variations import Variation, fixed_variations
 from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine import (
     Clock,
@@ -27,9 +29,6 @@ from sora_mock.engine import (
     Scenario,
     Task,
 )
-
-from .situations import Situation
-from .variations import Variation, fixed_variations
 
 CREATE_OPERATION = "createCharacterGeneration"
 POLL_OPERATION = "getTaskDetail"

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sora_mock.checker import JUnitCase, JUnitOutcome, JUnitSuite
+from sora_mock.conformance.rules import Rule, Verdict, rules
+from sora_mock.conformance.run import Run
+from sora_mock.conformance.situations import Situation
 from sora_mock.engine import mask_token
 from sora_mock.errors import ConformanceFailure
-
-from .rules import Rule, Verdict, rules
-from .run import Run
-from .situations import Situation
 
 _CELLS = {"pass": "ok", "fail": "FAIL", "n/a": "-"}
 _JUNIT_OUTCOMES: dict[str, JUnitOutcome] = {"pass": "passed", "fail": "failed", "n/a": "skipped"}

@@ -13,6 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from sora_mock.conformance.outcome import outcome_problem
+from sora_mock.conformance.recording import Exchange
+from sora_mock.conformance.run import Run, Settings
+from sora_mock.conformance.situations import FUTILE_STATUSES
 from sora_mock.contract import (
     DEFAULT_TIMESTAMPS,
     Contract,
@@ -23,11 +27,6 @@ from sora_mock.contract import (
 )
 from sora_mock.contract import video_url_problem as _video_url_problem
 from sora_mock.engine import TERMINAL, mask_token
-
-from .outcome import outcome_problem
-from .recording import Exchange
-from .run import Run, Settings
-from .situations import FUTILE_STATUSES
 
 Status = Literal["pass", "fail", "n/a"]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sora_mock.conformance.outcome import Outcome
+from sora_mock.conformance.recording import Exchange
+from sora_mock.conformance.situations import Situation
+from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract
-
-from .outcome import Outcome
-from .recording import Exchange
-from .situations import Situation
-from .variations import Variation
 
 #: Marks shown in evidence per failure; the rest are counted.
 MAX_MARKS = 3

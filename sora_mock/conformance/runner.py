@@ -17,25 +17,23 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from sora_mock.conformance.explore import explore
+from sora_mock.conformance.outcome import Outcome
+from sora_mock.conformance.recording import RecordingEngine, build_engine
+from sora_mock.conformance.report import ConformanceReport, SituationResult
+from sora_mock.conformance.rules import check
+from sora_mock.conformance.run import Run, Settings
+from sora_mock.conformance.situations import Situation, catalogue, select
+from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine import MockConfig, VirtualClock
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import virtual_sleep
 
-from . import situations as _situations
-from .explore import explore
-from .outcome import Outcome
-from .recording import RecordingEngine, build_engine
-from .report import ConformanceReport, SituationResult
-from .rules import check
-from .run import Run, Settings
-from .situations import Situation
-from .variations import Variation
-
 if TYPE_CHECKING:
     import httpx
 
-    from .serving import SlotServer
+    from sora_mock.conformance.serving import SlotServer
 
 INPROCESS_URL = "http://sora-mock.test"
 DEFAULT_VIDEO_URL = "https://example.com/conformance/video.mp4"
@@ -147,12 +145,12 @@ class Harness:
         self.seed = seed
         self.video_url = video_url
         self._server: SlotServer | None = None
-        self._catalogue = _situations.catalogue(self.contract)
+        self._catalogue = catalogue(self.contract)
         self._index = {s.name: i for i, s in enumerate(self._catalogue)}
 
     def situations(self, patterns: Sequence[str] | None = None) -> list[Situation]:
         """The matrix, or the situations whose names match ``patterns`` (globs)."""
-        return _situations.select(self._catalogue, patterns)
+        return select(self._catalogue, patterns)
 
     def check(
         self,
@@ -273,7 +271,7 @@ class Harness:
         if self.transport != "http" or self._server is not None:
             yield
             return
-        from .serving import SlotServer
+        from sora_mock.conformance.serving import SlotServer
 
         self._server = SlotServer(1).start()
         try:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import socket
 
+from sora_mock.conformance.recording import RecordingEngine
 from sora_mock.server import MockApp, Receive, Scope, Send, ServerThread, base_url, bind
-
-from .recording import RecordingEngine
 
 
 class Slot:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .runner import ClientFunction, Harness
-from .situations import Situation
+from sora_mock.conformance.runner import ClientFunction, Harness
+from sora_mock.conformance.situations import Situation
 
 
 def conformance_tests(
