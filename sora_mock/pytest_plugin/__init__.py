@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +39,13 @@ MARKER = (
 )
 
 
+@dataclass
 class _State:
     """The session's plugin state, kept in ``config.stash``."""
 
-    def __init__(self) -> None:
-        self.coverage = _coverage.ContractCoverage()
-        self.report: CoverageReport | None = None
-        self.gate_failed = False
+    coverage: _coverage.ContractCoverage = field(default_factory=_coverage.ContractCoverage)
+    report: CoverageReport | None = None
+    gate_failed: bool = False
 
 
 _STATE = pytest.StashKey[_State]()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -100,21 +101,19 @@ class ContractCoverage:
                 listed = tuple(documented.get(name, ()))
                 if name == "scenarios":
                     listed = tuple(sorted(set(listed) | self.known_scenarios))
-                rows.append(CoverageRow(name, listed, dict(self.counts[name])))
-            return CoverageReport(tuple(rows), self.outside)
+                rows.append(
+                    CoverageRow(category=name, documented=listed, exercised=dict(self.counts[name]))
+                )
+            return CoverageReport(rows=tuple(rows), outside=self.outside)
 
 
+@dataclass(frozen=True)
 class CoverageRow:
     """One category: what the contract documents and how often each item was exercised."""
 
-    # Plain classes, not dataclasses: building a dataclass costs about a millisecond at
-    # import, and the pytest plugin imports this module in every session.
-    def __init__(
-        self, category: str, documented: tuple[str, ...], exercised: Mapping[str, int]
-    ) -> None:
-        self.category = category
-        self.documented = documented
-        self.exercised = exercised
+    category: str
+    documented: tuple[str, ...]
+    exercised: Mapping[str, int]
 
     @property
     def covered(self) -> tuple[str, ...]:
@@ -142,12 +141,12 @@ class CoverageRow:
         }
 
 
+@dataclass(frozen=True)
 class CoverageReport:
     """The comparison of one session's traffic with the contract."""
 
-    def __init__(self, rows: tuple[CoverageRow, ...], outside: int = 0) -> None:
-        self.rows = rows
-        self.outside = outside
+    rows: tuple[CoverageRow, ...]
+    outside: int = 0
 
     @property
     def covered(self) -> int:
