@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from sora_mock.contract import Request, Response
-from sora_mock.engine.clock import AdjustableClock
+from sora_mock.engine.clock import AdjustableClock, Clock
+from sora_mock.engine.config import MockConfig
 from sora_mock.engine.images import profile_picture
-from sora_mock.engine.journal import mask_token
+from sora_mock.engine.journal import Journal, mask_token
+from sora_mock.engine.lifecycle import Observation
 from sora_mock.engine.rendering import MOCK_PREFIX
-from sora_mock.engine.replies import method_not_allowed, mock_error, not_found
-from sora_mock.engine.scenarios.book import scenarios_from_text
-from sora_mock.engine.store.task import Task
+from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
+from sora_mock.engine.scenarios.book import Scenario, ScenarioBook, scenarios_from_text
+from sora_mock.engine.store.task import Task, TaskStorage
 from sora_mock.errors import ConfigError
-
-if TYPE_CHECKING:
-    from sora_mock.engine.core import Engine
-
 
 ADMIN_TOKEN_HEADER = "x-sora-admin-token"
 EXPIRED_LINK_BODY = (
@@ -33,13 +31,44 @@ EXPIRED_LINK_BODY = (
     b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
 )
 
-Handler = Callable[["Engine", Request, float, list[str]], Response]
+
+class MockState(Protocol):
+    """What the routes read and change of the mock: the engine, seen from here."""
+
+    @property
+    def store(self) -> TaskStorage: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def config(self) -> MockConfig: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def scenarios(self) -> ScenarioBook: ...
+
+    def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+    def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None: ...
 
 
-def handle(engine: Engine, request: Request, now: float) -> Response:
+Handler = Callable[[MockState, Request, float, list[str]], Response]
+
+
+def answer_mock_route(engine: MockState, request: Request, now: float) -> Response:
     """Answer a request whose path starts with ``/__mock/``."""
-    from sora_mock.engine.replies import Answer
+    try:
+        return _route(engine, request, now)
+    except Answer as refusal:
+        return refusal.response
 
+
+def _route(engine: MockState, request: Request, now: float) -> Response:
     parts = request.path[len(MOCK_PREFIX) :].split("/")
     if parts == ["health"]:
         _require(request, "GET")
@@ -64,7 +93,7 @@ def handle(engine: Engine, request: Request, now: float) -> Response:
 # -- admin routes ----------------------------------------------------------------------------
 
 
-def _tasks(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+def _tasks(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     _require(request, "GET")
     if not rest:
         status = request.query_params.get("status")
@@ -79,13 +108,13 @@ def _tasks(engine: Engine, request: Request, now: float, rest: list[str]) -> Res
     return Response.json(200, view)
 
 
-def _reset(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+def _reset(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     _require(request, "POST", rest)
     engine.reset()
     return Response.json(200, {"reset": True})
 
 
-def _clock(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+def _clock(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     clock = engine.clock
     if not rest:
         _require(request, "GET")
@@ -107,15 +136,13 @@ def _clock(engine: Engine, request: Request, now: float, rest: list[str]) -> Res
     return Response.json(200, _clock_view(engine, clock.now()))
 
 
-def _scenarios(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+def _scenarios(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     if rest:
         return not_found(request)
     if request.method == "GET":
         listing = [s.summary() for s in engine.scenarios]
         return Response.json(200, {"scenarios": listing, "count": len(listing)})
     if request.method not in ("PUT", "POST"):
-        from sora_mock.engine.replies import Answer
-
         raise Answer(method_not_allowed(request, "GET, PUT, POST"))
     try:
         text = request.body.decode("utf-8")
@@ -128,7 +155,7 @@ def _scenarios(engine: Engine, request: Request, now: float, rest: list[str]) ->
     return Response.json(200, {"loaded": [s.name for s in loaded], "count": len(loaded)})
 
 
-def _journal(engine: Engine, request: Request, now: float, rest: list[str]) -> Response:
+def _journal(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     _require(request, "GET", rest)
     params = request.query_params
     try:
@@ -152,7 +179,7 @@ _ROUTES: dict[str, Handler] = {
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _profile_picture(engine: Engine, task_id: str, now: float) -> Response:
+def _profile_picture(engine: MockState, task_id: str, now: float) -> Response:
     task = engine.store.get(task_id)
     if task is None or task.peek(now).status != "completed":
         return mock_error(404, "not_found", "No such file")
@@ -163,7 +190,7 @@ def _profile_picture(engine: Engine, task_id: str, now: float) -> Response:
     return Response(200, headers, profile_picture(task_id))
 
 
-def _task_view(engine: Engine, task: Task, now: float) -> dict[str, Any]:
+def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
     seen = task.peek(now)
     return {
         "id": task.id,
@@ -178,7 +205,7 @@ def _task_view(engine: Engine, task: Task, now: float) -> dict[str, Any]:
     }
 
 
-def _clock_view(engine: Engine, now: float) -> dict[str, Any]:
+def _clock_view(engine: MockState, now: float) -> dict[str, Any]:
     return {
         "now": now,
         "kind": type(engine.clock).__name__,
@@ -186,7 +213,7 @@ def _clock_view(engine: Engine, now: float) -> dict[str, Any]:
     }
 
 
-def _admin_allowed(engine: Engine, request: Request) -> bool:
+def _admin_allowed(engine: MockState, request: Request) -> bool:
     token = engine.config.admin_token
     if token is not None and request.headers.get(ADMIN_TOKEN_HEADER) == token:
         return True
@@ -199,8 +226,6 @@ def _admin_allowed(engine: Engine, request: Request) -> bool:
 
 
 def _require(request: Request, method: str, rest: list[str] | None = None) -> None:
-    from sora_mock.engine.replies import Answer
-
     if rest:
         raise Answer(not_found(request))
     if request.method != method:
@@ -208,8 +233,6 @@ def _require(request: Request, method: str, rest: list[str] | None = None) -> No
 
 
 def _json_object(request: Request) -> dict[str, Any]:
-    from sora_mock.engine.replies import Answer
-
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):

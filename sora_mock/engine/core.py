@@ -18,14 +18,13 @@ import dataclasses
 import math
 import random
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sora_mock.contract import (
     DEFAULT_TIMESTAMPS,
     JSON_CONTENT,
     Contract,
-    Header,
     Operation,
     Request,
     Response,
@@ -34,8 +33,8 @@ from sora_mock.contract import (
     parse_timestamps,
     video_url_problem,
 )
-from sora_mock.engine import admin
 from sora_mock.engine.accounts import Accounts
+from sora_mock.engine.admin import answer_mock_route
 from sora_mock.engine.clock import Clock, RealClock
 from sora_mock.engine.config import MockConfig, TaskDefaults, TokenProfile
 from sora_mock.engine.exchange import Exchange
@@ -49,8 +48,8 @@ from sora_mock.engine.inbound import (
 from sora_mock.engine.journal import CREATE_OPERATION, GET_TASK_OPERATION, Journal, mask_token
 from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation
 from sora_mock.engine.outbox import Delivery, Outbox
-from sora_mock.engine.rendering import MOCK_PREFIX, render_task, task_json
-from sora_mock.engine.replies import Answer, documented, method_not_allowed, not_found
+from sora_mock.engine.rendering import MOCK_PREFIX, render_task
+from sora_mock.engine.replies import Answer, Outcome, documented, method_not_allowed, not_found
 from sora_mock.engine.scenarios.book import CREATE, POLL, Effect, Scenario, ScenarioBook
 from sora_mock.engine.scenarios.effects import Effects
 from sora_mock.engine.store.memory import TaskStore
@@ -59,10 +58,6 @@ from sora_mock.engine.store.task import Task, TaskStorage
 TASK_ID_PREFIX = "task-unified-"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
-#: How many finished tasks keep their encoded body for the polls that follow.
-FINAL_BODIES_KEPT = 4096
-#: Task ids and names drawn from the seeded random generator at once.
-IDENTITIES_PER_DRAW = 256
 # Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
 # Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
 _ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
@@ -72,12 +67,8 @@ _NAME_LETTERS = bytes(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[i & 31] for i in range
 class Engine:
     """The mock's behaviour. Thread-safe: one lock serialises every entry point."""
 
-    # Task ids and names: letters drawn IDENTITIES_PER_DRAW at a time from the seeded
-    # generator, and how many are used (set by _restart_identities).
+    #: Draws task ids and names (set by _restart_identities).
     _random: random.Random
-    _id_letters: str
-    _name_letters: str
-    _letters_used: int
 
     def __init__(
         self,
@@ -103,12 +94,6 @@ class Engine:
         self._restart_identities()
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
-        # A finished task always reads the same: its body is rendered once.
-        self._final_bodies: dict[str, bytes] = {}
-        # A task answer's body: from byte templates, unless a subclass renders tasks itself.
-        self._task_body: Callable[[Task, Observation, float], bytes] = (
-            task_json if type(self).render is Engine.render else self._rendered_body
-        )
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
         self._create = self.contract.operation(CREATE_OPERATION)
@@ -126,34 +111,23 @@ class Engine:
         with self.lock:
             now = self.clock.now()
             self._request_counter += 1
-            request_id = ("x-request-id", f"req-{self._request_counter:08d}")
             token = bearer_token(request.headers.get("authorization"))
-            notes: dict[str, Any] | None = None
-            violations: tuple[str, ...] = ()
-            try:
-                response, operation, task_id, scenario = self._route(
-                    request, token, now, request_id
-                )
-            except Answer as answer:
-                response, notes = answer.response, answer.notes
-                operation = notes.pop("operation", None) or _route_name(request)
-                task_id = notes.pop("task_id", None)
-                scenario = notes.pop("scenario", None)
-                violations = tuple(notes.pop("violations", ()))
+            outcome = self._route(request, token, now)
             entry = self.journal.record(
                 time=now,
                 method=request.method,
                 path=request.path,
-                operation=operation,
+                operation=outcome.operation,
                 token=mask_token(token),
-                status=response.status,
-                task_id=task_id,
-                scenario=scenario,
-                violations=violations,
-                notes=notes,
+                status=outcome.response.status,
+                task_id=outcome.task_id,
+                scenario=outcome.scenario,
+                violations=outcome.violations,
+                notes=outcome.notes,
             )
-            if request_id not in response.headers:  # a task answer is built with it
-                response = dataclasses.replace(response, headers=(*response.headers, request_id))
+            answered = outcome.response
+            request_id = ("x-request-id", f"req-{self._request_counter:08d}")
+            response = dataclasses.replace(answered, headers=(*answered.headers, request_id))
             return Exchange(request, response, entry)
 
     def reset(self) -> None:
@@ -167,7 +141,6 @@ class Engine:
             self._last_purge = float("-inf")
             self._restart_identities()
             self._request_counter = 0
-            self._final_bodies.clear()
 
     def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
         """Replace (or add before) the loaded scenarios; built-in ones always stay."""
@@ -194,9 +167,17 @@ class Engine:
                 if task is None or task.callback_url is None:
                     continue
                 at = max(due_at, task.ended_at or due_at)
-                body = self.render(task, task.peek(at), at)
-                data = json_bytes(body)
-                deliveries.append(Delivery(task_id, task.callback_url, data, attempt, due_at, now))
+                body = self._task_body(task, task.peek(at), at)
+                deliveries.append(
+                    Delivery(
+                        task_id=task_id,
+                        url=task.callback_url,
+                        body=body,
+                        attempt=attempt,
+                        due_at=due_at,
+                        sent_at=now,
+                    )
+                )
             return deliveries
 
     def callback_done(self, delivery: Delivery, status: int | None, error: str | None) -> None:
@@ -226,73 +207,72 @@ class Engine:
 
     # -- routing -------------------------------------------------------------------------
 
-    def _route(
-        self, request: Request, token: str | None, now: float, request_id: Header
-    ) -> tuple[Response, str | None, str | None, str | None]:
-        """The response, and for the journal the operation, task id and scenario; a refusal
-        raises :class:`Answer` (with its journal notes) instead.
-
-        A task answer is built with ``request_id`` among its headers; any other answer gets
-        it in :meth:`handle`."""
+    def _route(self, request: Request, token: str | None, now: float) -> Outcome:
         if request.path.startswith(MOCK_PREFIX):
-            return admin.handle(self, request, now), "mock", None, None
+            return Outcome(answer_mock_route(self, request, now), operation="mock")
         match = self.contract.match(request.method, request.path)
         if match.operation is None:
             if match.allowed:
-                raise Answer(method_not_allowed(request, ", ".join(match.allowed)))
-            raise Answer(not_found(request))
-        operation = match.operation
-        try:
-            if operation is self._create:
-                response, task_id, scenario = self._create_task(request, token, now, request_id)
-            else:
-                task_id = match.path_params["task_id"]
-                response, scenario = self._read_task(request, token, task_id, now, request_id)
-        except Answer as answer:
-            answer.notes.setdefault("operation", operation.operation_id)
-            raise
-        return response, operation.operation_id, task_id, scenario
+                return Outcome(method_not_allowed(request, ", ".join(match.allowed)))
+            return Outcome(not_found(request))
+        if match.operation is self._create:
+            return self._create_task(request, token, now)
+        return self._read_task(request, token, match.path_params["task_id"], now)
+
+    def _refused(
+        self,
+        refusal: Answer,
+        effect: Effect | None,
+        operation: str,
+        scenario: Scenario | None,
+        task_id: str | None = None,
+    ) -> Outcome:
+        """The outcome of a call refused by ``refusal``, with the effect's latency and fault."""
+        return Outcome(
+            self.effects.finish(refusal.response, effect),
+            operation=operation,
+            task_id=task_id,
+            scenario=scenario.name if scenario else None,
+            violations=refusal.violations,
+            notes=refusal.notes,
+        )
 
     # -- POST /v1/videos/generations -----------------------------------------------------
 
-    def _create_task(
-        self, request: Request, token: str | None, now: float, request_id: Header
-    ) -> tuple[Response, str, str | None]:
-        """The answer, the new task's id and the scenario's name; else :class:`Answer`."""
+    def _create_task(self, request: Request, token: str | None, now: float) -> Outcome:
         op = self._create
-        if request.oversized or len(request.body) > self.config.max_body_bytes:
-            limit = self.config.max_body_bytes
-            raise Answer(
-                documented(op.error(413), f"Request body too large: the limit is {limit} bytes")
-            )
         effects = self.effects
         scenario: Scenario | None = None
         effect: Effect | None = None
-        if effects.book.loaded or "prefer" in request.headers:  # else none can apply
-            loose_body = loose_json_object(request.body) if effects.book.matches_bodies else None
-            scenario, effect = effects.choose(op, CREATE, request, token, loose_body, None)
-        scenario_name = scenario.name if scenario else None
         try:
+            if request.oversized or len(request.body) > self.config.max_body_bytes:
+                limit = self.config.max_body_bytes
+                message = f"Request body too large: the limit is {limit} bytes"
+                raise Answer(documented(op.error(413), message))
+            if effects.book.loaded or "prefer" in request.headers:  # else none can apply
+                loose = loose_json_object(request.body) if effects.book.matches_bodies else None
+                scenario, effect = effects.choose(op, CREATE, request, token, loose, None)
             if effect is not None and effect.reply is not None:
-                raise Answer(self.effects.reply(op, effect.reply))
+                raise Answer(effects.reply(op, effect.reply))
             token, profile = self._admit(request, token, op, now)
             body = self._json_body(request, op)
             self._validate_create(body, op)
             task = self._new_task(request, token, profile, body, scenario, now)
-        except Answer as answer:
-            response = effects.finish(answer.response, effect)
-            notes = {"scenario": scenario_name, **answer.notes}
-            raise Answer(response, **notes) from None
+        except Answer as refusal:
+            return self._refused(refusal, effect, CREATE_OPERATION, scenario)
         while not self.store.add(task):  # an id taken (the same seed before a restart)
             task.id = self._new_identity(now)[0]
-        response = Response(200, (JSON_CONTENT, request_id), self._task_body(task, PENDING, now))
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = task.plan.seconds_to_end
             if ends != float("inf"):
                 self.outbox.schedule(task.id, task.created_at + ends)
-        if effect is not None:
-            response = effects.finish(response, effect)
-        return response, task.id, scenario_name
+        response = Response(200, (JSON_CONTENT,), self._task_body(task, PENDING, now))
+        return Outcome(
+            effects.finish(response, effect),
+            operation=CREATE_OPERATION,
+            task_id=task.id,
+            scenario=task.scenario,
+        )
 
     def _new_task(
         self,
@@ -312,8 +292,7 @@ class Engine:
             if not self.accounts.can_afford(token, profile, cost):
                 raise Answer(documented(op.error(402)))
             self.accounts.charge(token, cost)
-        scenario_name = scenario.name if scenario else None
-        plan, defaults = self._plans.get(scenario_name) or self._plan_for(scenario_name, scenario)
+        plan, defaults = self._plan_for(scenario)
         if now - self._last_purge >= 1.0:
             self._purge(now)
         task_id, name = self._new_identity(now)
@@ -330,7 +309,7 @@ class Engine:
             video_url=body["video_url"],
             timestamps=body.get("timestamps", DEFAULT_TIMESTAMPS),
             base_url=request.base_url,
-            scenario=scenario_name,
+            scenario=scenario.name if scenario else None,
             callback_url=body.get("callback_url"),
         )
 
@@ -341,11 +320,13 @@ class Engine:
         self._last_purge = now
         self.store.purge(now, limit=PURGE_BATCH)
 
-    def _plan_for(
-        self, key: str | None, scenario: Scenario | None
-    ) -> tuple[Lifecycle, TaskDefaults]:
-        """The lifecycle and reported values of a task created under ``scenario`` (named
-        ``key``), kept in ``_plans``, where callers look first."""
+    def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
+        """The lifecycle and reported values of a task created under ``scenario``, worked out
+        once per scenario (until scenarios are loaded again)."""
+        key = scenario.name if scenario else None
+        known = self._plans.get(key)
+        if known is not None:
+            return known
         plan, defaults = self.config.lifecycle, self.config.task
         if scenario is not None:
             plan = scenario.plan(plan)
@@ -392,33 +373,30 @@ class Engine:
 
     # -- GET /v1/tasks/{task_id} -------------------------------------------------------
 
-    def _read_task(
-        self, request: Request, token: str | None, task_id: str, now: float, request_id: Header
-    ) -> tuple[Response, str | None]:
-        """The answer and the scenario's name; else :class:`Answer`."""
+    def _read_task(self, request: Request, token: str | None, task_id: str, now: float) -> Outcome:
         op = self._get_task
         task = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
         owned = task if task is not None and task.token == token else None
         scenario: Scenario | None = None
         effect: Effect | None = None
-        if (
-            (owned is not None and owned.scenario is not None)
-            or self.effects.book.loaded
-            or "prefer" in request.headers
-        ):  # else none can apply
-            scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
-        scenario_name = scenario.name if scenario else None
         try:
+            if (
+                (owned is not None and owned.scenario is not None)
+                or self.effects.book.loaded
+                or "prefer" in request.headers
+            ):  # else none can apply
+                scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            response = self._read_owned_task(request, token, op, task_id, task, now, request_id)
-        except Answer as answer:
-            response = self.effects.finish(answer.response, effect)
-            notes = {"scenario": scenario_name, "task_id": task_id, **answer.notes}
-            raise Answer(response, **notes) from None
-        if effect is not None:
-            response = self.effects.finish(response, effect)
-        return response, scenario_name
+            response = self._read_owned_task(request, token, op, task_id, task, now)
+        except Answer as refusal:
+            return self._refused(refusal, effect, GET_TASK_OPERATION, scenario, task_id)
+        return Outcome(
+            self.effects.finish(response, effect),
+            operation=GET_TASK_OPERATION,
+            task_id=task_id,
+            scenario=scenario.name if scenario else None,
+        )
 
     def _read_owned_task(
         self,
@@ -428,7 +406,6 @@ class Engine:
         task_id: str,
         task: Task | None,
         now: float,
-        request_id: Header,
     ) -> Response:
         """The task's answer, if ``token`` may read it (``task`` is what the store had)."""
         token, profile = self._admit(request, token, op, now)
@@ -449,14 +426,7 @@ class Engine:
         if ended_now and task.plan.counts_polls and task.callback_url:
             # A task whose end waits for polls ends at this read: its callback is due now.
             self.outbox.schedule(task.id, now)
-        body = self._final_bodies.get(task_id) if seen.terminal else None
-        if body is None:
-            body = self._task_body(task, seen, now)
-            if seen.terminal:
-                if len(self._final_bodies) >= FINAL_BODIES_KEPT:
-                    del self._final_bodies[next(iter(self._final_bodies))]  # the oldest
-                self._final_bodies[task_id] = body
-        return Response(200, (JSON_CONTENT, request_id), body)
+        return Response(200, (JSON_CONTENT,), self._task_body(task, seen, now))
 
     # -- shared steps --------------------------------------------------------------------
 
@@ -516,12 +486,11 @@ class Engine:
     def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
         """The task as the API shows it in state ``seen`` at mock time ``now``.
 
-        A subclass may override it: every task answer then shows what it returns."""
+        A subclass may override it: every task answer and callback then shows what it
+        returns."""
         return render_task(task, seen, now)
 
-    def _rendered_body(self, task: Task, seen: Observation, now: float) -> bytes:
-        """``render(task, seen, now)`` as JSON (``task_json`` writes the same bytes when
-        ``render`` is not overridden)."""
+    def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
         return json_bytes(self.render(task, seen, now))
 
     # -- identifiers ---------------------------------------------------------------------
@@ -529,34 +498,11 @@ class Engine:
     def _new_identity(self, now: float) -> tuple[str, str]:
         """A task id and character name: eight seeded random letters each. The id may be
         taken already (the store refuses it; the caller draws again)."""
-        at = self._letters_used
-        if at == len(self._id_letters):
-            self._draw_letters()
-            at = 0
-        self._letters_used = at + 16
-        task_id = f"{TASK_ID_PREFIX}{int(now)}-{self._id_letters[at : at + 8]}"
-        return task_id, "chr_" + self._name_letters[at + 8 : at + 16]
+        drawn = self._random.getrandbits(128).to_bytes(16, "little")
+        letters = drawn[:8].translate(_ID_LETTERS).decode()
+        name = drawn[8:].translate(_NAME_LETTERS).decode()
+        return f"{TASK_ID_PREFIX}{int(now)}-{letters}", f"chr_{name}"
 
     def _restart_identities(self) -> None:
         """Draw task ids and names from the seed's start again."""
         self._random = random.Random(self.seed)
-        self._id_letters = self._name_letters = ""
-        self._letters_used = 0
-
-    def _draw_letters(self) -> None:
-        # Random bytes through a letter table: uniform, and several times cheaper than
-        # ``choices``. Each identity takes 16 bytes: the id's letters from the first eight,
-        # the name's from the rest. One draw of many (as one ``getrandbits`` call gives the
-        # same bytes as several smaller ones in turn) keeps the random code off most creates.
-        drawn = self._random.getrandbits(128 * IDENTITIES_PER_DRAW).to_bytes(
-            16 * IDENTITIES_PER_DRAW, "little"
-        )
-        self._id_letters = drawn.translate(_ID_LETTERS).decode()
-        self._name_letters = drawn.translate(_NAME_LETTERS).decode()
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _route_name(request: Request) -> str | None:
-    return "mock" if request.path.startswith(MOCK_PREFIX) else None

@@ -7,11 +7,6 @@ import json
 import string
 from typing import Any
 
-import orjson
-
-#: Bodies up to this size may take orjson's path in :func:`strict_json`.
-_FAST_JSON_BYTES = 1024
-
 _BEARER_TOKEN = frozenset(string.ascii_letters + string.digits + "-._~+/=")
 
 
@@ -64,19 +59,9 @@ def error_order(error: Any) -> tuple[int, str]:
 
 
 def strict_json(raw: bytes) -> Any:
-    """JSON that refuses duplicate keys and the non-standard NaN and Infinity."""
-    if len(raw) <= _FAST_JSON_BYTES:
-        # orjson reads strict RFC 8259 JSON but keeps the last of repeated keys. Written
-        # back, the value gives the very same bytes only if no key was dropped, so such a
-        # body (compact, as clients send them) needs no further check. Small bodies only:
-        # their nesting stays far below the depth at which the standard decoder gives up.
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            if orjson.dumps(value) == raw:
-                return value
+    """JSON that refuses duplicate keys and the non-standard NaN and Infinity.
+
+    Raises ValueError (or RecursionError for nesting too deep) on anything else."""
     return _STRICT_DECODER.decode(raw.decode("utf-8"))
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from sora_mock.contract import json_bytes
 from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.lifecycle import TERMINAL, Observation
 from sora_mock.engine.store.task import Task
@@ -45,56 +42,6 @@ def render_task(task: Task, seen: Observation, now: float) -> dict[str, Any]:
         failure = task.plan.failure
         body["error"] = {"code": failure.code, "message": failure.message, "type": "task_error"}
     return body
-
-
-def task_json(task: Task, seen: Observation, now: float) -> bytes:
-    """``render_task`` written as JSON: the same bytes, built without the dict while the task
-    runs (a running task's body differs from another's only in a few values)."""
-    status = seen.status
-    if status in TERMINAL:
-        return json_bytes(render_task(task, seen, now))
-    defaults = task.defaults
-    key = (task.model, status, id(defaults))
-    known = _RUNNING_TEMPLATES.get(key)
-    if known is None or known[0] is not defaults:
-        known = _running_template(key, defaults)
-    # %d truncates a float as int() does: the creation time shows as task.created.
-    return known[1] % (task.created_at, orjson.dumps(task.id), seen.progress)
-
-
-#: Byte templates of running tasks' bodies, by model, status and ``id`` of the defaults.
-_RUNNING_TEMPLATES: dict[tuple[str, str, int], tuple[TaskDefaults, bytes]] = {}
-
-
-def _running_template(
-    key: tuple[str, str, int], defaults: TaskDefaults
-) -> tuple[TaskDefaults, bytes]:
-    model, status, _ = key
-    rest = {
-        "task_info": _task_info(defaults, can_cancel=True),
-        "type": "video",
-        "usage": _usage(defaults),
-    }
-    template = b"".join(
-        (
-            b'{"created":%d,"id":%s,"model":',
-            _literal(json_bytes(model)),
-            b',"object":"video.generation.task","progress":%d,"status":',
-            _literal(json_bytes(status)),
-            b",",
-            _literal(json_bytes(rest)[1:]),  # without the opening brace
-        )
-    )
-    # Models and defaults are few (the configured ones); still, never grow unbounded.
-    if len(_RUNNING_TEMPLATES) >= 256:
-        _RUNNING_TEMPLATES.clear()
-    known = _RUNNING_TEMPLATES[key] = (defaults, template)
-    return known
-
-
-def _literal(text: bytes) -> bytes:
-    """``text`` inside a %-format template, where it stands for itself."""
-    return text.replace(b"%", b"%%")
 
 
 def _task_info(defaults: TaskDefaults, *, can_cancel: bool) -> dict[str, Any]:

@@ -1,18 +1,45 @@
-"""Error responses shared by the engine and the mock's own routes."""
+"""What the engine decides for a request, and the error responses it and the mock's own
+routes share."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sora_mock.contract import DocumentedError, Header, Request, Response
 
 
-class Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised inside the engine to stop at the first rule that decides the response."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The engine's decision on one request, success and refusal alike: the response and
+    what the journal records about it (the operation, the task made or read, the scenario
+    applied, the contract rules the request broke and any further notes)."""
 
-    def __init__(self, response: Response, **notes: Any) -> None:
+    response: Response
+    operation: str | None = None
+    task_id: str | None = None
+    scenario: str | None = None
+    violations: tuple[str, ...] = ()
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+class Answer(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside the engine to stop at the first rule that decides the response: a
+    refusal, with the rules the request broke and notes for the journal. The step that
+    catches it returns an :class:`Outcome`."""
+
+    def __init__(
+        self,
+        response: Response,
+        *,
+        violations: Iterable[str] = (),
+        notes: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(response.status)
         self.response = response
-        self.notes = notes
+        self.violations = tuple(violations)
+        self.notes = dict(notes or {})
 
 
 def documented(

@@ -67,7 +67,7 @@ class Effects:
                 message = f"Prefer: unknown scenario {wanted!r}; GET /__mock/scenarios lists them"
                 raise Answer(documented(op.error(400), message), violations=["unknown scenario"])
         if "example" in preferences:
-            raise Answer(self._example(op, preferences["example"]), prefer=preferences)
+            raise Answer(self._example(op, preferences["example"]), notes={"prefer": preferences})
         if "code" in preferences:
             reply = self._preferred_code(op, preferences["code"])
             if reply is not None:
