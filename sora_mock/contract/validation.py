@@ -1,12 +1,12 @@
 """Reference validation of requests and responses against the contract, with openapi-core.
 
 This is the slow, thorough validator (about a millisecond a call) for tests and checkers;
-the server's hot path uses the compiled schemas in :mod:`sora_mock.contract.openapi`. It takes
-sora-mock's plain
-:class:`~sora_mock.contract.messages.Request`/:class:`~sora_mock.contract.messages.Response`
-values, httpx requests and responses, and requests' (the library) prepared requests and
-responses. Each mismatch is a :class:`Mismatch`: a field path, what the contract expects
-and what was actually there.
+the server's hot path uses the compiled schemas of :class:`~sora_mock.contract.Contract`.
+It takes sora-mock's plain :class:`~sora_mock.contract.Request` and
+:class:`~sora_mock.contract.Response` values, httpx requests and responses, and requests'
+(the library) prepared requests and responses, read through their attributes. Each
+mismatch is a :class:`Mismatch`: a field path, what the contract expects and what was
+actually there.
 
 Example::
 

@@ -5,8 +5,8 @@ leave in the wrong order (two threads, say) leave the process patched for good. 
 :class:`SharedPatch` is applied when its first user arrives and undone when its last one
 leaves, whatever the order; the replacements decide per call (per thread, per URL) what to
 do and fall back to :attr:`SharedPatch.real`. Used for virtual time
-(:mod:`sora_mock.inprocess.sleeps`)
-and for routing httpx in-process (:mod:`sora_mock.inprocess.httpx_door`).
+(:mod:`sora_mock.inprocess.sleeps`) and for routing httpx in-process
+(:mod:`sora_mock.inprocess.httpx_route`).
 
 Example::
 

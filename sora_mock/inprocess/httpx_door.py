@@ -1,13 +1,12 @@
 """The httpx doors: ``mock`` (respx, or httpx's transports patched) and ``transport``.
 
-Both turn an ``httpx.Request`` into a plain :class:`~sora_mock.contract.messages.Request`, hand it
-to
-:meth:`MockAPI.handle <sora_mock.inprocess.handle.MockAPI.handle>`, and turn the plain response
-back (with :mod:`sora_mock.inprocess.httpx_route`); nothing else happens here. :func:`mock` answers
-every sync or async client reaching the API's base URL in-process, through a respx router
-(the default) or, with ``via="transport"``, by patching httpx's own transports
-(:func:`~sora_mock.inprocess.httpx_route.route`, about half the cost per request); :func:`transport`
-is for code that lets you inject a transport, and sees clients neither patch can.
+Both turn an ``httpx.Request`` into a plain :class:`~sora_mock.contract.Request`, hand it to
+:meth:`MockAPI.handle <sora_mock.inprocess.MockAPI.handle>`, and turn the plain response back
+(with :mod:`sora_mock.inprocess.httpx_route`); nothing else happens here. :func:`mock`
+answers every sync or async client reaching the API's base URL in-process, through a respx
+router (the default) or, with ``via="transport"``, by patching httpx's own transports
+(:func:`~sora_mock.inprocess.route`, about half the cost per request); :func:`transport` is
+for code that lets you inject a transport, and sees clients neither patch can.
 
 Example::
 
@@ -185,10 +184,10 @@ def mock(
 
     Args:
         base_url: the URL the mocked API answers at (scheme, host, port and path prefix).
-        config: a :class:`~sora_mock.engine.config.MockConfig`, a mapping merged over the
+        config: a :class:`~sora_mock.engine.MockConfig`, a mapping merged over the
             defaults, or a YAML file path.
         seed: makes task ids and character names reproducible.
-        clock: a clock, or the start time of the :class:`~sora_mock.engine.clock.VirtualClock`.
+        clock: a clock, or the start time of the :class:`~sora_mock.engine.VirtualClock`.
         scenario: sent as ``Prefer: scenario=NAME`` on requests that name none.
         assert_all_mocked: refuse requests to any other host instead of letting them out.
         patch_sleep: make ``time.sleep``/``asyncio.sleep`` in this thread advance the
@@ -202,8 +201,7 @@ def mock(
             :func:`route`): about half the cost per request, httpx clients built while
             active share SSL contexts (otherwise 50-100 ms each), no respx involved
             (other respx mocks still answer their hosts).
-        options: passed on to :class:`~sora_mock.inprocess.handle.MockAPI` (``contract``,
-        ``engine``).
+        options: passed on to :class:`~sora_mock.inprocess.MockAPI` (``contract``, ``engine``).
 
     Example::
 

@@ -1,13 +1,12 @@
 """Routing httpx requests to a handler in-process: the conversions and the transport patch.
 
 :func:`to_request` and :func:`to_httpx` turn an httpx request into a plain
-:class:`~sora_mock.contract.messages.Request` and a plain
-:class:`~sora_mock.contract.messages.Response` back
+:class:`~sora_mock.contract.Request` and a plain :class:`~sora_mock.contract.Response` back
 into what an httpx client sees (carrying out latency and connection faults). :func:`route`
 patches httpx's own transports so that every request under a base URL, from any client
 built before or inside the block, goes to a handler; it is ``sora_mock.mock(via="transport")``
-and the conformance harness's in-process door. Every door in :mod:`sora_mock.inprocess.httpx_door`
-uses the conversions.
+and the conformance harness's in-process door. Every door in
+:mod:`sora_mock.inprocess.httpx_door` uses the conversions.
 
 Example::
 
@@ -59,10 +58,9 @@ def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
     """The httpx response for a plain one, carrying out the engine's door instructions.
 
     Nothing waits for real. A ``delay`` moves the virtual clock of a thread whose sleeps are
-    virtual (:mod:`sora_mock.inprocess.sleeps`), by at most the client's read timeout, as waiting
-    for a
-    server would; elsewhere it is skipped and mock time does not move (the server door sleeps
-    it). A delay longer than the read timeout then raises ``httpx.ReadTimeout``.
+    virtual (:mod:`sora_mock.inprocess.sleeps`), by at most the client's read timeout, as
+    waiting for a server would; elsewhere it is skipped and mock time does not move (the
+    server door sleeps it). A delay longer than the read timeout then raises ``httpx.ReadTimeout``.
     ``drop_connection`` and ``truncated_body`` raise the ``httpx.RemoteProtocolError`` a
     client sees when a real server does that.
     """
@@ -207,7 +205,7 @@ def route(base_url: str, handle: Handler, *, exclusive: bool = False) -> Iterato
 
 
 class RequestHandler(Protocol):
-    """What answers a door's requests (a :class:`~sora_mock.inprocess.handle.MockAPI`)."""
+    """What answers a door's requests (a :class:`~sora_mock.inprocess.MockAPI`)."""
 
     def handle(self, request: Request) -> Response: ...
 

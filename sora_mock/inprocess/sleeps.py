@@ -150,7 +150,7 @@ def virtual_sleep(
     """Within the block, sleeps in this thread advance ``clock`` instead of waiting.
 
     Args:
-        clock: the clock sleeps move forward (a :class:`~sora_mock.engine.clock.VirtualClock`).
+        clock: the clock sleeps move forward (a :class:`~sora_mock.engine.VirtualClock`).
         clocks: also make this thread's ``time.monotonic``, ``time.perf_counter`` and
             ``time.time`` (and ``*_ns``) follow ``clock``: ``time.time`` reads it, the other
             two go on from their reading at entry by the mock time passed since.

@@ -150,7 +150,7 @@ def _sora_settings(
 def sora_api(request: pytest.FixtureRequest, _sora_settings: Settings) -> Iterator[Any]:
     """A fresh in-process mock answering httpx requests to the API's base URL.
 
-    Yields a :class:`~sora_mock.inprocess.httpx_door.HttpxMock`; other hosts are left alone.
+    Yields a :class:`~sora_mock.inprocess.HttpxMock`; other hosts are left alone.
     """
     live = _live(request, _sora_settings)
     if live is not None:
@@ -194,7 +194,7 @@ def sora_server(
 ) -> Iterator[Any]:
     """A real HTTP server (uvicorn, loopback, free port) with a fresh mock for this test.
 
-    Yields a :class:`~sora_mock.inprocess.handle.MockAPI` whose ``base_url`` is the server's.
+    Yields a :class:`~sora_mock.inprocess.MockAPI` whose ``base_url`` is the server's.
     """
     live = _live(request, _sora_settings)
     if live is not None or _sora_server_door is None:

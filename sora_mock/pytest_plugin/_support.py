@@ -3,7 +3,7 @@
 :func:`resolve_settings` turns the layers of configuration (``--sora-config``, the
 ``sora_config`` and ``sora_seed`` fixtures, the ``sora`` marker) into one
 :class:`Settings`; :class:`Switch` lets one long-lived server answer from a fresh
-:class:`~sora_mock.inprocess.handle.MockAPI` per test; :class:`LiveAPI` stands in for the mock when
+:class:`~sora_mock.inprocess.MockAPI` per test; :class:`LiveAPI` stands in for the mock when
 ``--sora-base-url`` points the fixtures at a live server.
 """
 
