@@ -413,7 +413,7 @@ def test_errors_in_the_server_thread_fail_the_test_that_caused_them(
         def test_engine_breaks(sora_server):
             def boom(request):
                 raise RuntimeError("engine exploded")
-            sora_server.engine.handle = boom
+            sora_server.handle = boom  # what the server's handler calls for each request
             response = httpx.get(f"{sora_server.base_url}/__mock/health")
             assert response.status_code == 500
             assert "engine exploded" in response.json()["error"]["message"]
