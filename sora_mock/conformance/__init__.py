@@ -20,7 +20,7 @@ from sora_mock.conformance.command import CommandHarness, CommandOptions
 from sora_mock.conformance.outcome import Outcome
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, rules
-from sora_mock.conformance.run import Run
+from sora_mock.conformance.run import Run, Settings
 from sora_mock.conformance.runner import Harness, Stopped, Target, check_client
 from sora_mock.conformance.situations import Expectation, Situation, catalogue, select
 from sora_mock.conformance.testing import conformance_tests
@@ -35,6 +35,7 @@ __all__ = [
     "Outcome",
     "Rule",
     "Run",
+    "Settings",
     "Situation",
     "SituationResult",
     "Stopped",

@@ -1,8 +1,8 @@
 """One engine per situation, recording every exchange with its journal entry.
 
-:class:`RecordingEngine` is an :class:`~sora_mock.engine.core.Engine` that keeps each request it
-answered (with the body, which the journal does not keep) next to the journal entry the
-engine wrote for it, and serves a situation's body :class:`Variation`. Giving every
+:class:`RecordingEngine` is an :class:`~sora_mock.engine.Engine` that keeps every
+:class:`~sora_mock.engine.Exchange` it answered (request with its body, response, journal
+entry), and serves a situation's body :class:`Variation`. Giving every
 situation its own engine isolates them completely: no shared rate limits, bursts or
 tasks, and a request without a token is still known to belong to its situation.
 """
@@ -10,18 +10,16 @@ tasks, and a request without a token is still known to belong to its situation.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sora_mock.conformance.situations import Situation
 from sora_mock.conformance.variations import Variation, fixed_variations
-from sora_mock.contract import Contract, Request, Response
+from sora_mock.contract import Contract, Request
 from sora_mock.engine import (
     Clock,
     Engine,
-    JournalEntry,
+    Exchange,
     Match,
     MockConfig,
     Observation,
@@ -29,74 +27,6 @@ from sora_mock.engine import (
     Scenario,
     Task,
 )
-
-CREATE_OPERATION = "createCharacterGeneration"
-POLL_OPERATION = "getTaskDetail"
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request the client sent and the answer it got, as the journal recorded it."""
-
-    request: Request
-    response: Response
-    entry: JournalEntry
-
-    @property
-    def time(self) -> float:
-        """Mock time at which the engine answered."""
-        return self.entry.time
-
-    @property
-    def operation(self) -> str | None:
-        """``createCharacterGeneration``, ``getTaskDetail``, ``mock`` or None (no route)."""
-        return self.entry.operation
-
-    @property
-    def is_create(self) -> bool:
-        """True for a create call."""
-        return self.entry.operation == CREATE_OPERATION
-
-    @property
-    def is_poll(self) -> bool:
-        """True for a task status read."""
-        return self.entry.operation == POLL_OPERATION
-
-    @property
-    def task_id(self) -> str | None:
-        """The task this call made or read, if any."""
-        return self.entry.task_id
-
-    def body_json(self) -> Any:
-        """The response body as JSON, or None when it is not JSON."""
-        try:
-            return json.loads(self.response.body)
-        except ValueError:
-            return None
-
-    def task_status(self) -> str | None:
-        """The task ``status`` of a 200 answer, else None."""
-        body = self.body_json() if self.response.status == 200 else None
-        status = body.get("status") if isinstance(body, dict) else None
-        return status if isinstance(status, str) else None
-
-    def summary(self) -> str:
-        """``POST /v1/videos/generations -> 200 pending`` and the like."""
-        target = self.request.path + (f"?{self.request.query}" if self.request.query else "")
-        return f"{self.request.method} {target} -> {self.response.status} {self._gist()}".rstrip()
-
-    def _gist(self) -> str:
-        body = self.body_json()
-        if not isinstance(body, dict):
-            return ""
-        if isinstance(body.get("error"), dict) and "status" not in body:
-            return str(body["error"].get("code", ""))
-        status = body.get("status")
-        if status == "processing":
-            return f"processing {body.get('progress')}%"
-        if status == "failed" and isinstance(body.get("error"), dict):
-            return f"failed {body['error'].get('code')}"
-        return str(status or "")
 
 
 class RecordingEngine(Engine):
@@ -116,17 +46,14 @@ class RecordingEngine(Engine):
         self.exchanges: list[Exchange] = []
         self.on_request: Callable[[Exchange], None] | None = None
 
-    def handle(self, request: Request) -> Response:
+    def exchange(self, request: Request) -> Exchange:
         """Answer as the engine does, and record the exchange."""
         with self.lock:
-            response = super().handle(request)
-            entry = self.journal.last
-            assert entry is not None  # handle always records
-            exchange = Exchange(request, response, entry)
+            exchange = super().exchange(request)
             self.exchanges.append(exchange)
         if self.on_request is not None:
             self.on_request(exchange)
-        return response
+        return exchange
 
     def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
         """The task body, changed by the situation's variation."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sora_mock.conformance.outcome import outcome_problem
-from sora_mock.conformance.recording import Exchange
 from sora_mock.conformance.run import Run, Settings
 from sora_mock.conformance.situations import FUTILE_STATUSES
 from sora_mock.contract import (
@@ -26,7 +25,7 @@ from sora_mock.contract import (
     parse_timestamps,
 )
 from sora_mock.contract import video_url_problem as _video_url_problem
-from sora_mock.engine import TERMINAL, mask_token
+from sora_mock.engine import TERMINAL, Exchange, mask_token
 
 Status = Literal["pass", "fail", "n/a"]
 
@@ -219,7 +218,7 @@ def _stops_at_terminal(run: Run, settings: Settings) -> Verdict:
         if task in ended:
             marks[index] = f"polled again after it was {ended[task]}"
             continue
-        status = exchange.task_status()
+        status = exchange.task_status
         if status in TERMINAL:
             ended[task] = status
     if not ended:
@@ -278,7 +277,7 @@ def _no_futile_retry(run: Run, settings: Settings) -> Verdict:
 
 
 def _code(exchange: Exchange) -> str:
-    body = exchange.body_json()
+    body = exchange.json()
     error = body.get("error") if isinstance(body, dict) else None
     return str(error.get("code", "")) if isinstance(error, dict) else ""
 
@@ -287,7 +286,7 @@ def _outcome(run: Run, settings: Settings) -> Verdict:
     said = run.outcome.detail or run.outcome.status
     if run.stopped is not None:
         return Verdict("outcome", "n/a", "not checked: the harness stopped the client")
-    completed = {e.task_id for _, e in run.api_exchanges if e.task_status() == "completed"}
+    completed = {e.task_id for _, e in run.api_exchanges if e.task_status == "completed"}
     seen = {task: name for task, name in run.names.items() if task in completed}
     problem = outcome_problem(run.outcome, run.situation, seen)
     if problem is None:

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sora_mock.conformance.outcome import Outcome
-from sora_mock.conformance.recording import Exchange
 from sora_mock.conformance.situations import Situation
 from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract
+from sora_mock.engine import Exchange
 
 #: Marks shown in evidence per failure; the rest are counted.
 MAX_MARKS = 3

@@ -1,97 +1,24 @@
 """What a mock answered: each call (plain request, response, journal entry) and task state.
 
-:class:`Call` and :class:`Calls` are what :attr:`MockAPI.calls
-<sora_mock.inprocess.handle.MockAPI.calls>` returns; :class:`TaskState` is one of its ``tasks``.
+:class:`Calls` (of :data:`Call`, the engine's :class:`~sora_mock.engine.Exchange`) is what
+:attr:`MockAPI.calls <sora_mock.inprocess.handle.MockAPI.calls>` returns; :class:`TaskState` is
+one of its ``tasks``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from sora_mock.contract import Request, Response
 from sora_mock.engine import CREATE_OPERATION as CREATE
 from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
-from sora_mock.engine import JournalEntry
+from sora_mock.engine import Exchange
 
-
-@dataclass(frozen=True)
-class Call:
-    """One request the mock answered: the plain request and response, and its journal entry."""
-
-    request: Request
-    response: Response
-    entry: JournalEntry | None
-    time: float
-
-    @property
-    def method(self) -> str:
-        """The HTTP method."""
-        return self.request.method
-
-    @property
-    def path(self) -> str:
-        """The path, without the query string."""
-        return self.request.path
-
-    @property
-    def status(self) -> int:
-        """The response's HTTP status."""
-        return self.response.status
-
-    @property
-    def operation(self) -> str | None:
-        """The contract's ``operationId`` that answered, or None outside the contract."""
-        return self.entry.operation if self.entry else None
-
-    @property
-    def scenario(self) -> str | None:
-        """The scenario the engine applied, as its journal says."""
-        return self.entry.scenario if self.entry else None
-
-    @property
-    def task_id(self) -> str | None:
-        """The task this call created or read: from the journal, else from the path."""
-        if self.entry and self.entry.task_id:
-            return self.entry.task_id
-        if self.operation == GET_TASK:
-            return self.path.rsplit("/", 1)[-1]
-        return None
-
-    def json(self) -> Any:
-        """The response body parsed as JSON, or None when it is not JSON."""
-        return self._parsed
-
-    @functools.cached_property
-    def _parsed(self) -> Any:
-        try:
-            return json.loads(self.response.body)
-        except ValueError:
-            return None
-
-    @property
-    def task_status(self) -> str | None:
-        """The task's ``status`` in a successful create or poll answer."""
-        body = self.json() if self.status == 200 and self.operation in (CREATE, GET_TASK) else None
-        status = body.get("status") if isinstance(body, dict) else None
-        return status if isinstance(status, str) else None
-
-    @property
-    def failure_code(self) -> str | None:
-        """The task failure code of a failed task's answer."""
-        if self.task_status != "failed":
-            return None
-        error = self.json().get("error")
-        code = error.get("code") if isinstance(error, dict) else None
-        return code if isinstance(code, str) else None
-
-    def describe(self, origin: float = 0.0) -> str:
-        """One line: time since ``origin``, request, status and task state."""
-        state = f" {self.task_status}" if self.task_status else ""
-        return f"t=+{self.time - origin:g}s {self.method} {self.path} -> {self.status}{state}"
+#: One call the mock answered: the engine's :class:`~sora_mock.engine.Exchange` (the plain
+#: request and response, the journal entry, and what they say: ``status``, ``operation``,
+#: ``task_id``, ``task_status``, ``json()``, ``describe()``), the record every tool reads.
+Call = Exchange
 
 
 class Calls(Sequence[Call]):

@@ -90,14 +90,11 @@ class MockAPI:
         """Answer ``request`` through the engine and record the exchange."""
         request = self._with_scenario(request)
         with self._lock:
-            response = self.engine.handle(request)
-            entry = self.engine.journal.last
-            now = entry.time if entry is not None else self.engine.clock.now()
-            call = Call(request, response, entry, now)
+            call = self.engine.exchange(request)
             self._calls.append(call)
         for listener in listeners():
             listener.call_answered(self, call)
-        return response
+        return call.response
 
     def transport(self) -> SoraTransport[MockAPI]:
         """An ``httpx.MockTransport`` answering from this mock (for injected transports)."""

@@ -9,8 +9,18 @@ from typing import Any
 import httpx
 import pytest
 
-from sora_mock.conformance import Harness, Outcome, Target
-from sora_mock.conformance.situations import select
+from sora_mock.conformance import (
+    Harness,
+    Outcome,
+    Run,
+    Settings,
+    Target,
+    catalogue,
+    rules,
+    select,
+)
+from sora_mock.contract import Contract, Request, Response
+from sora_mock.engine import Exchange, JournalEntry
 from sora_mock.errors import UsageError
 
 CREATE = "/v1/videos/generations"
@@ -276,3 +286,33 @@ def test_a_settings_file_that_refuses_unknown_tokens_still_accepts_the_harness_t
     strict = MockConfig.defaults().with_overrides({"auth": {"accept_unknown_tokens": False}})
     result = Harness(config=strict, examples=0).check(tidy, ["success"]).result("success")
     assert result.passed, result.describe()
+
+
+def _limited_then_polled(retry_after: str, gap: float, speed: float) -> Run:
+    """A run on a clock ``speed`` times fast: a 429 with ``retry_after``, a poll ``gap`` later."""
+    start = 1_000_000.0
+    path = "/v1/tasks/task-unified-1000000000-aaaaaaaa"
+    exchanges = []
+    for seq, (status, at) in enumerate([(429, start), (200, start + gap * speed)], 1):
+        headers = [("retry-after", retry_after)] if status == 429 else []
+        entry = JournalEntry(seq, at, "GET", path, "getTaskDetail", "sk-…", status)
+        response = Response.json(status, {}, headers)
+        exchanges.append(Exchange(Request.build("GET", path), response, entry))
+    outcome = Outcome("completed")
+    return Run(catalogue()[0], "sk-1", tuple(exchanges), outcome, speed, start, start + 10)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "gap", "status"),
+    [
+        ("2", 2.5, "pass"),
+        ("2", 1.0, "fail"),
+        # A date is on the mock's clock: 100 mock seconds ahead is 2 client seconds at 50x.
+        ("Mon, 12 Jan 1970 13:48:20 GMT", 2.5, "pass"),
+        ("Mon, 12 Jan 1970 13:48:20 GMT", 1.0, "fail"),
+    ],
+)
+def test_retry_after_reads_seconds_and_dates(retry_after: str, gap: float, status: str) -> None:
+    rule = next(r for r in rules() if r.id == "retry-after")
+    run = _limited_then_polled(retry_after, gap, speed=50.0)
+    assert rule.check(run, Settings(Contract.bundled())).status == status
