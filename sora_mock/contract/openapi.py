@@ -102,11 +102,6 @@ class Contract:
         self.source = source
         self.operations = tuple(self._operations())
         self._by_id = {op.operation_id: op for op in self.operations}
-        # Paths without parameters route by one lookup (the regular expressions remain
-        # for templated paths, partial matches and misses).
-        self._static_routes = {
-            (op.method, op.path): RouteMatch(op) for op in self.operations if "{" not in op.path
-        }
 
     @classmethod
     def from_path(cls, path: str | Path) -> Contract:
@@ -132,11 +127,7 @@ class Contract:
 
     def match(self, method: str, path: str) -> RouteMatch:
         """Route ``method`` and ``path``: full, partial (405 with ``allowed``) or none (404)."""
-        if not method.isupper():  # doors give upper case: no new string for it
-            method = method.upper()
-        static = self._static_routes.get((method, path))
-        if static is not None:
-            return static
+        method = method.upper()
         allowed: list[str] = []
         for op in self.operations:
             found = op.pattern.fullmatch(path)
@@ -283,7 +274,11 @@ class Contract:
                 raise SpecError(f"response {status} documents no error example", source=self.source)
             err = example["error"]
             errors[int(status)] = DocumentedError(
-                int(status), err["code"], err["message"], err["type"], err.get("param")
+                status=int(status),
+                code=err["code"],
+                message=err["message"],
+                type=err["type"],
+                param=err.get("param"),
             )
         return errors
 
