@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
-from sora_mock.checker.rules import RULES, Exchange, Finding
+from sora_mock.checker.rules import RULES, Finding, Probe
 from sora_mock.checker.runner import CheckResult
 from sora_mock.contract import Request, Response
 
@@ -121,19 +121,19 @@ def render_failures(
 
 def _render_finding(finding: Finding, base_url: str, secrets: Mapping[str, str]) -> str:
     lines = [f"FAIL {finding.rule}: {_mask(finding.message, secrets)}"]
-    exchange = finding.exchange
-    if exchange is not None:
-        lines.append(f"  request ({exchange.label}):")
-        lines.append("    " + curl_command(exchange.request, base_url, secrets))
+    probe = finding.probe
+    if probe is not None:
+        lines.append(f"  request ({probe.label}):")
+        lines.append("    " + curl_command(probe.request, base_url, secrets))
         lines.append("  response:")
-        lines.extend("    " + line for line in _response_lines(exchange, secrets))
+        lines.extend("    " + line for line in _response_lines(probe, secrets))
     return "\n".join(lines)
 
 
-def _response_lines(exchange: Exchange, secrets: Mapping[str, str]) -> list[str]:
-    response = exchange.response
+def _response_lines(probe: Probe, secrets: Mapping[str, str]) -> list[str]:
+    response = probe.response
     if response is None:
-        return [f"(no response: {exchange.error})"]
+        return [f"(no response: {probe.error})"]
     lines = [f"HTTP {response.status}"]
     lines += [f"{k}: {v}" for k, v in response.headers if k.lower() in _SHOWN_HEADERS]
     lines.append(_mask(_body_text(response), secrets))
@@ -233,17 +233,17 @@ def _finding_json(finding: Finding, base_url: str, secrets: Mapping[str, str]) -
         "message": _mask(finding.message, secrets),
         "after_seconds": round(finding.at, 3),
     }
-    exchange = finding.exchange
-    if exchange is not None:
-        data["label"] = exchange.label
+    probe = finding.probe
+    if probe is not None:
+        data["label"] = probe.label
         data["request"] = {
-            "method": exchange.request.method,
-            "path": exchange.request.path,
-            "curl": curl_command(exchange.request, base_url, secrets),
+            "method": probe.request.method,
+            "path": probe.request.path,
+            "curl": curl_command(probe.request, base_url, secrets),
         }
-        response = exchange.response
+        response = probe.response
         data["response"] = (
-            {"error": exchange.error}
+            {"error": probe.error}
             if response is None
             else {
                 "status": response.status,

@@ -1,16 +1,16 @@
-"""The contract's rules as pure checks over exchanges and task histories (no I/O).
+"""The contract's rules as pure checks over probes and task histories (no I/O).
 
 A rule has a name users see in reports and can ignore (``--ignore-rule``). The checker
-(:mod:`sora_mock.checker.runner`), the stateful machine (:mod:`sora_mock.checker.stateful`) and the
-pytest
-suite all judge what they see with these functions, so a rule means the same everywhere.
+(:mod:`sora_mock.checker.runner`), the stateful machine (:mod:`sora_mock.checker.stateful`)
+and the pytest suite all judge what they see with these functions, so a rule means the
+same everywhere.
 
 Example::
 
     ledger = Ledger()
-    check_exchange(ledger, exchange, Expectation(400, "invalid_request", "video_url"))
+    check_probe(ledger, probe, Expectation(400, "invalid_request", "video_url"))
     history = TaskHistory(task_id)
-    history.observe(ledger, exchange)
+    history.observe(ledger, probe)
     ledger.failures  # [Finding(rule="negative_rejected", ...), ...]
 """
 
@@ -26,12 +26,12 @@ from sora_mock.contract import Contract, Request, Response, parse_retry_after
 
 __all__ = [
     "RULES",
-    "Exchange",
     "Expectation",
     "Finding",
     "Ledger",
+    "Probe",
     "TaskHistory",
-    "check_exchange",
+    "check_probe",
 ]
 
 #: Every rule, with what it demands. Report order follows this order.
@@ -62,21 +62,20 @@ _TERMINAL = ("completed", "failed")
 _STABLE = ("id", "created", "model", "object", "type")
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request the checker sent and what came back.
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One request the checker sent to a server, and what came back.
 
-    ``response`` is None when the connection failed; ``error`` then says how. ``label``
-    says what the request was meant to test, e.g. ``create invalid: wrong_extension``.
+    Not the engine's :class:`~sora_mock.engine.Exchange`: a server under check keeps no
+    journal the checker can read, and may answer nothing at all. ``response`` is None when
+    the connection failed; ``error`` then says how. ``label`` says what the request was
+    meant to test, e.g. ``create invalid: wrong_extension``.
     """
 
-    seq: int
     label: str
     request: Request
     response: Response | None
     error: str | None = None
-    elapsed: float = 0.0
-    at: float = 0.0  # seconds since the run started
 
     def json(self) -> Any:
         """The response body as JSON, or None when it is not JSON."""
@@ -110,7 +109,7 @@ class Finding:
     rule: str
     severity: Severity
     message: str
-    exchange: Exchange | None = None
+    probe: Probe | None = None
     at: float = 0.0
 
 
@@ -136,7 +135,7 @@ class Ledger:
         self,
         rule: str,
         message: str,
-        exchange: Exchange | None = None,
+        probe: Probe | None = None,
         severity: Severity = "failure",
     ) -> None:
         """Record that ``rule`` did not hold."""
@@ -144,11 +143,11 @@ class Ledger:
             return
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}")
-        self.findings.append(Finding(rule, severity, message, exchange, self.now()))
+        self.findings.append(Finding(rule, severity, message, probe, self.now()))
 
-    def warn(self, rule: str, message: str, exchange: Exchange | None = None) -> None:
+    def warn(self, rule: str, message: str, probe: Probe | None = None) -> None:
         """Record that ``rule`` held only loosely."""
-        self.fail(rule, message, exchange, "warning")
+        self.fail(rule, message, probe, "warning")
 
     @property
     def failures(self) -> list[Finding]:
@@ -165,60 +164,60 @@ class Ledger:
         return {f.rule for f in self.failures}
 
 
-# -- one exchange ------------------------------------------------------------------------
+# -- one probe ---------------------------------------------------------------------------
 
 
-def check_exchange(
+def check_probe(
     ledger: Ledger,
-    exchange: Exchange,
+    probe: Probe,
     expected: Expectation | None = None,
     contract: Contract | None = None,
 ) -> None:
-    """Judge one exchange by the rules every response must keep, and ``expected``."""
+    """Judge one probe by the rules every response must keep, and ``expected``."""
     ledger.count("no_5xx")
-    response = exchange.response
+    response = probe.response
     if response is None:
-        ledger.fail("no_5xx", f"the connection failed: {exchange.error}", exchange)
+        ledger.fail("no_5xx", f"the connection failed: {probe.error}", probe)
         return
     if response.status >= 500:
-        ledger.fail("no_5xx", f"answered {response.status}", exchange)
-    _check_content_type(ledger, exchange, response)
-    _check_schema(ledger, exchange, contract or Contract.bundled())
+        ledger.fail("no_5xx", f"answered {response.status}", probe)
+    _check_content_type(ledger, probe, response)
+    _check_schema(ledger, probe, contract or Contract.bundled())
     if response.status >= 400:
-        _check_envelope(ledger, exchange, response, expected, contract or Contract.bundled())
+        _check_envelope(ledger, probe, response, expected, contract or Contract.bundled())
     if response.status == 429:
-        _check_retry_after(ledger, exchange, response)
+        _check_retry_after(ledger, probe, response)
     if expected is not None and response.status < 500 and response.status != 429:
-        _check_status(ledger, exchange, response.status, expected)
+        _check_status(ledger, probe, response.status, expected)
 
 
-def _check_content_type(ledger: Ledger, exchange: Exchange, response: Response) -> None:
+def _check_content_type(ledger: Ledger, probe: Probe, response: Response) -> None:
     ledger.count("content_type")
     value = response.header("content-type") or ""
     if value.split(";", 1)[0].strip().lower() != "application/json":
         shown = repr(value) if value else "no Content-Type header"
-        ledger.fail("content_type", f"expected application/json, got {shown}", exchange)
+        ledger.fail("content_type", f"expected application/json, got {shown}", probe)
 
 
-def _check_schema(ledger: Ledger, exchange: Exchange, contract: Contract) -> None:
+def _check_schema(ledger: Ledger, probe: Probe, contract: Contract) -> None:
     from sora_mock.contract.validation import iter_response_errors
 
     ledger.count("response_schema")
-    assert exchange.response is not None
-    verdict = _compiled_verdict(contract, exchange.request, exchange.response)
+    assert probe.response is not None
+    verdict = _compiled_verdict(contract, probe.request, probe.response)
     if verdict is None:
         return
     # The reference validator says what is wrong; the content type has its own rule.
     mismatches = [
         m
-        for m in iter_response_errors(exchange.request, exchange.response, contract)
+        for m in iter_response_errors(probe.request, probe.response, contract)
         if m.path != "header.content-type"
     ]
     if mismatches:
-        ledger.fail("response_schema", "; ".join(mismatches), exchange)
+        ledger.fail("response_schema", "; ".join(mismatches), probe)
     elif verdict:
         # The two validators disagree: report what the compiled one saw rather than hide it.
-        ledger.fail("response_schema", f"compiled validator: {verdict}", exchange)
+        ledger.fail("response_schema", f"compiled validator: {verdict}", probe)
 
 
 def _compiled_verdict(contract: Contract, request: Request, response: Response) -> str | None:
@@ -267,17 +266,17 @@ def _header_validator(contract: Contract, operation_id: str, status: int, name: 
 
 def _check_envelope(
     ledger: Ledger,
-    exchange: Exchange,
+    probe: Probe,
     response: Response,
     expected: Expectation | None,
     contract: Contract,
 ) -> None:
     ledger.count("error_envelope")
-    body = exchange.json()
+    body = probe.json()
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
         shown = response.body[:120].decode("utf-8", "replace")
-        ledger.fail("error_envelope", f"expected {{'error': {{...}}}}, got {shown!r}", exchange)
+        ledger.fail("error_envelope", f"expected {{'error': {{...}}}}, got {shown!r}", probe)
         return
     problems = [
         f"error.{key} must be a non-empty string, got {_short(error.get(key))}"
@@ -286,7 +285,7 @@ def _check_envelope(
     ]
     if "param" in error and not isinstance(error["param"], str):
         problems.append(f"error.param must be a string, got {_short(error['param'])}")
-    documented = _documented_error(contract, exchange.request, response.status)
+    documented = _documented_error(contract, probe.request, response.status)
     if documented is not None:
         for key, want in (("code", documented.code), ("type", documented.type)):
             if isinstance(error.get(key), str) and error.get(key) != want:
@@ -302,10 +301,10 @@ def _check_envelope(
             ledger.warn(
                 "error_envelope",
                 f"error.param should name {expected.param!r}; it is absent",
-                exchange,
+                probe,
             )
     if problems:
-        ledger.fail("error_envelope", "; ".join(problems), exchange)
+        ledger.fail("error_envelope", "; ".join(problems), probe)
 
 
 def _documented_error(contract: Contract, request: Request, status: int) -> Any:
@@ -313,18 +312,18 @@ def _documented_error(contract: Contract, request: Request, status: int) -> Any:
     return None if operation is None else operation.errors.get(status)
 
 
-def _check_retry_after(ledger: Ledger, exchange: Exchange, response: Response) -> None:
+def _check_retry_after(ledger: Ledger, probe: Probe, response: Response) -> None:
     ledger.count("retry_after")
     value = response.header("retry-after")
     parsed = parse_retry_after(value)
     if parsed is None or parsed.seconds is None:
         shown = "no Retry-After header" if value is None else f"Retry-After {value!r}"
         ledger.fail(
-            "retry_after", f"a 429 must say when to retry in whole seconds; got {shown}", exchange
+            "retry_after", f"a 429 must say when to retry in whole seconds; got {shown}", probe
         )
 
 
-def _check_status(ledger: Ledger, exchange: Exchange, status: int, expected: Expectation) -> None:
+def _check_status(ledger: Ledger, probe: Probe, status: int, expected: Expectation) -> None:
     intended = _KIND_RULES.get(expected.kind)
     ledger.count("status_code_conformance", *([intended] if intended else []))
     if status == expected.status:
@@ -336,7 +335,7 @@ def _check_status(ledger: Ledger, exchange: Exchange, status: int, expected: Exp
         "token_isolation": "another token could read the task",
         "positive_accepted": "a valid create request was refused",
     }.get(rule, "unexpected status")
-    ledger.fail(rule, f"{what}: expected {expected.status}, got {status}", exchange)
+    ledger.fail(rule, f"{what}: expected {expected.status}, got {status}", probe)
 
 
 _KIND_RULES = {
@@ -369,7 +368,7 @@ class TaskHistory:
 
     def __init__(self, task_id: str) -> None:
         self.task_id = task_id
-        self.seen: list[tuple[Exchange, Mapping[str, Any]]] = []
+        self.seen: list[tuple[Probe, Mapping[str, Any]]] = []
 
     @property
     def last(self) -> Mapping[str, Any] | None:
@@ -381,27 +380,27 @@ class TaskHistory:
         """True once the task was seen completed or failed."""
         return self.last is not None and self.last.get("status") in _TERMINAL
 
-    def observe(self, ledger: Ledger, exchange: Exchange) -> None:
+    def observe(self, ledger: Ledger, probe: Probe) -> None:
         """Judge a 200 task body (from create or a poll) against this task's history."""
-        body = exchange.json()
+        body = probe.json()
         if not isinstance(body, Mapping):
             return  # the schema rule already reports it
-        _check_body(ledger, exchange, body)
+        _check_body(ledger, probe, body)
         previous = self.last
         if previous is None and body.get("status") != "pending":
             ledger.warn(
                 "positive_accepted",
                 f"a new task should be pending, got {body.get('status')!r}",
-                exchange,
+                probe,
             )
         if previous is not None:
-            self._compare(ledger, exchange, previous, body)
-        self.seen.append((exchange, body))
+            self._compare(ledger, probe, previous, body)
+        self.seen.append((probe, body))
 
     def _compare(
         self,
         ledger: Ledger,
-        exchange: Exchange,
+        probe: Probe,
         before: Mapping[str, Any],
         after: Mapping[str, Any],
     ) -> None:
@@ -414,7 +413,7 @@ class TaskHistory:
                 + ", ".join(
                     f"{k} {_short(before.get(k))} -> {_short(after.get(k))}" for k in changed
                 ),
-                exchange,
+                probe,
             )
         old_info, new_info = before.get("task_info"), after.get("task_info")
         if (
@@ -426,7 +425,7 @@ class TaskHistory:
                 "task_consistency",
                 f"task_info.estimated_time changed {old_info.get('estimated_time')} -> "
                 f"{new_info.get('estimated_time')}",
-                exchange,
+                probe,
             )
         old_status, new_status = before.get("status"), after.get("status")
         old_progress, new_progress = before.get("progress"), after.get("progress")
@@ -442,10 +441,10 @@ class TaskHistory:
                 ledger.fail(
                     "terminal_sticky",
                     f"a {old_status} task changed ({', '.join(moved)}): {transition}",
-                    exchange,
+                    probe,
                 )
         if _RANK.get(str(old_status), -1) > _RANK.get(str(new_status), 99):
-            ledger.fail("lifecycle_monotonic", f"status moved backwards: {transition}", exchange)
+            ledger.fail("lifecycle_monotonic", f"status moved backwards: {transition}", probe)
         elif (
             isinstance(old_progress, int)
             and isinstance(new_progress, int)
@@ -456,29 +455,27 @@ class TaskHistory:
                 ledger.warn(
                     "lifecycle_monotonic",
                     f"progress dropped to 0 on failure: {transition}",
-                    exchange,
+                    probe,
                 )
             else:
-                ledger.fail(
-                    "lifecycle_monotonic", f"progress moved backwards: {transition}", exchange
-                )
+                ledger.fail("lifecycle_monotonic", f"progress moved backwards: {transition}", probe)
 
 
-def _check_body(ledger: Ledger, exchange: Exchange, body: Mapping[str, Any]) -> None:
+def _check_body(ledger: Ledger, probe: Probe, body: Mapping[str, Any]) -> None:
     status = body.get("status")
     ledger.count("result_iff_completed", "error_iff_failed", "id_shape")
     has_result = [k for k in ("result_data", "results") if k in body]
     if status == "completed" and "result_data" not in body:
-        ledger.fail("result_iff_completed", "a completed task has no result_data", exchange)
+        ledger.fail("result_iff_completed", "a completed task has no result_data", probe)
     elif status != "completed" and has_result:
         ledger.fail(
-            "result_iff_completed", f"a {status} task carries {', '.join(has_result)}", exchange
+            "result_iff_completed", f"a {status} task carries {', '.join(has_result)}", probe
         )
     if status == "failed" and "error" not in body:
-        ledger.fail("error_iff_failed", "a failed task has no error", exchange)
+        ledger.fail("error_iff_failed", "a failed task has no error", probe)
     elif status != "failed" and "error" in body:
         ledger.fail(
-            "error_iff_failed", f"a {status} task carries error {_short(body['error'])}", exchange
+            "error_iff_failed", f"a {status} task carries error {_short(body['error'])}", probe
         )
     task_id = body.get("id")
     found = ID_PATTERN.fullmatch(task_id) if isinstance(task_id, str) else None
@@ -486,11 +483,11 @@ def _check_body(ledger: Ledger, exchange: Exchange, body: Mapping[str, Any]) -> 
         ledger.fail(
             "id_shape",
             f"id {_short(task_id)} is not task-unified-<created>-<8 of [a-z0-9]>",
-            exchange,
+            probe,
         )
     elif body.get("created") is not None and found.group(1) != str(body.get("created")):
         ledger.warn(
-            "id_shape", f"id {task_id} does not embed created ({body.get('created')})", exchange
+            "id_shape", f"id {task_id} does not embed created ({body.get('created')})", probe
         )
 
 

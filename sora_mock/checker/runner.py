@@ -2,7 +2,7 @@
 
 It sends authentication probes, labelled invalid requests (each with the error the
 contract prescribes), malformed and unknown task ids, a budget of valid creates, then polls
-the created tasks to the end, judging each exchange with :mod:`sora_mock.checker.rules`. Inputs
+the created tasks to the end, judging each probe with :mod:`sora_mock.checker.rules`. Inputs
 come from :mod:`sora_mock.contract.strategies` through Hypothesis: first the simplest example of
 each
 kind (so every kind is tried, readably), then ``max_examples`` more shared among the kinds.
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sora_mock.checker.rules import Exchange, Expectation, Ledger, TaskHistory, check_exchange
+from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
 from sora_mock.contract import Contract, Request, Response, parse_retry_after
 from sora_mock.errors import UnreachableError, UsageError
 
@@ -141,7 +141,6 @@ class Checker:
         self.ledger = Ledger(ignore=options.ignore, now=self._elapsed)
         self.result = CheckResult(str(client.base_url).rstrip("/"), options, seed, self.ledger)
         self._phase = "starting"
-        self._seq = 0
         self._groups = 0
         self._base_path = client.base_url.path.rstrip("/")
 
@@ -196,10 +195,10 @@ class Checker:
 
     def _probe(self) -> None:
         self._phase = "connecting"
-        exchange = self._send("probe: unknown task", "GET", TASK_PATH.format(_UNKNOWN_ID))
-        if exchange.response is None:
-            raise UnreachableError(f"cannot reach {self.result.base_url}: {exchange.error}")
-        check_exchange(self.ledger, exchange, Expectation(404, "task_not_found"), self.contract)
+        probe = self._send("probe: unknown task", "GET", TASK_PATH.format(_UNKNOWN_ID))
+        if probe.response is None:
+            raise UnreachableError(f"cannot reach {self.result.base_url}: {probe.error}")
+        check_probe(self.ledger, probe, Expectation(404, "task_not_found"), self.contract)
 
     def _auth_checks(self) -> None:
         self._phase = "authentication"
@@ -211,20 +210,20 @@ class Checker:
             ("bearer scheme without a token", "Bearer"),
             ("bearer token with spaces", "Bearer not a token"),
         ):
-            exchange = self._send(
+            probe = self._send(
                 f"create, {label}", "POST", CREATE_PATH, body=body, authorization=header
             )
-            check_exchange(self.ledger, exchange, create_401, self.contract)
-        exchange = self._send(
+            check_probe(self.ledger, probe, create_401, self.contract)
+        probe = self._send(
             "task, no Authorization header",
             "GET",
             TASK_PATH.format(_UNKNOWN_ID),
             authorization=None,
         )
-        check_exchange(self.ledger, exchange, create_401, self.contract)
+        check_probe(self.ledger, probe, create_401, self.contract)
 
     def _invalid_create(self, case: Any) -> None:
-        exchange = self._send(
+        probe = self._send(
             f"create invalid: {case.kind}",
             "POST",
             CREATE_PATH,
@@ -232,24 +231,24 @@ class Checker:
             content_type=case.content_type,
         )
         expected = Expectation(case.status, case.code, case.param, kind="negative")
-        check_exchange(self.ledger, exchange, expected, self.contract)
+        check_probe(self.ledger, probe, expected, self.contract)
 
     def _task_id_case(self, case: Any) -> None:
-        exchange = self._send(
+        probe = self._send(
             f"task id {case.kind}: {case.task_id}", "GET", TASK_PATH.format(case.task_id)
         )
         expected = Expectation(case.status, case.code, case.param, kind="negative")
-        check_exchange(self.ledger, exchange, expected, self.contract)
+        check_probe(self.ledger, probe, expected, self.contract)
 
     def _valid_create(self, body: dict[str, Any], histories: list[TaskHistory]) -> None:
-        exchange = self._send("create valid", "POST", CREATE_PATH, body=json.dumps(body).encode())
-        check_exchange(self.ledger, exchange, Expectation(200, kind="positive"), self.contract)
-        data = exchange.json()
-        if exchange.response is None or exchange.response.status != 200:
+        probe = self._send("create valid", "POST", CREATE_PATH, body=json.dumps(body).encode())
+        check_probe(self.ledger, probe, Expectation(200, kind="positive"), self.contract)
+        data = probe.json()
+        if probe.response is None or probe.response.status != 200:
             return
         task_id = data.get("id") if isinstance(data, dict) else None
         history = TaskHistory(task_id if isinstance(task_id, str) else "?")
-        history.observe(self.ledger, exchange)
+        history.observe(self.ledger, probe)
         histories.append(history)
 
     def _isolation(self, histories: Iterable[TaskHistory]) -> None:
@@ -260,11 +259,11 @@ class Checker:
         for history in histories:
             if not _path_safe(history.task_id):
                 continue
-            exchange = self._send(
+            probe = self._send(
                 "task of another token", "GET", TASK_PATH.format(history.task_id), token=other
             )
             expected = Expectation(403, "permission_denied", kind="isolation")
-            check_exchange(self.ledger, exchange, expected, self.contract)
+            check_probe(self.ledger, probe, expected, self.contract)
 
     def _lifecycle(self, histories: list[TaskHistory]) -> None:
         self._phase = "polling tasks"
@@ -294,10 +293,10 @@ class Checker:
                 )
 
     def _poll(self, history: TaskHistory) -> None:
-        exchange = self._send(f"poll {history.task_id}", "GET", TASK_PATH.format(history.task_id))
-        check_exchange(self.ledger, exchange, Expectation(200), self.contract)
-        if exchange.response is not None and exchange.response.status == 200:
-            history.observe(self.ledger, exchange)
+        probe = self._send(f"poll {history.task_id}", "GET", TASK_PATH.format(history.task_id))
+        check_probe(self.ledger, probe, Expectation(200), self.contract)
+        if probe.response is not None and probe.response.status == 200:
+            history.observe(self.ledger, probe)
 
     # -- generation ------------------------------------------------------------------------
 
@@ -343,7 +342,7 @@ class Checker:
         content_type: str = "application/json",
         token: str | None = None,
         authorization: str | object | None = _OWN_TOKEN,
-    ) -> Exchange:
+    ) -> Probe:
         headers = {"accept": "application/json"}
         if authorization is _OWN_TOKEN:
             headers["authorization"] = f"Bearer {token or self.options.token}"
@@ -353,34 +352,32 @@ class Checker:
             headers["content-type"] = content_type
         self.result.examples += 1
         for attempt in range(self.options.retries + 1):
-            exchange = self._exchange(label, method, path, headers, body)
-            response = exchange.response
+            probe = self._send_once(label, method, path, headers, body)
+            response = probe.response
             if response is None or response.status != 429 or attempt == self.options.retries:
                 break
             self.result.rate_limited += 1
-            check_exchange(self.ledger, exchange, None, self.contract)
+            check_probe(self.ledger, probe, None, self.contract)
             self._sleep(self._retry_wait(response, attempt))
-        if exchange.response is not None and exchange.response.status == 429:
+        if probe.response is not None and probe.response.status == 429:
             self.ledger.warn(
                 "status_code_conformance",
                 f"still rate limited after {self.options.retries} retries; not judged",
-                exchange,
+                probe,
             )
-        return exchange
+        return probe
 
-    def _exchange(
+    def _send_once(
         self, label: str, method: str, path: str, headers: dict[str, str], body: bytes | None
-    ) -> Exchange:
+    ) -> Probe:
         import httpx
 
         from sora_mock.inprocess import from_httpx
 
-        self._seq += 1
         self.result.exchanges += 1
         plain = Request.build(
             method, path, headers=headers, body=body or b"", base_url=self.result.base_url
         )
-        started = self._clock()
         try:
             raw = self.client.request(
                 method,
@@ -390,21 +387,13 @@ class Checker:
                 timeout=self.options.request_timeout,
             )
         except httpx.TransportError as exc:
-            exchange = Exchange(self._seq, label, plain, None, f"{type(exc).__name__}: {exc}")
+            probe = Probe(label, plain, None, f"{type(exc).__name__}: {exc}")
         else:
-            exchange = Exchange(
-                self._seq,
-                label,
-                plain,
-                from_httpx(raw),
-                None,
-                self._clock() - started,
-                self._elapsed(),
-            )
+            probe = Probe(label, plain, from_httpx(raw))
         self.result.duration = self._elapsed()
         if self._on_progress is not None:
             self._on_progress(self._phase, self.result)
-        return exchange
+        return probe
 
     def _retry_wait(self, response: Response, attempt: int) -> float:
         asked = parse_retry_after(response.header("retry-after"))

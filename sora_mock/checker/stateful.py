@@ -40,7 +40,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from sora_mock.checker.rules import Exchange, Expectation, Ledger, TaskHistory, check_exchange
+from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
 from sora_mock.checker.runner import CREATE_PATH, SKIPPED_KINDS, TASK_PATH
 from sora_mock.contract import Contract, Request, strategies
 from sora_mock.engine import Engine, MockConfig, VirtualClock
@@ -92,7 +92,6 @@ def lifecycle_machine(
             self.ledger = Ledger()
             self.histories: dict[str, TaskHistory] = {}
             self.created = 0
-            self.seq = 0
             self.engine: Engine | None = None
             self.client: httpx.Client | None = None
             if in_process:
@@ -111,45 +110,45 @@ def lifecycle_machine(
         @rule(target=tasks, body=strategies.valid_create_bodies())
         def create(self, body: dict[str, Any]) -> Any:
             self.created += 1
-            exchange = self.send("create valid", "POST", CREATE_PATH, json.dumps(body).encode())
-            check_exchange(self.ledger, exchange, Expectation(200, kind="positive"), contract)
-            data = exchange.json()
-            if exchange.response is None or exchange.response.status != 200:
+            probe = self.send("create valid", "POST", CREATE_PATH, json.dumps(body).encode())
+            check_probe(self.ledger, probe, Expectation(200, kind="positive"), contract)
+            data = probe.json()
+            if probe.response is None or probe.response.status != 200:
                 return multiple()
             task_id = str(data.get("id")) if isinstance(data, dict) else "?"
             history = self.histories.setdefault(task_id, TaskHistory(task_id))
-            history.observe(self.ledger, exchange)
+            history.observe(self.ledger, probe)
             return task_id
 
         @rule(task_id=tasks)
         def poll(self, task_id: str) -> None:
-            exchange = self.send(f"poll {task_id}", "GET", TASK_PATH.format(task_id))
-            check_exchange(self.ledger, exchange, Expectation(200), contract)
-            if exchange.response is not None and exchange.response.status == 200:
-                self.histories[task_id].observe(self.ledger, exchange)
+            probe = self.send(f"poll {task_id}", "GET", TASK_PATH.format(task_id))
+            check_probe(self.ledger, probe, Expectation(200), contract)
+            if probe.response is not None and probe.response.status == 200:
+                self.histories[task_id].observe(self.ledger, probe)
 
         @precondition(lambda self: other_token is not None)
         @rule(task_id=tasks)
         def poll_as_another_token(self, task_id: str) -> None:
-            exchange = self.send(
+            probe = self.send(
                 "task of another token", "GET", TASK_PATH.format(task_id), token=other_token
             )
             expected = Expectation(403, "permission_denied", kind="isolation")
-            check_exchange(self.ledger, exchange, expected, contract)
+            check_probe(self.ledger, probe, expected, contract)
 
         @rule(case=strategies.task_id_cases())
         def poll_bad_id(self, case: strategies.TaskIdCase) -> None:
-            exchange = self.send(f"task id {case.kind}", "GET", TASK_PATH.format(case.task_id))
+            probe = self.send(f"task id {case.kind}", "GET", TASK_PATH.format(case.task_id))
             expected = Expectation(case.status, case.code, case.param, kind="negative")
-            check_exchange(self.ledger, exchange, expected, contract)
+            check_probe(self.ledger, probe, expected, contract)
 
         @rule(case=strategies.invalid_create_requests(kinds))
         def create_invalid(self, case: strategies.InvalidCreate) -> None:
-            exchange = self.send(
+            probe = self.send(
                 f"create invalid: {case.kind}", "POST", CREATE_PATH, case.body, case.content_type
             )
             expected = Expectation(case.status, case.code, case.param, kind="negative")
-            check_exchange(self.ledger, exchange, expected, contract)
+            check_probe(self.ledger, probe, expected, contract)
 
         @rule(seconds=waits)
         def wait(self, seconds: float) -> None:
@@ -167,7 +166,7 @@ def lifecycle_machine(
             if failures:
                 raise ContractViolation(
                     f"{len(failures)} contract rule(s) broken",
-                    [f"{f.rule}: {f.message} ({_where(f.exchange)})" for f in failures],
+                    [f"{f.rule}: {f.message} ({_where(f.probe)})" for f in failures],
                 )
 
         # -- HTTP --------------------------------------------------------------------------
@@ -180,20 +179,19 @@ def lifecycle_machine(
             body: bytes | None = None,
             content_type: str = "application/json",
             token: str | None = None,
-        ) -> Exchange:
-            self.seq += 1
+        ) -> Probe:
             headers = {"authorization": f"Bearer {token or own_token}"}
             if body is not None:
                 headers["content-type"] = content_type
             plain = Request.build(method, path, headers=headers, body=body or b"")
             if self.engine is not None:
-                return Exchange(self.seq, label, plain, self.engine.handle(plain))
+                return Probe(label, plain, self.engine.handle(plain))
             assert self.client is not None
             try:
                 raw = self.client.request(method, path, headers=headers, content=body)
             except httpx.TransportError as exc:
-                return Exchange(self.seq, label, plain, None, f"{type(exc).__name__}: {exc}")
-            return Exchange(self.seq, label, plain, from_httpx(raw))
+                return Probe(label, plain, None, f"{type(exc).__name__}: {exc}")
+            return Probe(label, plain, from_httpx(raw))
 
     own_token = token
     TaskLifecycle.__name__ = TaskLifecycle.__qualname__ = "TaskLifecycle"
@@ -210,8 +208,8 @@ def _default_config() -> MockConfig:
     return MockConfig.defaults()
 
 
-def _where(exchange: Exchange | None) -> str:
-    if exchange is None:
+def _where(probe: Probe | None) -> str:
+    if probe is None:
         return "no request"
-    status = exchange.response.status if exchange.response is not None else exchange.error
-    return f"{exchange.label}: {exchange.request.method} {exchange.request.path} -> {status}"
+    status = probe.response.status if probe.response is not None else probe.error
+    return f"{probe.label}: {probe.request.method} {probe.request.path} -> {status}"

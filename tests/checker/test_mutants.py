@@ -63,7 +63,7 @@ def test_checker_flags_the_broken_rule(spec: MutantSpec) -> None:
     failed = result.ledger.failed_rules()
     assert spec.rule in failed, f"{spec.name} ({spec.breaks}) not flagged; got {sorted(failed)}"
     first = next(f for f in result.ledger.failures if f.rule == spec.rule)
-    assert first.exchange is not None or spec.rule == "lifecycle_terminates"
+    assert first.probe is not None or spec.rule == "lifecycle_terminates"
 
 
 @pytest.mark.parametrize("spec", CONTROLS, ids=lambda spec: spec.name)

@@ -1,4 +1,4 @@
-"""The rules on hand-made exchanges: each judged alone, without a server."""
+"""The rules on hand-made probes: each judged alone, without a server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from sora_mock.checker.report import curl_command, json_report, junit_xml, render_failures
-from sora_mock.checker.rules import Exchange, Expectation, Ledger, TaskHistory, check_exchange
+from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
 from sora_mock.checker.runner import CheckOptions, CheckResult
 from sora_mock.contract.messages import Request, Response
 from tests.helpers import PENDING_TASK
@@ -17,14 +17,14 @@ RESULT = {"character_name": "chr_a", "profile_picture_url": "https://e.com/p.png
 GET = Request.build("GET", f"/v1/tasks/{TASK['id']}", headers={"authorization": "Bearer sk-1"})
 
 
-def exchange(body: Any, status: int = 200, request: Request = GET, headers: Any = ()) -> Exchange:
-    return Exchange(1, "test", request, Response.json(status, body, headers))
+def probe(body: Any, status: int = 200, request: Request = GET, headers: Any = ()) -> Probe:
+    return Probe("test", request, Response.json(status, body, headers))
 
 
 def history_of(*bodies: dict[str, Any]) -> Ledger:
     ledger, history = Ledger(), TaskHistory(TASK["id"])
     for body in bodies:
-        history.observe(ledger, exchange(body))
+        history.observe(ledger, probe(body))
     return ledger
 
 
@@ -94,15 +94,15 @@ def test_status_expectations_name_the_right_rule() -> None:
     }
     post = Request.build("POST", "/v1/videos/generations", headers={"authorization": "Bearer x"})
     cases = [
-        (Expectation(400, kind="negative"), exchange(TASK, 200, post), "negative_rejected"),
-        (Expectation(401, kind="auth"), exchange(envelope, 400, post), "auth_required"),
-        (Expectation(403, kind="isolation"), exchange(TASK), "token_isolation"),
-        (Expectation(200, kind="positive"), exchange(envelope, 400, post), "positive_accepted"),
-        (Expectation(200, kind="positive"), exchange(TASK, 201, post), "status_code_conformance"),
+        (Expectation(400, kind="negative"), probe(TASK, 200, post), "negative_rejected"),
+        (Expectation(401, kind="auth"), probe(envelope, 400, post), "auth_required"),
+        (Expectation(403, kind="isolation"), probe(TASK), "token_isolation"),
+        (Expectation(200, kind="positive"), probe(envelope, 400, post), "positive_accepted"),
+        (Expectation(200, kind="positive"), probe(TASK, 201, post), "status_code_conformance"),
     ]
     for expected, seen, rule in cases:
         ledger = Ledger()
-        check_exchange(ledger, seen, expected)
+        check_probe(ledger, seen, expected)
         assert rule in ledger.failed_rules(), (expected, ledger.findings)
 
 
@@ -111,8 +111,8 @@ def test_envelope_param_is_checked_and_an_absent_param_only_warns() -> None:
     error = {"code": "invalid_request", "message": "m", "type": "invalid_request_error"}
     wrong, absent = Ledger(), Ledger()
     expected = Expectation(400, "invalid_request", "video_url", kind="negative")
-    check_exchange(wrong, exchange({"error": {**error, "param": "model"}}, 400, post), expected)
-    check_exchange(absent, exchange({"error": error}, 400, post), expected)
+    check_probe(wrong, probe({"error": {**error, "param": "model"}}, 400, post), expected)
+    check_probe(absent, probe({"error": error}, 400, post), expected)
     assert wrong.failed_rules() == {"error_envelope"}
     assert absent.failures == []
     assert [w.rule for w in absent.warnings] == ["error_envelope"]
@@ -121,17 +121,17 @@ def test_envelope_param_is_checked_and_an_absent_param_only_warns() -> None:
 def test_a_429_needs_retry_after_and_a_dropped_connection_is_a_server_error() -> None:
     limited = {"error": {"code": "rate_limit_exceeded", "message": "m", "type": "evo_api_error"}}
     ledger = Ledger()
-    check_exchange(ledger, exchange(limited, 429))
+    check_probe(ledger, probe(limited, 429))
     assert "retry_after" in ledger.failed_rules()
     ledger = Ledger()
-    check_exchange(ledger, exchange(limited, 429, headers=[("retry-after", "7")]))
+    check_probe(ledger, probe(limited, 429, headers=[("retry-after", "7")]))
     assert ledger.failures == []
     ledger = Ledger()  # a date is valid HTTP, but the contract asks for whole seconds
     dated = [("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]
-    check_exchange(ledger, exchange(limited, 429, headers=dated))
+    check_probe(ledger, probe(limited, 429, headers=dated))
     assert "retry_after" in ledger.failed_rules()
     ledger = Ledger()
-    check_exchange(ledger, Exchange(1, "x", GET, None, "ConnectError: refused"))
+    check_probe(ledger, Probe("x", GET, None, "ConnectError: refused"))
     assert ledger.failed_rules() == {"no_5xx"}
 
 
@@ -150,7 +150,7 @@ def test_reports_mask_the_token_and_survive_binary_bodies() -> None:
     )
     ledger = Ledger()
     crash = Response(500, (("content-type", "text/plain"),), b"boom \x00 sk-secret-token-123")
-    check_exchange(ledger, Exchange(1, "crash", request, crash))
+    check_probe(ledger, Probe("crash", request, crash))
     result = _result(ledger)
     text = render_failures(result) + junit_xml(result) + json.dumps(json_report(result))
     assert "sk-secret-token-123" not in text
