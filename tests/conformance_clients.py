@@ -10,7 +10,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "clients"
 
@@ -30,7 +30,10 @@ def load_example(name: str) -> ModuleType:
 
 polite = load_example("polite_client")
 naive = load_example("naive_client")
-Base: Any = polite.CharacterClient
+if TYPE_CHECKING:  # the file is loaded by path at run time; mypy reads it as a module
+    from examples.clients.polite_client import CharacterClient as Base
+else:
+    Base = polite.CharacterClient
 
 
 class NoToken(Base):

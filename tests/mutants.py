@@ -18,10 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sora_mock.contract.messages import Request, Response
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.config import MockConfig
-from sora_mock.engine.core import Engine
+from sora_mock.contract import Request, Response
+from sora_mock.engine import Engine, MockConfig, VirtualClock
 
 STEP = 20.0  # mock seconds per task poll
 CREATE = "/v1/videos/generations"

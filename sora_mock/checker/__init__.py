@@ -7,13 +7,22 @@ The JUnit XML writer (:class:`JUnitSuite`) serves every tool that reports, confo
 
 from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.checker.report import (
+    curl_command,
     dumps,
     json_report,
     junit_xml,
     render_failures,
     render_summary,
 )
-from sora_mock.checker.rules import RULES
+from sora_mock.checker.rules import (
+    RULES,
+    Expectation,
+    Finding,
+    Ledger,
+    Probe,
+    TaskHistory,
+    check_probe,
+)
 from sora_mock.checker.runner import Checker, CheckOptions, CheckResult, run_check
 
 __all__ = [
@@ -21,9 +30,16 @@ __all__ = [
     "CheckOptions",
     "CheckResult",
     "Checker",
+    "Expectation",
+    "Finding",
     "JUnitCase",
     "JUnitOutcome",
     "JUnitSuite",
+    "Ledger",
+    "Probe",
+    "TaskHistory",
+    "check_probe",
+    "curl_command",
     "dumps",
     "json_report",
     "junit_xml",

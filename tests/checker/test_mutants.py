@@ -10,9 +10,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sora_mock.checker.rules import RULES
-from sora_mock.checker.runner import Checker, CheckOptions, CheckResult
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.checker import RULES, Checker, CheckOptions, CheckResult
+from sora_mock.server import BackgroundServer
 from tests.mutants import CONTROLS, MUTANTS, MutantSpec
 
 OWNER, OTHER = "sk-mutant-owner-1", "sk-mutant-other-2"

@@ -6,10 +6,20 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from sora_mock.checker.report import curl_command, json_report, junit_xml, render_failures
-from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
-from sora_mock.checker.runner import CheckOptions, CheckResult
-from sora_mock.contract.messages import Request, Response
+from sora_mock.checker import (
+    CheckOptions,
+    CheckResult,
+    Expectation,
+    Ledger,
+    Probe,
+    TaskHistory,
+    check_probe,
+    curl_command,
+    json_report,
+    junit_xml,
+    render_failures,
+)
+from sora_mock.contract import Request, Response
 from tests.helpers import PENDING_TASK
 
 TASK = PENDING_TASK

@@ -8,7 +8,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from sora_mock.checker.stateful import lifecycle_machine
 from sora_mock.errors import ContractViolation
-from sora_mock.server.runner import BackgroundServer
+from sora_mock.server import BackgroundServer
 from tests.mutants import MUTANTS, Mutant
 
 FAST = settings(

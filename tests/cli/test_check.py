@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sora_mock.checker.rules import RULES
+from sora_mock.checker import RULES
 from sora_mock.cli import main
-from sora_mock.server.runner import BackgroundServer, bind
+from sora_mock.server import BackgroundServer, bind
 from tests.helpers import COMMAND, serve_command
 from tests.mutants import TextPlain
 

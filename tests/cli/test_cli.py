@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import subprocess
 from collections.abc import Iterator
@@ -11,8 +12,8 @@ import httpx
 import pytest
 
 from sora_mock.cli import build_parser, main
+from sora_mock.server import bind
 from sora_mock.server.protocols import HTTP_NAMES
-from sora_mock.server.runner import bind
 from tests.helpers import COMMAND, serve_command
 from tests.rawhttp import exchange, request
 
@@ -94,7 +95,12 @@ def test_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_serve_offers_every_http_protocol() -> None:
-    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    [commands] = [
+        action
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    serve = commands.choices["serve"]
     [http] = [action for action in serve._actions if action.dest == "http"]
     assert tuple(http.choices or ()) == HTTP_NAMES
 

@@ -11,13 +11,11 @@ from xml.etree import ElementTree
 import pytest
 from hypothesis import given
 
-from sora_mock.conformance import ConformanceReport, Harness, conformance_tests
+from sora_mock.conformance import ConformanceReport, Harness, catalogue, conformance_tests
 from sora_mock.conformance.recording import build_engine
-from sora_mock.conformance.situations import catalogue
 from sora_mock.conformance.variations import Variation, body_shape, fixed_variations, variations
-from sora_mock.contract.openapi import Contract
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.config import MockConfig
+from sora_mock.contract import Contract
+from sora_mock.engine import MockConfig, VirtualClock
 from sora_mock.errors import ConformanceFailure
 from tests.conformance_clients import EXAMPLES, FailedIsDone, naive, polite, runner
 from tests.helpers import auth, create_request, task_request

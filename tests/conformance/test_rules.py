@@ -281,7 +281,7 @@ def test_an_unknown_situation_pattern_is_a_usage_error() -> None:
 
 
 def test_a_settings_file_that_refuses_unknown_tokens_still_accepts_the_harness_tokens() -> None:
-    from sora_mock.engine.config import MockConfig
+    from sora_mock.engine import MockConfig
 
     strict = MockConfig.defaults().with_overrides({"auth": {"accept_unknown_tokens": False}})
     result = Harness(config=strict, examples=0).check(tidy, ["success"]).result("success")

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from sora_mock.contract.messages import Request
+from sora_mock.contract import Request
 from sora_mock.errors import ContractViolation
-from sora_mock.inprocess.calls import Call
-from sora_mock.inprocess.handle import MockAPI
+from sora_mock.inprocess import Call, MockAPI
 from tests.helpers import CREATE_PATH, VALID_BODY, auth, create_request, task_request
 
 
