@@ -9,7 +9,9 @@ sleeps or does I/O (latency and connection faults are instructions on the respon
 Example::
 
     engine = Engine(clock=VirtualClock(), seed=1)
-    response = engine.handle(Request.build("POST", "/v1/videos/generations", ...))
+    request = Request.build("POST", "/v1/videos/generations", ...)
+    exchange = engine.exchange(request)  # engine.handle(request) gives the response alone
+    exchange.response.status, exchange.entry.task_id
 """
 
 from __future__ import annotations
@@ -127,7 +129,13 @@ class Engine:
             )
             answered = outcome.response
             request_id = ("x-request-id", f"req-{self._request_counter:08d}")
-            response = dataclasses.replace(answered, headers=(*answered.headers, request_id))
+            response = Response(
+                status=answered.status,
+                headers=(*answered.headers, request_id),
+                body=answered.body,
+                delay=answered.delay,
+                fault=answered.fault,
+            )
             return Exchange(request, response, entry)
 
     def reset(self) -> None:
@@ -459,10 +467,7 @@ class Engine:
 
     def _json_body(self, request: Request, op: Operation) -> dict[str, Any]:
         content_type = request.headers.get("content-type", "")
-        if (
-            content_type != "application/json"
-            and content_type.split(";", 1)[0].strip().lower() != "application/json"
-        ):
+        if content_type.split(";", 1)[0].strip().lower() != "application/json":
             shown = content_type or "none"
             raise Answer(
                 documented(op.error(400), f"Content-Type must be application/json, got {shown}"),

@@ -27,13 +27,17 @@ def mask_token(token: str | None) -> str | None:
     return f"{token[:4]}…{token[-2:]}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class JournalEntry:
     """One request as the mock saw and answered it.
 
     ``operation`` is the contract's ``operationId`` (:data:`CREATE_OPERATION`,
     :data:`GET_TASK_OPERATION`), ``"mock"`` for the mock's own routes, ``"callback"`` for a
     callback attempt, or None for a path outside the contract. ``token`` is masked.
+
+    A value, like :class:`~sora_mock.contract.Request`: nothing changes an entry once
+    recorded; not frozen only because every request builds one and a frozen dataclass is
+    several times slower to build.
     """
 
     seq: int

@@ -10,11 +10,14 @@ from typing import Any
 from sora_mock.contract import DocumentedError, Header, Request, Response
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """The engine's decision on one request, success and refusal alike: the response and
     what the journal records about it (the operation, the task made or read, the scenario
-    applied, the contract rules the request broke and any further notes)."""
+    applied, the contract rules the request broke and any further notes).
+
+    A value, not frozen for the reason :class:`~sora_mock.engine.journal.JournalEntry` is not.
+    """
 
     response: Response
     operation: str | None = None

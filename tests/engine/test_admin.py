@@ -80,7 +80,8 @@ def test_clock_control(engine: Engine, clock: VirtualClock) -> None:
         _call(engine, "POST", "/__mock/clock/set", {"time": start + 1000}).json_body()["now"]
         == start + 1000
     )
-    for body in ({"seconds": -1}, {"seconds": "x"}, {}, [], b"{", {"seconds": True}):
+    bodies: list[Any] = [{"seconds": -1}, {"seconds": "x"}, {}, [], b"{", {"seconds": True}]
+    for body in bodies:
         path = "/__mock/clock/advance"
         assert _call(engine, "POST", path, body).status == 400
     assert _call(engine, "POST", "/__mock/clock/set", {"time": 0}).status == 400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sora_mock.contract.messages import Request, Response
@@ -149,9 +151,9 @@ def test_unknown_path_is_404_and_wrong_method_405(engine: Engine) -> None:
 def test_invalid_create_bodies_name_the_field(
     engine: Engine,
     contract: Contract,
-    body: dict,
+    body: dict[str, Any],
     param: str,
-    fragment: str,  # type: ignore[type-arg]
+    fragment: str,
 ) -> None:
     request = create_request(body)
     response = engine.handle(request)

@@ -16,6 +16,7 @@ def test_expired_tasks_are_purged_and_memory_does_not_creep() -> None:
     config = MockConfig.defaults().with_overrides({"limits": {"journal_size": 10}})
     engine = Engine(config=config, clock=clock, seed=2)
     life = config.lifecycle
+    assert life.processing_seconds is not None
     lifetime = life.pending_seconds + life.processing_seconds + config.task.retention
     create(engine)  # warm caches and the journal before measuring
     gc.collect()
@@ -45,6 +46,7 @@ def test_a_task_survives_until_its_retention_ends() -> None:
     engine = Engine(clock=clock, seed=2)
     task_id = create(engine).json_body()["id"]
     life = engine.config.lifecycle
+    assert life.processing_seconds is not None
     clock.advance(life.pending_seconds + life.processing_seconds + engine.config.task.retention - 1)
     assert poll(engine, task_id).status == 200
     clock.advance(1)
