@@ -20,13 +20,8 @@ def test_the_pure_layers_never_sleep(layer: str) -> None:
     found = []
     for path in sorted((PACKAGE / layer).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            name = (
-                node.attr
-                if isinstance(node, ast.Attribute)
-                else node.id
-                if isinstance(node, ast.Name)
-                else None
-            )
-            if name == "sleep":
+            if (isinstance(node, ast.Attribute) and node.attr == "sleep") or (
+                isinstance(node, ast.Name) and node.id == "sleep"
+            ):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert found == []
