@@ -32,6 +32,7 @@ def conform(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
 
 
 @needs_curl
+@pytest.mark.slow
 def test_the_shell_client_conforms_through_a_real_server(tmp_path: Path) -> None:
     situations = (
         "success,never-finishes,create-insufficient_quota,fail-content_policy_violation,"
@@ -60,12 +61,14 @@ def test_the_shell_client_conforms_through_a_real_server(tmp_path: Path) -> None
     assert ElementTree.parse(junit).getroot().get("failures") == "0"
 
 
+@pytest.mark.slow
 def test_a_python_client_runs_as_a_command_too() -> None:
     out = conform("--run", PYTHON_CLIENT, "-k", "success,create-insufficient_quota", "--quiet")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stderr == ""
 
 
+@pytest.mark.slow
 def test_the_naive_client_breaks_rules_on_the_real_clock_too() -> None:
     out = conform("--run", NAIVE_CLIENT, "-k", "poll-rate-limited-once", "--quiet")
     assert out.returncode == 1, out.stdout + out.stderr
@@ -75,6 +78,7 @@ def test_the_naive_client_breaks_rules_on_the_real_clock_too() -> None:
     assert "after a 429 with Retry-After: 2" in out.stdout
 
 
+@pytest.mark.slow
 def test_a_client_past_the_time_limit_is_stopped_and_reported() -> None:
     started = time.monotonic()
     out = conform("--run", "sleep 60", "-k", "success", "--time-limit", "1", "--quiet")

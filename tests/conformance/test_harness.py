@@ -61,6 +61,7 @@ def test_the_whole_matrix_runs_in_seconds_on_the_virtual_clock(
     assert wall < 60, f"the matrix took {wall:.1f} s"
 
 
+@pytest.mark.slow
 def test_the_naive_client_fails_exactly_the_rules_it_breaks(
     naive_report: ConformanceReport,
 ) -> None:

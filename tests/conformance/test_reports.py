@@ -157,6 +157,7 @@ def test_the_pytest_helper_parametrizes_over_situations() -> None:
         test(failures[0])
 
 
+@pytest.mark.slow
 def test_the_pytest_helper_makes_one_test_per_situation(tmp_path: Path) -> None:
     module = tmp_path / "test_my_client.py"
     module.write_text(

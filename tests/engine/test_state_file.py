@@ -113,6 +113,7 @@ def test_an_abrupt_kill_loses_no_acknowledged_task(state: Path) -> None:
         _stop(process)
 
 
+@pytest.mark.slow
 def test_workers_share_one_state_file(state: Path) -> None:
     process, url = _serve(state, "--workers", "2")
     try:

@@ -57,12 +57,14 @@ def _suite(base_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_suite_passes_against_a_live_mock(served: str) -> None:
     result = _suite(served)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "passed" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_suite_fails_a_broken_server_naming_the_rule() -> None:
     with BackgroundServer(LeaksTasks()) as server:
         result = _suite(server.base_url)

@@ -146,7 +146,14 @@ def test_there_are_builtin_scenarios() -> None:
     assert len(SCENARIOS) > 40
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
+#: Scenarios whose answers wait out a real delay over HTTP (seconds each).
+WAITING = {"latency", "timeout"}
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [pytest.param(name, marks=pytest.mark.slow) if name in WAITING else name for name in SCENARIOS],
+)
 def test_every_builtin_scenario_is_the_same_through_both_doors(
     sora_api: MockAPI, sora_server: MockAPI, scenario: str
 ) -> None:

@@ -85,6 +85,7 @@ def test_dropped_connection_truncated_and_malformed_bodies(client: httpx.Client)
     assert client.get(f"/v1/tasks/{task_id}", headers=headers).status_code == 200
 
 
+@pytest.mark.slow
 def test_latency_and_timeout(clock: VirtualClock, tmp_path: Path) -> None:
     path = tmp_path / "slow.yaml"
     path.write_text(
