@@ -13,7 +13,6 @@ cost credits).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sora_mock.checker import Checker, CheckOptions, CheckResult
+from sora_mock.checker import Checker, CheckOptions, CheckResult, add_token_options
 from sora_mock.engine import Engine, MockConfig, VirtualClock
 from sora_mock.server import BackgroundServer
 
@@ -30,16 +29,7 @@ MOCK_TOKEN, MOCK_OTHER = "sk-contract-suite-1", "sk-contract-suite-2"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sora-contract", "sora-mock contract suite")
-    group.addoption(
-        "--sora-contract-token",
-        default=os.environ.get("SORA_TOKEN"),
-        help="bearer token for the live server (default: $SORA_TOKEN)",
-    )
-    group.addoption(
-        "--sora-contract-other-token",
-        default=os.environ.get("SORA_OTHER_TOKEN"),
-        help="a second account's token, for isolation checks (default: $SORA_OTHER_TOKEN)",
-    )
+    add_token_options(group.addoption, prefix="--sora-contract-")
     group.addoption(
         "--sora-contract-poll-interval",
         type=float,

@@ -6,6 +6,7 @@ The JUnit XML writer (:class:`JUnitSuite`) serves every tool that reports, confo
 """
 
 from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
+from sora_mock.checker.options import add_token_options
 from sora_mock.checker.report import (
     curl_command,
     dumps,
@@ -38,6 +39,7 @@ __all__ = [
     "Ledger",
     "Probe",
     "TaskHistory",
+    "add_token_options",
     "check_probe",
     "curl_command",
     "dumps",

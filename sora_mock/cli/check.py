@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+# The options module alone: the checker package loads httpx, which other subcommands skip.
+from sora_mock.checker.options import add_token_options
 from sora_mock.cli.options import (
-    add_token_options,
     count,
     non_negative_number,
     positive_number,
@@ -40,7 +41,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--base-url", required=True, help="the server's root, e.g. https://api.evolink.ai"
     )
-    add_token_options(parser)
+    add_token_options(parser.add_argument)
     parser.add_argument(
         "--max-examples",
         type=count,

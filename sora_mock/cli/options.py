@@ -1,12 +1,9 @@
-"""Arguments shared by the subcommands: value types that refuse a bad value with one clear
-line, and the options that name the bearer tokens to use.
-"""
+"""Argument types shared by the subcommands: each refuses a bad value with one clear line."""
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 from collections.abc import Callable
 
 
@@ -51,17 +48,3 @@ def number(*, positive: bool = False) -> Callable[[str], float]:
 positive_number = number(positive=True)
 non_negative_number = number()
 count = whole(0)
-
-
-def add_token_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--token`` and ``--other-token`` (defaults: ``$SORA_TOKEN``, ``$SORA_OTHER_TOKEN``)."""
-    parser.add_argument(
-        "--token",
-        default=os.environ.get("SORA_TOKEN"),
-        help="bearer token to send with every request (default: $SORA_TOKEN)",
-    )
-    parser.add_argument(
-        "--other-token",
-        default=os.environ.get("SORA_OTHER_TOKEN"),
-        help="a second account's token, to check task isolation (default: $SORA_OTHER_TOKEN)",
-    )
