@@ -22,6 +22,7 @@ from sora_mock.checker.rules import (
     Ledger,
     Probe,
     TaskHistory,
+    check_exchange,
     check_probe,
 )
 from sora_mock.checker.runner import Checker, CheckOptions, CheckResult, run_check
@@ -40,6 +41,7 @@ __all__ = [
     "Probe",
     "TaskHistory",
     "add_token_options",
+    "check_exchange",
     "check_probe",
     "curl_command",
     "dumps",

@@ -1,14 +1,17 @@
-"""The contract's rules as pure checks over probes and task histories (no I/O).
+"""The contract's rules as pure checks over exchanges and task histories (no I/O).
 
 A rule has a name users see in reports and can ignore (``--ignore-rule``). The checker
 (:mod:`sora_mock.checker.runner`), the stateful machine (:mod:`sora_mock.checker.stateful`)
 and the pytest suite all judge what they see with these functions, so a rule means the
-same everywhere.
+same everywhere. What they judge is the engine's :class:`~sora_mock.engine.Exchange`, the
+record the in-process calls and the conformance harness read too: one answered over HTTP
+has no journal entry; a request that got no answer at all is a :class:`Probe` without one.
 
 Example::
 
     ledger = Ledger()
     check_probe(ledger, probe, Expectation(400, "invalid_request", "video_url"))
+    check_exchange(ledger, api.calls.last, Expectation(200), label="an in-process call")
     history = TaskHistory(task_id)
     history.observe(ledger, probe)
     ledger.failures  # [Finding(rule="negative_rejected", ...), ...]
@@ -20,9 +23,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sora_mock.contract import Contract, Request, Response, parse_retry_after
+
+if TYPE_CHECKING:
+    # Annotations only: `import sora_mock.checker` stays free of the engine.
+    from sora_mock.engine import Exchange
 
 __all__ = [
     "RULES",
@@ -31,6 +38,7 @@ __all__ = [
     "Ledger",
     "Probe",
     "TaskHistory",
+    "check_exchange",
     "check_probe",
 ]
 
@@ -64,27 +72,38 @@ _STABLE = ("id", "created", "model", "object", "type")
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """One request the checker sent to a server, and what came back.
+    """One request the checker sent, labelled with what it tests, and what came of it.
 
-    Not the engine's :class:`~sora_mock.engine.Exchange`: a server under check keeps no
-    journal the checker can read, and may answer nothing at all. ``response`` is None when
-    the connection failed; ``error`` then says how. ``label`` says what the request was
-    meant to test, e.g. ``create invalid: wrong_extension``.
+    ``exchange`` is the request with its answer, the engine's
+    :class:`~sora_mock.engine.Exchange` (without a journal entry when the server was reached
+    over HTTP); it is None when no answer came at all, and ``error`` says how the connection
+    failed. ``label`` says what the request was meant to test, e.g.
+    ``create invalid: wrong_extension``; findings carry it into the reports.
     """
 
     label: str
     request: Request
-    response: Response | None
+    exchange: Exchange | None
     error: str | None = None
 
+    @classmethod
+    def answered(cls, label: str, exchange: Exchange) -> Probe:
+        """A probe that got ``exchange``'s answer."""
+        return cls(label, exchange.request, exchange)
+
+    @classmethod
+    def unanswered(cls, label: str, request: Request, error: str) -> Probe:
+        """A probe that got no answer: ``error`` says why."""
+        return cls(label, request, None, error)
+
+    @property
+    def response(self) -> Response | None:
+        """The answer, or None when the connection failed."""
+        return self.exchange.response if self.exchange is not None else None
+
     def json(self) -> Any:
-        """The response body as JSON, or None when it is not JSON."""
-        if self.response is None:
-            return None
-        try:
-            return json.loads(self.response.body)
-        except (ValueError, UnicodeDecodeError):
-            return None
+        """The response body as JSON, or None when it is not JSON or there is none."""
+        return self.exchange.json() if self.exchange is not None else None
 
 
 @dataclass(frozen=True)
@@ -164,7 +183,7 @@ class Ledger:
         return {f.rule for f in self.failures}
 
 
-# -- one probe ---------------------------------------------------------------------------
+# -- one exchange ------------------------------------------------------------------------
 
 
 def check_probe(
@@ -173,44 +192,71 @@ def check_probe(
     expected: Expectation | None = None,
     contract: Contract | None = None,
 ) -> None:
-    """Judge one probe by the rules every response must keep, and ``expected``."""
-    ledger.count("no_5xx")
-    response = probe.response
-    if response is None:
+    """Judge one probe: no answer breaks ``no_5xx``; an answer is judged as an exchange."""
+    if probe.exchange is None:
+        ledger.count("no_5xx")
         ledger.fail("no_5xx", f"the connection failed: {probe.error}", probe)
         return
-    if response.status >= 500:
-        ledger.fail("no_5xx", f"answered {response.status}", probe)
-    _check_content_type(ledger, probe, response)
-    _check_schema(ledger, probe, contract or Contract.bundled())
-    if response.status >= 400:
-        _check_envelope(ledger, probe, response, expected, contract or Contract.bundled())
-    if response.status == 429:
-        _check_retry_after(ledger, probe, response)
-    if expected is not None and response.status < 500 and response.status != 429:
-        _check_status(ledger, probe, response.status, expected)
+    _judge(ledger, probe, probe.exchange, expected, contract or Contract.bundled())
 
 
-def _check_content_type(ledger: Ledger, probe: Probe, response: Response) -> None:
+def check_exchange(
+    ledger: Ledger,
+    exchange: Exchange,
+    expected: Expectation | None = None,
+    contract: Contract | None = None,
+    *,
+    label: str = "",
+) -> None:
+    """Judge one exchange by the rules every response must keep, and ``expected``.
+
+    Findings name the exchange by ``label`` (e.g. what the request was meant to test).
+    """
+    _judge(
+        ledger, Probe.answered(label, exchange), exchange, expected, contract or Contract.bundled()
+    )
+
+
+def _judge(
+    ledger: Ledger,
+    probe: Probe,
+    exchange: Exchange,
+    expected: Expectation | None,
+    contract: Contract,
+) -> None:
+    status = exchange.status
+    ledger.count("no_5xx")
+    if status >= 500:
+        ledger.fail("no_5xx", f"answered {status}", probe)
+    _check_content_type(ledger, probe, exchange)
+    _check_schema(ledger, probe, exchange, contract)
+    if status >= 400:
+        _check_envelope(ledger, probe, exchange, expected, contract)
+    if status == 429:
+        _check_retry_after(ledger, probe, exchange)
+    if expected is not None and status < 500 and status != 429:
+        _check_status(ledger, probe, status, expected)
+
+
+def _check_content_type(ledger: Ledger, probe: Probe, exchange: Exchange) -> None:
     ledger.count("content_type")
-    value = response.header("content-type") or ""
+    value = exchange.response.header("content-type") or ""
     if value.split(";", 1)[0].strip().lower() != "application/json":
         shown = repr(value) if value else "no Content-Type header"
         ledger.fail("content_type", f"expected application/json, got {shown}", probe)
 
 
-def _check_schema(ledger: Ledger, probe: Probe, contract: Contract) -> None:
+def _check_schema(ledger: Ledger, probe: Probe, exchange: Exchange, contract: Contract) -> None:
     from sora_mock.contract.validation import iter_response_errors
 
     ledger.count("response_schema")
-    assert probe.response is not None
-    verdict = _compiled_verdict(contract, probe.request, probe.response)
+    verdict = _compiled_verdict(contract, exchange.request, exchange.response)
     if verdict is None:
         return
     # The reference validator says what is wrong; the content type has its own rule.
     mismatches = [
         m
-        for m in iter_response_errors(probe.request, probe.response, contract)
+        for m in iter_response_errors(exchange.request, exchange.response, contract)
         if m.path != "header.content-type"
     ]
     if mismatches:
@@ -267,12 +313,13 @@ def _header_validator(contract: Contract, operation_id: str, status: int, name: 
 def _check_envelope(
     ledger: Ledger,
     probe: Probe,
-    response: Response,
+    exchange: Exchange,
     expected: Expectation | None,
     contract: Contract,
 ) -> None:
     ledger.count("error_envelope")
-    body = probe.json()
+    response = exchange.response
+    body = exchange.json()
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
         shown = response.body[:120].decode("utf-8", "replace")
@@ -285,7 +332,7 @@ def _check_envelope(
     ]
     if "param" in error and not isinstance(error["param"], str):
         problems.append(f"error.param must be a string, got {_short(error['param'])}")
-    documented = _documented_error(contract, probe.request, response.status)
+    documented = _documented_error(contract, exchange.request, response.status)
     if documented is not None:
         for key, want in (("code", documented.code), ("type", documented.type)):
             if isinstance(error.get(key), str) and error.get(key) != want:
@@ -312,9 +359,9 @@ def _documented_error(contract: Contract, request: Request, status: int) -> Any:
     return None if operation is None else operation.errors.get(status)
 
 
-def _check_retry_after(ledger: Ledger, probe: Probe, response: Response) -> None:
+def _check_retry_after(ledger: Ledger, probe: Probe, exchange: Exchange) -> None:
     ledger.count("retry_after")
-    value = response.header("retry-after")
+    value = exchange.response.header("retry-after")
     parsed = parse_retry_after(value)
     if parsed is None or parsed.seconds is None:
         shown = "no Retry-After header" if value is None else f"Retry-After {value!r}"
@@ -381,7 +428,10 @@ class TaskHistory:
         return self.last is not None and self.last.get("status") in _TERMINAL
 
     def observe(self, ledger: Ledger, probe: Probe) -> None:
-        """Judge a 200 task body (from create or a poll) against this task's history."""
+        """Judge a 200 task body (from create or a poll) against this task's history.
+
+        A probe without an answer, or whose body is not a JSON object, adds nothing.
+        """
         body = probe.json()
         if not isinstance(body, Mapping):
             return  # the schema rule already reports it

@@ -111,6 +111,9 @@ ProgressHook = Callable[[str, "CheckResult"], None]
 class Checker:
     """Runs every check against the server behind ``client`` (an ``httpx.Client``).
 
+    Every answer the server gave is kept in :attr:`exchanges`, oldest first, as the
+    engine's :class:`~sora_mock.engine.Exchange` without a journal entry.
+
     Args:
         client: a client whose ``base_url`` is the server's root.
         options: the run's settings.
@@ -130,6 +133,8 @@ class Checker:
         clock: Callable[[], float] = time.monotonic,
         on_progress: ProgressHook | None = None,
     ) -> None:
+        from sora_mock.engine import Recorder  # loaded when a check starts, not on import
+
         self.client = client
         self.options = options
         self.contract = contract or Contract.bundled()
@@ -137,6 +142,8 @@ class Checker:
         self._clock = clock
         self._on_progress = on_progress
         self._start = clock()
+        #: Every answer received (retried 429s included), oldest first.
+        self.exchanges = Recorder()
         seed = options.seed if options.seed is not None else random.getrandbits(32)
         self.ledger = Ledger(ignore=options.ignore, now=self._elapsed)
         self.result = CheckResult(str(client.base_url).rstrip("/"), options, seed, self.ledger)
@@ -372,6 +379,7 @@ class Checker:
     ) -> Probe:
         import httpx
 
+        from sora_mock.engine import Exchange
         from sora_mock.inprocess import from_httpx
 
         self.result.exchanges += 1
@@ -387,9 +395,9 @@ class Checker:
                 timeout=self.options.request_timeout,
             )
         except httpx.TransportError as exc:
-            probe = Probe(label, plain, None, f"{type(exc).__name__}: {exc}")
+            probe = Probe.unanswered(label, plain, f"{type(exc).__name__}: {exc}")
         else:
-            probe = Probe(label, plain, from_httpx(raw))
+            probe = Probe.answered(label, self.exchanges.record(Exchange(plain, from_httpx(raw))))
         self.result.duration = self._elapsed()
         if self._on_progress is not None:
             self._on_progress(self._phase, self.result)

@@ -43,7 +43,7 @@ from hypothesis.stateful import (
 from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
 from sora_mock.checker.runner import CREATE_PATH, SKIPPED_KINDS, TASK_PATH
 from sora_mock.contract import Contract, Request, strategies
-from sora_mock.engine import Engine, MockConfig, VirtualClock
+from sora_mock.engine import Engine, Exchange, MockConfig, VirtualClock
 from sora_mock.errors import ContractViolation
 from sora_mock.inprocess import from_httpx
 
@@ -66,7 +66,8 @@ def lifecycle_machine(
         base_url: the server to check; None checks a fresh in-process mock per run.
         token: the bearer token tasks are created with.
         other_token: a second account's token for isolation checks (None skips them).
-        engine_factory: builds the in-process engine (default: the mock on a virtual clock).
+        engine_factory: builds the in-process engine (default: the mock on a virtual clock),
+            asked through :meth:`Engine.handle <sora_mock.engine.Engine.handle>`.
         max_tasks: tasks one run may create (each may cost credits on a real server).
         wait_seconds: how long one "wait" step sleeps against a real server; in-process,
             a wait moves the virtual clock by 0-300 mock seconds instead.
@@ -185,13 +186,14 @@ def lifecycle_machine(
                 headers["content-type"] = content_type
             plain = Request.build(method, path, headers=headers, body=body or b"")
             if self.engine is not None:
-                return Probe(label, plain, self.engine.handle(plain))
+                # Through handle, the entry point an engine_factory's subclass may override.
+                return Probe.answered(label, Exchange(plain, self.engine.handle(plain)))
             assert self.client is not None
             try:
                 raw = self.client.request(method, path, headers=headers, content=body)
             except httpx.TransportError as exc:
-                return Probe(label, plain, None, f"{type(exc).__name__}: {exc}")
-            return Probe(label, plain, from_httpx(raw))
+                return Probe.unanswered(label, plain, f"{type(exc).__name__}: {exc}")
+            return Probe.answered(label, Exchange(plain, from_httpx(raw)))
 
     own_token = token
     TaskLifecycle.__name__ = TaskLifecycle.__qualname__ = "TaskLifecycle"

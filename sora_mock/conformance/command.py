@@ -151,7 +151,7 @@ class CommandHarness:
             variation=variation,
         )
         too_many = threading.Event()
-        engine.on_request = lambda _: (
+        engine.exchanges.on_record = lambda _: (
             too_many.set() if len(engine.exchanges) >= o.max_requests else None
         )
         token = token_for(index, situation)
@@ -176,7 +176,7 @@ class CommandHarness:
         return Run(
             situation=situation,
             token=token,
-            exchanges=tuple(engine.exchanges),
+            exchanges=engine.exchanges.snapshot(),
             outcome=outcome,
             speed=o.speed,
             started=started,

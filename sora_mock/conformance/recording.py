@@ -2,7 +2,9 @@
 
 :class:`RecordingEngine` is an :class:`~sora_mock.engine.Engine` that keeps every
 :class:`~sora_mock.engine.Exchange` it answered (request with its body, response, journal
-entry), and serves a situation's body :class:`Variation`. Giving every
+entry) in a :class:`~sora_mock.engine.Recorder`, and serves a situation's body
+:class:`Variation`. Its traffic is told to no in-process listener, so a conformance run never
+counts in the pytest plugin's contract coverage. Giving every
 situation its own engine isolates them completely: no shared rate limits, bursts or
 tasks, and a request without a token is still known to belong to its situation.
 """
@@ -10,7 +12,6 @@ tasks, and a request without a token is still known to belong to its situation.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from sora_mock.conformance.situations import Situation
@@ -23,6 +24,7 @@ from sora_mock.engine import (
     Match,
     MockConfig,
     Observation,
+    Recorder,
     ResultOverrides,
     Scenario,
     Task,
@@ -43,17 +45,12 @@ class RecordingEngine(Engine):
     ) -> None:
         super().__init__(contract=contract, config=config, clock=clock, seed=seed)
         self.variation = variation
-        self.exchanges: list[Exchange] = []
-        self.on_request: Callable[[Exchange], None] | None = None
+        #: Every exchange answered, oldest first; set its ``on_record`` to hear of each.
+        self.exchanges = Recorder()
 
     def exchange(self, request: Request) -> Exchange:
         """Answer as the engine does, and record the exchange."""
-        with self.lock:
-            exchange = super().exchange(request)
-            self.exchanges.append(exchange)
-        if self.on_request is not None:
-            self.on_request(exchange)
-        return exchange
+        return self.exchanges.answer(super().exchange, request)
 
     def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
         """The task body, changed by the situation's variation."""

@@ -100,7 +100,7 @@ class SituationResult:
                     "operation": e.operation,
                     "task_id": e.task_id,
                     "summary": e.summary(),
-                    "violations": list(e.entry.violations),
+                    "violations": list(e.violations),
                 }
                 for e in run.exchanges
             ],

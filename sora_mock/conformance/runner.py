@@ -230,7 +230,7 @@ class Harness:
         return Run(
             situation=situation,
             token=token,
-            exchanges=tuple(engine.exchanges),
+            exchanges=engine.exchanges.snapshot(),
             outcome=outcome,
             speed=1.0,
             started=guard.start,
@@ -262,7 +262,7 @@ class Harness:
                 guard.reason = guard.reason or f"still running after {self.max_requests} requests"
                 slot.stop(guard.reason)
 
-        engine.on_request = count
+        engine.exchanges.on_record = count
         slot.serve(engine)
         yield slot.base_url
 

@@ -8,7 +8,7 @@ knows about ASGI, httpx, pytest, sockets or sleeping: the doors above do.
 from sora_mock.engine.clock import AdjustableClock, Clock, RealClock, VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import TASK_ID_PREFIX, Engine
-from sora_mock.engine.exchange import Exchange
+from sora_mock.engine.exchange import Exchange, Recorder
 from sora_mock.engine.journal import (
     CREATE_OPERATION,
     GET_TASK_OPERATION,
@@ -40,6 +40,7 @@ __all__ = [
     "MockConfig",
     "Observation",
     "RealClock",
+    "Recorder",
     "ResultOverrides",
     "Scenario",
     "ScenarioBook",

@@ -1,8 +1,8 @@
 """What a mock answered: each call (plain request, response, journal entry) and task state.
 
 :class:`Calls` (of :data:`Call`, the engine's :class:`~sora_mock.engine.Exchange`) is what
-:attr:`MockAPI.calls <sora_mock.inprocess.handle.MockAPI.calls>` returns; :class:`TaskState` is
-one of its ``tasks``.
+:attr:`MockAPI.calls <sora_mock.inprocess.handle.MockAPI.calls>` returns: a snapshot of the
+handle's :class:`~sora_mock.engine.Recorder`. :class:`TaskState` is one of its ``tasks``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sora_mock.engine import Exchange
 #: One call the mock answered: the engine's :class:`~sora_mock.engine.Exchange` (the plain
 #: request and response, the journal entry, and what they say: ``status``, ``operation``,
 #: ``task_id``, ``task_status``, ``json()``, ``describe()``), the record every tool reads.
+#: An in-process call always has its journal entry.
 Call = Exchange
 
 

@@ -25,7 +25,16 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sora_mock.contract import Contract, Request, Response
-from sora_mock.engine import AdjustableClock, Clock, Engine, Journal, MockConfig, Task, VirtualClock
+from sora_mock.engine import (
+    AdjustableClock,
+    Clock,
+    Engine,
+    Journal,
+    MockConfig,
+    Recorder,
+    Task,
+    VirtualClock,
+)
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import assertions
 from sora_mock.inprocess._listeners import listeners
@@ -77,7 +86,7 @@ class MockAPI:
         #: Exceptions raised while answering in another thread (the server door), kept so
         #: the test that caused them can raise them again (see :meth:`raise_errors`).
         self.errors: list[BaseException] = []
-        self._calls: list[Call] = []
+        self._calls = Recorder(on_record=self._tell_listeners)
         self._lock = threading.RLock()
         self._scenario: str | None = None
         self.scenario = scenario
@@ -88,13 +97,11 @@ class MockAPI:
 
     def handle(self, request: Request) -> Response:
         """Answer ``request`` through the engine and record the exchange."""
-        request = self._with_scenario(request)
-        with self._lock:
-            call = self.engine.exchange(request)
-            self._calls.append(call)
+        return self._calls.answer(self.engine.exchange, self._with_scenario(request)).response
+
+    def _tell_listeners(self, call: Call) -> None:
         for listener in listeners():
             listener.call_answered(self, call)
-        return call.response
 
     def transport(self) -> SoraTransport[MockAPI]:
         """An ``httpx.MockTransport`` answering from this mock (for injected transports)."""
@@ -117,8 +124,7 @@ class MockAPI:
     @property
     def calls(self) -> Calls:
         """Every call answered since the start or the last :meth:`reset`, oldest first."""
-        with self._lock:
-            return Calls(self._calls)
+        return Calls(self._calls.snapshot())
 
     @property
     def journal(self) -> Journal:

@@ -13,6 +13,7 @@ from sora_mock.checker import (
     Ledger,
     Probe,
     TaskHistory,
+    check_exchange,
     check_probe,
     curl_command,
     json_report,
@@ -20,7 +21,9 @@ from sora_mock.checker import (
     render_failures,
 )
 from sora_mock.contract import Request, Response
-from tests.helpers import PENDING_TASK
+from sora_mock.engine import Exchange
+from sora_mock.inprocess import MockAPI
+from tests.helpers import PENDING_TASK, create_request
 
 TASK = PENDING_TASK
 RESULT = {"character_name": "chr_a", "profile_picture_url": "https://e.com/p.png"}
@@ -28,7 +31,7 @@ GET = Request.build("GET", f"/v1/tasks/{TASK['id']}", headers={"authorization": 
 
 
 def probe(body: Any, status: int = 200, request: Request = GET, headers: Any = ()) -> Probe:
-    return Probe("test", request, Response.json(status, body, headers))
+    return Probe.answered("test", Exchange(request, Response.json(status, body, headers)))
 
 
 def history_of(*bodies: dict[str, Any]) -> Ledger:
@@ -141,7 +144,7 @@ def test_a_429_needs_retry_after_and_a_dropped_connection_is_a_server_error() ->
     check_probe(ledger, probe(limited, 429, headers=dated))
     assert "retry_after" in ledger.failed_rules()
     ledger = Ledger()
-    check_probe(ledger, Probe("x", GET, None, "ConnectError: refused"))
+    check_probe(ledger, Probe.unanswered("x", GET, "ConnectError: refused"))
     assert ledger.failed_rules() == {"no_5xx"}
 
 
@@ -160,7 +163,7 @@ def test_reports_mask_the_token_and_survive_binary_bodies() -> None:
     )
     ledger = Ledger()
     crash = Response(500, (("content-type", "text/plain"),), b"boom \x00 sk-secret-token-123")
-    check_probe(ledger, Probe("crash", request, crash))
+    check_probe(ledger, Probe.answered("crash", Exchange(request, crash)))
     result = _result(ledger)
     text = render_failures(result) + junit_xml(result) + json.dumps(json_report(result))
     assert "sk-secret-token-123" not in text
@@ -169,3 +172,36 @@ def test_reports_mask_the_token_and_survive_binary_bodies() -> None:
     curl = curl_command(request, result.base_url, {"sk-secret-token-123": "SORA_TOKEN"})
     assert curl.endswith("--data-binary $'\\xff\\x00\\x27{'")
     assert '-H "Authorization: Bearer $SORA_TOKEN"' in curl
+
+
+def test_the_rules_judge_an_in_process_call_as_they_judge_a_probe() -> None:
+    api = MockAPI(seed=1)
+    ledger = Ledger()
+    api.handle(create_request())
+    check_exchange(ledger, api.calls.last, Expectation(200, kind="positive"), label="valid")
+    assert ledger.findings == []
+    assert ledger.checked["positive_accepted"] == 1
+    history = TaskHistory(api.calls.last.task_id or "")
+    history.observe(ledger, Probe.answered("created", api.calls.last))
+    assert history.last is not None
+    assert history.last["status"] == "pending"
+
+    api.handle(create_request(headers={"content-type": "application/json"}))  # no token
+    check_exchange(ledger, api.calls.last, Expectation(200, kind="positive"), label="no token")
+    found = [(f.rule, f.probe.label if f.probe else None) for f in ledger.failures]
+    assert found == [("positive_accepted", "no token")]
+    assert ledger.failures[0].probe is not None
+    assert ledger.failures[0].probe.exchange is api.calls.last
+
+
+def test_a_probe_names_its_request_and_answer_or_why_there_is_none() -> None:
+    answered = Probe.answered("poll", Exchange(GET, Response.json(200, TASK)))
+    assert (answered.request, answered.response, answered.error) == (
+        GET,
+        answered.exchange.response if answered.exchange else None,
+        None,
+    )
+    assert answered.json() == TASK
+    lost = Probe.unanswered("poll", GET, "ReadTimeout: timed out")
+    assert (lost.exchange, lost.response, lost.json()) == (None, None, None)
+    assert lost.error == "ReadTimeout: timed out"

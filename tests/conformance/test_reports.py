@@ -69,7 +69,7 @@ def test_an_instant_variation_completes_at_the_first_read() -> None:
     body = engine.handle(task_request(task["id"])).json_body()
     assert body["status"] == "completed"
     assert body["usage"]["tier"] == "gold"
-    assert engine.exchanges[-1].entry.scenario == "conformance-success"
+    assert engine.exchanges[-1].scenario == "conformance-success"
     assert auth()["authorization"].startswith("Bearer ")
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 import pytest
 
 from sora_mock.contract.messages import Request
-from sora_mock.engine import CREATE_OPERATION, GET_TASK_OPERATION, Engine, Exchange, VirtualClock
+from sora_mock.engine import (
+    CREATE_OPERATION,
+    GET_TASK_OPERATION,
+    Engine,
+    Exchange,
+    Recorder,
+    VirtualClock,
+)
 from sora_mock.engine.journal import JournalEntry
 from sora_mock.engine.rows import RowCodec
 from tests.helpers import a_task, auth, create_request, task_request
@@ -51,6 +59,8 @@ def test_an_exchange_is_the_response_and_the_entry_recorded(
     assert polled.operation == GET_TASK_OPERATION
     assert polled.task_status == "completed"
     assert polled.failure_code is None
+    assert polled.entry is not None
+    assert created.entry is not None
     assert polled.entry.seq == created.entry.seq + 1
 
 
@@ -116,3 +126,63 @@ def test_a_codec_names_only_fields_of_its_class() -> None:
         RowCodec(JournalEntry, shared=("nope",))
     with pytest.raises(ValueError, match="no default_factory"):
         RowCodec(JournalEntry, blank=("status",))
+
+
+def test_an_exchange_without_a_journal_entry_reads_what_the_answer_says(engine: Engine) -> None:
+    answered = engine.exchange(create_request())
+    seen = Exchange(answered.request, answered.response)  # as a server reached over HTTP
+    assert seen.entry is None
+    assert (seen.method, seen.path, seen.status) == ("POST", "/v1/videos/generations", 200)
+    assert seen.json() == answered.json()
+    assert seen.summary() == "POST /v1/videos/generations -> 200 pending"
+    assert (seen.operation, seen.scenario, seen.task_id, seen.violations) == (None, None, None, ())
+    assert not seen.is_create
+    assert not seen.is_poll
+    assert seen.task_status is None
+    assert seen.failure_code is None
+    assert seen.describe() == "POST /v1/videos/generations -> 200"
+    with pytest.raises(LookupError, match="no journal entry"):
+        _ = seen.time
+
+
+def test_a_recorder_keeps_exchanges_in_order_and_tells_its_callback(engine: Engine) -> None:
+    told: list[Exchange] = []
+    recorder = Recorder(on_record=told.append)
+    created = recorder.answer(engine.exchange, create_request())
+    polled = recorder.answer(engine.exchange, task_request(created.task_id or ""))
+    elsewhere = recorder.record(Exchange(polled.request, polled.response))
+    assert list(recorder) == told == [created, polled, elsewhere]
+    assert (len(recorder), recorder[0], recorder[-1]) == (3, created, elsewhere)
+    assert recorder[1:] == recorder.snapshot()[1:] == (polled, elsewhere)
+    assert repr(recorder) == "Recorder(3 exchanges)"
+    recorder.clear()
+    assert recorder.snapshot() == ()
+    assert len(told) == 3
+
+
+def test_a_recorder_records_nothing_when_the_answer_fails() -> None:
+    recorder = Recorder()
+
+    def refuse(request: Request) -> Exchange:
+        raise ConnectionError(request.path)
+
+    with pytest.raises(ConnectionError):
+        recorder.answer(refuse, create_request())
+    assert len(recorder) == 0
+
+
+def test_a_shared_recorder_keeps_the_order_the_engine_answered(engine: Engine) -> None:
+    recorder = Recorder()
+
+    def create_many() -> None:
+        for _ in range(50):
+            recorder.answer(engine.exchange, create_request())
+
+    threads = [threading.Thread(target=create_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seqs = [exchange.entry.seq for exchange in recorder if exchange.entry is not None]
+    assert seqs == sorted(seqs)
+    assert len(seqs) == 200
