@@ -60,6 +60,8 @@ from sora_mock.engine.store.task import Task, TaskStorage
 TASK_ID_PREFIX = "task-unified-"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
+#: How many finished tasks keep their rendered body for the status reads that follow.
+FINAL_BODIES_KEPT = 4096
 # Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
 # Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
 _ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
@@ -96,6 +98,7 @@ class Engine:
         self._restart_identities()
         self._request_counter = 0
         self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
+        self._final_bodies: dict[str, bytes] = {}
         # Compile now, so the first request pays nothing.
         self._body_validators = self.contract.request_validators
         self._create = self.contract.operation(CREATE_OPERATION)
@@ -149,6 +152,7 @@ class Engine:
             self._last_purge = float("-inf")
             self._restart_identities()
             self._request_counter = 0
+            self._final_bodies.clear()
 
     def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:
         """Replace (or add before) the loaded scenarios; built-in ones always stay."""
@@ -434,7 +438,19 @@ class Engine:
         if ended_now and task.plan.counts_polls and task.callback_url:
             # A task whose end waits for polls ends at this read: its callback is due now.
             self.outbox.schedule(task.id, now)
-        return Response(200, (JSON_CONTENT,), self._task_body(task, seen, now))
+        return Response(200, (JSON_CONTENT,), self._read_body(task, seen, now))
+
+    def _read_body(self, task: Task, seen: Observation, now: float) -> bytes:
+        """The body of a status read. Terminal states are final, so a finished task's body
+        never changes: it is rendered once and kept (the newest :data:`FINAL_BODIES_KEPT`)."""
+        if not seen.terminal:
+            return self._task_body(task, seen, now)
+        body = self._final_bodies.get(task.id)
+        if body is None:
+            body = self._final_bodies[task.id] = self._task_body(task, seen, now)
+            if len(self._final_bodies) > FINAL_BODIES_KEPT:
+                del self._final_bodies[next(iter(self._final_bodies))]  # the oldest
+        return body
 
     # -- shared steps --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ and the batched identity draw."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -177,3 +178,25 @@ def test_scenario_choice_skipped_only_where_it_finds_nothing(
     assert "prefer" not in request.headers
     task = a_task() if operation == POLL else None
     assert engine.effects.choose(op, operation, request, "sk-test", body, task) == (None, None)
+
+
+def test_a_finished_task_reads_the_same_and_reset_forgets_its_body() -> None:
+    engine = Engine(clock=VirtualClock(), seed=7)
+    instant = {**auth(), "prefer": "scenario=instant"}
+
+    def create_at(base_url: str) -> str:
+        request = Request.build(
+            "POST", "/v1/videos/generations", headers=instant, body=create_request().body
+        )
+        answer = engine.handle(dataclasses.replace(request, base_url=base_url))
+        task_id: str = answer.json_body()["id"]
+        return task_id
+
+    task_id = create_at("http://first:1")
+    first = poll(engine, task_id)
+    assert first.json_body()["status"] == "completed"
+    assert poll(engine, task_id).body == first.body
+    engine.reset()
+    assert create_at("http://second:2") == task_id  # the same seed and second, the same id
+    url = poll(engine, task_id).json_body()["result_data"]["profile_picture_url"]
+    assert url.startswith("http://second:2/")
