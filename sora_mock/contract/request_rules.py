@@ -22,6 +22,8 @@ _TIMESTAMPS = re.compile(
 )
 
 
+# The rules are pure functions of one value, cached: the engine checks every create, and a
+# client's creates repeat their values (retries, the same clip, the same span).
 @functools.lru_cache(maxsize=1024)
 def parse_timestamps(value: str) -> tuple[float, float] | str:
     """``(start, end)`` of a ``timestamps`` value, or a message saying what is wrong."""

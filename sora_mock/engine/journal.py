@@ -19,7 +19,9 @@ GET_TASK_OPERATION = "getTaskDetail"
 
 @functools.lru_cache(maxsize=4096)
 def mask_token(token: str | None) -> str | None:
-    """A token shortened so it can be logged: never the whole secret."""
+    """A token shortened so it can be logged: never the whole secret.
+
+    Cached: clients reuse their token on every request."""
     if token is None:
         return None
     if len(token) <= 8:
