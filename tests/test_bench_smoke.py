@@ -47,14 +47,19 @@ def test_throughput_summary_compares_medians() -> None:
         }
 
     summary = _throughput_summary(
-        {"bare": [run(100, 10), run(120, 10), run(80, 10)], "mock": [run(60, 20)] * 3}
+        {"bare": [run(100, 10), run(120, 10), run(80, 10)], "mock": [run(60, 20)] * 3}, 0.5
     )
     assert summary["ratio"] == 0.6
+    assert summary["meets_target"] is True
+    assert (
+        _throughput_summary({"bare": [run(100, 10)], "mock": [run(60, 20)]}, 0.75)["meets_target"]
+        is False
+    )
     assert summary["cpu_capacity_ratio"] == 0.5
     assert summary["meets_target"] is True
     assert summary["server_bound"] is True
     # The bare app's core idle a third of the time: its rate is not its capacity.
-    idle = _throughput_summary({"bare": [run(100, 10, 0.66)] * 3, "mock": [run(60, 20)] * 3})
+    idle = _throughput_summary({"bare": [run(100, 10, 0.66)] * 3, "mock": [run(60, 20)] * 3}, 0.5)
     assert idle["server_bound"] is False
     assert "client-bound" in report._busy(idle)
 
