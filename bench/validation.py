@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 from bench.common import interleaved, log, ratio, summary_us
+from sora_mock.contract import CREATE_OPERATION
 from sora_mock.contract.messages import Request
 from sora_mock.contract.openapi import Contract
 from sora_mock.contract.validation import iter_request_errors
-from sora_mock.engine import CREATE_OPERATION
 
 HEADERS = {"authorization": "Bearer sk-bench-0123456789", "content-type": "application/json"}
 BODIES: list[dict[str, Any]] = [

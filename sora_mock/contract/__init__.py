@@ -11,7 +11,13 @@ reference validator) and :mod:`sora_mock.contract.strategies` (hypothesis).
 
 from sora_mock.contract.headers import RetryAfter, parse_retry_after
 from sora_mock.contract.messages import JSON_CONTENT, Header, Request, Response, json_bytes
-from sora_mock.contract.openapi import Contract, DocumentedError, Operation
+from sora_mock.contract.openapi import (
+    CREATE_OPERATION,
+    GET_TASK_OPERATION,
+    Contract,
+    DocumentedError,
+    Operation,
+)
 from sora_mock.contract.request_rules import (
     DEFAULT_TIMESTAMPS,
     VIDEO_EXTENSIONS,
@@ -28,7 +34,9 @@ from sora_mock.contract.resources import (
 from sora_mock.contract.yaml_source import YamlDocument
 
 __all__ = [
+    "CREATE_OPERATION",
     "DEFAULT_TIMESTAMPS",
+    "GET_TASK_OPERATION",
     "JSON_CONTENT",
     "VIDEO_EXTENSIONS",
     "Contract",

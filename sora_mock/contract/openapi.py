@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+#: The ``operationId`` of the create call (``POST /v1/videos/generations``).
+CREATE_OPERATION = "createCharacterGeneration"
+#: The ``operationId`` of the task status read (``GET /v1/tasks/{task_id}``).
+GET_TASK_OPERATION = "getTaskDetail"
+
+
 @dataclass(frozen=True)
 class DocumentedError:
     """The envelope the contract documents for one status of one operation."""

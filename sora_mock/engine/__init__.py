@@ -10,8 +10,6 @@ from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import TASK_ID_PREFIX, Engine
 from sora_mock.engine.exchange import Exchange, Recorder
 from sora_mock.engine.journal import (
-    CREATE_OPERATION,
-    GET_TASK_OPERATION,
     Journal,
     JournalEntry,
     mask_token,
@@ -23,8 +21,6 @@ from sora_mock.engine.scenarios import Match, ResultOverrides, Scenario, Scenari
 from sora_mock.engine.store import SqliteTaskStore, Task, TaskStorage, TaskStore
 
 __all__ = [
-    "CREATE_OPERATION",
-    "GET_TASK_OPERATION",
     "MOCK_PREFIX",
     "TASK_ID_PREFIX",
     "TERMINAL",

@@ -24,7 +24,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sora_mock.contract import (
+    CREATE_OPERATION,
     DEFAULT_TIMESTAMPS,
+    GET_TASK_OPERATION,
     JSON_CONTENT,
     Contract,
     Operation,
@@ -47,7 +49,7 @@ from sora_mock.engine.inbound import (
     loose_json_object,
     strict_json,
 )
-from sora_mock.engine.journal import CREATE_OPERATION, GET_TASK_OPERATION, Journal, mask_token
+from sora_mock.engine.journal import Journal, mask_token
 from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation
 from sora_mock.engine.outbox import Delivery, Outbox
 from sora_mock.engine.rendering import MOCK_PREFIX, render_task

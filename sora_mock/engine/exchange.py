@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from sora_mock.contract import Request, Response
-from sora_mock.engine.journal import CREATE_OPERATION, GET_TASK_OPERATION, JournalEntry
+from sora_mock.contract import CREATE_OPERATION, GET_TASK_OPERATION, Request, Response
+from sora_mock.engine.journal import JournalEntry
 
 
 @dataclass(frozen=True, slots=True)

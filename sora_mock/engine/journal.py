@@ -11,11 +11,6 @@ from typing import Any
 
 from sora_mock.engine.rows import Row, RowCodec
 
-#: The ``operationId`` of the create call, as journal entries name it.
-CREATE_OPERATION = "createCharacterGeneration"
-#: The ``operationId`` of the task status read.
-GET_TASK_OPERATION = "getTaskDetail"
-
 
 @functools.lru_cache(maxsize=4096)
 def mask_token(token: str | None) -> str | None:
@@ -33,9 +28,9 @@ def mask_token(token: str | None) -> str | None:
 class JournalEntry:
     """One request as the mock saw and answered it.
 
-    ``operation`` is the contract's ``operationId`` (:data:`CREATE_OPERATION`,
-    :data:`GET_TASK_OPERATION`), ``"mock"`` for the mock's own routes, ``"callback"`` for a
-    callback attempt, or None for a path outside the contract. ``token`` is masked.
+    ``operation`` is the contract's ``operationId`` (``createCharacterGeneration``,
+    ``getTaskDetail``), ``"mock"`` for the mock's own routes, ``"callback"`` for a callback
+    attempt, or None for a path outside the contract. ``token`` is masked.
 
     A value, like :class:`~sora_mock.contract.Request`: nothing changes an entry once
     recorded; not frozen only because every request builds one and a frozen dataclass is
@@ -89,7 +84,6 @@ class Journal:
         self._seq = 0
         self._recorded = threading.Condition(lock)
         self._waiting = 0
-        self._last: JournalEntry | None = None
 
     def record(
         self,
@@ -123,7 +117,6 @@ class Journal:
             notes=notes or {},
         )
         self._rows.append(_ROWS.encode(entry))
-        self._last = entry
         if self._waiting:
             self._recorded.notify_all()
         return entry
@@ -153,11 +146,6 @@ class Journal:
     def __len__(self) -> int:
         return len(self._rows)
 
-    @property
-    def last(self) -> JournalEntry | None:
-        """The newest entry, even when the journal keeps none (``size`` 0)."""
-        return self._last
-
     def _entries(self) -> list[JournalEntry]:
         return [_ROWS.decode(row) for row in self._rows]
 
@@ -166,4 +154,3 @@ class Journal:
         with self._recorded:
             self._rows.clear()
             self._seq = 0
-            self._last = None

@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sora_mock.contract import CREATE_OPERATION as CREATE
 from sora_mock.contract import (
     DEFAULT_TIMESTAMPS,
     Contract,
@@ -24,8 +25,7 @@ from sora_mock.contract import (
     parse_timestamps,
     video_url_problem,
 )
-from sora_mock.engine import CREATE_OPERATION as CREATE
-from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
+from sora_mock.contract import GET_TASK_OPERATION as GET_TASK
 from sora_mock.engine import MOCK_PREFIX, TASK_ID_PREFIX
 from sora_mock.errors import ContractViolation
 

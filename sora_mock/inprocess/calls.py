@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from sora_mock.engine import CREATE_OPERATION as CREATE
-from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
+from sora_mock.contract import CREATE_OPERATION as CREATE
+from sora_mock.contract import GET_TASK_OPERATION as GET_TASK
 from sora_mock.engine import Exchange
 
 #: One call the mock answered: the engine's :class:`~sora_mock.engine.Exchange` (the plain

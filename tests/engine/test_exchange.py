@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
+from sora_mock.contract import CREATE_OPERATION, GET_TASK_OPERATION
 from sora_mock.contract.messages import Request
 from sora_mock.engine import (
-    CREATE_OPERATION,
-    GET_TASK_OPERATION,
     Engine,
     Exchange,
     Recorder,
@@ -37,7 +36,7 @@ def test_an_exchange_is_the_response_and_the_entry_recorded(
 ) -> None:
     created = engine.exchange(create_request())
     assert isinstance(created, Exchange)
-    assert created.entry == engine.journal.last
+    assert created.entry == list(engine.journal)[-1]
     assert (created.method, created.path, created.status) == (
         "POST",
         "/v1/videos/generations",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from sora_mock.contract import CREATE_OPERATION as CREATE
+from sora_mock.contract import GET_TASK_OPERATION as GET_TASK
 from sora_mock.contract import Contract, Request
-from sora_mock.engine import CREATE_OPERATION as CREATE
-from sora_mock.engine import GET_TASK_OPERATION as GET_TASK
 from sora_mock.engine import Engine, MockConfig, RealClock, VirtualClock
 from sora_mock.errors import UsageError
 from sora_mock.inprocess import (
