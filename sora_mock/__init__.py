@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-import importlib
+from sora_mock._lazy import lazy_names as _lazy_names
 
 # Not `from typing import TYPE_CHECKING`: importing typing would be most of what
 # `import sora_mock` costs. Type checkers treat any constant of this name alike.
@@ -120,14 +120,4 @@ if TYPE_CHECKING:
     from sora_mock.server import BackgroundServer
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sora_mock' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = _lazy_names(__name__, _EXPORTS)

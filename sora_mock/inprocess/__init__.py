@@ -11,9 +11,9 @@ pytest plugin adds its listener without loading the engine or httpx.
 
 from __future__ import annotations
 
-import importlib
 import typing
 
+from sora_mock._lazy import lazy_names as _lazy_names
 from sora_mock.inprocess._listeners import MockListener, add_listener, remove_listener
 
 _EXPORTS = {
@@ -73,14 +73,4 @@ if typing.TYPE_CHECKING:
     from sora_mock.inprocess.sleeps import virtual_sleep
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sora_mock.inprocess' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_names(__name__, _EXPORTS)
