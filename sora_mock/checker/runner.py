@@ -377,27 +377,15 @@ class Checker:
     def _send_once(
         self, label: str, method: str, path: str, headers: dict[str, str], body: bytes | None
     ) -> Probe:
-        import httpx
-
-        from sora_mock.engine import Exchange
-        from sora_mock.inprocess import from_httpx
-
         self.result.exchanges += 1
         plain = Request.build(
             method, path, headers=headers, body=body or b"", base_url=self.result.base_url
         )
-        try:
-            raw = self.client.request(
-                method,
-                self._base_path + path,
-                headers=headers,
-                content=body,
-                timeout=self.options.request_timeout,
-            )
-        except httpx.TransportError as exc:
-            probe = Probe.unanswered(label, plain, f"{type(exc).__name__}: {exc}")
-        else:
-            probe = Probe.answered(label, self.exchanges.record(Exchange(plain, from_httpx(raw))))
+        probe = send_probe(
+            self.client, label, plain, self._base_path + path, timeout=self.options.request_timeout
+        )
+        if probe.exchange is not None:
+            self.exchanges.record(probe.exchange)
         self.result.duration = self._elapsed()
         if self._on_progress is not None:
             self._on_progress(self._phase, self.result)
@@ -443,3 +431,27 @@ def _summary(history: TaskHistory) -> dict[str, Any]:
         "progress": [body.get("progress") for _, body in history.seen],
         "final": (history.last or {}).get("status"),
     }
+
+
+def send_probe(
+    client: httpx.Client, label: str, request: Request, url: str, *, timeout: float | None = None
+) -> Probe:
+    """Send ``request`` to ``url`` through ``client``: the answer as a :class:`Probe`, or the
+    transport error when none came. ``timeout`` (seconds) overrides the client's own."""
+    import httpx
+
+    from sora_mock.engine import Exchange
+    from sora_mock.inprocess import from_httpx
+
+    options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    try:
+        raw = client.request(
+            request.method,
+            url,
+            headers=dict(request.headers),
+            content=request.body or None,
+            **options,
+        )
+    except httpx.TransportError as exc:
+        return Probe.unanswered(label, request, f"{type(exc).__name__}: {exc}")
+    return Probe.answered(label, Exchange(request, from_httpx(raw)))

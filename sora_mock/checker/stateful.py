@@ -41,11 +41,10 @@ from hypothesis.stateful import (
 )
 
 from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
-from sora_mock.checker.runner import CREATE_PATH, SKIPPED_KINDS, TASK_PATH
+from sora_mock.checker.runner import CREATE_PATH, SKIPPED_KINDS, TASK_PATH, send_probe
 from sora_mock.contract import Contract, Request, strategies
 from sora_mock.engine import Engine, Exchange, MockConfig, VirtualClock
 from sora_mock.errors import ContractViolation
-from sora_mock.inprocess import from_httpx
 
 __all__ = ["lifecycle_machine"]
 
@@ -189,11 +188,7 @@ def lifecycle_machine(
                 # Through handle, the entry point an engine_factory's subclass may override.
                 return Probe.answered(label, Exchange(plain, self.engine.handle(plain)))
             assert self.client is not None
-            try:
-                raw = self.client.request(method, path, headers=headers, content=body)
-            except httpx.TransportError as exc:
-                return Probe.unanswered(label, plain, f"{type(exc).__name__}: {exc}")
-            return Probe.answered(label, Exchange(plain, from_httpx(raw)))
+            return send_probe(self.client, label, plain, path)
 
     own_token = token
     TaskLifecycle.__name__ = TaskLifecycle.__qualname__ = "TaskLifecycle"
