@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from sora_mock.contract.messages import Request, Response
-from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.core import Engine
 from sora_mock.engine.lifecycle import Lifecycle
+from sora_mock.engine.reported import Reported
 from sora_mock.engine.store.task import Task
 
 CREATE_PATH = "/v1/videos/generations"
@@ -94,17 +94,15 @@ def error_of(response: Response) -> dict[str, Any]:
 
 
 def a_task(**changes: Any) -> Task:
-    """A stored task with plain values (default plan and defaults), with ``changes``."""
+    """A stored task with plain values (default plan, no reported values), with ``changes``."""
     task = Task(
         id="task-unified-1-aaaaaaaa",
         token="sk-test",
         created_at=1.0,
         model="sora-character",
         plan=Lifecycle(),
-        defaults=TaskDefaults(),
-        character_name="chr_x",
-        video_url="https://example.com/v.mp4",
-        timestamps="1,3",
+        reported=Reported({"estimated_time": 150}),
+        draw=7,
         base_url="http://127.0.0.1:8000",
     )
     return dataclasses.replace(task, **changes)

@@ -12,48 +12,80 @@ reference validator) and :mod:`sora_mock.contract.strategies` (hypothesis).
 from sora_mock.contract.headers import RetryAfter, parse_retry_after
 from sora_mock.contract.messages import JSON_CONTENT, Header, Request, Response, json_bytes
 from sora_mock.contract.openapi import (
+    BUNDLED,
     CREATE_OPERATION,
     GET_TASK_OPERATION,
     Contract,
     DocumentedError,
     Operation,
 )
+from sora_mock.contract.request_check import BodyProblem, CheckedBody, RequestCheck
 from sora_mock.contract.request_rules import (
     DEFAULT_TIMESTAMPS,
     VIDEO_EXTENSIONS,
     callback_url_problem,
     parse_timestamps,
+    span_problem,
     video_url_problem,
 )
 from sora_mock.contract.resources import (
     builtin_scenarios_path,
+    data_path,
     defaults_path,
     json_schema,
     spec_path,
+    spec_paths,
 )
+from sora_mock.contract.task_api import (
+    BUILTIN_VALUES,
+    CREATE_ROLE,
+    PATTERN_PART,
+    READ_ROLE,
+    FieldRule,
+    ServedFile,
+    TaskAPI,
+    TaskModel,
+)
+from sora_mock.contract.templates import Template
 from sora_mock.contract.yaml_source import YamlDocument
 
 __all__ = [
+    "BUILTIN_VALUES",
+    "BUNDLED",
     "CREATE_OPERATION",
+    "CREATE_ROLE",
     "DEFAULT_TIMESTAMPS",
     "GET_TASK_OPERATION",
     "JSON_CONTENT",
+    "PATTERN_PART",
+    "READ_ROLE",
     "VIDEO_EXTENSIONS",
+    "BodyProblem",
+    "CheckedBody",
     "Contract",
     "DocumentedError",
+    "FieldRule",
     "Header",
     "Operation",
     "Request",
+    "RequestCheck",
     "Response",
     "RetryAfter",
+    "ServedFile",
+    "TaskAPI",
+    "TaskModel",
+    "Template",
     "YamlDocument",
     "builtin_scenarios_path",
     "callback_url_problem",
+    "data_path",
     "defaults_path",
     "json_bytes",
     "json_schema",
     "parse_retry_after",
     "parse_timestamps",
+    "span_problem",
     "spec_path",
+    "spec_paths",
     "video_url_problem",
 ]

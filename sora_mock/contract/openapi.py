@@ -5,11 +5,15 @@ of every (operation, status) pair, and holds compiled JSON Schema validators
 (``jsonschema-rs``) for request bodies and responses. The reference validator
 (openapi-core) is built from the same document on first use.
 
+The documents it is loaded from may be several (:meth:`Contract.load`): they are merged
+(:mod:`sora_mock.contract.merge`), and their ``x-sora-mock`` extension describes the task
+API the mock serves (:attr:`Contract.tasks`).
+
 Example::
 
     contract = Contract.bundled()
     match = contract.match("GET", "/v1/tasks/task-unified-1-abcdefgh")
-    match.operation.operation_id  # "getTaskDetail"
+    match.operation is contract.tasks.read  # True
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import importlib.metadata
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -28,7 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from sora_mock.contract.resources import spec_path
+from sora_mock.contract.extension import extension_problems
+from sora_mock.contract.merge import SourceDocument, merge_documents
+from sora_mock.contract.resources import spec_paths
+from sora_mock.contract.task_api import TaskAPI, TaskApiError
 from sora_mock.contract.yaml_source import YamlDocument
 from sora_mock.errors import SpecError
 
@@ -36,11 +43,10 @@ if TYPE_CHECKING:
     from openapi_core import OpenAPI
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-#: The ``operationId`` of the create call (``POST /v1/videos/generations``).
+#: The spec name that stands for the bundled documents (``--spec bundled``).
+BUNDLED = "bundled"
+# TODO(22): remove once no module names the bundled operation ids.
 CREATE_OPERATION = "createCharacterGeneration"
-#: The ``operationId`` of the task status read (``GET /v1/tasks/{task_id}``).
 GET_TASK_OPERATION = "getTaskDetail"
 
 
@@ -108,28 +114,86 @@ class Contract:
         self.source = source
         self.operations = tuple(self._operations())
         self._by_id = {op.operation_id: op for op in self.operations}
+        self._by_place = {(op.path, op.method.lower()): op for op in self.operations}
+
+    @classmethod
+    def load(cls, paths: Iterable[str | Path]) -> Contract:
+        """The task API contract of one or more OpenAPI files, merged; ``bundled`` names the
+        shipped documents. A broken file raises SpecError with its file, line and column."""
+        sources = [SourceDocument(doc.data, doc.source) for doc in _read(paths)]
+        if not sources:
+            raise SpecError("no OpenAPI document given")
+        document = merge_documents(sources)
+        contract = cls(document, " + ".join(s.source for s in sources))
+        try:
+            contract.tasks  # noqa: B018  (built now, so a bad extension fails the load)
+        except TaskApiError as exc:
+            path = exc.problem.path
+            where = "/".join(str(p) for p in path)
+            raise SpecError(f"{where}: {exc.problem.message}", source=contract.source) from None
+        return contract
 
     @classmethod
     def from_path(cls, path: str | Path) -> Contract:
-        """Load, check and compile the OpenAPI file at ``path``; a broken one raises SpecError."""
-        doc = YamlDocument.from_path(path, SpecError)
-        _check_spec(doc)
+        """Load, check and compile the OpenAPI file at ``path``; a broken one raises SpecError.
+
+        Unlike :meth:`load`, the document need not describe a task API."""
+        (doc,) = _read([path])
         return cls(doc.data, str(path))
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], source: str = "<spec>") -> Contract:
         """Check and compile an already parsed OpenAPI document."""
-        _check_spec(YamlDocument(data=document, source=source, root=None))
+        doc = YamlDocument(data=document, source=source, root=None)
+        _check_spec(doc)
+        _check_extension(doc)
         return cls(document, source)
 
     @classmethod
     def bundled(cls) -> Contract:
-        """The sora-character contract shipped with sora-mock (loaded once per process)."""
+        """The contract of the models shipped with sora-mock (loaded once per process)."""
         return _bundled()
+
+    @cached_property
+    def tasks(self) -> TaskAPI:
+        """The task API the ``x-sora-mock`` extension describes (TaskApiError if none)."""
+        return TaskAPI.from_contract(self)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation with this ``operationId``."""
         return self._by_id[operation_id]
+
+    def operation_at(self, path: str, method: str) -> Operation:
+        """The operation on ``path`` with ``method`` (either case)."""
+        return self._by_place[(path, method.lower())]
+
+    def raw_operation(self, op: Operation) -> Mapping[str, Any]:
+        """The operation's object in the document."""
+        operation: Mapping[str, Any] = self.document["paths"][op.path][op.method.lower()]
+        return operation
+
+    def parameter_validator(self, op: Operation, name: str) -> jsonschema_rs.Validator:
+        """A compiled validator of the path parameter ``name`` of ``op`` (any string when
+        the parameter has no schema)."""
+        for parameter in self.raw_operation(op).get("parameters") or ():
+            parameter = self.resolve(parameter)
+            if parameter.get("name") == name and parameter.get("in") == "path":
+                return self.schema_validator(parameter.get("schema") or {"type": "string"})
+        return self.schema_validator({"type": "string"})
+
+    def as_yaml(self) -> bytes:
+        """The document as YAML text (what ``GET /__mock/spec`` serves)."""
+        return _as_yaml(self.document)
+
+    def request_examples(self) -> Iterator[Any]:
+        """Every documented request body example value, in document order."""
+        for op in self.operations:
+            body = self.resolve(self.raw_operation(op).get("requestBody") or {})
+            media = (body.get("content") or {}).get("application/json") or {}
+            if "example" in media:
+                yield media["example"]
+            for example in (media.get("examples") or {}).values():
+                yield self.resolve(example).get("value")
 
     def match(self, method: str, path: str) -> RouteMatch:
         """Route ``method`` and ``path``: full, partial (405 with ``allowed``) or none (404)."""
@@ -188,14 +252,14 @@ class Contract:
     def response_schema(self, operation_id: str, status: int) -> Mapping[str, Any] | None:
         """The JSON schema of the documented response body, if the response has one."""
         op = self.operation(operation_id)
-        response = self.resolve(self._raw_operation(op)["responses"][str(status)])
+        response = self.resolve(self.raw_operation(op)["responses"][str(status)])
         media = response.get("content", {}).get("application/json")
         return None if media is None else media.get("schema")
 
     def response_headers(self, operation_id: str, status: int) -> Mapping[str, Any]:
         """The documented headers of a response, each resolved."""
         op = self.operation(operation_id)
-        response = self.resolve(self._raw_operation(op)["responses"][str(status)])
+        response = self.resolve(self.raw_operation(op)["responses"][str(status)])
         return {name: self.resolve(h) for name, h in response.get("headers", {}).items()}
 
     def named_example(self, operation_id: str, name: str) -> tuple[int, Any] | None:
@@ -215,7 +279,7 @@ class Contract:
     def _response_media(self, operation_id: str) -> list[tuple[int, Mapping[str, Any]]]:
         op = self.operation(operation_id)
         found = []
-        for status, response in self._raw_operation(op)["responses"].items():
+        for status, response in self.raw_operation(op)["responses"].items():
             media = self.resolve(response).get("content", {}).get("application/json")
             if media is not None and status.isdigit():
                 found.append((int(status), media))
@@ -234,15 +298,11 @@ class Contract:
         return OpenAPI(SchemaPath.from_dict(dict(self.document)))
 
     def _request_schema(self, op: Operation) -> Mapping[str, Any] | None:
-        body = self.resolve(self._raw_operation(op).get("requestBody"))
+        body = self.resolve(self.raw_operation(op).get("requestBody"))
         if not body:
             return None
         media = body.get("content", {}).get("application/json")
         return None if media is None else media.get("schema")
-
-    def _raw_operation(self, op: Operation) -> Mapping[str, Any]:
-        operation: Mapping[str, Any] = self.document["paths"][op.path][op.method.lower()]
-        return operation
 
     def _operations(self) -> list[Operation]:
         operations = []
@@ -346,8 +406,34 @@ def _path_of(error: Any) -> list[str | int]:
     return list(getattr(error, "path", []) or [])
 
 
+def _as_yaml(document: Mapping[str, Any]) -> bytes:
+    import yaml
+
+    plain = json.loads(json.dumps(document, default=str))
+    text: str = yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=100)
+    return text.encode()
+
+
+def _check_extension(doc: YamlDocument) -> None:
+    for problem in extension_problems(doc.data):
+        raise doc.error(problem.message, problem.path, SpecError)
+
+
+def _read(paths: Iterable[str | Path]) -> list[YamlDocument]:
+    """Each file parsed and checked (OpenAPI and extension); ``bundled`` expands."""
+    documents = []
+    for path in paths:
+        names = spec_paths() if str(path) == BUNDLED else (Path(path),)
+        for name in names:
+            doc = YamlDocument.from_path(name, SpecError)
+            _check_spec(doc)
+            _check_extension(doc)
+            documents.append(doc)
+    return documents
+
+
 @cache
 def _bundled() -> Contract:
     # Checked like any other spec; the verdict is remembered (see _verdict_stamp), so only
     # the first start after the spec changes pays for the check.
-    return Contract.from_path(spec_path())
+    return Contract.load([BUNDLED])

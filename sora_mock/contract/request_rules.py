@@ -42,6 +42,20 @@ def parse_timestamps(value: str) -> tuple[float, float] | str:
 
 
 @functools.lru_cache(maxsize=1024)
+def span_problem(value: str, max_span: float) -> str | None:
+    """Why ``value`` is not ``start,end`` with ``0 < end - start <= max_span``, or None."""
+    found = _TIMESTAMPS.fullmatch(value)
+    if found is None:
+        return f"expected 'start,end' in seconds, got {value!r}"
+    start, end = float(found.group(1)), float(found.group(2))
+    if end <= start:
+        return f"end ({found.group(2)}) must be after start"
+    if end - start > max_span:
+        return f"the span {end - start:g}s exceeds {max_span:g} seconds"
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
 def video_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a video URL (scheme, host, extension), or None."""
     try:
@@ -58,8 +72,10 @@ def video_url_problem(url: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def callback_url_problem(url: str, *, allow_loopback: bool) -> str | None:
-    """Why ``url`` cannot receive callbacks (HTTPS, public host), or None.
+def callback_url_problem(
+    url: str, field: str = "callback_url", *, allow_loopback: bool
+) -> str | None:
+    """Why ``url`` (the request's ``field``) cannot receive callbacks (HTTPS, public host).
 
     With ``allow_loopback`` a loopback receiver (``127.0.0.0/8``, ``::1``, ``localhost``)
     is allowed, over plain HTTP too, because a test's receiver lives there.
@@ -68,16 +84,16 @@ def callback_url_problem(url: str, *, allow_loopback: bool) -> str | None:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:
-        return "callback_url is not a valid URL"
+        return f"{field} is not a valid URL"
     if not host:
-        return "callback_url must name a host"
+        return f"{field} must name a host"
     loopback = _is_loopback(host)
     if loopback and allow_loopback:
-        return None if parts.scheme.lower() in ("http", "https") else "callback_url must be http(s)"
+        return None if parts.scheme.lower() in ("http", "https") else f"{field} must be http(s)"
     if parts.scheme.lower() != "https":
-        return "callback_url must use HTTPS"
+        return f"{field} must use HTTPS"
     if loopback or _is_private(host):
-        return "callback_url must not point to a private or loopback address"
+        return f"{field} must not point to a private or loopback address"
     return None
 
 

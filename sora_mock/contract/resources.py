@@ -16,9 +16,18 @@ def spec_dir() -> Path:
     return bundled if bundled.is_dir() else _PACKAGE.parent / "spec"
 
 
+#: The bundled OpenAPI documents, one per model, merged in this order.
+BUNDLED_SPECS = ("sora-character.yaml", "sora-2-preview.yaml")
+
+
+def spec_paths() -> tuple[Path, ...]:
+    """The bundled OpenAPI documents (the default contract is their merge)."""
+    return tuple(spec_dir() / name for name in BUNDLED_SPECS)
+
+
 def spec_path() -> Path:
-    """The bundled OpenAPI contract of the sora-character API."""
-    return spec_dir() / "sora-character.yaml"
+    """The first bundled OpenAPI document."""
+    return spec_paths()[0]
 
 
 def defaults_path() -> Path:
@@ -29,6 +38,11 @@ def defaults_path() -> Path:
 def admin_spec_path() -> Path:
     """The OpenAPI description of the mock's own routes under ``/__mock/``."""
     return spec_dir() / "mock-admin.yaml"
+
+
+def data_path(name: str) -> Path:
+    """A data file shipped in ``sora_mock/data`` (e.g. ``sample.mp4``)."""
+    return _PACKAGE / "data" / name
 
 
 def builtin_scenarios_path() -> Path:

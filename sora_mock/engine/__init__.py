@@ -7,7 +7,7 @@ knows about ASGI, httpx, pytest, sockets or sleeping: the doors above do.
 
 from sora_mock.engine.clock import AdjustableClock, Clock, RealClock, VirtualClock
 from sora_mock.engine.config import MockConfig
-from sora_mock.engine.core import TASK_ID_PREFIX, Engine
+from sora_mock.engine.core import Engine
 from sora_mock.engine.exchange import Exchange, Recorder
 from sora_mock.engine.journal import (
     Journal,
@@ -17,12 +17,11 @@ from sora_mock.engine.journal import (
 from sora_mock.engine.lifecycle import TERMINAL, Observation
 from sora_mock.engine.outbox import TIMEOUT_SECONDS, Delivery
 from sora_mock.engine.rendering import MOCK_PREFIX
-from sora_mock.engine.scenarios import Match, ResultOverrides, Scenario, ScenarioBook
+from sora_mock.engine.scenarios import Match, Scenario, ScenarioBook
 from sora_mock.engine.store import SqliteTaskStore, Task, TaskStorage, TaskStore
 
 __all__ = [
     "MOCK_PREFIX",
-    "TASK_ID_PREFIX",
     "TERMINAL",
     "TIMEOUT_SECONDS",
     "AdjustableClock",
@@ -37,7 +36,6 @@ __all__ = [
     "Observation",
     "RealClock",
     "Recorder",
-    "ResultOverrides",
     "Scenario",
     "ScenarioBook",
     "SqliteTaskStore",

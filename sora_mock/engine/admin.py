@@ -1,8 +1,9 @@
-"""The mock's own routes under ``/__mock/``: health, profile pictures and the admin API.
+"""The mock's own routes under ``/__mock/``: health, task files, the spec and the admin API.
 
-Health and profile pictures are public. Everything else controls or reveals the mock's
-state, so it answers only loopback (or in-process) clients, or clients that send the
-configured admin token in ``X-Sora-Admin-Token``. The routes are documented in
+Health, task files (a completed task's picture or video) and the spec are public.
+Everything else controls or reveals the mock's state, so it answers only loopback (or
+in-process) clients, or clients that send the configured admin token in
+``X-Sora-Admin-Token``. The routes are documented in
 ``spec/mock-admin.yaml``.
 """
 
@@ -13,13 +14,13 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from sora_mock.contract import Request, Response
+from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine.clock import AdjustableClock, Clock
 from sora_mock.engine.config import MockConfig
-from sora_mock.engine.images import profile_picture
+from sora_mock.engine.files import file_content
 from sora_mock.engine.journal import Journal, mask_token
 from sora_mock.engine.lifecycle import Observation
-from sora_mock.engine.rendering import MOCK_PREFIX
+from sora_mock.engine.rendering import MOCK_PREFIX, end_time
 from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
 from sora_mock.engine.scenarios.book import Scenario, ScenarioBook, scenarios_from_text
 from sora_mock.engine.store.task import Task, TaskStorage
@@ -43,6 +44,9 @@ class MockState(Protocol):
 
     @property
     def config(self) -> MockConfig: ...
+
+    @property
+    def contract(self) -> Contract: ...
 
     @property
     def journal(self) -> Journal: ...
@@ -73,9 +77,12 @@ def _route(engine: MockState, request: Request, now: float) -> Response:
     if parts == ["health"]:
         _require(request, "GET")
         return Response.json(200, {"status": "ok", "tasks": len(engine.store)})
-    if len(parts) == 3 and parts[0] == "files" and parts[2] == "profile.png":
+    if len(parts) == 3 and parts[0] == "files":
         _require(request, "GET")
-        return _profile_picture(engine, parts[1], now)
+        return _task_file(engine, parts[1], parts[2], now)
+    if parts == ["spec"]:
+        _require(request, "GET")
+        return spec_response(engine.contract)
     route = _ROUTES.get(parts[0]) if parts else None
     if route is None:
         raise Answer(not_found(request))
@@ -179,15 +186,22 @@ _ROUTES: dict[str, Handler] = {
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _profile_picture(engine: MockState, task_id: str, now: float) -> Response:
+def spec_response(contract: Contract) -> Response:
+    """The (merged) OpenAPI document the mock runs, as YAML."""
+    return Response(200, (("content-type", "application/yaml"),), contract.as_yaml())
+
+
+def _task_file(engine: MockState, task_id: str, name: str, now: float) -> Response:
+    """A completed task's file (its ``file`` values), until its link expires."""
     task = engine.store.get(task_id)
-    if task is None or task.peek(now).status != "completed":
+    model = engine.contract.tasks.models.get(task.model) if task is not None else None
+    file = next((f for f in model.files.values() if f.name == name), None) if model else None
+    if task is None or file is None or task.peek(now).status != "completed":
         return mock_error(404, "not_found", "No such file")
-    ended_at = task.ended_at if task.ended_at is not None else task.natural_end(now)
-    if now >= ended_at + task.defaults.profile_picture_ttl:
+    if now >= end_time(task, now) + file.ttl:
         return Response(403, (("content-type", "application/xml"),), EXPIRED_LINK_BODY)
-    headers = (("content-type", "image/png"), ("cache-control", "private, max-age=86400"))
-    return Response(200, headers, profile_picture(task_id))
+    headers = (("content-type", file.media_type), ("cache-control", "private, max-age=86400"))
+    return Response(200, headers, file_content(file.media_type, task_id))
 
 
 def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:

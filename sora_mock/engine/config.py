@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sora_mock.contract import YamlDocument, defaults_path
+from sora_mock.contract import Contract, YamlDocument, defaults_path
 from sora_mock.engine.config_schema import check_document, check_mapping
-from sora_mock.engine.lifecycle import Lifecycle, lifecycle_from_dict
 from sora_mock.engine.scenarios.book import Scenario, scenarios_from_document
 from sora_mock.errors import ConfigError
 
@@ -37,25 +36,25 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class TokenProfile:
-    """What one bearer token may do."""
+    """What one bearer token may do; ``models`` None means every model of the contract."""
 
     credits: float | None = None
-    models: tuple[str, ...] = ("sora-character",)
+    models: tuple[str, ...] | None = None
     rate_limit: RateLimit | None = None
     fault: str | None = None
 
+    def may_use(self, model: str) -> bool:
+        """True when the token may create tasks of ``model``."""
+        return self.models is None or model in self.models
+
 
 @dataclass(frozen=True)
-class TaskDefaults:
-    """The values a new task reports."""
+class TaskSettings:
+    """How long finished tasks are kept, and values every model's tasks report instead of
+    the contract's (by the value's name, e.g. ``estimated_time``)."""
 
-    estimated_time: int = 150
-    video_duration: int = 8
-    billing_rule: str = "per_call"
-    credits_reserved: float = 0.1
-    user_group: str = "vip"
-    profile_picture_ttl: float = 86400.0
     retention: float = 86400.0
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ class MockConfig:
     """Every behaviour setting of the mock, frozen after load."""
 
     speed: float = 50.0
-    task: TaskDefaults = field(default_factory=TaskDefaults)
-    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    task: TaskSettings = field(default_factory=TaskSettings)
+    lifecycle: Mapping[str, Any] = field(default_factory=dict)
     accept_unknown_tokens: bool = True
     default_token: TokenProfile = field(default_factory=TokenProfile)
     tokens: Mapping[str, TokenProfile] = field(default_factory=dict)
@@ -76,14 +75,16 @@ class MockConfig:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> MockConfig:
-        """The defaults, with the file at ``path`` (if any) merged over them."""
+    def load(cls, path: str | Path | None = None, contract: Contract | None = None) -> MockConfig:
+        """The defaults, with the file at ``path`` (if any) merged over them; its scenarios
+        are checked against ``contract`` (default: the bundled one)."""
         data = check_document(YamlDocument.from_path(defaults_path(), ConfigError))
         if path is None:
             return cls.from_dict(data, checked=True)
         document = YamlDocument.from_path(path, ConfigError)
         data = deep_merge(data, check_document(document))
-        return cls.from_dict(data, checked=True, scenarios=scenarios_from_document(document))
+        scenarios = scenarios_from_document(document, contract=contract)
+        return cls.from_dict(data, checked=True, scenarios=scenarios)
 
     @classmethod
     def from_dict(
@@ -98,14 +99,14 @@ class MockConfig:
             check_mapping(data, "<config>")
         if scenarios is None:
             scenarios = scenarios_from_document(YamlDocument(data, "<config>", None))
-        task = data.get("task", {})
-        life = data.get("lifecycle", {})
+        task = dict(data.get("task", {}))
+        retention = float(task.pop("retention", 86400.0))
         tokens = data.get("tokens", {}) or {}
         default_token = _token(tokens.get("default") or {}, TokenProfile())
         return cls(
             speed=float(data.get("clock", {}).get("speed", 50.0)),
-            task=_replace(TaskDefaults(), task),
-            lifecycle=lifecycle_from_dict(life, Lifecycle()),
+            task=TaskSettings(retention=retention, values=task),
+            lifecycle=data.get("lifecycle", {}),
             accept_unknown_tokens=bool(data.get("auth", {}).get("accept_unknown_tokens", True)),
             default_token=default_token,
             tokens={
@@ -153,7 +154,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> d
 
 def _token(data: Mapping[str, Any], base: TokenProfile) -> TokenProfile:
     values = dict(data)
-    if "models" in values:
+    if values.get("models") is not None:
         values["models"] = tuple(values["models"])
     if values.get("rate_limit") is not None:
         values["rate_limit"] = RateLimit(**values["rate_limit"])

@@ -16,7 +16,6 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 import threading
@@ -24,50 +23,49 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sora_mock.contract import (
-    CREATE_OPERATION,
-    DEFAULT_TIMESTAMPS,
-    GET_TASK_OPERATION,
+    CREATE_ROLE,
     JSON_CONTENT,
+    READ_ROLE,
+    BodyProblem,
     Contract,
     Operation,
     Request,
+    RequestCheck,
     Response,
-    callback_url_problem,
+    TaskModel,
     json_bytes,
-    parse_timestamps,
-    video_url_problem,
 )
 from sora_mock.engine.accounts import Accounts
-from sora_mock.engine.admin import answer_mock_route
+from sora_mock.engine.admin import answer_mock_route, spec_response
 from sora_mock.engine.clock import Clock, RealClock
-from sora_mock.engine.config import MockConfig, TaskDefaults, TokenProfile
+from sora_mock.engine.config import MockConfig, TokenProfile
 from sora_mock.engine.exchange import Exchange
-from sora_mock.engine.inbound import (
-    bearer_token,
-    error_order,
-    error_param,
-    loose_json_object,
-    strict_json,
-)
+from sora_mock.engine.identities import DRAW_BYTES, fill
+from sora_mock.engine.inbound import bearer_token, loose_json_object, strict_json
 from sora_mock.engine.journal import Journal, mask_token
-from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation
+from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation, lifecycle_from_dict
 from sora_mock.engine.outbox import Delivery, Outbox
-from sora_mock.engine.rendering import MOCK_PREFIX, render_task
-from sora_mock.engine.replies import Answer, Outcome, documented, method_not_allowed, not_found
+from sora_mock.engine.rendering import MOCK_PREFIX, TaskRenderer
+from sora_mock.engine.replies import (
+    Answer,
+    Outcome,
+    documented,
+    method_not_allowed,
+    not_found,
+    not_mocked,
+)
+from sora_mock.engine.reported import Reported
 from sora_mock.engine.scenarios.book import CREATE, POLL, Effect, Scenario, ScenarioBook
 from sora_mock.engine.scenarios.effects import Effects
 from sora_mock.engine.store.memory import TaskStore
 from sora_mock.engine.store.task import Task, TaskStorage
 
-TASK_ID_PREFIX = "task-unified-"
+#: Where the mock serves the OpenAPI document it runs (also at ``/__mock/spec``).
+SPEC_PATH = "/openapi.yaml"
 #: Most expired tasks dropped by one request.
 PURGE_BATCH = 10_000
 #: How many finished tasks keep their rendered body for the status reads that follow.
 FINAL_BODIES_KEPT = 4096
-# Byte-to-letter tables: a random byte's low five bits pick one of 32 letters, uniformly.
-# Ids take 32 of [a-z0-9]; names take 32 letters without look-alikes (no I, O, l).
-_ID_LETTERS = bytes(b"abcdefghijklmnopqrstuvwxyz012345"[i & 31] for i in range(256))
-_NAME_LETTERS = bytes(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"[i & 31] for i in range(256))
 
 
 class Engine:
@@ -85,6 +83,7 @@ class Engine:
         store: TaskStorage | None = None,
     ) -> None:
         self.contract = contract or Contract.bundled()
+        self.tasks = self.contract.tasks
         self.config = config or MockConfig.defaults()
         self.clock: Clock = clock or RealClock(self.config.speed)
         self.seed = seed
@@ -99,12 +98,20 @@ class Engine:
         self.outbox = Outbox()
         self._restart_identities()
         self._request_counter = 0
-        self._plans: dict[str | None, tuple[Lifecycle, TaskDefaults]] = {}
+        self._plans: dict[tuple[str, str | None], tuple[Lifecycle, Reported]] = {}
         self._final_bodies: dict[str, bytes] = {}
         # Compile now, so the first request pays nothing.
-        self._body_validators = self.contract.request_validators
-        self._create = self.contract.operation(CREATE_OPERATION)
-        self._get_task = self.contract.operation(GET_TASK_OPERATION)
+        self._check = RequestCheck(self.contract)
+        self._renderer = TaskRenderer(self.tasks)
+        self._create = self.tasks.create
+        self._get_task = self.tasks.read
+        self._roles = {
+            self._create.operation_id: CREATE_ROLE,
+            self._get_task.operation_id: READ_ROLE,
+        }
+        self._id_validator = self.contract.parameter_validator(
+            self._get_task, self.tasks.id_parameter
+        )
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -127,6 +134,7 @@ class Engine:
                 operation=outcome.operation,
                 token=mask_token(token),
                 status=outcome.response.status,
+                role=outcome.role,
                 task_id=outcome.task_id,
                 scenario=outcome.scenario,
                 violations=outcome.violations,
@@ -224,6 +232,8 @@ class Engine:
     def _route(self, request: Request, token: str | None, now: float) -> Outcome:
         if request.path.startswith(MOCK_PREFIX):
             return Outcome(answer_mock_route(self, request, now), operation="mock")
+        if request.path == SPEC_PATH and request.method in ("GET", "HEAD"):
+            return Outcome(spec_response(self.contract), operation="mock")
         match = self.contract.match(request.method, request.path)
         if match.operation is None:
             if match.allowed:
@@ -231,27 +241,31 @@ class Engine:
             return Outcome(not_found(request))
         if match.operation is self._create:
             return self._create_task(request, token, now)
-        return self._read_task(request, token, match.path_params["task_id"], now)
+        if match.operation is self._get_task:
+            task_id = match.path_params[self.tasks.id_parameter]
+            return self._read_task(request, token, task_id, now)
+        return Outcome(not_mocked(request), operation=match.operation.operation_id)
 
     def _refused(
         self,
         refusal: Answer,
         effect: Effect | None,
-        operation: str,
+        operation: Operation,
         scenario: Scenario | None,
         task_id: str | None = None,
     ) -> Outcome:
         """The outcome of a call refused by ``refusal``, with the effect's latency and fault."""
         return Outcome(
             self.effects.finish(refusal.response, effect),
-            operation=operation,
+            operation=operation.operation_id,
+            role=self._roles.get(operation.operation_id),
             task_id=task_id,
             scenario=scenario.name if scenario else None,
             violations=refusal.violations,
             notes=refusal.notes,
         )
 
-    # -- POST /v1/videos/generations -----------------------------------------------------
+    # -- creating a task -----------------------------------------------------------------
 
     def _create_task(self, request: Request, token: str | None, now: float) -> Outcome:
         op = self._create
@@ -270,12 +284,12 @@ class Engine:
                 raise Answer(effects.reply(op, effect.reply))
             token, profile = self._admit(request, token, op, now)
             body = self._json_body(request, op)
-            self._validate_create(body, op)
-            task = self._new_task(request, token, profile, body, scenario, now)
+            model = self._validate_create(body, op)
+            task = self._new_task(request, token, profile, body, model, scenario, now)
         except Answer as refusal:
-            return self._refused(refusal, effect, CREATE_OPERATION, scenario)
+            return self._refused(refusal, effect, op, scenario)
         while not self.store.add(task):  # an id taken (the same seed before a restart)
-            task.id = self._new_identity(now)[0]
+            task.id, task.draw = self._new_identity(now)
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = task.plan.seconds_to_end
             if ends != float("inf"):
@@ -283,7 +297,8 @@ class Engine:
         response = Response(200, (JSON_CONTENT,), self._task_body(task, PENDING, now))
         return Outcome(
             effects.finish(response, effect),
-            operation=CREATE_OPERATION,
+            operation=op.operation_id,
+            role=CREATE_ROLE,
             task_id=task.id,
             scenario=task.scenario,
         )
@@ -294,37 +309,35 @@ class Engine:
         token: str,
         profile: TokenProfile,
         body: Mapping[str, Any],
+        model: TaskModel,
         scenario: Scenario | None,
         now: float,
     ) -> Task:
         op = self._create
-        model = body["model"]
-        if model not in profile.models:
-            raise Answer(documented(op.error(403), f"Token does not have access to model: {model}"))
+        if not profile.may_use(model.name):
+            message = f"Token does not have access to model: {model.name}"
+            raise Answer(documented(op.error(403), message))
+        plan, reported = self._plan_for(model, scenario)
         if profile.credits is not None:  # unlimited tokens leave no trace
-            cost = self.config.task.credits_reserved
+            cost = model.cost_of(reported.values)
             if not self.accounts.can_afford(token, profile, cost):
                 raise Answer(documented(op.error(402)))
             self.accounts.charge(token, cost)
-        plan, defaults = self._plan_for(scenario)
         if now - self._last_purge >= 1.0:
             self._purge(now)
-        task_id, name = self._new_identity(now)
-        if scenario is not None and scenario.result.character_name:
-            name = scenario.result.character_name
+        task_id, draw = self._new_identity(now)
+        callback = model.callback_field
         return Task(
             id=task_id,
             token=token,
             created_at=now,
-            model=model,
+            model=model.name,
             plan=plan,
-            defaults=defaults,
-            character_name=name,
-            video_url=body["video_url"],
-            timestamps=body.get("timestamps", DEFAULT_TIMESTAMPS),
+            reported=reported,
+            draw=draw,
             base_url=request.base_url,
             scenario=scenario.name if scenario else None,
-            callback_url=body.get("callback_url"),
+            callback_url=body.get(callback) if callback else None,
         )
 
     def _purge(self, now: float) -> None:
@@ -334,62 +347,39 @@ class Engine:
         self._last_purge = now
         self.store.purge(now, limit=PURGE_BATCH)
 
-    def _plan_for(self, scenario: Scenario | None) -> tuple[Lifecycle, TaskDefaults]:
-        """The lifecycle and reported values of a task created under ``scenario``, worked out
-        once per scenario (until scenarios are loaded again)."""
-        key = scenario.name if scenario else None
+    def _plan_for(self, model: TaskModel, scenario: Scenario | None) -> tuple[Lifecycle, Reported]:
+        """The lifecycle and reported values of a task of ``model`` created under
+        ``scenario``: the spec's, then the configuration's, then the scenario's. Worked out
+        once per model and scenario (until scenarios are loaded again)."""
+        key = (model.name, scenario.name if scenario else None)
         known = self._plans.get(key)
         if known is not None:
             return known
-        plan, defaults = self.config.lifecycle, self.config.task
+        plan = lifecycle_from_dict(model.lifecycle, Lifecycle())
+        plan = lifecycle_from_dict(self.config.lifecycle, plan)
+        values = {**model.values, **self.config.task.values}
         if scenario is not None:
             plan = scenario.plan(plan)
-            overrides = {
-                k: v
-                for k, v in dataclasses.asdict(scenario.result).items()
-                if v is not None and k != "character_name"
-            }
-            defaults = dataclasses.replace(defaults, **overrides)
-        self._plans[key] = (plan, defaults)
-        return plan, defaults
+            values.update(scenario.result)
+        planned = plan, Reported(values, self.config.task.retention)
+        self._plans[key] = planned
+        return planned
 
-    def _validate_create(self, body: Mapping[str, Any], op: Operation) -> None:
-        validator = self._body_validators[op.operation_id]
-        if not validator.is_valid(body):
-            first = min(validator.iter_errors(body), key=error_order)
-            param = error_param(first)
-            message = (
-                f"Invalid request parameters: {param}: {first.message}"
-                if param
-                else (f"Invalid request parameters: {first.message}")
-            )
-            if param == "timestamps" and isinstance(body.get("timestamps"), str):
-                parsed = parse_timestamps(body["timestamps"])
-                message = parsed if isinstance(parsed, str) else message
+    def _validate_create(self, body: Mapping[str, Any], op: Operation) -> TaskModel:
+        checked = self._check.check(body, allow_loopback=self.config.allow_loopback_callbacks)
+        if isinstance(checked, BodyProblem):
             raise Answer(
-                documented(op.error(400), message, param), violations=[f"{param}: {first.message}"]
+                documented(op.error(400), checked.message, checked.param),
+                violations=[checked.violation],
             )
-        problem = video_url_problem(body["video_url"])
-        if problem:
-            raise Answer(documented(op.error(400), problem, "video_url"), violations=[problem])
-        parsed = parse_timestamps(body.get("timestamps", DEFAULT_TIMESTAMPS))
-        if isinstance(parsed, str):
-            raise Answer(documented(op.error(400), parsed, "timestamps"), violations=[parsed])
-        callback = body.get("callback_url")
-        if callback is not None:
-            problem = callback_url_problem(
-                callback, allow_loopback=self.config.allow_loopback_callbacks
-            )
-            if problem:
-                raise Answer(
-                    documented(op.error(400), problem, "callback_url"), violations=[problem]
-                )
+        return checked.model
 
-    # -- GET /v1/tasks/{task_id} -------------------------------------------------------
+    # -- reading a task ------------------------------------------------------------------
 
     def _read_task(self, request: Request, token: str | None, task_id: str, now: float) -> Outcome:
         op = self._get_task
-        task = self.store.get(task_id) if task_id.startswith(TASK_ID_PREFIX) else None
+        well_formed = self._id_validator.is_valid(task_id)
+        task = self.store.get(task_id) if well_formed else None
         owned = task if task is not None and task.token == token else None
         scenario: Scenario | None = None
         effect: Effect | None = None
@@ -402,12 +392,13 @@ class Engine:
                 scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            response = self._read_owned_task(request, token, op, task_id, task, now)
+            response = self._read_owned_task(request, token, op, task_id, task, now, well_formed)
         except Answer as refusal:
-            return self._refused(refusal, effect, GET_TASK_OPERATION, scenario, task_id)
+            return self._refused(refusal, effect, op, scenario, task_id)
         return Outcome(
             self.effects.finish(response, effect),
-            operation=GET_TASK_OPERATION,
+            operation=op.operation_id,
+            role=READ_ROLE,
             task_id=task_id,
             scenario=scenario.name if scenario else None,
         )
@@ -420,13 +411,15 @@ class Engine:
         task_id: str,
         task: Task | None,
         now: float,
+        well_formed: bool,
     ) -> Response:
         """The task's answer, if ``token`` may read it (``task`` is what the store had)."""
         token, profile = self._admit(request, token, op, now)
         if profile.credits is not None and (self.accounts.balance(token, profile) or 0.0) < 0:
             raise Answer(documented(op.error(402)))  # overdrawn
-        if not task_id.startswith(TASK_ID_PREFIX):
-            raise Answer(documented(op.error(400)), violations=["task_id: bad prefix"])
+        if not well_formed:
+            param = self.tasks.id_parameter
+            raise Answer(documented(op.error(400)), violations=[f"{param}: not a task id"])
         if now - self._last_purge >= 1.0:
             self._purge(now)  # an expired task read before this fails the test below
         if task is None or task.expires_at() <= now:
@@ -511,20 +504,20 @@ class Engine:
 
         A subclass may override it: every task answer and callback then shows what it
         returns."""
-        return render_task(task, seen, now)
+        return self._renderer.render(task, seen, now)
 
     def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
         return json_bytes(self.render(task, seen, now))
 
     # -- identifiers ---------------------------------------------------------------------
 
-    def _new_identity(self, now: float) -> tuple[str, str]:
-        """A task id and character name: eight seeded random letters each. The id may be
-        taken already (the store refuses it; the caller draws again)."""
+    def _new_identity(self, now: float) -> tuple[str, int]:
+        """A task id (the contract's pattern) and the draw its drawn values come from, from
+        seeded random bytes. The id may be taken already (the store refuses it; the caller
+        draws again)."""
         drawn = self._random.getrandbits(128).to_bytes(16, "little")
-        letters = drawn[:8].translate(_ID_LETTERS).decode()
-        name = drawn[8:].translate(_NAME_LETTERS).decode()
-        return f"{TASK_ID_PREFIX}{int(now)}-{letters}", f"chr_{name}"
+        task_id = fill(self.tasks.id_pattern, drawn[:DRAW_BYTES], int(now))
+        return task_id, int.from_bytes(drawn[DRAW_BYTES:], "little")
 
     def _restart_identities(self) -> None:
         """Draw task ids and names from the seed's start again."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from sora_mock.contract import CREATE_OPERATION, GET_TASK_OPERATION, Request, Response
+from sora_mock.contract import CREATE_ROLE, READ_ROLE, Request, Response
 from sora_mock.engine.journal import JournalEntry
 
 
@@ -83,12 +83,12 @@ class Exchange:
     @property
     def is_create(self) -> bool:
         """True for a create call (known from the journal entry)."""
-        return self.operation == CREATE_OPERATION
+        return self.entry is not None and self.entry.role == CREATE_ROLE
 
     @property
     def is_poll(self) -> bool:
         """True for a task status read (known from the journal entry)."""
-        return self.operation == GET_TASK_OPERATION
+        return self.entry is not None and self.entry.role == READ_ROLE
 
     def json(self) -> Any:
         """The response body parsed as JSON, or None when it is not JSON."""

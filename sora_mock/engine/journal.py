@@ -28,9 +28,10 @@ def mask_token(token: str | None) -> str | None:
 class JournalEntry:
     """One request as the mock saw and answered it.
 
-    ``operation`` is the contract's ``operationId`` (``createCharacterGeneration``,
-    ``getTaskDetail``), ``"mock"`` for the mock's own routes, ``"callback"`` for a callback
-    attempt, or None for a path outside the contract. ``token`` is masked.
+    ``operation`` is the contract's ``operationId``, ``"mock"`` for the mock's own routes,
+    ``"callback"`` for a callback attempt, or None for a path outside the contract; ``role``
+    is the operation's ``x-sora-mock`` role (``create-task``, ``read-task``) when it has one.
+    ``token`` is masked.
 
     A value, like :class:`~sora_mock.contract.Request`: nothing changes an entry once
     recorded; not frozen only because every request builds one and a frozen dataclass is
@@ -44,6 +45,7 @@ class JournalEntry:
     operation: str | None
     token: str | None
     status: int
+    role: str | None = None
     task_id: str | None = None
     scenario: str | None = None
     violations: tuple[str, ...] = ()
@@ -57,6 +59,7 @@ class JournalEntry:
             "method": self.method,
             "path": self.path,
             "operation": self.operation,
+            "role": self.role,
             "token": self.token,
             "status": self.status,
             "task_id": self.task_id,
@@ -94,6 +97,7 @@ class Journal:
         operation: str | None,
         token: str | None,
         status: int,
+        role: str | None = None,
         task_id: str | None = None,
         scenario: str | None = None,
         violations: tuple[str, ...] = (),
@@ -111,6 +115,7 @@ class Journal:
             operation=operation,
             token=token,
             status=status,
+            role=role,
             task_id=task_id,
             scenario=scenario,
             violations=violations,

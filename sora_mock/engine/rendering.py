@@ -1,60 +1,66 @@
-"""How a task looks in the API: the body of create and status answers, and callbacks."""
+"""How a task looks in the API: the contract's task template filled with the task's values.
+
+The body of create and status answers and of callbacks is the read operation's ``task``
+template; a completed task adds its model's ``completed`` template and a failed one the
+``failed`` template (see :mod:`sora_mock.contract.task_api`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sora_mock.engine.config import TaskDefaults
+from sora_mock.contract import ServedFile, TaskAPI, TaskModel
+from sora_mock.engine.identities import drawn_values
 from sora_mock.engine.lifecycle import TERMINAL, Observation
 from sora_mock.engine.store.task import Task
 
 MOCK_PREFIX = "/__mock/"
 
 
-def picture_url(task: Task, expires: float) -> str:
-    """The profile picture link of ``task``, served by the mock until ``expires``."""
-    return f"{task.base_url}{MOCK_PREFIX}files/{task.id}/profile.png?expires={int(expires)}"
+def file_url(task: Task, file: ServedFile, expires: float) -> str:
+    """The link to one of the task's files, served by the mock until ``expires``."""
+    return f"{task.base_url}{MOCK_PREFIX}files/{task.id}/{file.name}?expires={int(expires)}"
 
 
-def render_task(task: Task, seen: Observation, now: float) -> dict[str, Any]:
-    """The task as the API shows it in state ``seen`` at mock time ``now``."""
-    defaults = task.defaults
-    body: dict[str, Any] = {
-        "created": task.created,
-        "id": task.id,
-        "model": task.model,
-        "object": "video.generation.task",
-        "progress": seen.progress,
-        "status": seen.status,
-        "task_info": _task_info(defaults, can_cancel=seen.status not in TERMINAL),
-        "type": "video",
-        "usage": _usage(defaults),
-    }
-    if seen.status == "completed":
-        ended_at = task.ended_at if task.ended_at is not None else task.natural_end(now)
-        url = picture_url(task, ended_at + defaults.profile_picture_ttl)
-        body["result_data"] = {
-            "character_name": task.character_name,
-            "profile_picture_url": url,
-        }
-        body["results"] = [url]
-    elif seen.status == "failed":
-        failure = task.plan.failure
-        body["error"] = {"code": failure.code, "message": failure.message, "type": "task_error"}
-    return body
+def end_time(task: Task, now: float) -> float:
+    """When a task that is over at ``now`` ended."""
+    return task.ended_at if task.ended_at is not None else task.natural_end(now)
 
 
-def _task_info(defaults: TaskDefaults, *, can_cancel: bool) -> dict[str, Any]:
-    return {
-        "can_cancel": can_cancel,
-        "estimated_time": defaults.estimated_time,
-        "video_duration": defaults.video_duration,
-    }
+class TaskRenderer:
+    """Renders tasks as the contract's templates say."""
 
+    def __init__(self, tasks: TaskAPI) -> None:
+        self.tasks = tasks
 
-def _usage(defaults: TaskDefaults) -> dict[str, Any]:
-    return {
-        "billing_rule": defaults.billing_rule,
-        "credits_reserved": defaults.credits_reserved,
-        "user_group": defaults.user_group,
-    }
+    def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
+        """The task as the API shows it in state ``seen`` at mock time ``now``."""
+        values = dict(task.reported.values)
+        values.update(
+            id=task.id,
+            created=task.created,
+            model=task.model,
+            status=seen.status,
+            progress=seen.progress,
+            can_cancel=seen.status not in TERMINAL,
+        )
+        model = self.tasks.models.get(task.model)
+        if model is not None and model.generated:
+            drawn = drawn_values(model.generated, task.draw, task.created)
+            values.update({k: v for k, v in drawn.items() if k not in task.reported.values})
+        if seen.status == "failed":
+            failure = task.plan.failure
+            values.update(failure_code=failure.code, failure_message=failure.message)
+        body: dict[str, Any] = self.tasks.task.render(values)
+        if seen.status == "completed" and model is not None and model.completed is not None:
+            self._add_files(task, model, values, now)
+            body.update(model.completed.render(values))
+        elif seen.status == "failed" and self.tasks.failed is not None:
+            body.update(self.tasks.failed.render(values))
+        return body
+
+    @staticmethod
+    def _add_files(task: Task, model: TaskModel, values: dict[str, Any], now: float) -> None:
+        ended = end_time(task, now)
+        for name, file in model.files.items():
+            values[name] = file_url(task, file, ended + file.ttl)

@@ -21,6 +21,7 @@ class Outcome:
 
     response: Response
     operation: str | None = None
+    role: str | None = None
     task_id: str | None = None
     scenario: str | None = None
     violations: tuple[str, ...] = ()
@@ -53,6 +54,13 @@ def documented(
 ) -> Response:
     """The documented error response, with an optional specific message and param."""
     return Response.json(error.status, error.envelope(message, param), headers)
+
+
+def not_mocked(request: Request) -> Response:
+    """501 for an operation the contract documents but the mock has no behaviour for."""
+    message = f"{request.method} {request.path} is documented but not mocked"
+    body = {"error": {"code": "not_mocked", "message": message, "type": "invalid_request_error"}}
+    return Response.json(501, body)
 
 
 def mock_error(status: int, code: str, message: str, headers: tuple[Header, ...] = ()) -> Response:

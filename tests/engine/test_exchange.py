@@ -96,7 +96,7 @@ def test_a_body_that_is_not_json_reads_as_none(engine: Engine) -> None:
 
 
 def test_a_row_codec_converts_both_ways_and_shares_values() -> None:
-    codec: RowCodec[Any] = RowCodec(type(a_task()), shared=("plan", "defaults"))
+    codec: RowCodec[Any] = RowCodec(type(a_task()), shared=("plan", "reported"))
     tasks = [a_task(id=f"task-unified-1-{n}") for n in range(3)]
     rows = [codec.encode(task) for task in tasks]
     assert [codec.decode(row) for row in rows] == tasks

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from sora_mock.contract.messages import Request, Response
 from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.core import TASK_ID_PREFIX, Engine
+from sora_mock.engine.core import Engine
 from sora_mock.engine.inbound import strict_json
 from sora_mock.engine.lifecycle import Observation
-from sora_mock.engine.scenarios.book import CREATE, OPERATION_IDS, POLL
+from sora_mock.engine.scenarios.book import CREATE, POLL
 from sora_mock.engine.store.task import Task
 from tests.helpers import a_task, auth, create, create_request, poll, task_request
 
@@ -136,9 +136,15 @@ def test_ids_and_names_follow_the_seed_and_start_over_at_reset() -> None:
     ids = _ids(first, 300)
     assert len(set(ids)) == len(ids)
     assert _ids(second, 300) == ids
-    names = [task.character_name for task in first.store]
-    assert [task.character_name for task in second.store] == names
-    assert all(re.fullmatch(r"chr_[A-HJ-NP-Za-h]{8}", name) for name in names)
+
+    def names(engine: Engine) -> list[str]:
+        return [
+            engine.render(t, t.plan.final, 0.0)["result_data"]["character_name"]
+            for t in engine.store
+        ]
+
+    assert names(second) == names(first)
+    assert all(re.fullmatch(r"chr_[A-HJ-NP-Za-h]{8}", name) for name in names(first))
     first.reset()
     assert _ids(first, 3) == ids[:3]
     assert _ids(Engine(clock=VirtualClock(), seed=12), 3) != ids[:3]
@@ -161,7 +167,8 @@ def test_the_id_prefix_is_right_from_the_first_second_on(now: float) -> None:
     # Around zero and below (a virtual clock may start anywhere), the very first id too.
     engine = Engine(clock=VirtualClock(now), seed=5)
     (task_id,) = _ids(engine, 1)
-    assert re.fullmatch(rf"{TASK_ID_PREFIX}{int(now)}-[a-z0-5]{{8}}", task_id)
+    prefix = engine.tasks.id_prefix
+    assert re.fullmatch(rf"{prefix}{int(now)}-[a-z0-5]{{8}}", task_id)
 
 
 @pytest.mark.parametrize("operation", [CREATE, POLL])
@@ -173,7 +180,7 @@ def test_scenario_choice_skipped_only_where_it_finds_nothing(
     # there, choose itself (every built-in scenario in its book) finds nothing.
     engine = Engine(clock=VirtualClock(), seed=1)
     assert not engine.effects.book.loaded
-    op = engine.contract.operation(OPERATION_IDS[operation])
+    op = engine.tasks.create if operation == CREATE else engine.tasks.read
     request = create_request() if operation == CREATE else task_request("task-unified-1-a")
     assert "prefer" not in request.headers
     task = a_task() if operation == POLL else None

@@ -8,14 +8,20 @@ import sys
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import Engine
+from sora_mock.engine.lifecycle import Lifecycle, lifecycle_from_dict
 from tests.helpers import create, poll
+
+
+def _lifecycle(engine: Engine) -> Lifecycle:
+    """How a task of the bundled sora-character model lives."""
+    return lifecycle_from_dict(engine.tasks.models["sora-character"].lifecycle, Lifecycle())
 
 
 def test_expired_tasks_are_purged_and_memory_does_not_creep() -> None:
     clock = VirtualClock()
     config = MockConfig.defaults().with_overrides({"limits": {"journal_size": 10}})
     engine = Engine(config=config, clock=clock, seed=2)
-    life = config.lifecycle
+    life = _lifecycle(engine)
     assert life.processing_seconds is not None
     lifetime = life.pending_seconds + life.processing_seconds + config.task.retention
     create(engine)  # warm caches and the journal before measuring
@@ -45,7 +51,7 @@ def test_a_task_survives_until_its_retention_ends() -> None:
     clock = VirtualClock()
     engine = Engine(clock=clock, seed=2)
     task_id = create(engine).json_body()["id"]
-    life = engine.config.lifecycle
+    life = _lifecycle(engine)
     assert life.processing_seconds is not None
     clock.advance(life.pending_seconds + life.processing_seconds + engine.config.task.retention - 1)
     assert poll(engine, task_id).status == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sora_mock.engine.config import TaskDefaults
+from sora_mock.engine.reported import Reported
 from sora_mock.engine.lifecycle import Lifecycle
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
 from tests.helpers import a_task
@@ -45,10 +45,10 @@ def test_saving_a_purged_task_does_not_bring_it_back() -> None:
     assert len(store) == 0
 
 
-def test_each_task_keeps_its_own_plan_and_defaults() -> None:
+def test_each_task_keeps_its_own_plan_and_reported_values() -> None:
     store = TaskStore()
     slow = a_task(plan=Lifecycle(pending_seconds=500))
-    small = a_task(id="task-unified-1-bbbbbbbb", defaults=TaskDefaults(retention=60))
+    small = a_task(id="task-unified-1-bbbbbbbb", reported=Reported({"x": 1}, retention=60))
     plain = a_task(id="task-unified-1-cccccccc")
     for task in (slow, small, plain):
         store.add(task)
@@ -56,7 +56,7 @@ def test_each_task_keeps_its_own_plan_and_defaults() -> None:
         stored = store.get(task.id)
         assert stored is not None
         assert stored.plan == task.plan
-        assert stored.defaults == task.defaults
+        assert stored.reported == task.reported
     store.clear()
     assert len(store) == 0
     store.add(plain)  # the shared values start over with the tasks

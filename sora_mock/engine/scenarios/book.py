@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from sora_mock.contract import Contract, YamlDocument, builtin_scenarios_path
 from sora_mock.engine.lifecycle import Lifecycle, lifecycle_from_dict
@@ -31,7 +31,6 @@ from sora_mock.errors import ConfigError
 
 CREATE = "create"
 POLL = "poll"
-OPERATION_IDS = {CREATE: "createCharacterGeneration", POLL: "getTaskDetail"}
 
 
 @dataclass(frozen=True)
@@ -120,15 +119,6 @@ class Effect:
 
 
 @dataclass(frozen=True)
-class ResultOverrides:
-    """Values a completed task reports instead of the generated or default ones."""
-
-    character_name: str | None = None
-    video_duration: int | None = None
-    estimated_time: int | None = None
-
-
-@dataclass(frozen=True)
 class Scenario:
     """A named behaviour: its match, its effects on create and poll, and its task plan."""
 
@@ -139,7 +129,8 @@ class Scenario:
     create: Effect | None = None
     poll: Effect | None = None
     task: Mapping[str, Any] = field(default_factory=dict)
-    result: ResultOverrides = ResultOverrides()
+    #: Values its tasks report instead of the spec's or the drawn ones, by name.
+    result: Mapping[str, Any] = field(default_factory=dict)
 
     def plan(self, base: Lifecycle) -> Lifecycle:
         """The lifecycle of tasks created under this scenario."""
@@ -222,15 +213,20 @@ class ScenarioBook:
 
 
 def scenarios_from_document(
-    document: YamlDocument, data: Any = None, path: Sequence[str | int] = ("scenarios",)
+    document: YamlDocument,
+    data: Any = None,
+    path: Sequence[str | int] = ("scenarios",),
+    contract: Contract | Literal[False] | None = None,
 ) -> tuple[Scenario, ...]:
     """Build the scenarios at ``path`` of an already schema-checked document.
 
     Checks what the schema cannot (regexes compile, names are unique, ``extends`` names a
-    known scenario, progress curves do not decrease) and raises :class:`ConfigError` with
+    known scenario, progress curves do not decrease, failure codes are ones the models of
+    ``contract`` (default: the bundled one; False: any) list) and raises :class:`ConfigError` with
     file, line and column. ``extends`` is resolved here, against earlier scenarios of the
     same file and the built-in library.
     """
+    codes = failure_codes(contract) if contract is not False else frozenset()
     items = document.data if data is None else data
     for part in path:
         items = items.get(part, []) if isinstance(items, Mapping) else []
@@ -242,6 +238,13 @@ def scenarios_from_document(
                 f"duplicate scenario name {raw['name']!r}", [*where, "name"], ConfigError
             )
         scenario = _scenario(raw, document, where)
+        code = raw.get("task", {}).get("failure", {}).get("code")
+        if codes and code is not None and code not in codes:
+            raise document.error(
+                f"{code!r} is not a failure code of the spec's models ({', '.join(sorted(codes))})",
+                [*where, "task", "failure", "code"],
+                ConfigError,
+            )
         if "extends" in raw:
             base = built.get(raw["extends"]) or _builtin_by_name().get(raw["extends"])
             if base is None:
@@ -253,6 +256,18 @@ def scenarios_from_document(
             scenario = _extend(base, scenario, raw)
         built[scenario.name] = scenario
     return tuple(built.values())
+
+
+def _fails_with_one_of(scenario: Scenario, codes: Mapping[str, None]) -> bool:
+    """False for a scenario whose failure code the contract's models do not list."""
+    code = scenario.task.get("failure", {}).get("code")
+    return code is None or not codes or code in codes
+
+
+def failure_codes(contract: Contract | None) -> frozenset[str]:
+    """Every task failure code the contract's (default: the bundled) models list."""
+    models = (contract or Contract.bundled()).tasks.models.values()
+    return frozenset(code for model in models for code in model.failure_codes)
 
 
 def _extend(base: Scenario, own: Scenario, raw: Mapping[str, Any]) -> Scenario:
@@ -288,7 +303,7 @@ def _scenario(raw: Mapping[str, Any], document: YamlDocument, where: list[str | 
         create=_effect(raw.get("create")),
         poll=_effect(raw.get("poll")),
         task=task,
-        result=ResultOverrides(**result),
+        result=dict(result),
     )
 
 
@@ -358,8 +373,9 @@ def builtin_scenarios(contract: Contract) -> tuple[Scenario, ...]:
     every engine of a process (the conformance harness builds one per situation) shares it.
     """
     library = []
-    for short, operation_id in OPERATION_IDS.items():
-        operation = contract.operation(operation_id)
+    tasks = contract.tasks
+    for short, operation in ((CREATE, tasks.create), (POLL, tasks.read)):
+        operation_id = operation.operation_id
         for status, error in sorted(operation.errors.items()):
             effect = Effect(reply=ErrorReply(status))
             library.append(
@@ -373,7 +389,23 @@ def builtin_scenarios(contract: Contract) -> tuple[Scenario, ...]:
 
     document = YamlDocument.from_path(builtin_scenarios_path(), ConfigError)
     check_document(document)
-    return (
-        *library,
-        *(dataclasses.replace(s, source="builtin") for s in scenarios_from_document(document)),
-    )
+    codes = dict.fromkeys(code for model in tasks.models.values() for code in model.failure_codes)
+    listed = [
+        dataclasses.replace(s, source="builtin")
+        for s in scenarios_from_document(document, contract=False)
+        if _fails_with_one_of(s, codes)
+    ]
+    named = {s.name for s in listed}
+    failures = [
+        Scenario(
+            name=f"fail-{code}",
+            description=f"The task fails with {code}.",
+            task={
+                "outcome": "failed",
+                "failure": {"code": code, "message": f"Task failed: {code}"},
+            },
+        )
+        for code in codes
+        if f"fail-{code}" not in named
+    ]
+    return (*library, *listed, *failures)

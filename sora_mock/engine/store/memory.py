@@ -13,14 +13,14 @@ class TaskStore:
     """Tasks in memory by id, dropped once expired. Not thread-safe alone: the engine locks.
 
     Each task is kept as a row of strings and numbers (:class:`~sora_mock.engine.rows.RowCodec`,
-    its plan and defaults shared by value), not as a :class:`Task`: the cycle collector stops
+    its plan and reported values shared by value), not as a :class:`Task`: the cycle collector stops
     tracking such a row at its first collection, so the tasks a long-running server holds
     are not walked again at every full collection (0.6-0.7 s near 10^6 task objects). Like
     the SQLite store, :meth:`get` gives a fresh ``Task`` and :meth:`save` keeps what changed.
     """
 
     def __init__(self) -> None:
-        self._codec = RowCodec(Task, shared=("plan", "defaults"))
+        self._codec = RowCodec(Task, shared=("plan", "reported"))
         self._rows: dict[str, Row] = {}
         self._expiry: list[tuple[float, str]] = []
 

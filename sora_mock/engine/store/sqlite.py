@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.lifecycle import Failure, Lifecycle
+from sora_mock.engine.reported import Reported
 from sora_mock.engine.store.task import Task
 
 _SCHEMA = """
@@ -120,8 +120,10 @@ class SqliteTaskStore:
 
 def _task_to_dict(task: Task) -> dict[str, Any]:
     """What a task was created with, as JSON-ready data (its read state has columns)."""
-    data = dataclasses.asdict(task)
+    data = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
     del data["polls"], data["ended_at"]
+    data["plan"] = dataclasses.asdict(task.plan)
+    data["reported"] = {"values": task.reported.values, "retention": task.reported.retention}
     return data
 
 
@@ -131,7 +133,7 @@ def _task_from_row(polls: int, ended_at: float | None, stored: str) -> Task:
     plan["failure"] = Failure(**plan["failure"])
     plan["progress_curve"] = tuple(plan["progress_curve"])
     return Task(
-        **{**data, "plan": Lifecycle(**plan), "defaults": TaskDefaults(**data["defaults"])},
+        **{**data, "plan": Lifecycle(**plan), "reported": Reported(**data["reported"])},
         polls=polls,
         ended_at=ended_at,
     )

@@ -7,14 +7,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from sora_mock.engine.config import TaskDefaults
 from sora_mock.engine.lifecycle import Lifecycle, Observation, observe
+from sora_mock.engine.reported import Reported
 
 
 @dataclass(slots=True)
 class Task:
     """A task: what it was created with, never changed after, and what happened since (its
     status reads and when it ended). Its status is not stored: it is observed from the plan.
+
+    ``reported`` holds the values it reports (shared by every task of the same model and
+    scenario); ``draw`` is the seeded number its drawn values (e.g. a generated name) are
+    made from.
     """
 
     id: str
@@ -22,10 +26,8 @@ class Task:
     created_at: float
     model: str
     plan: Lifecycle
-    defaults: TaskDefaults
-    character_name: str
-    video_url: str
-    timestamps: str
+    reported: Reported
+    draw: int
     base_url: str
     scenario: str | None = None
     callback_url: str | None = None
@@ -60,7 +62,7 @@ class Task:
 
     def expires_at(self) -> float:
         """Mock time after which the task can no longer be queried."""
-        retention = self.defaults.retention
+        retention = self.reported.retention
         if self.ended_at is not None:
             return self.ended_at + retention
         end = self.plan.seconds_to_end
