@@ -7,12 +7,10 @@ handle's :class:`~sora_mock.engine.Recorder`. :class:`TaskState` is one of its `
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from sora_mock.contract import CREATE_OPERATION as CREATE
-from sora_mock.contract import GET_TASK_OPERATION as GET_TASK
 from sora_mock.engine import Exchange
 
 #: One call the mock answered: the engine's :class:`~sora_mock.engine.Exchange` (the plain
@@ -62,15 +60,19 @@ class Calls(Sequence[Call]):
             ]
         )
 
+    def where(self, test: Callable[[Call], bool]) -> Calls:
+        """The calls for which ``test`` is true."""
+        return Calls([c for c in self._calls if test(c)])
+
     @property
     def creates(self) -> Calls:
-        """Calls to create a task (``POST /v1/videos/generations``)."""
-        return self.filter(operation=CREATE)
+        """Calls to the contract's create operation."""
+        return self.where(lambda call: call.is_create)
 
     @property
     def polls(self) -> Calls:
-        """Calls to read a task (``GET /v1/tasks/{task_id}``)."""
-        return self.filter(operation=GET_TASK)
+        """Calls to the contract's task read operation."""
+        return self.where(lambda call: call.is_poll)
 
     @property
     def last(self) -> Call:

@@ -191,9 +191,11 @@ def test_clock_arguments_and_load_config(tmp_path: Path) -> None:
             MockAPI(clock=bad)  # type: ignore[arg-type]
     path = tmp_path / "mock.yaml"
     path.write_text("task:\n  estimated_time: 99\n")
-    assert load_config(path).task.estimated_time == 99
-    assert load_config(str(path), {"task": {"video_duration": 3}}).task.video_duration == 3
-    assert load_config({"task": {"estimated_time": 7}}).task.estimated_time == 7
+    assert load_config(path).task.values["estimated_time"] == 99
+    assert (
+        load_config(str(path), {"task": {"video_duration": 3}}).task.values["video_duration"] == 3
+    )
+    assert load_config({"task": {"estimated_time": 7}}).task.values["estimated_time"] == 7
     config = MockConfig.defaults()
     assert load_config(config) is config
     with pytest.raises(UsageError):
