@@ -69,7 +69,7 @@ class RequestCheck:
         validator = self._validators[model.name]
         if not validator.is_valid(body):
             return self._schema_problem(model, validator, body)
-        for rule in model.rules.values():
+        for rule in model.checks:
             value = body.get(rule.field)
             if not isinstance(value, str):
                 continue

@@ -84,11 +84,10 @@ class TaskModel:
     cost: float | str
     completed: Template | None
     example: Mapping[str, Any] | None
-
-    @property
-    def callback_field(self) -> str | None:
-        """The request field holding the callback URL, if the model has one."""
-        return next((rule.field for rule in self.rules.values() if rule.callback), None)
+    #: The request field holding the callback URL, if the model has one.
+    callback_field: str | None = None
+    #: The rules with a check beyond JSON Schema (span, callback), in documented order.
+    checks: tuple[FieldRule, ...] = ()
 
     def field_order(self, field: str) -> int:
         """Where ``field`` is documented among the request properties (unknown ones last)."""
@@ -326,6 +325,8 @@ def _model(
         cost=cost,
         completed=completed,
         example=_example(contract, name),
+        callback_field=next((r.field for r in rules.values() if r.callback), None),
+        checks=tuple(r for r in rules.values() if r.callback or r.span_max is not None),
     )
 
 
@@ -353,16 +354,27 @@ def _example(contract: Contract, model: str) -> Mapping[str, Any] | None:
 
 
 def _check_names(api: TaskAPI, model: TaskModel) -> None:
-    known = BUILTIN_VALUES | set(model.values) | set(model.generated) | set(model.files)
-    templates = [("task", api.task), ("failed", api.failed), ("completed", model.completed)]
-    for label, template in templates:
-        missing = sorted(template.names - known) if template is not None else []
+    """Every name a template uses is a value the model has when the template is shown: a
+    file link exists once the task has completed, so only ``completed`` may show one."""
+    known = BUILTIN_VALUES | set(model.values) | set(model.generated)
+    templates = [
+        ("task", api.task, known - {"failure_code", "failure_message"}),
+        ("failed", api.failed, known),
+        ("completed", model.completed, known | set(model.files)),
+    ]
+    for label, template, allowed in templates:
+        missing = sorted(template.names - allowed) if template is not None else []
         if missing:
+            why = (
+                "is a file, shown only when completed"
+                if missing[0] in model.files
+                else ("is not one of its values")
+            )
             raise TaskApiError(
                 Problem(
                     ("components",),
-                    f"model {model.name!r} has no value {missing[0]!r}, which the {label} "
-                    "template uses",
+                    f"the {label} template uses {missing[0]!r}, which for model "
+                    f"{model.name!r} {why}",
                 )
             )
 

@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -50,33 +51,47 @@ class Template:
         return list(_paths(self.source, "{" + name + "}", ()))
 
 
-def _compile(node: Any, names: set[str]) -> _Fill:
+def _compile(source: Any, names: set[str]) -> _Fill:
+    # The template becomes one Python expression over the values ``v``, evaluated once per
+    # answer, as dataclasses generates its methods: keys and literals enter it through
+    # repr(), so nothing in the spec is ever run as code.
+    expression = _expression(source, names)
+    fill: _Fill = eval(f"lambda v: {expression}", {"__builtins__": {}})
+    return fill
+
+
+def _expression(node: Any, names: set[str]) -> str:
     if isinstance(node, Mapping):
-        pairs = [(str(key), _compile(value, names)) for key, value in node.items()]
-        return lambda values: {key: fill(values) for key, fill in pairs}
+        items = ", ".join(
+            f"{str(key)!r}: {_expression(value, names)}" for key, value in node.items()
+        )
+        return "{" + items + "}"
     if isinstance(node, list):
-        items = [_compile(item, names) for item in node]
-        return lambda values: [fill(values) for fill in items]
+        return "[" + ", ".join(_expression(item, names) for item in node) + "]"
     if isinstance(node, str):
-        return _compile_text(node, names)
-    return lambda values: node
+        return _text_expression(node, names)
+    if (
+        node is None
+        or isinstance(node, bool | int)
+        or (isinstance(node, float) and math.isfinite(node))
+    ):
+        return repr(node)
+    raise ValueError(f"{node!r} is not a JSON value")
 
 
-def _compile_text(text: str, names: set[str]) -> _Fill:
+def _text_expression(text: str, names: set[str]) -> str:
     whole = _WHOLE.fullmatch(text)
     if whole is not None:
-        name = whole.group(1)
-        names.add(name)
-        return lambda values: values[name]
+        names.add(whole.group(1))
+        return f"v[{whole.group(1)!r}]"
     fields = [field for _, field, _, _ in _FORMATTER.parse(text) if field is not None]
     if not fields:
-        literal = text.replace("{{", "{").replace("}}", "}")
-        return lambda values: literal
+        return repr(text.replace("{{", "{").replace("}}", "}"))
     for field in fields:
         if not _WHOLE.fullmatch("{" + field + "}"):
             raise ValueError(f"{text!r}: {{{field}}} is not a value name")
         names.add(field)
-    return lambda values: text.format_map(values)
+    return f"{text!r}.format_map(v)"
 
 
 def _paths(node: Any, placeholder: str, at: tuple[str | int, ...]) -> Any:

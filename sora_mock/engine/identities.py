@@ -10,8 +10,10 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sora_mock.contract import PATTERN_PART
 
@@ -24,34 +26,53 @@ _ALPHABETS = {
 DRAW_BYTES = 8
 
 
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A pattern as ``str.format`` text (``{created}`` kept, each draw a ``{}``) and the
+    alphabet and length of each draw."""
+
+    text: str
+    draws: tuple[tuple[bytes, int], ...]
+
+
 def fill(pattern: str, data: bytes, created: int = 0) -> str:
     """``pattern`` with its placeholders filled from ``data`` (bytes beyond it are drawn
     from a generator seeded with ``data``)."""
-    parts = []
-    at = 0
+    compiled = _compiled(pattern)
+    letters = []
     used = 0
-    for found in PATTERN_PART.finditer(pattern):
-        parts.append(pattern[at : found.start()])
-        at = found.end()
-        if found.group(3):
-            parts.append(str(created))
-            continue
-        count = int(found.group(2))
-        chunk = _bytes(data, used, count)
+    for alphabet, count in compiled.draws:
+        letters.append(_bytes(data, used, count).translate(alphabet).decode())
         used += count
-        parts.append(chunk.translate(_ALPHABETS[found.group(1)]).decode())
-    parts.append(pattern[at:])
-    return "".join(parts)
+    return compiled.text.format(*letters, created=created)
 
 
 def drawn_values(patterns: Mapping[str, str], draw: int, created: int) -> dict[str, str]:
     """The drawn values of a task: each pattern filled in turn from the task's ``draw``."""
     data = draw.to_bytes(DRAW_BYTES, "little")
-    values = {}
+    values: dict[str, str] = {}
     for name, pattern in patterns.items():
+        if values:  # the next value's bytes
+            data = random.Random(data).randbytes(DRAW_BYTES)
         values[name] = fill(pattern, data, created)
-        data = random.Random(data).randbytes(DRAW_BYTES)  # the next value's bytes
     return values
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> _Compiled:
+    pieces = []
+    draws = []
+    at = 0
+    for found in PATTERN_PART.finditer(pattern):
+        pieces.append(pattern[at : found.start()].replace("{", "{{").replace("}", "}}"))
+        at = found.end()
+        if found.group(3):
+            pieces.append("{created}")
+        else:
+            pieces.append("{}")
+            draws.append((_ALPHABETS[found.group(1)], int(found.group(2))))
+    pieces.append(pattern[at:].replace("{", "{{").replace("}", "}}"))
+    return _Compiled("".join(pieces), tuple(draws))
 
 
 def _bytes(data: bytes, start: int, count: int) -> bytes:

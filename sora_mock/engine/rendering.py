@@ -32,20 +32,24 @@ class TaskRenderer:
 
     def __init__(self, tasks: TaskAPI) -> None:
         self.tasks = tasks
+        # Drawn values are worked out for a finished task, or for every one when the
+        # shared task template shows one.
+        drawn = {name for model in tasks.models.values() for name in model.generated}
+        self._draws_early = bool(tasks.task.names & drawn)
 
     def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]:
         """The task as the API shows it in state ``seen`` at mock time ``now``."""
-        values = dict(task.reported.values)
-        values.update(
-            id=task.id,
-            created=task.created,
-            model=task.model,
-            status=seen.status,
-            progress=seen.progress,
-            can_cancel=seen.status not in TERMINAL,
-        )
+        values = {
+            **task.reported.values,
+            "id": task.id,
+            "created": task.created,
+            "model": task.model,
+            "status": seen.status,
+            "progress": seen.progress,
+            "can_cancel": seen.status not in TERMINAL,
+        }
         model = self.tasks.models.get(task.model)
-        if model is not None and model.generated:
+        if model is not None and model.generated and (seen.terminal or self._draws_early):
             drawn = drawn_values(model.generated, task.draw, task.created)
             values.update({k: v for k, v in drawn.items() if k not in task.reported.values})
         if seen.status == "failed":
