@@ -51,7 +51,7 @@ class TokenProfile:
 @dataclass(frozen=True)
 class TaskSettings:
     """How long finished tasks are kept, and values every model's tasks report instead of
-    the contract's (by the value's name, e.g. ``estimated_time``)."""
+    the contract's (by the name of the value in the spec's ``x-sora-mock`` values)."""
 
     retention: float = 86400.0
     values: Mapping[str, Any] = field(default_factory=dict)

@@ -61,8 +61,8 @@ class Exchange:
 
     @property
     def operation(self) -> str | None:
-        """``createCharacterGeneration``, ``getTaskDetail``, ``mock``, or None (no route, or
-        no journal entry)."""
+        """The contract's ``operationId``, ``mock``, or None (no route, or no journal
+        entry)."""
         return self.entry.operation if self.entry is not None else None
 
     @property

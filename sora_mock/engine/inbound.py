@@ -38,26 +38,6 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def error_param(error: Any) -> str | None:
-    """The top-level body field a jsonschema-rs error is about, if any."""
-    path = list(error.instance_path)
-    if path:
-        return str(path[0])
-    kind = error.kind
-    if type(kind).__name__ == "Required":
-        return str(kind.property)
-    return None
-
-
-_FIELD_ORDER = {"model": 0, "video_url": 1, "timestamps": 2, "callback_url": 3}
-
-
-def error_order(error: Any) -> tuple[int, str]:
-    """Sort key reporting body errors in the order the fields are documented."""
-    param = error_param(error) or ""
-    return _FIELD_ORDER.get(param, 9), param
-
-
 def strict_json(raw: bytes) -> Any:
     """JSON that refuses duplicate keys and the non-standard NaN and Infinity.
 
