@@ -134,14 +134,19 @@ def _rule_errors(call: Call, contract: Contract, allow_loopback: bool) -> Iterat
     if not isinstance(body, dict):
         return
     check = _request_check(contract)
-    problem = check.problem(body, allow_loopback=allow_loopback)
-    if problem is None or problem.param is None:
-        return
     model = check.model_of(body)
-    # A plain schema error (an unknown model too) is openapi-core's to report; the
-    # extension's rules, with their own messages, are ours.
-    if model is not None and problem.param in model.rules:
-        yield f"{problem.param}: {problem.message}"
+    if model is None:
+        return  # openapi-core reports the model field
+    # A plain schema error is openapi-core's to report; the extension's rules, with their own
+    # messages, are ours. Each ruled field is checked alone, in the model's documented
+    # example, so that one field's mistake does not hide another's.
+    base = model.example if model.example is not None else body
+    for field in model.rules:
+        if field not in body:
+            continue
+        problem = check.problem({**base, field: body[field]}, allow_loopback=allow_loopback)
+        if problem is not None and problem.param == field:
+            yield f"{field}: {problem.message}"
 
 
 def _task_id_errors(call: Call, contract: Contract) -> Iterator[str]:

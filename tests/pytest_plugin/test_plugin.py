@@ -100,8 +100,8 @@ def test_the_marker_sets_everything(sora_api, sora_server):
         assert api.now == 2_000_000_000
         assert api.engine.seed == 42
         config = api.engine.config
-        assert config.lifecycle.outcome == "failed"
-        assert (config.task.video_duration, config.task.estimated_time) == (7, 99)
+        assert config.lifecycle["outcome"] == "failed"
+        assert config.task.values == {{"video_duration": 7, "estimated_time": 99}}
     create(API)
     assert sora_api.calls[0].request.headers["prefer"] == f"scenario={{SCENARIO}}"
 
@@ -270,13 +270,13 @@ def test_config_file_and_seed_options(pytester: pytest.Pytester) -> None:
 
         def test_options(sora_api, sora_server):
             for api in (sora_api, sora_server):
-                assert api.engine.config.task.estimated_time == 42
+                assert api.engine.config.task.values["estimated_time"] == 42
                 assert api.engine.seed == 9
 
         @pytest.mark.sora(config={"task": {"video_duration": 3}})
         def test_marker_merges_over_the_file(sora_api):
-            assert sora_api.engine.config.task.estimated_time == 42
-            assert sora_api.engine.config.task.video_duration == 3
+            assert sora_api.engine.config.task.values["estimated_time"] == 42
+            assert sora_api.engine.config.task.values["video_duration"] == 3
         """
     )
     result = pytester.runpytest("--sora-config=mock.yaml", "--sora-seed=9")
