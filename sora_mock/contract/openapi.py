@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,11 +86,14 @@ class Operation:
     has_body: bool
 
     def error(self, status: int) -> DocumentedError:
-        """The documented error for ``status``; a missing one is a bug in the spec or caller."""
-        try:
-            return self.errors[status]
-        except KeyError:
-            raise KeyError(f"{self.operation_id} documents no error for status {status}") from None
+        """The documented error for ``status``; for a status the operation does not document
+        (a spec may leave out one the mock needs, such as 413), the same envelope with the
+        HTTP reason as code and message."""
+        documented = self.errors.get(status)
+        if documented is not None:
+            return documented
+        reason = HTTPStatus(status).phrase
+        return DocumentedError(status, reason.lower().replace(" ", "_"), reason, "api_error")
 
 
 @dataclass(frozen=True)
