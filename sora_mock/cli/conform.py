@@ -17,12 +17,25 @@ def register(subparsers: Any) -> None:
         help="run a client through the conformance matrix and check the rules",
         description=(
             "Run COMMAND once per situation against a real mock server (SORA_BASE_URL, "
-            "SORA_API_KEY and SORA_VIDEO_URL are set for it), read its exit code and an "
-            "optional JSON outcome on the last line of stdout, and check what it sent. "
-            "Exit 0 when every rule is kept, 1 when one is broken, 2 on a usage error."
+            "SORA_API_KEY, SORA_MODEL, SORA_REQUEST_BODY and, when the body has a URL field, "
+            "SORA_VIDEO_URL are set for it), read its exit code and an optional JSON outcome "
+            "on the last line of stdout, and check what it sent. Exit 0 when every rule is "
+            "kept, 1 when one is broken, 2 on a usage error."
         ),
     )
     parser.add_argument("--run", metavar="COMMAND", help="the client command (run by the shell)")
+    parser.add_argument(
+        "--spec",
+        action="append",
+        metavar="FILE",
+        help="an OpenAPI document of the API (repeatable; 'bundled' names the shipped ones; "
+        "default: the bundled documents)",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="NAME",
+        help="the model the client uses (default: the first model of the spec)",
+    )
     parser.add_argument(
         "--situations",
         "-k",
@@ -76,14 +89,16 @@ def register(subparsers: Any) -> None:
 def conform(args: argparse.Namespace) -> int:
     """Run the matrix (or list it) and print the report; 0 kept, 1 broken, 2 usage."""
     from sora_mock.conformance import CommandHarness, CommandOptions
+    from sora_mock.contract import Contract
     from sora_mock.engine import MockConfig
     from sora_mock.errors import UsageError
 
+    contract = Contract.load(args.spec) if args.spec else Contract.bundled()
     patterns = args.situations.split(",") if args.situations else None
     if args.list:
         from sora_mock.conformance import catalogue, select
 
-        for situation in select(catalogue(), patterns):
+        for situation in select(catalogue(contract, args.model), patterns):
             print(f"{situation.name:<36} {situation.description}")
         return 0
     if not args.run:
@@ -99,14 +114,16 @@ def conform(args: argparse.Namespace) -> int:
     harness = CommandHarness(
         args.run,
         options,
-        config=MockConfig.load(args.config),
+        contract=contract,
+        model=args.model,
+        config=MockConfig.load(args.config, contract=contract),
         progress=None if args.quiet else _progress,
     )
     chosen = harness.situations(patterns)
     if not args.quiet:
         print(
             f"sora-mock conform: {len(chosen)} situations, {args.jobs} at a time, "
-            f"clock {args.speed:g}x",
+            f"clock {args.speed:g}x, model {harness.subject.model.name}",
             file=sys.stderr,
             flush=True,
         )

@@ -1,16 +1,17 @@
 """Client conformance: run any client through a matrix of situations and check the rules.
 
-A Python client is a callable taking a :class:`Target` (base URL, token, video URL, a
-ready httpx client) that returns its outcome or raises; any other client is a command
-(``sora-mock conform --run "COMMAND"``). Either way the harness serves each situation
-from its own engine, records what the client sent, and checks the rules of
-:mod:`sora_mock.conformance.rules`.
+A Python client is a callable taking a :class:`Target` (base URL, token, the model and a
+valid create body for it, a ready httpx client) that returns its outcome or raises; any
+other client is a command (``sora-mock conform --run "COMMAND"``). Either way the harness
+serves each situation from its own engine, records what the client sent, and checks the
+rules of :mod:`sora_mock.conformance.rules`. Everything it knows of the API comes from the
+contract it is given (default: the bundled one); ``model=`` names the model the client uses.
 
 Example::
 
     from sora_mock.conformance import check_client
 
-    report = check_client(lambda t: my_client(t.base_url, t.api_key, t.video_url))
+    report = check_client(lambda t: my_client(t.base_url, t.api_key, t.body))
     print(report.to_text())
 """
 

@@ -2,7 +2,9 @@
 
 Each situation gets its own port (and engine) on one server, on a real clock sped up
 ``speed`` times, and the command runs with ``SORA_BASE_URL``, ``SORA_API_KEY``,
-``SORA_VIDEO_URL`` and ``SORA_CONFORMANCE_SITUATION`` set. Situations run in parallel,
+``SORA_MODEL``, ``SORA_REQUEST_BODY`` (a valid create body, as JSON), ``SORA_VIDEO_URL``
+(when the body has a URL field: see :class:`~sora_mock.conformance.Target`) and
+``SORA_CONFORMANCE_SITUATION`` set. Situations run in parallel,
 ``jobs`` at a time. A command still running after ``time_limit`` real seconds (or after
 ``max_requests`` requests) is stopped: its process group is terminated.
 
@@ -14,12 +16,13 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +33,10 @@ from sora_mock.conformance.recording import build_engine
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import check
 from sora_mock.conformance.run import Run, Settings
-from sora_mock.conformance.runner import DEFAULT_VIDEO_URL, token_for
+from sora_mock.conformance.runner import token_for
 from sora_mock.conformance.serving import Slot, SlotServer
 from sora_mock.conformance.situations import Situation, catalogue, select
+from sora_mock.conformance.subject import Subject
 from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract
 from sora_mock.engine import MockConfig, RealClock
@@ -55,11 +59,13 @@ class CommandOptions:
     explore_budget: float = 90.0
     max_requests: int = 5000
     seed: int = 0
-    video_url: str = DEFAULT_VIDEO_URL
 
 
 class CommandHarness:
-    """Runs ``command`` once per situation against a real server and checks the rules."""
+    """Runs ``command`` once per situation against a real server and checks the rules.
+
+    ``contract``, ``model`` and ``body`` are as for :class:`~sora_mock.conformance.Harness`.
+    """
 
     def __init__(
         self,
@@ -67,6 +73,8 @@ class CommandHarness:
         options: CommandOptions | None = None,
         *,
         contract: Contract | None = None,
+        model: str | None = None,
+        body: Mapping[str, Any] | None = None,
         config: MockConfig | None = None,
         progress: Callable[[SituationResult], None] | None = None,
     ) -> None:
@@ -77,12 +85,13 @@ class CommandHarness:
         if self.options.jobs < 1 or self.options.speed <= 0 or self.options.time_limit <= 0:
             raise UsageError("jobs >= 1, speed > 0 and time_limit > 0 are required")
         self.contract = contract or Contract.bundled()
+        self.subject = Subject.of(self.contract, model, body)
         self.config = config or MockConfig.defaults()
         self.progress = progress
         self.settings = Settings(
             self.contract, min_interval=self.options.min_interval, tolerance=self.options.tolerance
         )
-        self._catalogue = catalogue(self.contract)
+        self._catalogue = catalogue(self.contract, self.subject.model.name)
         self._lock = threading.Lock()
 
     def situations(self, patterns: Sequence[str] | None = None) -> list[Situation]:
@@ -104,6 +113,7 @@ class CommandHarness:
             results=results,
             settings={
                 "mode": f"command over HTTP, clock {o.speed:g}x",
+                "model": self.subject.model.name,
                 "min_interval": o.min_interval,
                 "time_limit": o.time_limit,
                 "speed": o.speed,
@@ -124,6 +134,7 @@ class CommandHarness:
         if situation.explore:
             run, note = explore(
                 self.contract,
+                self.subject.model.name,
                 lambda v: self._run(situation, slot, v),
                 lambda r: check(r, self.settings),
                 self.options.examples,
@@ -149,19 +160,24 @@ class CommandHarness:
             speed=o.speed,
             seed=o.seed + index,
             variation=variation,
+            model=self.subject.model.name,
         )
         too_many = threading.Event()
         engine.exchanges.on_record = lambda _: (
             too_many.set() if len(engine.exchanges) >= o.max_requests else None
         )
         token = token_for(index, situation)
+        subject = self.subject
         env = {
             **os.environ,
             "SORA_BASE_URL": slot.base_url,
             "SORA_API_KEY": token,
-            "SORA_VIDEO_URL": o.video_url,
+            "SORA_MODEL": subject.model.name,
+            "SORA_REQUEST_BODY": json.dumps(subject.body),
             "SORA_CONFORMANCE_SITUATION": situation.name,
         }
+        if subject.url is not None:
+            env["SORA_VIDEO_URL"] = subject.url
         slot.serve(engine)
         started = clock.now()
         exit_code, out, err, stopped = _run_command(self.command, env, o.time_limit, too_many)
@@ -182,7 +198,7 @@ class CommandHarness:
             started=started,
             ended=clock.now(),
             stopped=stopped,
-            names=engine.character_names(),
+            made=engine.made(),
             variation=variation or engine.variation,
         )
 

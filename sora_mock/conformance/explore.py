@@ -19,6 +19,7 @@ from sora_mock.contract import Contract
 
 def explore(
     contract: Contract,
+    model: str,
     run_once: Callable[[Variation], Run],
     judge: Callable[[Run], Sequence[Verdict]],
     examples: int,
@@ -26,7 +27,8 @@ def explore(
 ) -> tuple[Run, str]:
     """The run to report and a note on the search.
 
-    ``run_once`` runs the client under a variation; ``judge`` gives the verdicts of a run.
+    Variations are those of a task of ``model``. ``run_once`` runs the client under a
+    variation; ``judge`` gives the verdicts of a run.
     ``examples`` bounds the generated variations; ``budget`` (real seconds) bounds the whole
     search, shrinking included: past it, a variation counts as not breaking, which ends the
     search with the smallest breaking variation found so far.
@@ -52,7 +54,7 @@ def explore(
         return baseline, "the hypothesis search is off (0 examples); the plain task was run"
     try:
         minimal = find(
-            variations(contract),
+            variations(contract, model),
             breaks,
             settings=settings(
                 max_examples=examples,

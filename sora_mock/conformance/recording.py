@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sora_mock.conformance.outcome import Made
 from sora_mock.conformance.situations import Situation
 from sora_mock.conformance.variations import Variation, fixed_variations
 from sora_mock.contract import Contract, Request
@@ -25,7 +26,6 @@ from sora_mock.engine import (
     MockConfig,
     Observation,
     Recorder,
-    ResultOverrides,
     Scenario,
     Task,
 )
@@ -47,6 +47,7 @@ class RecordingEngine(Engine):
         self.variation = variation
         #: Every exchange answered, oldest first; set its ``on_record`` to hear of each.
         self.exchanges = Recorder()
+        self._value_paths: dict[str, dict[str, tuple[str | int, ...]]] = {}
 
     def exchange(self, request: Request) -> Exchange:
         """Answer as the engine does, and record the exchange."""
@@ -57,10 +58,35 @@ class RecordingEngine(Engine):
         body = super().render(task, seen, now)
         return self.variation.apply(body) if self.variation is not None else body
 
-    def character_names(self) -> dict[str, str]:
-        """The character name of every task created, by task id."""
+    def made(self) -> dict[str, Made]:
+        """What every task seen completed made, by task id: its body as the engine renders
+        it (before the variation changes it) and the values of its model that show whole."""
         with self.lock:
-            return {t.id: t.character_name for t in self.store}
+            now = self.clock.now()
+            found = {}
+            for task in self.store:
+                final = task.plan.final
+                if task.ended_at is None or final.status != "completed":
+                    continue
+                body = Engine.render(self, task, final, now)
+                found[task.id] = Made.from_body(body, self.value_paths(task.model))
+            return found
+
+    def value_paths(self, model: str) -> dict[str, tuple[str | int, ...]]:
+        """Where a task of ``model`` shows each value it draws or serves as a file."""
+        if model not in self._value_paths:
+            tasks = self.contract.tasks
+            found: dict[str, tuple[str | int, ...]] = {}
+            spec = tasks.models.get(model)
+            if spec is not None:
+                for name in (*spec.generated, *spec.files):
+                    paths = tasks.task.paths(name)
+                    if not paths and spec.completed is not None:
+                        paths = spec.completed.paths(name)
+                    if paths:
+                        found[name] = paths[0]
+            self._value_paths[model] = found
+        return self._value_paths[model]
 
 
 def build_engine(
@@ -72,11 +98,13 @@ def build_engine(
     speed: float,
     seed: int | None = None,
     variation: Variation | None = None,
+    model: str | None = None,
 ) -> RecordingEngine:
     """A fresh engine serving ``situation`` to every request.
 
     ``speed`` is mock seconds per client second: a computed rate limit spans that many
-    client seconds whatever the clock. ``variation`` overrides the situation's own.
+    client seconds whatever the clock. ``variation`` overrides the situation's own (whose
+    fixed variations are those of a task of ``model``, default: the contract's first).
     """
     overrides: dict[str, Any] = {}
     if not config.accept_unknown_tokens:
@@ -89,7 +117,7 @@ def build_engine(
     if overrides:
         config = config.with_overrides(overrides)
     if variation is None and situation.variation is not None:
-        variation = fixed_variations(contract)[situation.variation]
+        variation = fixed_variations(contract, model)[situation.variation]
     engine = RecordingEngine(
         contract=contract, config=config, clock=clock, seed=seed, variation=variation
     )
@@ -101,7 +129,7 @@ def _scenario(engine: Engine, situation: Situation, variation: Variation | None)
     task = dict(situation.task)
     if variation is not None:
         task.update(variation.task())
-    result = ResultOverrides(**task.pop("result", {}))
+    result = dict(task.pop("result", {}))
     if situation.builtin is not None:
         base = engine.scenarios.get(situation.builtin)
         if base is None:
@@ -118,5 +146,5 @@ def _scenario(engine: Engine, situation: Situation, variation: Variation | None)
         description=situation.description,
         source="conformance",
         match=Match(),
-        result=result if result != ResultOverrides() else scenario.result,
+        result={**scenario.result, **result},
     )

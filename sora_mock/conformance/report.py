@@ -177,7 +177,10 @@ class ConformanceReport:
 
     def _settings_line(self) -> str:
         s = self.settings
-        parts = [str(s.get("mode", "")), f"minimum poll interval {s.get('min_interval', 1.0):g} s"]
+        parts = [str(s.get("mode", ""))]
+        if "model" in s:
+            parts.append(f"model {s['model']}")
+        parts.append(f"minimum poll interval {s.get('min_interval', 1.0):g} s")
         if "time_limit" in s:
             parts.append(f"time limit {s['time_limit']:g} s per situation")
         parts.append(f"took {self.wall_seconds:.1f} s")

@@ -11,21 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from sora_mock.conformance.outcome import outcome_problem
 from sora_mock.conformance.run import Run, Settings
 from sora_mock.conformance.situations import FUTILE_STATUSES
-from sora_mock.contract import (
-    DEFAULT_TIMESTAMPS,
-    Contract,
-    Request,
-    callback_url_problem,
-    parse_retry_after,
-    parse_timestamps,
-)
-from sora_mock.contract import video_url_problem as _video_url_problem
-from sora_mock.engine import TERMINAL, Exchange, mask_token
+from sora_mock.contract import Contract, Request, RequestCheck, parse_retry_after
+from sora_mock.engine import MOCK_PREFIX, TERMINAL, Exchange, mask_token
 
 Status = Literal["pass", "fail", "n/a"]
 
@@ -63,7 +56,7 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
         request = exchange.request
         key = (
             request.method,
-            request.path if exchange.operation != "getTaskDetail" else "task",
+            "task" if exchange.is_poll else request.path,
             request.headers.get("content-type", ""),
             request.body,
         )
@@ -84,8 +77,8 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
 
 def request_problems(request: Request, contract: Contract) -> list[str]:
     """Each way ``request`` breaks the spec (authentication aside: another rule's job)."""
-    if request.path.startswith("/__mock/"):
-        return []  # the mock's own routes (spec/mock-admin.yaml), e.g. the picture link
+    if request.path.startswith(MOCK_PREFIX):
+        return []  # the mock's own routes (spec/mock-admin.yaml), e.g. a served file
     match = contract.match(request.method, request.path)
     if match.operation is None:
         allowed = f" (the path takes {', '.join(match.allowed)})" if match.allowed else ""
@@ -102,25 +95,21 @@ def request_problems(request: Request, contract: Contract) -> list[str]:
         return [*problems, f"the body is not JSON ({exc})"]
     if not isinstance(body, dict):
         return [*problems, "the body must be a JSON object"]
-    validator = contract.request_validators[match.operation.operation_id]
-    for error in validator.iter_errors(body):
+    if match.operation is contract.tasks.create:
+        # The model, its schema and the rules the spec adds, as the mock itself checks them.
+        found = request_check(contract).problem(body, allow_loopback=False)
+        return [*problems, found.message] if found is not None else problems
+    validator = contract.request_validators.get(match.operation.operation_id)
+    for error in validator.iter_errors(body) if validator is not None else ():
         where = "/".join(str(p) for p in error.instance_path) or "(body)"
         problems.append(f"{where}: {error.message}")
-    if problems:
-        return problems
-    checks = [
-        _video_url_problem(body["video_url"]),
-        _timestamps_problem(body.get("timestamps", DEFAULT_TIMESTAMPS)),
-        callback_url_problem(body["callback_url"], allow_loopback=False)
-        if "callback_url" in body
-        else None,
-    ]
-    return [c for c in checks if c]
+    return problems
 
 
-def _timestamps_problem(value: str) -> str | None:
-    parsed = parse_timestamps(value)
-    return parsed if isinstance(parsed, str) else None
+@cache
+def request_check(contract: Contract) -> RequestCheck:
+    """The (cached) create-body check of ``contract``."""
+    return RequestCheck(contract)
 
 
 def _bearer_token(run: Run, settings: Settings) -> Verdict:
@@ -287,7 +276,7 @@ def _outcome(run: Run, settings: Settings) -> Verdict:
     if run.stopped is not None:
         return Verdict("outcome", "n/a", "not checked: the harness stopped the client")
     completed = {e.task_id for _, e in run.api_exchanges if e.task_status == "completed"}
-    seen = {task: name for task, name in run.names.items() if task in completed}
+    seen = {task: made for task, made in run.made.items() if task in completed}
     problem = outcome_problem(run.outcome, run.situation, seen)
     if problem is None:
         return Verdict("outcome", "pass", f"reported {run.outcome.status} ({said})")
@@ -308,7 +297,7 @@ def rules(min_interval: float = 1.0) -> tuple[Rule, ...]:
             "valid-requests",
             "valid",
             "Every request is valid against the spec: a documented operation, JSON body "
-            "matching the request schema and its rules (video_url, timestamps).",
+            "matching the request schema of its model and the rules the spec adds to it.",
             _valid_requests,
         ),
         Rule(
@@ -352,8 +341,9 @@ def rules(min_interval: float = 1.0) -> tuple[Rule, ...]:
         Rule(
             "outcome",
             "outcome",
-            "The reported outcome matches the situation: success with the character name "
-            "on completion, a failure carrying the failure code, an error on an error.",
+            "The reported outcome matches the situation: success on completion (with values "
+            "the task made, when it reports any), a failure carrying the failure code, an "
+            "error on an error.",
             _outcome,
         ),
     )

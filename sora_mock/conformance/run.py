@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sora_mock.conformance.outcome import Outcome
+from sora_mock.conformance.outcome import Made, Outcome
 from sora_mock.conformance.situations import Situation
 from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract
@@ -26,7 +26,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Run:
-    """One client run through one situation: what it sent, got and reported."""
+    """One client run through one situation: what it sent, got and reported, and what each
+    task it saw completed made (``made``, by task id)."""
 
     situation: Situation
     token: str
@@ -36,7 +37,7 @@ class Run:
     started: float
     ended: float
     stopped: str | None = None
-    names: Mapping[str, str] = field(default_factory=dict)
+    made: Mapping[str, Made] = field(default_factory=dict)
     variation: Variation | None = None
 
     @property

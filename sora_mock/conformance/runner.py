@@ -4,7 +4,7 @@ virtual clock, one fresh engine per situation.
 Example::
 
     def my_client(target):
-        return create_character(target.base_url, target.api_key, target.video_url)
+        return my_sdk.generate(target.base_url, target.api_key, target.body)
 
     report = Harness().check(my_client)
     print(report.to_text())
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from sora_mock.conformance.explore import explore
@@ -24,6 +24,7 @@ from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import check
 from sora_mock.conformance.run import Run, Settings
 from sora_mock.conformance.situations import Situation, catalogue, select
+from sora_mock.conformance.subject import Subject
 from sora_mock.conformance.variations import Variation
 from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine import MockConfig, VirtualClock
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from sora_mock.conformance.serving import SlotServer
 
 INPROCESS_URL = "http://sora-mock.test"
-DEFAULT_VIDEO_URL = "https://example.com/conformance/video.mp4"
 Transport = Literal["inprocess", "http"]
 
 
@@ -48,16 +48,30 @@ class Stopped(BaseException):
 class Target:
     """What a client under test is pointed at.
 
-    ``base_url`` and ``api_key`` are what the client should use; ``video_url`` is a video
-    to send. ``http`` is a ready ``httpx.Client`` with the base URL (and no token: sending
-    it is the client's job).
+    ``base_url`` and ``api_key`` are what the client should use; ``body`` is a valid create
+    body for ``model`` (the model's documented example unless the harness was given one);
+    ``video_url`` is the body's first string field whose schema has ``format: uri`` (None
+    when it has none), for clients written for a model that takes a video URL. ``http`` is
+    a ready ``httpx.Client`` with the base URL (and no token: sending it is the client's
+    job).
     """
 
-    def __init__(self, base_url: str, api_key: str, video_url: str, situation: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        situation: str,
+        *,
+        body: Mapping[str, Any],
+        model: str,
+        video_url: str | None = None,
+    ) -> None:
         self.base_url = base_url
         self.api_key = api_key
-        self.video_url = video_url
         self.situation = situation
+        self.body = dict(body)
+        self.model = model
+        self.video_url = video_url
         self._http: httpx.Client | None = None
 
     @property
@@ -116,6 +130,10 @@ class Harness:
     ``transport="http"`` serves a real loopback port (for any HTTP library). Both run on
     a virtual clock: the client's ``time.sleep`` / ``asyncio.sleep`` advance it at once.
     ``time_limit`` is in the client's seconds; ``examples`` bounds the hypothesis search.
+    ``contract`` (default: the bundled one) is the API served and judged; ``model`` (default:
+    its first) is the model the client uses, whose failure codes, timings and task shape the
+    situations follow; ``body`` is the create body handed to the client (default: the
+    model's documented example).
     """
 
     def __init__(
@@ -127,8 +145,9 @@ class Harness:
         max_requests: int = 5000,
         examples: int = 25,
         seed: int = 0,
-        video_url: str = DEFAULT_VIDEO_URL,
         contract: Contract | None = None,
+        model: str | None = None,
+        body: Mapping[str, Any] | None = None,
         config: MockConfig | None = None,
     ) -> None:
         if transport not in ("inprocess", "http"):
@@ -143,9 +162,9 @@ class Harness:
         self.max_requests = max_requests
         self.examples = examples
         self.seed = seed
-        self.video_url = video_url
+        self.subject = Subject.of(self.contract, model, body)
         self._server: SlotServer | None = None
-        self._catalogue = catalogue(self.contract)
+        self._catalogue = catalogue(self.contract, self.subject.model.name)
         self._index = {s.name: i for i, s in enumerate(self._catalogue)}
 
     def situations(self, patterns: Sequence[str] | None = None) -> list[Situation]:
@@ -177,6 +196,7 @@ class Harness:
             if situation.explore:
                 run, note = explore(
                     self.contract,
+                    self.subject.model.name,
                     lambda v: self._run(client, situation, v),
                     lambda r: check(r, self.settings),
                     self.examples,
@@ -189,6 +209,7 @@ class Harness:
         """The settings a report states."""
         return {
             "mode": f"python ({self.transport}, virtual clock)",
+            "model": self.subject.model.name,
             "min_interval": self.settings.min_interval,
             "time_limit": self.time_limit,
             "max_requests": self.max_requests,
@@ -214,6 +235,7 @@ class Harness:
             speed=1.0,
             seed=self.seed + index,
             variation=variation,
+            model=self.subject.model.name,
         )
         guard = _Guard(clock, engine, self.time_limit, self.max_requests)
         token = token_for(index, situation)
@@ -222,7 +244,15 @@ class Harness:
             self._door(engine, guard) as base_url,
             virtual_sleep(clock, clocks=True, guard=guard.check),
         ):
-            target = Target(base_url, token, self.video_url, situation.name)
+            subject = self.subject
+            target = Target(
+                base_url,
+                token,
+                situation.name,
+                body=subject.body,
+                model=subject.model.name,
+                video_url=subject.url,
+            )
             try:
                 outcome = call(client, target)
             finally:
@@ -236,7 +266,7 @@ class Harness:
             started=guard.start,
             ended=clock.now(),
             stopped=guard.reason,
-            names=engine.character_names(),
+            made=engine.made(),
             variation=variation or engine.variation,
         )
 
@@ -314,7 +344,7 @@ def check_client(
 
     Example::
 
-        report = check_client(lambda t: my_sdk.run(t.base_url, t.api_key, t.video_url))
+        report = check_client(lambda t: my_sdk.run(t.base_url, t.api_key, t.body))
         assert report.passed, report.to_text()
     """
     return Harness(**options).check(client, situations, name=name)

@@ -2,8 +2,9 @@
 
 Each situation is a scenario served to the client without its help (the harness gives
 every situation its own engine, whose only loaded scenario matches every request), plus
-the outcome a correct client reports. The documented errors and task failure codes are
-read from the contract, so the matrix follows the spec.
+the outcome a correct client reports. The documented errors of the create and read
+operations, the task failure codes and timings of the model under test and the values a
+task reports are read from the contract, so the matrix follows the spec.
 
 Example::
 
@@ -17,7 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sora_mock.contract import Contract
+from sora_mock.conformance.subject import model_of
+from sora_mock.conformance.variations import body_shape
+from sora_mock.contract import Contract, TaskModel
 from sora_mock.errors import UsageError
 
 Kind = Literal["completed", "failed", "error", "gives-up"]
@@ -30,7 +33,7 @@ FUTILE_STATUSES = frozenset({400, 401, 402, 403, 413})
 class Expectation:
     """One outcome a correct client may report.
 
-    ``completed``: success (with the task's character name, when the client reports one);
+    ``completed``: success (with values the task made, when the client reports any);
     ``failed``: a non-success carrying the task failure ``code``; ``error``: a non-success,
     whose HTTP status and error code must match when the client reports them;
     ``gives-up``: any non-success (the task never ends).
@@ -83,23 +86,34 @@ class Situation:
 COMPLETED = (Expectation("completed"),)
 
 
-def catalogue(contract: Contract | None = None) -> list[Situation]:
-    """Every situation of the matrix, in report order."""
+#: How long the slow situation's task waits in the queue (mock seconds).
+SLOW_PENDING = 30.0
+
+
+def catalogue(contract: Contract | None = None, model: str | None = None) -> list[Situation]:
+    """Every situation of the matrix for a client of ``model`` (default: the contract's
+    first), in report order."""
     contract = contract or Contract.bundled()
+    chosen = model_of(contract, model)
+    usual = _usual_seconds(chosen)
     found = [
         Situation(
             "success",
             "outcome",
-            "The default lifecycle: pending, processing, completed after 150 s.",
+            f"The default lifecycle: pending, processing, completed after {usual:g} s.",
             COMPLETED,
             builtin="success",
         ),
         Situation(
             "slow",
             "timing",
-            "A slow task: 5 minutes (twice its estimated_time) before it completes.",
+            f"A slow task: {2 * usual / 60:g} minutes (twice the usual {usual:g} s) before it "
+            "completes.",
             COMPLETED,
-            task={"pending_seconds": 30, "processing_seconds": 270},
+            task={
+                "pending_seconds": SLOW_PENDING,
+                "processing_seconds": max(0.0, 2 * usual - SLOW_PENDING),
+            },
         ),
         Situation(
             "never-finishes",
@@ -109,8 +123,9 @@ def catalogue(contract: Contract | None = None) -> list[Situation]:
             builtin="never-finishes",
         ),
     ]
-    for short, label in (("create", "createCharacterGeneration"), ("poll", "getTaskDetail")):
-        for status, error in sorted(contract.operation(label).errors.items()):
+    tasks = contract.tasks
+    for short, operation in (("create", tasks.create), ("poll", tasks.read)):
+        for status, error in sorted(operation.errors.items()):
             found.append(
                 Situation(
                     f"{short}-{error.code}",
@@ -120,7 +135,7 @@ def catalogue(contract: Contract | None = None) -> list[Situation]:
                     builtin=f"{short}-{error.code}",
                 )
             )
-    for code in contract.enum("TaskFailureCode"):
+    for code in chosen.failure_codes:
         found.append(
             Situation(
                 f"fail-{code}",
@@ -130,6 +145,8 @@ def catalogue(contract: Contract | None = None) -> list[Situation]:
                 builtin=f"fail-{code}",
             )
         )
+    shape = body_shape(contract, chosen.name)
+    generated = "".join(f"{slot.name}, " for slot in shape.numbers)
     found += [
         Situation(
             "create-rate-limited-once",
@@ -176,13 +193,19 @@ def catalogue(contract: Contract | None = None) -> list[Situation]:
             COMPLETED,
             builtin="progress-jump",
         ),
-        Situation(
-            "estimated-time-zero",
-            "unusual response",
-            "task_info.estimated_time is 0 (valid: a minimum of 0).",
-            COMPLETED,
-            task={"result": {"estimated_time": 0}},
-        ),
+    ]
+    zero = next((slot for slot in shape.numbers if slot.allows(0)), None)
+    if zero is not None:
+        found.append(
+            Situation(
+                f"{zero.name.replace('_', '-')}-zero",
+                "unusual response",
+                f"{zero.where} is 0 ({zero.describe_bounds()}).",
+                COMPLETED,
+                task={"result": {zero.name: 0}},
+            )
+        )
+    found += [
         Situation(
             "optional-fields-absent",
             "unusual response",
@@ -201,13 +224,21 @@ def catalogue(contract: Contract | None = None) -> list[Situation]:
             "unusual-generated",
             "unusual response",
             "Spec-valid variations generated with hypothesis (fields absent, extra fields, "
-            "progress curves, estimated_time, instant tasks); a breaking one is shrunk to a "
+            f"progress curves, {generated}instant tasks); a breaking one is shrunk to a "
             "minimal example.",
             COMPLETED,
             explore=True,
         ),
     ]
     return found
+
+
+def _usual_seconds(model: TaskModel) -> float:
+    """Mock seconds a task of ``model`` takes by its lifecycle in the spec."""
+    lifecycle = model.lifecycle
+    return float(lifecycle.get("pending_seconds") or 0) + float(
+        lifecycle.get("processing_seconds") or 0
+    )
 
 
 def select(situations: Sequence[Situation], patterns: Iterable[str] | None) -> list[Situation]:

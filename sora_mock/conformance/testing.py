@@ -5,7 +5,7 @@ Example (in a test module)::
     from sora_mock.conformance import conformance_tests
 
     def my_client(target):
-        return create_character(target.base_url, target.api_key, target.video_url)
+        return my_sdk.generate(target.base_url, target.api_key, target.body)
 
     test_my_client = conformance_tests(my_client)
 """

@@ -1,9 +1,10 @@
 """Spec-valid but unusual task bodies: optional fields left out, unknown fields added,
-odd progress curves, ``estimated_time`` 0, tasks that end at once.
+odd progress curves, whole-number values at their bounds, tasks that end at once.
 
-Which fields are optional and which objects exist is read from the contract's
-``TaskResponse`` schema, so every variation stays valid against the spec. A
-:class:`Variation` changes the task plan (through a scenario) and rewrites each rendered
+Which fields are optional and which objects exist is read from the schema of the read
+operation's 200 answer for the model under test, and which whole numbers a task shows from
+the model's values and the task template, so every variation stays valid against the spec.
+A :class:`Variation` changes the task plan (through a scenario) and rewrites each rendered
 task body; :func:`variations` generates them with hypothesis, which shrinks one that breaks
 a client down to a minimal example.
 """
@@ -17,27 +18,62 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sora_mock.contract import Contract
+from sora_mock.contract import Contract, TaskModel
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-GET_TASK = "getTaskDetail"
+#: Upper bound of a generated whole number whose schema gives none.
+DEFAULT_MAXIMUM = 100_000
+
+
+@dataclass(frozen=True)
+class NumberSlot:
+    """A whole-number value of the model that the task body shows: its name, the dotted
+    path where it shows, and the bounds its schema gives."""
+
+    name: str
+    where: str
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def allows(self, number: int) -> bool:
+        """True when the schema accepts ``number`` here."""
+        low = self.minimum is None or number >= self.minimum
+        return low and (self.maximum is None or number <= self.maximum)
+
+    def describe_bounds(self) -> str:
+        """E.g. ``valid: a minimum of 0``."""
+        bounds = [f"a minimum of {self.minimum}"] if self.minimum is not None else []
+        bounds += [f"a maximum of {self.maximum}"] if self.maximum is not None else []
+        return f"valid: {' and '.join(bounds)}" if bounds else "valid: no bounds"
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """The range generated values are drawn from."""
+        low = self.minimum if self.minimum is not None else 0
+        return low, self.maximum if self.maximum is not None else max(low, DEFAULT_MAXIMUM)
 
 
 @dataclass(frozen=True)
 class BodyShape:
-    """What the spec says about a task body: optional field paths and the object paths."""
+    """What the spec says about a task body: optional field paths, the object paths, the
+    known fields of each object, and the whole-number values it shows."""
 
     optional: tuple[str, ...]
     objects: tuple[str, ...]
     known: Mapping[str, frozenset[str]]
+    numbers: tuple[NumberSlot, ...] = ()
 
     @classmethod
-    def from_contract(cls, contract: Contract) -> BodyShape:
-        """Read the shape from the ``getTaskDetail`` 200 response schema."""
-        schema = contract.resolve(contract.response_schema(GET_TASK, 200))
-        # Fields an if/then makes required (result_data, error) are not free to leave out.
+    def from_contract(cls, contract: Contract, model: str | None = None) -> BodyShape:
+        """Read the shape of a task of ``model`` (default: the contract's first) from the read
+        operation's 200 response schema."""
+        tasks = contract.tasks
+        chosen = tasks.models[model] if model is not None else next(iter(tasks.models.values()))
+        answer = contract.response_schema(tasks.read.operation_id, 200) or {}
+        schema = _model_branch(contract, contract.resolve(answer), tasks.model_field, chosen.name)
+        # Fields an if/then makes required (a result, an error) are not free to leave out.
         conditional = {
             name
             for part in schema.get("allOf", [])
@@ -58,13 +94,68 @@ class BodyShape:
                 optional += [
                     f"{name}.{p}" for p in resolved["properties"] if p not in inner_required
                 ]
-        return cls(tuple(optional), tuple(objects), known)
+        numbers = tuple(_number_slots(contract, chosen, schema))
+        return cls(tuple(optional), tuple(objects), known, numbers)
 
 
 @cache
-def body_shape(contract: Contract) -> BodyShape:
-    """The (cached) body shape of ``contract``."""
-    return BodyShape.from_contract(contract)
+def body_shape(contract: Contract, model: str | None = None) -> BodyShape:
+    """The (cached) body shape of a task of ``model`` in ``contract``."""
+    return BodyShape.from_contract(contract, model)
+
+
+def _model_branch(
+    contract: Contract, schema: Mapping[str, Any], model_field: str, model: str
+) -> Mapping[str, Any]:
+    """The part of a merged schema (an ``allOf`` of ``if model in [...] then X``) that
+    applies to ``model``; any other schema as it is."""
+    for branch in schema.get("allOf", []):
+        condition = branch.get("if") if isinstance(branch, Mapping) else None
+        field = ((condition or {}).get("properties") or {}).get(model_field)
+        if not isinstance(field, Mapping) or "then" not in branch:
+            continue
+        names = [field["const"]] if "const" in field else list(field.get("enum", ()))
+        if model in names:
+            resolved: Mapping[str, Any] = contract.resolve(branch["then"])
+            return resolved
+    return schema
+
+
+def _number_slots(contract: Contract, model: TaskModel, schema: Mapping[str, Any]) -> Any:
+    """The model's whole-number values the task template shows whole, where the schema
+    there is an integer."""
+    template = contract.tasks.task
+    for name, value in model.values.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        for path in template.paths(name):
+            node = _schema_at(contract, schema, path)
+            if node is not None and node.get("type") == "integer":
+                where = ".".join(str(part) for part in path)
+                yield NumberSlot(name, where, node.get("minimum"), node.get("maximum"))
+                break
+
+
+def _schema_at(
+    contract: Contract, schema: Mapping[str, Any], path: tuple[str | int, ...]
+) -> Mapping[str, Any] | None:
+    node: Any = schema
+    for part in path:
+        properties = contract.resolve(node).get("properties") if isinstance(node, Mapping) else None
+        node = (properties or {}).get(part)
+        if node is None:
+            return None
+    resolved: Mapping[str, Any] = contract.resolve(node)
+    return resolved
+
+
+@dataclass(frozen=True)
+class SetValue:
+    """A value the task reports set to ``value`` (``where``: the dotted path it shows at)."""
+
+    name: str
+    where: str
+    value: int
 
 
 @dataclass(frozen=True)
@@ -77,8 +168,7 @@ class Variation:
 
     drop: tuple[str, ...] = ()
     extra: tuple[tuple[str, str, str], ...] = ()
-    estimated_time: int | None = None
-    video_duration: int | None = None
+    values: tuple[SetValue, ...] = ()
     progress_curve: tuple[int, ...] | None = None
     instant: bool = False
 
@@ -94,16 +184,8 @@ class Variation:
             task.update(pending_seconds=0, processing_seconds=0)
         if self.progress_curve is not None:
             task["progress_curve"] = list(self.progress_curve)
-        result = {
-            k: v
-            for k, v in (
-                ("estimated_time", self.estimated_time),
-                ("video_duration", self.video_duration),
-            )
-            if v is not None
-        }
-        if result:
-            task["result"] = result
+        if self.values:
+            task["result"] = {change.name: change.value for change in self.values}
         return task
 
     def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,10 +207,7 @@ class Variation:
         """One line per change, for reports."""
         lines = [f"leave out {path}" for path in self.drop]
         lines += [f"add {_dotted(where, name)} = {value}" for where, name, value in self.extra]
-        if self.estimated_time is not None:
-            lines.append(f"task_info.estimated_time = {self.estimated_time}")
-        if self.video_duration is not None:
-            lines.append(f"task_info.video_duration = {self.video_duration}")
+        lines += [f"{change.where} = {change.value}" for change in self.values]
         if self.progress_curve is not None:
             lines.append(f"progress while processing: {list(self.progress_curve)}")
         if self.instant:
@@ -143,16 +222,18 @@ class Variation:
                 {"at": where, "name": name, "value": json.loads(value)}
                 for where, name, value in self.extra
             ],
-            "estimated_time": self.estimated_time,
-            "video_duration": self.video_duration,
+            "values": [
+                {"name": change.name, "at": change.where, "value": change.value}
+                for change in self.values
+            ],
             "progress_curve": None if self.progress_curve is None else list(self.progress_curve),
             "instant": self.instant,
         }
 
 
-def fixed_variations(contract: Contract) -> dict[str, Variation]:
+def fixed_variations(contract: Contract, model: str | None = None) -> dict[str, Variation]:
     """The named variations of the matrix: every optional field absent; unknown fields."""
-    shape = body_shape(contract)
+    shape = body_shape(contract, model)
     samples = ['{"id":"trace-1","hops":[1,2]}', "3", "null", "true", '"beta"']
     extra = tuple(
         (where, f"x_{where or 'top'}_extra", samples[i % len(samples)])
@@ -164,11 +245,12 @@ def fixed_variations(contract: Contract) -> dict[str, Variation]:
     }
 
 
-def variations(contract: Contract) -> SearchStrategy[Variation]:
-    """Hypothesis strategy of spec-valid variations; shrinks towards the plain task."""
+def variations(contract: Contract, model: str | None = None) -> SearchStrategy[Variation]:
+    """Hypothesis strategy of spec-valid variations of a task of ``model``; shrinks towards
+    the plain task."""
     from hypothesis import strategies as st
 
-    shape = body_shape(contract)
+    shape = body_shape(contract, model)
     json_values = st.recursive(
         st.none()
         | st.booleans()
@@ -190,8 +272,13 @@ def variations(contract: Contract) -> SearchStrategy[Variation]:
         Variation,
         drop=st.lists(st.sampled_from(shape.optional), unique=True).map(lambda v: tuple(sorted(v))),
         extra=st.lists(extra, max_size=3, unique_by=lambda item: (item[0], item[1])).map(tuple),
-        estimated_time=st.none() | st.integers(0, 100_000),
-        video_duration=st.none() | st.integers(0, 3600),
+        values=st.tuples(
+            *(
+                st.none()
+                | st.builds(SetValue, st.just(s.name), st.just(s.where), st.integers(*s.bounds))
+                for s in shape.numbers
+            )
+        ).map(lambda chosen: tuple(c for c in chosen if c is not None)),
         progress_curve=st.none() | curve,
         instant=st.booleans(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -74,7 +75,10 @@ def test_valid_requests_flags_a_body_the_spec_refuses() -> None:
     [
         ({"content": json.dumps(BODY), "headers": {"Content-Type": "text/plain"}}, "Content-Type"),
         ({"content": "{not json", "headers": {"Content-Type": "application/json"}}, "not JSON"),
-        ({"json": {"video_url": BODY["video_url"]}}, '"model" is a required property'),
+        (
+            {"json": {"video_url": BODY["video_url"]}},
+            "model: expected a required field, got nothing",
+        ),
     ],
 )
 def test_valid_requests_names_the_problem(send: dict[str, Any], problem: str) -> None:
@@ -266,9 +270,19 @@ def test_an_exception_outcome_carries_its_codes() -> None:
 
 
 def test_return_values_become_outcomes() -> None:
-    assert Outcome.from_return("chr_x").character_name == "chr_x"
+    assert Outcome.from_return("chr_x").values == {"result": "chr_x"}
     assert Outcome.from_return(None).status == "completed"
     assert Outcome.from_return({"status": "timeout"}).status == "timeout"
+    reported = Outcome.from_return({"status": "completed", "character_name": "chr_x", "n": 3})
+    assert reported.values == {"character_name": "chr_x"}
+    assert reported.as_dict()["character_name"] == "chr_x"
+
+    @dataclass
+    class Done:
+        status: str
+        character_name: str
+
+    assert Outcome.from_return(Done("completed", "chr_y")).values == {"character_name": "chr_y"}
 
 
 def test_an_unknown_situation_pattern_is_a_usage_error() -> None:
