@@ -1,10 +1,16 @@
-"""Hypothesis strategies for sora-character requests, task ids and responses.
+"""Hypothesis strategies for a contract's create requests, task ids and task bodies.
 
-They come from the bundled contract plus the semantic rules it cannot express
-(:mod:`sora_mock.contract.request_rules`): every valid create body validates against the spec and is
-accepted by the mock; every :class:`InvalidCreate` carries the error the contract says it
-must produce; every task body validates against the spec. Simple values come first in
-each choice, so failures shrink to readable examples.
+Everything is drawn from the contract (default :meth:`Contract.bundled`): request bodies
+from each model's request schema and its ``x-sora-mock`` field rules, task ids from the
+contract's id pattern and id parameter, task bodies from the task templates and the
+model's task schema. Every valid create body passes
+:class:`~sora_mock.contract.RequestCheck` and is accepted by the mock; every
+:class:`InvalidCreate` breaks one thing and carries the answer the contract says it gets;
+every task body validates against its model's task schema. Documented examples come first
+in each choice, so failures shrink to readable examples.
+
+Functions about one model take ``model`` (default: every model of the contract, drawn in
+turn).
 
 Example::
 
@@ -21,125 +27,381 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
+import string
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
-from sora_mock.contract.request_rules import (
-    DEFAULT_TIMESTAMPS,
-    MAX_TIMESTAMP_SPAN,
-    VIDEO_EXTENSIONS,
-)
+from sora_mock.contract.openapi import Contract
+from sora_mock.contract.request_check import CheckedBody, RequestCheck
+from sora_mock.contract.request_rules import callback_url_problem, span_problem
+from sora_mock.contract.task_api import PATTERN_PART, FieldRule, TaskModel
+
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 __all__ = [
     "INVALID_CREATE_KINDS",
+    "STATUSES",
     "InvalidCreate",
     "TaskIdCase",
     "any_create_bodies",
     "create_requests",
     "error_envelopes",
+    "field_values",
+    "invalid_create_kinds",
     "invalid_create_requests",
     "malformed_task_ids",
     "raw_bodies",
+    "schema_values",
     "task_bodies",
     "task_id_cases",
     "task_ids",
-    "timestamps",
     "tokens",
     "unknown_task_ids",
     "valid_create_bodies",
     "valid_task_ids",
-    "video_urls",
 ]
 
-TASK_ID_PREFIX = "task-unified-"
-MODEL = "sora-character"
 JSON_TYPE = "application/json"
+#: The states of a task, as the task templates' built-in ``status`` value takes them.
+STATUSES = ("pending", "processing", "completed", "failed")
+_ENDED = ("completed", "failed")
 
-# Built from st.text rather than st.from_regex: the same shapes, drawn several times faster,
-# which matters inside state machines that draw thousands of them while shrinking.
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
-_DIGITS = "0123456789"
+_LOWER = string.ascii_lowercase
+_DIGITS = string.digits
+_LETTERS = string.ascii_letters
+# Characters of generated URLs; a URL pattern's own URI characters are added to them.
+_URL_CHARACTERS = _LETTERS + _DIGITS + "-._~/:?#=&"
+_URI_EXTRA = "[]@!$'()*+,;"
 _HOST = st.builds(
     lambda first, rest, tlds: first + rest + "".join(f".{t}" for t in tlds),
     st.sampled_from(_LOWER),
     st.text(_LOWER + _DIGITS, max_size=10),
     st.lists(st.text(_LOWER, min_size=2, max_size=6), min_size=1, max_size=2),
 )
-_SEGMENT = st.text(_LOWER + _LOWER.upper() + _DIGITS + "_-", min_size=1, max_size=12)
-_SUFFIX = st.text(_LOWER + _DIGITS, min_size=8, max_size=8)
+_SEGMENT = st.text(_LETTERS + _DIGITS + "_-", min_size=1, max_size=12)
 _CREATED = st.integers(1_700_000_000, 2_000_000_000)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=10)
 _JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=10),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
+    # A float with a fraction is no integer, whatever the schema says of numbers.
+    | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
     max_leaves=8,
 )
+_BOUND = 1_000_000  # the range of a number the schema does not bound
+#: A value of each JSON type, for wrong-type cases.
+_OF_TYPE: dict[str, st.SearchStrategy[Any]] = {
+    "string": st.text(_LOWER + _DIGITS, max_size=8),
+    "integer": st.integers(0, 10),
+    "number": st.integers(0, 10).map(lambda n: n + 0.5),
+    "boolean": st.booleans(),
+    "null": st.none(),
+    "array": st.lists(st.integers(0, 3), max_size=2),
+    "object": st.dictionaries(
+        st.text(_LOWER, min_size=1, max_size=3), st.integers(0, 3), max_size=2
+    ),
+}
 
-# -- create requests -------------------------------------------------------------------------
+
+# -- values of a schema ----------------------------------------------------------------------
 
 
-def video_urls() -> st.SearchStrategy[str]:
-    """Valid video URLs: http(s), each of the three extensions in any case, maybe a query."""
-    extension = st.sampled_from(VIDEO_EXTENSIONS).flatmap(
-        lambda ext: st.sampled_from([ext, ext.upper(), ext.capitalize()])
-    )
-    query = st.one_of(st.just(""), _SEGMENT.map(lambda q: f"?sig={q}"))
+def schema_values(
+    schema: Mapping[str, Any], contract: Contract | None = None
+) -> st.SearchStrategy[Any]:
+    """Values valid against ``schema`` (``$ref`` resolved through ``contract``).
+
+    Covers the subset of JSON Schema the specs use: ``type`` (a name or a list), ``enum``,
+    ``const``, ``pattern``, ``format: uri``, string and array lengths, number bounds, and
+    objects with ``properties`` and ``required`` (other properties drawn sometimes).
+    """
+    return _builder(contract or Contract.bundled()).values(schema)
+
+
+def field_values(
+    field: str, contract: Contract | None = None, model: str | None = None
+) -> st.SearchStrategy[Any]:
+    """Valid values of one request field: its schema and its ``x-sora-mock`` rule."""
+    builder = _builder(contract or Contract.bundled())
+    models = [m for m in builder.models(model) if field in m.fields]
+    if not models:
+        raise ValueError(f"no model has a request field {field!r}")
+    return st.one_of([builder.field(m, field) for m in models])
+
+
+class _Builder:
+    """The strategies of one contract, built once."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.tasks = contract.tasks
+        self.check = RequestCheck(contract)
+        self._fields: dict[tuple[str, str], st.SearchStrategy[Any]] = {}
+        self._bodies: dict[str, st.SearchStrategy[dict[str, Any]]] = {}
+
+    def models(self, name: str | None) -> list[TaskModel]:
+        if name is None:
+            return list(self.tasks.models.values())
+        if name not in self.tasks.models:
+            known = ", ".join(self.tasks.models)
+            raise ValueError(f"unknown model {name!r}; the contract has {known}")
+        return [self.tasks.models[name]]
+
+    def validator(self, schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
+        return self.contract.schema_validator(schema)
+
+    def properties(self, model: TaskModel) -> dict[str, Mapping[str, Any]]:
+        resolved = self.contract.resolve(model.request_schema)
+        return {
+            key: self.contract.resolve(value)
+            for key, value in (resolved.get("properties") or {}).items()
+        }
+
+    def required(self, model: TaskModel) -> list[str]:
+        resolved = self.contract.resolve(model.request_schema)
+        return list(resolved.get("required") or ())
+
+    # -- one schema
+
+    def values(self, schema: Any, rule: FieldRule | None = None) -> st.SearchStrategy[Any]:
+        schema = self.contract.resolve(schema)
+        if not isinstance(schema, Mapping) or not schema:
+            return _JSON
+        if "const" in schema:
+            return st.just(schema["const"])
+        if "enum" in schema:
+            return st.sampled_from(list(schema["enum"]))
+        kinds = schema.get("type")
+        if isinstance(kinds, list):
+            return st.one_of([self.values({**schema, "type": kind}, rule) for kind in kinds])
+        if kinds == "string":
+            return self._strings(schema, rule)
+        if kinds in ("integer", "number"):
+            return self._numbers(schema)
+        if kinds == "boolean":
+            return st.booleans()
+        if kinds == "null":
+            return st.none()
+        if kinds == "array":
+            return self._arrays(schema)
+        if kinds == "object" or "properties" in schema:
+            return self._objects(schema)
+        return _JSON.filter(self.validator(schema).is_valid)
+
+    def _strings(self, schema: Mapping[str, Any], rule: FieldRule | None) -> st.SearchStrategy[str]:
+        validator = self.validator(schema)
+        pattern = schema.get("pattern")
+        uri = schema.get("format") == "uri"
+        drawn: st.SearchStrategy[str]
+        if rule is not None and rule.span_max is not None:
+            drawn = _spans(rule.span_max)
+        elif rule is not None and rule.callback:
+            drawn = _urls(st.just("https"))
+        elif isinstance(pattern, str):
+            alphabet = None
+            if uri:
+                extra = "".join(sorted(set(pattern) & set(_URI_EXTRA)))
+                alphabet = st.sampled_from(_URL_CHARACTERS + extra)
+            drawn = st.from_regex(pattern, fullmatch=True, alphabet=alphabet)
+        elif uri:
+            drawn = _urls()
+        else:
+            low = int(schema.get("minLength", 0))
+            high = min(int(schema.get("maxLength", low + 20)), low + 20)
+            drawn = st.text(st.characters(exclude_categories=["Cs"]), min_size=low, max_size=high)
+
+        def fits(value: Any) -> bool:
+            return isinstance(value, str) and validator.is_valid(value) and _keeps(rule, value)
+
+        documented = [v for v in _documented(schema) if fits(v)]
+        choices = st.one_of(st.sampled_from(documented), drawn) if documented else drawn
+        return choices.filter(fits)
+
+    def _numbers(self, schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is None:
+            low = -_BOUND if high is None else high - _BOUND
+        if high is None:
+            high = low + _BOUND
+        integers = st.integers(int(-(-low // 1)), int(high // 1))
+        if schema["type"] == "integer":
+            drawn: st.SearchStrategy[Any] = integers
+        else:
+            floats = st.floats(float(low), float(high), allow_nan=False, allow_infinity=False)
+            drawn = st.one_of(integers, floats)
+        validator = self.validator(schema)
+        return drawn.filter(validator.is_valid)
+
+    def _arrays(self, schema: Mapping[str, Any]) -> st.SearchStrategy[list[Any]]:
+        low = int(schema.get("minItems", 0))
+        high = min(int(schema.get("maxItems", low + 3)), low + 3)
+        items = self.values(schema.get("items") or {})
+        unique = json.dumps if schema.get("uniqueItems") else None
+        if unique is None:
+            return st.lists(items, min_size=low, max_size=high)
+        return st.lists(items, min_size=low, max_size=high, unique_by=unique)
+
+    def _objects(self, schema: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        return st.fixed_dictionaries(
+            {key: self.values(value) for key, value in properties.items() if key in required},
+            optional={
+                key: self.values(value) for key, value in properties.items() if key not in required
+            },
+        )
+
+    # -- request bodies
+
+    def field(self, model: TaskModel, name: str) -> st.SearchStrategy[Any]:
+        key = (model.name, name)
+        if key not in self._fields:
+            schema = self.properties(model)[name]
+            self._fields[key] = self.values(schema, model.rules.get(name))
+        return self._fields[key]
+
+    def examples(self, model: TaskModel) -> list[dict[str, Any]]:
+        """The model's documented request examples that the contract accepts."""
+        return [
+            dict(example)
+            for example in self.contract.request_examples()
+            if isinstance(example, Mapping)
+            and example.get(self.tasks.model_field) == model.name
+            and self.accepts(example)
+        ]
+
+    def accepts(self, body: Any) -> bool:
+        return isinstance(body, Mapping) and isinstance(self.check.check(body), CheckedBody)
+
+    def bodies(self, model: TaskModel) -> st.SearchStrategy[dict[str, Any]]:
+        """Valid bodies of ``model``: its examples, then drawn ones."""
+        if model.name not in self._bodies:
+            properties = self.properties(model)
+            optional = {
+                key: self.field(model, key)
+                for key in properties
+                if key not in self._required(model)
+            }
+            bodies = st.fixed_dictionaries(self._required(model), optional=optional)
+            resolved = self.contract.resolve(model.request_schema)
+            if resolved.get("additionalProperties") is not False:
+                extra = st.text(_LOWER + "_", min_size=1, max_size=8).filter(
+                    lambda key: key not in properties
+                )
+                bodies = st.builds(
+                    lambda body, extras: {**extras, **body},
+                    bodies,
+                    st.dictionaries(extra, _JSON, max_size=2),
+                )
+            examples = self.examples(model)
+            drawn = st.one_of(st.sampled_from(examples), bodies) if examples else bodies
+            self._bodies[model.name] = drawn.filter(self.accepts)
+        return self._bodies[model.name]
+
+    def bases(self, model: TaskModel) -> st.SearchStrategy[dict[str, Any]]:
+        """Valid bodies to break one field of: the required fields alone first (so a broken
+        body shrinks to a short one), then any valid body."""
+        minimal = st.fixed_dictionaries(self._required(model)).filter(self.accepts)
+        return st.one_of(minimal, self.bodies(model))
+
+    def _required(self, model: TaskModel) -> dict[str, st.SearchStrategy[Any]]:
+        required = set(self.required(model))
+        fields: dict[str, st.SearchStrategy[Any]] = {self.tasks.model_field: st.just(model.name)}
+        for key in self.properties(model):
+            if key in required and key not in fields:
+                fields[key] = self.field(model, key)
+        return fields
+
+
+@functools.lru_cache(maxsize=8)
+def _builder(contract: Contract) -> _Builder:
+    return _Builder(contract)
+
+
+def _documented(schema: Mapping[str, Any]) -> list[Any]:
+    found = [schema[key] for key in ("example", "default") if key in schema]
+    return found + list(schema.get("examples") or ())
+
+
+def _keeps(rule: FieldRule | None, value: str) -> bool:
+    """True when ``value`` keeps the extension rule of its field."""
+    if rule is None:
+        return True
+    if rule.span_max is not None and span_problem(value, rule.span_max) is not None:
+        return False
+    return not (rule.callback and callback_url_problem(value, rule.field, allow_loopback=False))
+
+
+def _urls(schemes: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[str]:
+    """URLs on public host names: a scheme, a host, a path and maybe a query."""
     return st.builds(
-        lambda scheme, host, dirs, name, ext, q: (
-            f"{scheme}://{host}/{''.join(d + '/' for d in dirs)}{name}{ext}{q}"
-        ),
-        st.sampled_from(["https", "http"]),
+        lambda scheme, host, path, query: f"{scheme}://{host}/{'/'.join(path)}{query}",
+        schemes if schemes is not None else st.sampled_from(["https", "http"]),
         _HOST,
         st.lists(_SEGMENT, max_size=3),
-        _SEGMENT,
-        extension,
-        query,
+        st.one_of(st.just(""), _SEGMENT.map(lambda q: f"?sig={q}")),
     )
 
 
-def timestamps() -> st.SearchStrategy[str]:
-    """Valid ``start,end`` values (``0 < end - start <= 2``) in every accepted form.
-
-    Whole seconds, decimals, spaces around the numbers and the documented default.
-    """
+def _spans(max_span: float) -> st.SearchStrategy[str]:
+    """``start,end`` texts with ``0 < end - start <= max_span``: whole seconds, decimals
+    and spaces around the numbers."""
+    whole_max = max(1, int(max_span))
+    tenths_max = max(1, int(max_span * 10))
 
     def decimal(start_tenths: int, span_tenths: int, places: int, spaced: bool) -> str:
         start, end = start_tenths / 10, (start_tenths + span_tenths) / 10
         text = (f"{start:.{places}f}", f"{end:.{places}f}")
         return (" , " if spaced else ",").join(text)
 
-    whole = st.tuples(st.integers(0, 3600), st.integers(1, int(MAX_TIMESTAMP_SPAN))).map(
+    whole = st.tuples(st.integers(0, 3600), st.integers(1, whole_max)).map(
         lambda t: f"{t[0]},{t[0] + t[1]}"
     )
     decimals = st.builds(
-        decimal,
-        st.integers(0, 36000),
-        st.integers(1, int(MAX_TIMESTAMP_SPAN * 10)),
-        st.integers(1, 3),
-        st.booleans(),
+        decimal, st.integers(0, 36000), st.integers(1, tenths_max), st.integers(1, 3), st.booleans()
     )
     padded = whole.map(lambda text: f" {text.replace(',', ', ')} ")
-    return st.one_of(st.just(DEFAULT_TIMESTAMPS), whole, decimals, padded)
+    return st.one_of(whole, decimals, padded)
 
 
-def valid_create_bodies() -> st.SearchStrategy[dict[str, Any]]:
-    """Create bodies the contract accepts: with and without ``timestamps`` and unknown fields."""
-    return st.fixed_dictionaries(
-        {"model": st.just(MODEL), "video_url": video_urls()},
-        optional={
-            "timestamps": timestamps(),
-            "note": st.text(max_size=20),
-            "seed": st.integers(),
-        },
+def _bad_spans(max_span: float) -> st.SearchStrategy[str]:
+    """``start,end`` texts whose span is empty, reversed or wider than ``max_span``."""
+    wide = st.builds(
+        lambda start, extra: f"{start},{start + max_span + extra / 10:g}",
+        st.integers(0, 600),
+        st.integers(1, 600),
     )
+    empty = st.tuples(st.integers(0, 600), st.integers(0, 5)).map(lambda t: f"{t[0] + t[1]},{t[0]}")
+    return st.one_of(wide, empty)
+
+
+# -- valid create requests -------------------------------------------------------------------
+
+
+def valid_create_bodies(
+    contract: Contract | None = None, model: str | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Create bodies the contract accepts: documented examples, then bodies drawn from the
+    model's schema and rules, with optional fields sometimes and unknown fields sometimes
+    (where the schema allows them)."""
+    builder = _builder(contract or Contract.bundled())
+    bodies = {m.name: builder.bodies(m) for m in builder.models(model)}
+    if len(bodies) == 1:
+        return next(iter(bodies.values()))
+    return st.sampled_from(list(bodies)).flatmap(bodies.__getitem__)
+
+
+# -- invalid create requests -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -148,7 +410,8 @@ class InvalidCreate:
 
     ``kind`` names what is broken (one of :data:`INVALID_CREATE_KINDS`); the request
     breaks exactly one thing, so ``param`` (the field the error envelope must name, or
-    None when the whole body is at fault) is unambiguous.
+    the documented one when the whole body is at fault) is unambiguous. ``model`` is the
+    model whose body was broken, when one was.
     """
 
     kind: str
@@ -157,6 +420,7 @@ class InvalidCreate:
     status: int = 400
     code: str = "invalid_request"
     param: str | None = None
+    model: str | None = None
 
     @property
     def text(self) -> str:
@@ -164,146 +428,288 @@ class InvalidCreate:
         return self.body.decode("utf-8", "replace")
 
 
-def _body(overrides: dict[str, Any], drop: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": MODEL, "video_url": "https://example.com/video.mp4"}
-    body.update(overrides)
-    if drop is not None:
-        body.pop(drop, None)
-    return body
+@dataclass(frozen=True)
+class _Break:
+    """One way to break one field of a model's bodies: its field and the bad values
+    (None: the field is left out)."""
+
+    field: str
+    values: st.SearchStrategy[Any] | None = None
 
 
-def _case(kind: str, param: str | None) -> Any:
-    def build(body: Any) -> InvalidCreate:
-        return InvalidCreate(kind, json.dumps(body).encode(), param=param)
-
-    return build
+def _missing_field(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field in dict.fromkeys([builder.tasks.model_field, *builder.required(model)]):
+        yield _Break(field)
 
 
-_NOT_A_STRING = st.one_of(
-    st.integers(0, 10), st.booleans(), st.none(), st.lists(st.integers(0, 3), max_size=2)
-)
-_BAD_URLS = st.one_of(
-    st.sampled_from(["not a url", "example.com/video.mp4", "https:///video.mp4"]),
-    st.builds(
-        lambda scheme, host: f"{scheme}://{host}/video.mp4",
-        st.sampled_from(["ftp", "file", "rtmp", "data"]),
-        _HOST,
-    ),
-)
-_BAD_EXTENSIONS = st.builds(
-    lambda host, name, ext: f"https://{host}/{name}{ext}",
-    _HOST,
-    _SEGMENT,
-    st.sampled_from(
-        [".avi", ".mkv", ".gif", ".mp3", ".mp4.txt", "", ".mpeg", ".webp", ".mov/", ".mp"]
-    ),
-)
-_MALFORMED_TIMESTAMPS = st.one_of(
-    st.sampled_from(
-        ["", "1", "1,", ",2", "a,b", "1;3", "1,2,3", "-1,1", "1-3", "one,two", "1e0,2"]
-    ),
-    st.text(alphabet="abc;:-_ x", min_size=1, max_size=6),
-)
+def _wrong_type(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field, schema in builder.properties(model).items():
+        kinds = schema.get("type")
+        allowed = set(kinds if isinstance(kinds, list) else [kinds] if kinds else [])
+        if not allowed:
+            continue
+        if "number" in allowed:
+            allowed.add("integer")
+        others = [_OF_TYPE[kind] for kind in _OF_TYPE if kind not in allowed]
+        yield _Break(field, st.one_of(others))
 
 
-def _too_wide(start: int, extra_tenths: int) -> str:
-    end = start + MAX_TIMESTAMP_SPAN + extra_tenths / 10
-    return f"{start},{end:g}"
+def _enum_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field, schema in builder.properties(model).items():
+        if field == builder.tasks.model_field:
+            continue
+        allowed = [schema["const"]] if "const" in schema else list(schema.get("enum") or ())
+        if not allowed:
+            continue
+        values: st.SearchStrategy[Any]
+        if all(isinstance(v, str) for v in allowed):
+            near = [str(v).upper() for v in allowed] + [f"{v} " for v in allowed] + [""]
+            values = st.one_of(st.sampled_from(near), st.text(_LOWER + _DIGITS, max_size=8))
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in allowed):
+            values = st.one_of(st.integers(-1, 20), st.integers())
+        else:
+            continue
+        yield _Break(field, values.filter(functools.partial(_outside, allowed)))
 
 
-_WIDE_TIMESTAMPS = st.builds(_too_wide, st.integers(0, 600), st.integers(1, 600))
-_EMPTY_SPAN = st.tuples(st.integers(0, 600), st.integers(0, 5)).map(
-    lambda t: f"{t[0] + t[1]},{t[0]}"
-)
-_BAD_CALLBACKS = st.one_of(
-    st.sampled_from(["http://example.com/hook", "https://127.0.0.1/hook", "https://10.0.0.1/h"]),
-    st.sampled_from(["https://localhost/hook", "https://192.168.1.2/hook", "not a url"]),
-)
-_INVALID_CASES: dict[str, st.SearchStrategy[InvalidCreate]] = {
-    "missing_model": st.just(_body({}, drop="model")).map(_case("missing_model", "model")),
-    "missing_video_url": st.just(_body({}, drop="video_url")).map(
-        _case("missing_video_url", "video_url")
-    ),
-    "wrong_model": st.one_of(
-        st.sampled_from(["sora-2", "Sora-Character", "", "sora-character "]),
-        st.text(max_size=12).filter(lambda m: m != MODEL),
-    ).map(lambda m: _case("wrong_model", "model")(_body({"model": m}))),
-    "model_wrong_type": _NOT_A_STRING.map(
-        lambda m: _case("model_wrong_type", "model")(_body({"model": m}))
-    ),
-    "video_url_wrong_type": _NOT_A_STRING.map(
-        lambda u: _case("video_url_wrong_type", "video_url")(_body({"video_url": u}))
-    ),
-    "bad_url": _BAD_URLS.map(lambda u: _case("bad_url", "video_url")(_body({"video_url": u}))),
-    "wrong_extension": _BAD_EXTENSIONS.map(
-        lambda u: _case("wrong_extension", "video_url")(_body({"video_url": u}))
-    ),
-    "malformed_timestamps": _MALFORMED_TIMESTAMPS.map(
-        lambda t: _case("malformed_timestamps", "timestamps")(_body({"timestamps": t}))
-    ),
-    "too_wide_timestamps": _WIDE_TIMESTAMPS.map(
-        lambda t: _case("too_wide_timestamps", "timestamps")(_body({"timestamps": t}))
-    ),
-    "empty_timestamp_span": _EMPTY_SPAN.map(
-        lambda t: _case("empty_timestamp_span", "timestamps")(_body({"timestamps": t}))
-    ),
-    "timestamps_wrong_type": st.one_of(
-        st.integers(0, 10), st.just([0, 2]), st.none(), st.floats(0, 5)
-    ).map(lambda t: _case("timestamps_wrong_type", "timestamps")(_body({"timestamps": t}))),
-    "bad_callback_url": _BAD_CALLBACKS.map(
-        lambda c: _case("bad_callback_url", "callback_url")(_body({"callback_url": c}))
-    ),
-    "malformed_json": st.sampled_from(
-        [b"{", b'{"model": "sora-character",}', b"model=sora-character", b"\xff\xfe", b"{'a': 1}"]
-    ).map(lambda raw: InvalidCreate("malformed_json", raw)),
-    "empty_body": st.just(InvalidCreate("empty_body", b"")),
-    "not_an_object": st.one_of(
-        st.lists(st.integers(0, 3), max_size=2), st.text(max_size=5), st.integers()
-    ).map(lambda v: InvalidCreate("not_an_object", json.dumps(v).encode())),
-    "wrong_content_type": st.sampled_from(
-        ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
-    ).map(
-        lambda ct: InvalidCreate(
-            "wrong_content_type", json.dumps(_body({})).encode(), content_type=ct
-        )
-    ),
+def _outside(allowed: list[Any], value: Any) -> bool:
+    return value not in allowed
+
+
+def _pattern_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field, schema in builder.properties(model).items():
+        items = builder.contract.resolve(schema.get("items") or {})
+        if schema.get("type") == "string" and isinstance(schema.get("pattern"), str):
+            yield _Break(field, _breaking(builder, schema))
+        elif schema.get("type") == "array" and isinstance(items.get("pattern"), str):
+            size = max(1, int(schema.get("minItems", 1)))
+            if size <= int(schema.get("maxItems", size)):
+                bad = _breaking(builder, items)
+                yield _Break(field, st.lists(bad, min_size=size, max_size=size))
+
+
+def _breaking(builder: _Builder, schema: Mapping[str, Any]) -> st.SearchStrategy[str]:
+    """Strings that break the pattern of ``schema``."""
+    pattern = builder.validator({"type": "string", "pattern": schema["pattern"]})
+    documented = [v for v in _documented(schema) if isinstance(v, str)]
+    near = (
+        [f"{v}~" for v in documented]
+        + [v[:-1] for v in documented]
+        + [f" {v}" for v in documented]
+        + ["not a match", "ftp://example.com/x"]
+    )
+    text = st.text(_URL_CHARACTERS + " ", min_size=1, max_size=30)
+    return st.one_of(st.sampled_from(near), text).filter(lambda v: not pattern.is_valid(v))
+
+
+def _bounds_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field, schema in builder.properties(model).items():
+        kind = schema.get("type")
+        if kind == "string" and int(schema.get("minLength", 0)) > 0:
+            yield _Break(field, st.text(_LOWER, max_size=int(schema["minLength"]) - 1))
+        if kind == "string" and "maxLength" in schema:
+            size = int(schema["maxLength"]) + 1
+            yield _Break(field, st.text(_LOWER, min_size=size, max_size=size + 3))
+        if kind == "array" and "maxItems" in schema:
+            size = int(schema["maxItems"]) + 1
+            items = builder.values(schema.get("items") or {})
+            yield _Break(field, st.lists(items, min_size=size, max_size=size))
+        if kind == "array" and int(schema.get("minItems", 0)) > 0:
+            yield _Break(field, st.just([]))
+        if kind in ("integer", "number") and "enum" not in schema:
+            steps = st.integers(1, 100)
+            if "minimum" in schema:
+                yield _Break(field, steps.map(functools.partial(operator.sub, schema["minimum"])))
+            if "maximum" in schema:
+                yield _Break(field, steps.map(functools.partial(operator.add, schema["maximum"])))
+
+
+def _span_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field, rule in model.rules.items():
+        if rule.span_max is not None:
+            validator = builder.validator(builder.properties(model)[field])
+            yield _Break(field, _bad_spans(rule.span_max).filter(validator.is_valid))
+
+
+def _bad_callback(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    for field, rule in model.rules.items():
+        if rule.callback:
+            validator = builder.validator(builder.properties(model)[field])
+            public = _urls(st.just("http"))
+            private = st.builds(
+                lambda host, path: f"https://{host}/{path}",
+                st.sampled_from(["127.0.0.1", "localhost", "10.0.0.1", "192.168.1.2", "[::1]"]),
+                _SEGMENT,
+            )
+            yield _Break(field, st.one_of(public, private).filter(validator.is_valid))
+
+
+def _unknown_model(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
+    known = set(builder.tasks.models)
+    near = [model.name.upper(), f"{model.name} ", model.name[:-1], ""]
+    values = st.one_of(st.sampled_from(near), st.text(max_size=12))
+    yield _Break(builder.tasks.model_field, values.filter(lambda v: v not in known))
+
+
+_FIELD_KINDS: dict[str, Callable[[_Builder, TaskModel], Iterator[_Break]]] = {
+    "missing_field": _missing_field,
+    "wrong_type": _wrong_type,
+    "enum_violation": _enum_violation,
+    "pattern_violation": _pattern_violation,
+    "bounds_violation": _bounds_violation,
+    "span_violation": _span_violation,
+    "bad_callback": _bad_callback,
+    "unknown_model": _unknown_model,
 }
+_BODY_KINDS = ("malformed_json", "empty_body", "not_an_object", "wrong_content_type")
+#: Every kind of invalid create request :func:`invalid_create_requests` knows; which of
+#: them a contract offers is :func:`invalid_create_kinds`.
+INVALID_CREATE_KINDS: tuple[str, ...] = (*_FIELD_KINDS, *_BODY_KINDS)
 
-#: Every kind of invalid create request :func:`invalid_create_requests` can produce.
-INVALID_CREATE_KINDS: tuple[str, ...] = tuple(_INVALID_CASES)
+
+def invalid_create_kinds(
+    contract: Contract | None = None, model: str | None = None
+) -> tuple[str, ...]:
+    """The kinds of invalid create request the contract (or one model) offers: a kind
+    about fields needs a field it can break (e.g. ``span_violation`` a span rule)."""
+    builder = _builder(contract or Contract.bundled())
+    models = builder.models(model)
+    return tuple(
+        kind
+        for kind in INVALID_CREATE_KINDS
+        if kind in _BODY_KINDS
+        or any(any(True for _ in _FIELD_KINDS[kind](builder, m)) for m in models)
+    )
 
 
 def invalid_create_requests(
-    kinds: tuple[str, ...] | None = None,
+    kinds: Sequence[str] | None = None,
+    contract: Contract | None = None,
+    model: str | None = None,
 ) -> st.SearchStrategy[InvalidCreate]:
     """Create requests the contract rejects, each labelled with the error it must produce.
 
     Args:
-        kinds: restrict to these kinds (default: all of :data:`INVALID_CREATE_KINDS`).
+        kinds: restrict to these kinds (default: every kind the contract offers).
+        contract: the contract (default: the bundled one).
+        model: break bodies of this model only (default: every model).
+
+    Raises:
+        ValueError: a kind is unknown, or none of ``kinds`` is offered by the contract.
     """
-    chosen = INVALID_CREATE_KINDS if kinds is None else kinds
-    unknown = set(chosen) - set(_INVALID_CASES)
+    builder = _builder(contract or Contract.bundled())
+    offered = invalid_create_kinds(builder.contract, model)
+    chosen = offered if kinds is None else tuple(kinds)
+    unknown = set(chosen) - set(INVALID_CREATE_KINDS)
     if unknown:
         raise ValueError(f"unknown invalid create kinds: {sorted(unknown)}")
-    return st.one_of([_INVALID_CASES[kind] for kind in chosen])
+    usable = [kind for kind in chosen if kind in offered]
+    if not usable:
+        raise ValueError(f"the contract offers none of the invalid create kinds {list(chosen)}")
+    return st.one_of([_invalid(builder, kind, model) for kind in usable])
 
 
-def any_create_bodies() -> st.SearchStrategy[dict[str, Any]]:
+def _invalid(builder: _Builder, kind: str, model: str | None) -> st.SearchStrategy[InvalidCreate]:
+    error = builder.tasks.create.error(400)
+    models = builder.models(model)
+
+    def case(
+        raw: bytes, param: str | None, of: str | None, content_type: str = JSON_TYPE
+    ) -> InvalidCreate:
+        return InvalidCreate(kind, raw, content_type, 400, error.code, param, of)
+
+    if kind in _FIELD_KINDS:
+        cases = [
+            st.builds(
+                functools.partial(_broken_case, case, m.name, broken),
+                builder.bases(m),
+                broken.values if broken.values is not None else st.none(),
+            )
+            for m in models
+            for broken in _FIELD_KINDS[kind](builder, m)
+        ]
+        return st.one_of(cases)
+    valid = st.sampled_from(models).flatmap(lambda m: builder.bases(m).map(lambda b: (m.name, b)))
+    if kind == "malformed_json":
+        return valid.flatmap(
+            lambda pair: st.sampled_from(_malformed(pair[1], builder.tasks.model_field)).map(
+                lambda raw: case(raw, error.param, None)
+            )
+        )
+    if kind == "empty_body":
+        return st.just(case(b"", error.param, None))
+    if kind == "not_an_object":
+        values = st.one_of(
+            st.lists(st.integers(0, 3), max_size=2), st.text(max_size=5), st.integers()
+        )
+        return values.map(lambda v: case(json.dumps(v).encode(), error.param, None))
+    types = st.sampled_from(
+        ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+    )
+    return st.builds(
+        lambda pair, content_type: case(
+            json.dumps(pair[1]).encode(), error.param, pair[0], content_type
+        ),
+        valid,
+        types,
+    )
+
+
+def _broken_case(
+    case: Callable[[bytes, str | None, str | None], InvalidCreate],
+    model: str,
+    broken: _Break,
+    body: dict[str, Any],
+    value: Any,
+) -> InvalidCreate:
+    body = dict(body)
+    if broken.values is None:
+        body.pop(broken.field, None)
+    else:
+        body[broken.field] = value
+    return case(json.dumps(body).encode(), broken.field, model)
+
+
+def _malformed(body: Mapping[str, Any], model_field: str) -> list[bytes]:
+    """Bytes that are not JSON, made from a valid body."""
+    text = json.dumps(body)
+    return [
+        b"{",
+        text[:-1].encode(),
+        (text[:-1] + ",}").encode(),
+        text.replace('"', "'").encode(),
+        f"{model_field}={body.get(model_field)}".encode(),
+        b"\xff\xfe",
+    ]
+
+
+def any_create_bodies(
+    contract: Contract | None = None, model: str | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
     """Valid bodies and bodies broken in one or more fields (wrong types, values, missing)."""
-    field_values = {
-        "model": st.one_of(st.just(MODEL), st.text(max_size=15), _JSON),
-        "video_url": st.one_of(video_urls(), st.text(max_size=30), _JSON),
-        "timestamps": st.one_of(timestamps(), st.text(max_size=10), _JSON),
-        "callback_url": st.one_of(st.text(max_size=30), _JSON),
-    }
-    broken = st.fixed_dictionaries({}, optional=field_values)
-    return st.one_of(valid_create_bodies(), broken)
+    builder = _builder(contract or Contract.bundled())
+
+    def broken(m: TaskModel) -> st.SearchStrategy[dict[str, Any]]:
+        fields = {
+            name: st.one_of(builder.field(m, name), st.text(max_size=30), _JSON)
+            for name in builder.properties(m)
+        }
+        fields[builder.tasks.model_field] = st.one_of(st.just(m.name), st.text(max_size=15), _JSON)
+        return st.fixed_dictionaries({}, optional=fields)
+
+    models = builder.models(model)
+    return st.one_of(
+        valid_create_bodies(builder.contract, model),
+        st.sampled_from(models).flatmap(broken),
+    )
 
 
-def raw_bodies() -> st.SearchStrategy[bytes]:
+def raw_bodies(
+    contract: Contract | None = None, model: str | None = None
+) -> st.SearchStrategy[bytes]:
     """Request body bytes: JSON of any shape, valid bodies, and bytes that are not JSON."""
     return st.one_of(
-        any_create_bodies().map(lambda b: json.dumps(b).encode()),
+        any_create_bodies(contract, model).map(lambda b: json.dumps(b).encode()),
         _JSON.map(lambda v: json.dumps(v).encode()),
         st.binary(max_size=40),
     )
@@ -323,61 +729,88 @@ def tokens() -> st.SearchStrategy[str | None]:
             ]
         ),
         # Header values cannot carry control characters, so neither do these.
-        st.text(alphabet=st.characters(blacklist_categories=["Cc", "Cs"]), max_size=10),
+        st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs"]), max_size=10),
         st.none(),
     )
 
 
-def create_requests() -> st.SearchStrategy[tuple[str | None, str, bytes]]:
+def create_requests(
+    contract: Contract | None = None, model: str | None = None
+) -> st.SearchStrategy[tuple[str | None, str, bytes]]:
     """``(token, content_type, body)`` triples for the create call, valid and not."""
     return st.tuples(
         tokens(),
         st.sampled_from([JSON_TYPE, "application/json; charset=utf-8", "text/plain"]),
-        raw_bodies(),
+        raw_bodies(contract, model),
     )
 
 
-# -- task ids ------------------------------------------------------------------------------
+# -- task ids --------------------------------------------------------------------------------
 
 
-def valid_task_ids() -> st.SearchStrategy[str]:
-    """Ids of the documented shape ``task-unified-<unix seconds>-<8 of [a-z0-9]>``."""
-    return st.builds(lambda t, s: f"{TASK_ID_PREFIX}{t}-{s}", _CREATED, _SUFFIX)
+def _ids(pattern: str, created: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
+    """Ids of the contract's ``pattern``, with ``{created}`` drawn from ``created``."""
+    parts: list[st.SearchStrategy[str]] = []
+    at = 0
+    for found in PATTERN_PART.finditer(pattern):
+        parts.append(st.just(pattern[at : found.start()]))
+        at = found.end()
+        if found.group(3):
+            parts.append(created.map(str))
+        else:
+            alphabet = _LOWER + _DIGITS if found.group(1) == "random" else _LETTERS
+            size = int(found.group(2))
+            parts.append(st.text(alphabet, min_size=size, max_size=size))
+    parts.append(st.just(pattern[at:]))
+    return st.tuples(*parts).map("".join)
 
 
-def unknown_task_ids() -> st.SearchStrategy[str]:
-    """Well-formed ids no server has issued (404 ``task_not_found``).
+def valid_task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:
+    """Ids of the contract's task id pattern (``x-sora-mock`` ``task-id``)."""
+    return _ids((contract or Contract.bundled()).tasks.id_pattern, _CREATED)
 
-    Random suffixes make a clash with a real task practically impossible, and the
+
+def unknown_task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:
+    """Well-formed ids no server has issued (the read answers 404).
+
+    Random parts make a clash with a real task practically impossible, and the
     ``created`` part is in the past or far future, never "now".
     """
-    return st.builds(
-        lambda t, s: f"{TASK_ID_PREFIX}{t}-{s}",
-        st.one_of(st.integers(1, 999_999_999), st.integers(3_000_000_000, 9_999_999_999)),
-        _SUFFIX,
-    )
+    created = st.one_of(st.integers(1, 999_999_999), st.integers(3_000_000_000, 9_999_999_999))
+    return _ids((contract or Contract.bundled()).tasks.id_pattern, created)
 
 
-def malformed_task_ids() -> st.SearchStrategy[str]:
-    """Ids without the ``task-unified-`` prefix (400 ``invalid_task_id``).
+def malformed_task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:
+    """Ids the id path parameter's schema refuses (the read answers 400).
 
     They stay path-safe: no ``/ ? # %``, no dot segments, printable ASCII, so an HTTP
     client sends them unchanged.
+
+    Raises:
+        ValueError: the parameter's schema accepts every such string.
     """
+    contract = contract or Contract.bundled()
+    tasks = contract.tasks
+    validator = contract.parameter_validator(tasks.read, tasks.id_parameter)
+    prefix = tasks.id_prefix
     text = st.text(
         alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="/?#%"),
         min_size=1,
         max_size=30,
-    ).filter(lambda s: not s.startswith(TASK_ID_PREFIX) and s not in (".", ".."))
-    near = st.sampled_from(
-        ["task-1767917446-5lqy8zzv", "TASK-UNIFIED-1-abcdefgh", "unified-1-abcdefgh", "123"]
     )
-    return st.one_of(near, text)
+    near = [prefix.upper(), prefix[1:], prefix[: len(prefix) // 2], "123", "x"]
+    near = [n for n in near if n and not validator.is_valid(n)]
+    if not near and all(validator.is_valid(v) for v in ("123", "x", "~", "!-!", "task")):
+        raise ValueError(f"the {tasks.id_parameter!r} parameter accepts any id: none is malformed")
+    choices = st.one_of(st.sampled_from(near), text) if near else text
+    return choices.filter(lambda s: s not in (".", "..") and not validator.is_valid(s))
 
 
-def task_ids() -> st.SearchStrategy[str]:
-    """Task ids of every kind: documented shape, unknown and malformed."""
-    return st.one_of(valid_task_ids(), unknown_task_ids(), malformed_task_ids())
+def task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:
+    """Task ids of every kind: the contract's shape, unknown and malformed."""
+    return st.one_of(
+        valid_task_ids(contract), unknown_task_ids(contract), malformed_task_ids(contract)
+    )
 
 
 @dataclass(frozen=True)
@@ -392,125 +825,196 @@ class TaskIdCase:
 
 
 def task_id_cases(
-    kinds: tuple[str, ...] = ("malformed", "unknown"),
+    kinds: Sequence[str] = ("malformed", "unknown"), contract: Contract | None = None
 ) -> st.SearchStrategy[TaskIdCase]:
-    """Malformed ids (400 ``invalid_task_id``) and unknown ids (404 ``task_not_found``).
+    """Malformed ids (the read's documented 400) and unknown ids (its documented 404).
 
     Args:
         kinds: ``malformed``, ``unknown`` or both (the default).
+        contract: the contract (default: the bundled one).
     """
-    cases = {
-        "malformed": malformed_task_ids().map(
-            lambda i: TaskIdCase("malformed", i, 400, "invalid_task_id", "task_id")
-        ),
-        "unknown": unknown_task_ids().map(
-            lambda i: TaskIdCase("unknown", i, 404, "task_not_found")
-        ),
-    }
-    if not kinds or set(kinds) - set(cases):
-        raise ValueError(f"kinds must be among {sorted(cases)}, got {kinds!r}")
-    return st.one_of([cases[kind] for kind in kinds])
+    contract = contract or Contract.bundled()
+    if not kinds or set(kinds) - {"malformed", "unknown"}:
+        raise ValueError(f"kinds must be among ['malformed', 'unknown'], got {kinds!r}")
+    read = contract.tasks.read
+    cases = []
+    if "malformed" in kinds:
+        bad = read.error(400)
+        cases.append(
+            malformed_task_ids(contract).map(
+                lambda i: TaskIdCase("malformed", i, 400, bad.code, bad.param)
+            )
+        )
+    if "unknown" in kinds:
+        missing = read.error(404)
+        cases.append(
+            unknown_task_ids(contract).map(
+                lambda i: TaskIdCase("unknown", i, 404, missing.code, missing.param)
+            )
+        )
+    return st.one_of(cases)
 
 
-# -- responses -----------------------------------------------------------------------------
+# -- responses -------------------------------------------------------------------------------
 
 
-def task_bodies(status: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
-    """Task bodies the spec accepts, in ``status`` (default: every state), for client tests.
+def task_bodies(
+    status: str | None = None, contract: Contract | None = None, model: str | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Task bodies the model's task schema accepts, in ``status`` (default: every state).
 
-    Optional fields (``video_duration``, ``user_group``, ``results``) are sometimes absent and
-    unknown extra fields sometimes present, as the spec allows; ``result_data`` appears only on
-    completed tasks and ``error`` only on failed ones.
+    The contract's task template (plus the completed or failed one) filled with drawn
+    values: a model's literal values first, then others its task schema allows. Optional
+    fields are sometimes absent and unknown extra fields sometimes present, as the schema
+    allows.
     """
-    from sora_mock.contract.openapi import Contract
-
-    contract = Contract.bundled()
-    statuses = contract.enum("TaskStatus")
-    if status is not None and status not in statuses:
-        raise ValueError(f"status must be one of {statuses}, got {status!r}")
-    chosen = st.just(status) if status is not None else st.sampled_from(statuses)
-    return chosen.flatmap(lambda s: _task_body(s, contract.enum("TaskFailureCode")))
-
-
-def _task_body(status: str, failure_codes: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
-    progress = {
-        "pending": st.just(0),
-        "processing": st.integers(0, 99),
-        "completed": st.just(100),
-        "failed": st.integers(0, 99),
-    }[status]
-    ended = status in ("completed", "failed")
-    task_info = st.fixed_dictionaries(
-        {
-            "can_cancel": st.just(False) if ended else st.booleans(),
-            "estimated_time": st.integers(0, 3600),
-        },
-        optional={"video_duration": st.integers(0, 60)},
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    builder = _builder(contract or Contract.bundled())
+    models = [m for m in builder.models(model) if m.task_schema is not None]
+    if not models:
+        raise ValueError("no model of the contract documents its task schema")
+    statuses = st.just(status) if status is not None else st.sampled_from(STATUSES)
+    return st.tuples(st.sampled_from(models), statuses).flatmap(
+        lambda pair: _task_body(builder, *pair)
     )
-    usage = st.fixed_dictionaries(
-        {
-            "billing_rule": st.sampled_from(["per_call", "per_token", "per_second"]),
-            "credits_reserved": st.one_of(st.just(0.1), st.floats(0, 100, allow_nan=False)),
-        },
-        optional={"user_group": st.sampled_from(["vip", "default", "free"])},
-    )
-    fields: dict[str, st.SearchStrategy[Any]] = {
-        "model": st.just(MODEL),
-        "object": st.just("video.generation.task"),
-        "progress": progress,
+
+
+def _task_body(
+    builder: _Builder, model: TaskModel, status: str
+) -> st.SearchStrategy[dict[str, Any]]:
+    tasks = builder.tasks
+    assert model.task_schema is not None
+    schema = builder.contract.resolve(model.task_schema)
+    validator = builder.validator(model.task_schema)
+    ended = status in _ENDED
+    progress = {"pending": st.just(0), "completed": st.just(100)}.get(status, st.integers(0, 99))
+    values: dict[str, st.SearchStrategy[Any]] = {
+        "model": st.just(model.name),
         "status": st.just(status),
-        "task_info": task_info,
-        "type": st.just("video"),
-        "usage": usage,
+        "progress": progress,
+        "can_cancel": st.just(False) if ended else st.booleans(),
+        "failure_code": _failure_codes(builder, model),
+        "failure_message": st.text(_LETTERS + " .", min_size=1, max_size=40),
     }
-    optional: dict[str, st.SearchStrategy[Any]] = {}
-    picture = st.builds(lambda h, n: f"https://{h}/{n}.png", _HOST, _SEGMENT)
-    if status == "completed":
-        fields["result_data"] = st.fixed_dictionaries(
-            {
-                "character_name": st.text(
-                    _LOWER + _LOWER.upper() + _DIGITS, min_size=8, max_size=8
-                ).map(lambda name: f"chr_{name}"),
-                "profile_picture_url": picture,
-            }
+    templates = [tasks.task]
+    if status == "completed" and model.completed is not None:
+        templates.append(model.completed)
+    if status == "failed" and tasks.failed is not None:
+        templates.append(tasks.failed)
+    for name, literal in model.values.items():
+        at = _schema_at(builder, schema, templates, name)
+        drawn = builder.values(at) if at is not None else st.nothing()
+        values[name] = st.one_of(st.just(literal), drawn)
+    for name, pattern in model.generated.items():
+        values[name] = _ids(pattern, _CREATED)
+    for name, file in model.files.items():
+        values[name] = st.builds(
+            lambda host, folder, n=file.name: f"https://{host}/{folder}/{n}", _HOST, _SEGMENT
         )
-        optional["results"] = st.lists(picture, min_size=1, max_size=2)
-    elif status == "failed":
-        fields["error"] = st.fixed_dictionaries(
-            {
-                "code": st.sampled_from(failure_codes),
-                "message": st.text(min_size=1, max_size=40),
-                "type": st.just("task_error"),
-            }
+
+    def render(filled: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = tasks.task.render(filled)
+        for template in templates[1:]:
+            body.update(template.render(filled))
+        return body
+
+    known = set(schema.get("properties") or ())
+    extras: st.SearchStrategy[dict[str, Any]] = st.just({})
+    if schema.get("additionalProperties") is not False:
+        extras = st.dictionaries(
+            st.text(_LOWER + "_", min_size=1, max_size=12).filter(lambda k: k not in known),
+            _JSON,
+            max_size=2,
         )
-    known = {"created", "id", *fields, "results"}
-    extras = st.dictionaries(
-        st.text(_LOWER + "_", min_size=1, max_size=12).filter(lambda k: k not in known),
-        _JSON,
-        max_size=2,
-    )
 
-    def assemble(
-        created: int, suffix: str, body: dict[str, Any], extra: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {**extra, "created": created, "id": f"{TASK_ID_PREFIX}{created}-{suffix}", **body}
+    def filled(created: int) -> st.SearchStrategy[dict[str, Any]]:
+        # The id tells the same creation time as ``created``.
+        same = st.just(created)
+        fixed = {**values, "created": same, "id": _ids(tasks.id_pattern, same)}
+        return st.fixed_dictionaries(fixed)
 
-    return st.builds(
-        assemble, _CREATED, _SUFFIX, st.fixed_dictionaries(fields, optional=optional), extras
+    full = st.builds(
+        lambda drawn, extra: {**extra, **render(drawn)}, _CREATED.flatmap(filled), extras
     )
+    return full.flatmap(lambda body: _some_dropped(body, validator)).filter(validator.is_valid)
+
+
+def _failure_codes(builder: _Builder, model: TaskModel) -> st.SearchStrategy[str]:
+    if model.failure_codes:
+        return st.sampled_from(model.failure_codes)
+    failure = model.lifecycle.get("failure") or {}
+    return st.just(str(failure.get("code", "unknown_error")))
+
+
+def _schema_at(
+    builder: _Builder, schema: Mapping[str, Any], templates: list[Any], name: str
+) -> Mapping[str, Any] | None:
+    """The task schema of the first place a template puts the value ``name``."""
+    for template in templates:
+        for path in template.paths(name):
+            node: Any = schema
+            for part in path:
+                node = builder.contract.resolve(node)
+                if isinstance(part, int):
+                    node = node.get("items") if isinstance(node, Mapping) else None
+                else:
+                    node = (
+                        (node.get("properties") or {}).get(part)
+                        if isinstance(node, Mapping)
+                        else None
+                    )
+                if node is None:
+                    break
+            if node is not None:
+                resolved: Mapping[str, Any] = builder.contract.resolve(node)
+                return resolved
+    return None
+
+
+def _some_dropped(
+    body: dict[str, Any], validator: jsonschema_rs.Validator
+) -> st.SearchStrategy[dict[str, Any]]:
+    """``body`` with some of the fields it may go without removed."""
+    optional = [path for path in _paths(body) if validator.is_valid(_without(body, path))]
+    if not optional:
+        return st.just(body)
+    chosen = st.lists(st.sampled_from(optional), max_size=len(optional), unique=True)
+    return chosen.map(lambda paths: _without_all(body, paths))
+
+
+def _paths(node: Mapping[str, Any], at: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for key, value in node.items():
+        yield (*at, key)
+        if isinstance(value, Mapping):
+            yield from _paths(value, (*at, key))
+
+
+def _without(body: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    copy = dict(body)
+    if len(path) == 1:
+        copy.pop(path[0], None)
+    elif isinstance(copy.get(path[0]), Mapping):
+        copy[path[0]] = _without(copy[path[0]], path[1:])
+    return copy
+
+
+def _without_all(body: dict[str, Any], paths: list[tuple[str, ...]]) -> dict[str, Any]:
+    for path in paths:
+        body = _without(body, path)
+    return body
 
 
 def error_envelopes(
-    operation_id: str | None = None,
+    operation_id: str | None = None, contract: Contract | None = None
 ) -> st.SearchStrategy[tuple[int, dict[str, Any]]]:
     """``(status, body)`` pairs of documented error answers, with varied messages.
 
     Args:
-        operation_id: ``createCharacterGeneration`` or ``getTaskDetail`` (default: both).
+        operation_id: one operation's errors (default: every operation's).
+        contract: the contract (default: the bundled one).
     """
-    from sora_mock.contract.openapi import Contract
-
-    contract = Contract.bundled()
+    contract = contract or Contract.bundled()
     documented = [
         error
         for op in contract.operations
@@ -519,14 +1023,15 @@ def error_envelopes(
     ]
     if not documented:
         raise ValueError(f"no documented errors for operation {operation_id!r}")
+    fields = sorted({field for model in contract.tasks.models.values() for field in model.fields})
 
-    def envelope(error: Any, message: str, with_param: bool) -> tuple[int, dict[str, Any]]:
-        param = error.param or ("video_url" if with_param and error.status == 400 else None)
+    def envelope(error: Any, message: str, field: str | None) -> tuple[int, dict[str, Any]]:
+        param = error.param or (field if error.status == 400 else None)
         return error.status, error.envelope(message, param)
 
     return st.builds(
         envelope,
         st.sampled_from(documented),
         st.one_of(st.just(""), st.text(min_size=1, max_size=40)),
-        st.booleans(),
+        st.one_of(st.none(), st.sampled_from(fields)) if fields else st.none(),
     )
