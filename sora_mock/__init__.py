@@ -1,4 +1,4 @@
-"""sora-mock: a stateful mock and contract-testing toolkit for Evolink's sora-character API.
+"""sora-mock: a stateful mock and contract-testing toolkit for Evolink's video task API.
 
 Public names are imported lazily, so ``import sora_mock`` (and the pytest plugin that
 lives in it) costs almost nothing until a name is used.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -51,7 +52,9 @@ def serve_command(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert "serving the sora-character API on http://127.0.0.1:" in first, first
+        assert re.match(
+            r"sora-mock: serving \d+ models? \(.+\) on http://127\.0\.0\.1:\d+ ", first
+        ), first
         yield process, first.split(" on ")[1].split(" ")[0]
     finally:
         process.terminate()

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from sora_mock.errors import SoraMockError
+from sora_mock.errors import SoraMockError, SourceError
 
 #: Modules that add a subcommand: each has ``register(subparsers) -> None`` and sets
 #: ``func`` (taking the parsed namespace, returning an exit code) on its parser.
@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The full ``sora-mock`` parser with every registered subcommand."""
     parser = OneLineParser(
         prog="sora-mock",
-        description="A stateful mock and contract checker for Evolink's sora-character API.",
+        description="A stateful mock and contract checker for Evolink's video task API, "
+        "driven by its OpenAPI documents.",
     )
     from sora_mock import __version__
 
@@ -59,11 +60,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except SoraMockError as exc:
-        print(f"sora-mock: error: {exc}", file=sys.stderr)
+        print(f"sora-mock: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _one_line(error: SoraMockError) -> str:
+    """A file's error as one line, ``file:line:column: message`` (a validator's message may
+    add a detailed dump below its first line); any other error as it is."""
+    if not isinstance(error, SourceError):
+        return str(error)
+    lines = error.describe().strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def run() -> NoReturn:

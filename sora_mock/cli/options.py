@@ -1,10 +1,32 @@
-"""Argument types shared by the subcommands: each refuses a bad value with one clear line."""
+"""Options and argument types shared by the subcommands: each refuses a bad value with one
+clear line."""
 
 from __future__ import annotations
 
 import argparse
 import math
 from collections.abc import Callable
+from typing import Any
+
+
+def add_spec_option(parser: Any) -> None:
+    """Add ``--spec FILE`` (repeatable) to ``parser``; read it back with :func:`spec_paths`."""
+    parser.add_argument(
+        "--spec",
+        metavar="FILE",
+        action="append",
+        help="an OpenAPI document to mock (repeatable: the documents are merged by model; "
+        "'bundled' names the shipped ones). Default: $SORA_MOCK_SPEC (paths separated by "
+        "the OS path separator), else the bundled documents",
+    )
+
+
+def spec_paths(args: argparse.Namespace) -> tuple[str, ...]:
+    """The spec files ``--spec`` names, else ``SORA_MOCK_SPEC``'s, else ``("bundled",)``."""
+    from sora_mock.inprocess import default_spec
+
+    given: list[str] | None = args.spec
+    return tuple(given) if given else default_spec()
 
 
 def whole(minimum: int = 0, maximum: int | None = None) -> Callable[[str], int]:

@@ -7,10 +7,13 @@ import importlib.util
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sora_mock.cli.options import positive_number, whole
+from sora_mock.cli.options import add_spec_option, positive_number, spec_paths, whole
 from sora_mock.errors import UsageError
+
+if TYPE_CHECKING:
+    from sora_mock.contract import Contract
 
 
 def register(subparsers: Any) -> None:
@@ -18,8 +21,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve the mock API over HTTP",
-        description="Serve the sora-character API mock over HTTP until interrupted.",
+        description="Serve the mock of the API the spec describes over HTTP until interrupted.",
     )
+    add_spec_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=_port, default=8000, help="port to bind; 0 picks a free one (default 8000)"
@@ -57,7 +61,8 @@ def register(subparsers: Any) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Check the settings, bind the port, print where it listens, serve until stopped."""
+    """Check the spec and settings, bind the port, print what it serves where, serve until
+    stopped."""
     from sora_mock.engine import MockConfig
     from sora_mock.server import ServeSettings, base_url, bind, run_server
 
@@ -65,9 +70,13 @@ def serve(args: argparse.Namespace) -> int:
         raise UsageError("--workers above 1 needs --state FILE, so that workers share tasks")
     if args.http == "httptools" and importlib.util.find_spec("httptools") is None:
         raise UsageError("--http httptools needs the fast extra: pip install 'sora-mock[fast]'")
-    config = MockConfig.load(args.config)  # refuse a broken file before binding anything
+    # Refuse a broken file before binding anything.
+    settings = ServeSettings(spec=spec_paths(args))
+    contract = settings.contract()
+    config = MockConfig.load(args.config, contract=contract)
     speed = args.speed if args.speed is not None else config.speed
     settings = ServeSettings(
+        spec=settings.spec,
         config=args.config,
         seed=args.seed,
         speed=speed,
@@ -83,12 +92,18 @@ def serve(args: argparse.Namespace) -> int:
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     state = f", state in {args.state}" if args.state else ""
     print(
-        f"sora-mock: serving the sora-character API on {base_url(sock)} "
+        f"sora-mock: serving {served(contract)} on {base_url(sock)} "
         f"(clock speed {speed:g}x{workers}{state}, Ctrl+C to stop)",
         flush=True,
     )
-    run_server(settings, sock)
+    run_server(settings, sock, contract if args.workers == 1 else None)
     return 0
+
+
+def served(contract: Contract) -> str:
+    """``2 models (a, b)``: what the start-up line says the mock serves."""
+    names = list(contract.tasks.models)
+    return f"{len(names)} model{'s' if len(names) != 1 else ''} ({', '.join(names)})"
 
 
 def _port(text: str) -> int:
@@ -101,4 +116,4 @@ def _port(text: str) -> int:
     return port
 
 
-__all__ = ["register", "serve"]
+__all__ = ["register", "serve", "served"]

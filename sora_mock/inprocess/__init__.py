@@ -24,6 +24,10 @@ _EXPORTS = {
     "DEFAULT_BASE_URL": "sora_mock.inprocess.handle",
     "HttpxMock": "sora_mock.inprocess.httpx_door",
     "MockAPI": "sora_mock.inprocess.handle",
+    "SPEC_VARIABLE": "sora_mock.inprocess.handle",
+    "SpecLike": "sora_mock.inprocess.handle",
+    "default_spec": "sora_mock.inprocess.handle",
+    "load_contract": "sora_mock.inprocess.handle",
     "SoraTransport": "sora_mock.inprocess.httpx_route",
     "TaskState": "sora_mock.inprocess.calls",
     "Via": "sora_mock.inprocess.httpx_door",
@@ -38,6 +42,7 @@ _EXPORTS = {
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "SPEC_VARIABLE",
     "Call",
     "Calls",
     "ClockLike",
@@ -46,11 +51,14 @@ __all__ = [
     "MockAPI",
     "MockListener",
     "SoraTransport",
+    "SpecLike",
     "TaskState",
     "Via",
     "add_listener",
+    "default_spec",
     "from_httpx",
     "load_config",
+    "load_contract",
     "mock",
     "remove_listener",
     "route",
@@ -63,10 +71,14 @@ if typing.TYPE_CHECKING:
     from sora_mock.inprocess.calls import Call, Calls, TaskState
     from sora_mock.inprocess.handle import (
         DEFAULT_BASE_URL,
+        SPEC_VARIABLE,
         ClockLike,
         ConfigLike,
         MockAPI,
+        SpecLike,
+        default_spec,
         load_config,
+        load_contract,
     )
     from sora_mock.inprocess.httpx_door import HttpxMock, Via, mock, transport
     from sora_mock.inprocess.httpx_route import SoraTransport, from_httpx, route, to_request

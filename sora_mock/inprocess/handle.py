@@ -21,10 +21,11 @@ import functools
 import math
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sora_mock.contract import Contract, Request, Response
+from sora_mock.contract import BUNDLED, Contract, Request, Response
 from sora_mock.engine import (
     AdjustableClock,
     Clock,
@@ -46,8 +47,14 @@ if TYPE_CHECKING:
 #: The API's production base URL (the spec's ``servers[0]``): what in-process mocks answer.
 DEFAULT_BASE_URL = "https://api.evolink.ai"
 
+#: The environment variable naming the spec files used where none is given, separated by
+#: ``os.pathsep`` (``bundled`` names the shipped documents).
+SPEC_VARIABLE = "SORA_MOCK_SPEC"
+
 ConfigLike = MockConfig | Mapping[str, Any] | str | os.PathLike[str] | None
 ClockLike = Clock | float | None
+#: A contract, the path of one OpenAPI document, or several (merged); None for the default.
+SpecLike = Contract | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
 class MockAPI:
@@ -60,7 +67,9 @@ class MockAPI:
         clock: a :class:`Clock`; a number starts a :class:`VirtualClock` at that unix time;
             the default is a :class:`VirtualClock` at the vendor's example time.
         scenario: sent as ``Prefer: scenario=NAME`` on every request that names none.
-        contract: the OpenAPI contract (default: the bundled one).
+        spec: the contract to serve: a :class:`Contract`, or the path of an OpenAPI document
+            or a list of them (merged; ``"bundled"`` names the shipped documents). The
+            default is :func:`default_spec`: ``SORA_MOCK_SPEC``, else the bundled documents.
         base_url: where clients reach this mock (links in responses point here).
         engine: an engine to drive instead of building one from the arguments above.
     """
@@ -72,16 +81,19 @@ class MockAPI:
         seed: int | None = None,
         clock: ClockLike = None,
         scenario: str | None = None,
-        contract: Contract | None = None,
+        spec: SpecLike = None,
         base_url: str = DEFAULT_BASE_URL,
         engine: Engine | None = None,
     ) -> None:
-        self.engine = engine or Engine(
-            contract=contract,
-            config=load_config(config),
-            clock=make_clock(clock),
-            seed=seed,
-        )
+        if engine is None:
+            contract = load_contract(spec)
+            engine = Engine(
+                contract=contract,
+                config=load_config(config, contract=contract),
+                clock=make_clock(clock),
+                seed=seed,
+            )
+        self.engine = engine
         self.base_url = base_url.rstrip("/")
         #: Exceptions raised while answering in another thread (the server door), kept so
         #: the test that caused them can raise them again (see :meth:`raise_errors`).
@@ -313,8 +325,11 @@ class MockAPI:
         assertions.assert_scenario_reached(self.calls, name, self.scenarios)
 
 
-def load_config(config: ConfigLike, *overrides: Mapping[str, Any] | None) -> MockConfig:
-    """A :class:`MockConfig` from ``config`` (config, overrides mapping or file path)."""
+def load_config(
+    config: ConfigLike, *overrides: Mapping[str, Any] | None, contract: Contract | None = None
+) -> MockConfig:
+    """A :class:`MockConfig` from ``config`` (config, overrides mapping or file path); a
+    file's scenarios are checked against ``contract`` (default: the bundled one)."""
     if isinstance(config, MockConfig):
         base = config
     elif isinstance(config, Mapping):
@@ -322,7 +337,7 @@ def load_config(config: ConfigLike, *overrides: Mapping[str, Any] | None) -> Moc
     elif config is None:
         base = _defaults()
     elif isinstance(config, str | os.PathLike):
-        base = MockConfig.load(os.fspath(config))
+        base = MockConfig.load(os.fspath(config), contract=contract)
     else:
         raise UsageError(f"config must be a MockConfig, a mapping or a path, not {config!r}")
     for layer in overrides:
@@ -335,6 +350,65 @@ def load_config(config: ConfigLike, *overrides: Mapping[str, Any] | None) -> Moc
 def _defaults() -> MockConfig:
     # Frozen, so one copy serves every mock; loading it costs a YAML parse and a schema check.
     return MockConfig.defaults()
+
+
+def default_spec() -> tuple[str, ...]:
+    """The spec files used where none is given: those ``SORA_MOCK_SPEC`` names (separated
+    by ``os.pathsep``), else the bundled documents (``("bundled",)``)."""
+    named = os.environ.get(SPEC_VARIABLE, "")
+    paths = tuple(part for part in named.split(os.pathsep) if part.strip())
+    return paths or (BUNDLED,)
+
+
+def load_contract(spec: SpecLike = None) -> Contract:
+    """The contract ``spec`` names: itself, the OpenAPI document(s) at a path or a list of
+    paths (merged; ``"bundled"`` names the shipped ones), or, for None, :func:`default_spec`.
+
+    A file is read again only when it changes, so many mocks of one spec share one
+    contract. A broken document raises :class:`~sora_mock.errors.SpecError` with its file,
+    line and column.
+    """
+    if isinstance(spec, Contract):
+        return spec
+    if spec is None:
+        paths: Sequence[str | os.PathLike[str]] = default_spec()
+    elif isinstance(spec, str | os.PathLike):
+        paths = (spec,)
+    elif isinstance(spec, Sequence) and all(isinstance(p, str | os.PathLike) for p in spec):
+        paths = spec
+    else:
+        raise UsageError(f"spec must be a Contract, a path or a list of paths, not {spec!r}")
+    if not paths:
+        raise UsageError("spec names no document: give a path, or 'bundled'")
+    names = [os.fspath(path) for path in paths]
+    if names == [BUNDLED]:
+        return Contract.bundled()
+    return _load_contract(tuple(_SpecFile.of(name) for name in names))
+
+
+@dataclasses.dataclass(frozen=True)
+class _SpecFile:
+    """A spec path as given, with what tells another file or a changed one apart."""
+
+    path: str
+    absolute: str
+    size: int = 0
+    mtime_ns: int = 0
+
+    @classmethod
+    def of(cls, path: str) -> _SpecFile:
+        if path == BUNDLED:
+            return cls(path, path)
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return cls(path, os.path.abspath(path), -1, -1)  # Contract.load says what is wrong
+        return cls(path, os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_contract(files: tuple[_SpecFile, ...]) -> Contract:
+    return Contract.load([file.path for file in files])
 
 
 def make_clock(clock: ClockLike) -> Clock:

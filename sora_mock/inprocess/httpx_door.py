@@ -29,7 +29,13 @@ import respx
 from respx.patterns import parse_url_patterns
 
 from sora_mock.errors import UsageError
-from sora_mock.inprocess.handle import DEFAULT_BASE_URL, ClockLike, ConfigLike, MockAPI
+from sora_mock.inprocess.handle import (
+    DEFAULT_BASE_URL,
+    ClockLike,
+    ConfigLike,
+    MockAPI,
+    SpecLike,
+)
 from sora_mock.inprocess.httpx_route import Route, SoraTransport, route
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -170,6 +176,7 @@ class HttpxMock(MockAPI):
 def mock(
     *,
     base_url: str = DEFAULT_BASE_URL,
+    spec: SpecLike = None,
     config: ConfigLike = None,
     seed: int | None = None,
     clock: ClockLike = None,
@@ -184,6 +191,9 @@ def mock(
 
     Args:
         base_url: the URL the mocked API answers at (scheme, host, port and path prefix).
+        spec: the contract to mock: a :class:`~sora_mock.contract.Contract`, or the path of
+            an OpenAPI document or a list of them (merged; ``"bundled"`` names the shipped
+            documents). Default: ``SORA_MOCK_SPEC``, else the bundled documents.
         config: a :class:`~sora_mock.engine.MockConfig`, a mapping merged over the
             defaults, or a YAML file path.
         seed: makes task ids and character names reproducible.
@@ -201,7 +211,7 @@ def mock(
             :func:`route`): about half the cost per request, httpx clients built while
             active share SSL contexts (otherwise 50-100 ms each), no respx involved
             (other respx mocks still answer their hosts).
-        options: passed on to :class:`~sora_mock.inprocess.MockAPI` (``contract``, ``engine``).
+        options: passed on to :class:`~sora_mock.inprocess.MockAPI` (``engine``).
 
     Example::
 
@@ -214,6 +224,7 @@ def mock(
     """
     return HttpxMock(
         base_url=base_url,
+        spec=spec,
         config=config,
         seed=seed,
         clock=clock,
@@ -228,6 +239,7 @@ def mock(
 
 def transport(
     *,
+    spec: SpecLike = None,
     config: ConfigLike = None,
     seed: int | None = None,
     clock: ClockLike = None,
@@ -237,9 +249,16 @@ def transport(
 ) -> SoraTransport[MockAPI]:
     """An ``httpx.MockTransport`` over a fresh mock; its handle is ``.api``.
 
-    ``base_url`` only shapes the links the mock writes when a request does not say its own.
+    ``spec`` is the contract to mock, as for :func:`mock`; ``base_url`` only shapes the
+    links the mock writes when a request does not say its own.
     """
     api = MockAPI(
-        config=config, seed=seed, clock=clock, scenario=scenario, base_url=base_url, **options
+        spec=spec,
+        config=config,
+        seed=seed,
+        clock=clock,
+        scenario=scenario,
+        base_url=base_url,
+        **options,
     )
     return SoraTransport(api)

@@ -3,9 +3,10 @@
 Fixtures: ``sora_api`` (in-process mock for httpx, fresh per test), ``sora_server`` (a real
 uvicorn server, one per session or xdist worker, a fresh mock behind it per test),
 ``sora_spec`` (the contract), and the override fixtures ``sora_config`` and ``sora_seed``.
-Marker: ``@pytest.mark.sora(scenario=, config=, clock=, seed=)``. Options: ``--sora-config``,
-``--sora-seed``, ``--sora-base-url``, ``--sora-coverage-report``,
-``--sora-coverage-fail-under``. See docs/pytest-plugin.md.
+Marker: ``@pytest.mark.sora(scenario=, config=, clock=, seed=, spec=)``. Options:
+``--sora-spec`` (or the ini key ``sora_spec``; default ``SORA_MOCK_SPEC``, else the bundled
+documents), ``--sora-config``, ``--sora-seed``, ``--sora-base-url``,
+``--sora-coverage-report``, ``--sora-coverage-fail-under``. See docs/pytest-plugin.md.
 
 Loading this module imports only pytest and the standard library; everything heavy is
 imported inside the fixtures, so an unrelated test run pays nothing for it.
@@ -33,9 +34,10 @@ if TYPE_CHECKING:
 #: Kept equal to ``inprocess.DEFAULT_BASE_URL`` (a test checks); importing it would be heavy.
 DEFAULT_BASE_URL = "https://api.evolink.ai"
 MARKER = (
-    "sora(scenario=None, config=None, clock=None, seed=None): settings of the sora_api and "
-    "sora_server mocks for this test: a scenario name, config overrides (mapping) or a config "
-    "file, a clock (or the virtual clock's start time) and a seed"
+    "sora(scenario=None, config=None, clock=None, seed=None, spec=None): settings of the "
+    "sora_api and sora_server mocks for this test: a scenario name, config overrides (mapping) "
+    "or a config file, a clock (or the virtual clock's start time), a seed, and the spec "
+    "(a path, a list of paths or a Contract) instead of the session's"
 )
 
 
@@ -46,6 +48,18 @@ class _State:
     coverage: _coverage.ContractCoverage = field(default_factory=_coverage.ContractCoverage)
     report: CoverageReport | None = None
     gate_failed: bool = False
+    #: The spec files of the session (``--sora-spec``, else the ``sora_spec`` ini key; None:
+    #: ``SORA_MOCK_SPEC`` or the bundled documents), and their contract once loaded.
+    spec: tuple[str, ...] | None = None
+    contract: Contract | None = None
+
+    def load_contract(self) -> Contract:
+        """The session's contract (loaded on first use)."""
+        if self.contract is None:
+            from sora_mock.inprocess import load_contract
+
+            self.contract = load_contract(self.spec)
+        return self.contract
 
 
 _STATE = pytest.StashKey[_State]()
@@ -53,6 +67,14 @@ _STATE = pytest.StashKey[_State]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sora", "sora-mock")
+    group.addoption(
+        "--sora-spec",
+        action="append",
+        metavar="FILE",
+        help="an OpenAPI document the sora fixtures mock (repeatable: merged by model; "
+        "'bundled' names the shipped ones). Default: the sora_spec ini key, else "
+        "$SORA_MOCK_SPEC, else the bundled documents",
+    )
     group.addoption(
         "--sora-config",
         metavar="FILE",
@@ -82,6 +104,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail the session when contract coverage is below PERCENT",
     )
     parser.addini(
+        "sora_spec",
+        "OpenAPI documents the sora fixtures mock, one a line, relative to the ini file "
+        "('bundled' names the shipped ones)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "sora_api_url",
         "base URL the in-process sora_api mock answers at",
         default=DEFAULT_BASE_URL,
@@ -96,9 +125,29 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("sora_config")
     if path is not None and not Path(path).is_file():
         raise pytest.UsageError(f"--sora-config: no such file: {path}")
-    state = _State()
+    state = _State(spec=_spec_paths(config))
     config.stash[_STATE] = state
     _coverage.push(state.coverage)
+
+
+def _spec_paths(config: pytest.Config) -> tuple[str, ...] | None:
+    """``--sora-spec`` (relative to where pytest ran), else the ini key (relative to the ini
+    file), else None; ``bundled`` stays a name."""
+    given: list[str] | None = config.getoption("sora_spec")
+    where = "--sora-spec"
+    if given:
+        base = config.invocation_params.dir
+    else:
+        given = [str(line) for line in config.getini("sora_spec")]
+        base = config.inipath.parent if config.inipath is not None else config.rootpath
+        where = "the sora_spec ini key"
+    if not given:
+        return None
+    paths = tuple(name if name == "bundled" else str(base / name) for name in given)
+    for path in paths:
+        if path != "bundled" and not Path(path).is_file():
+            raise pytest.UsageError(f"{where}: no such file: {path}")
+    return paths
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -111,11 +160,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def sora_spec() -> Contract:
-    """The bundled sora-character contract (loaded once per process)."""
-    from sora_mock.contract import Contract
-
-    return Contract.bundled()
+def sora_spec(pytestconfig: pytest.Config) -> Contract:
+    """The contract the sora fixtures mock: ``--sora-spec``, the ``sora_spec`` ini key,
+    ``SORA_MOCK_SPEC`` or the bundled documents (loaded once per process)."""
+    return pytestconfig.stash[_STATE].load_contract()
 
 
 @pytest.fixture
@@ -139,6 +187,7 @@ def _sora_settings(
 
     marks = list(reversed(list(request.node.iter_markers("sora"))))
     return resolve_settings(
+        contract=request.config.stash[_STATE].load_contract(),
         config_file=request.config.getoption("sora_config"),
         overrides=sora_config,
         seed=sora_seed,
@@ -159,6 +208,7 @@ def sora_api(request: pytest.FixtureRequest, _sora_settings: Settings) -> Iterat
     from sora_mock.inprocess import HttpxMock
 
     api = HttpxMock(
+        spec=_sora_settings.contract,
         config=_sora_settings.config,
         seed=_sora_settings.seed,
         clock=_sora_settings.clock,
@@ -181,7 +231,9 @@ def _sora_server_door(
     from sora_mock.server import BackgroundServer
 
     switch = Switch()
-    with BackgroundServer(Engine(clock=VirtualClock()), handler=switch) as server:
+    contract = pytestconfig.stash[_STATE].load_contract()
+    engine = Engine(contract=contract, clock=VirtualClock())
+    with BackgroundServer(engine, handler=switch) as server:
         switch.app = server.app
         yield server, switch
 
@@ -237,9 +289,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     threshold = config.getoption("sora_coverage_fail_under")
     if not state.coverage.used and report_path is None and threshold is None:
         return
-    from sora_mock.contract import Contract
-
-    state.report = state.coverage.report(_coverage.documented(Contract.bundled()))
+    state.report = state.coverage.report(_coverage.documented(state.load_contract()))
     if report_path:
         Path(report_path).write_text(json.dumps(state.report.to_json(), indent=2) + "\n")
     if threshold is not None and state.report.percent < threshold:

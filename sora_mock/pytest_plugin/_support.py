@@ -1,7 +1,7 @@
 """What the pytest plugin's fixtures build, kept out of the plugin so loading it stays light.
 
-:func:`resolve_settings` turns the layers of configuration (``--sora-config``, the
-``sora_config`` and ``sora_seed`` fixtures, the ``sora`` marker) into one
+:func:`resolve_settings` turns the layers of configuration (the session's contract,
+``--sora-config``, the ``sora_config`` and ``sora_seed`` fixtures, the ``sora`` marker) into one
 :class:`Settings`; :class:`Switch` lets one long-lived server answer from a fresh
 :class:`~sora_mock.inprocess.MockAPI` per test; :class:`LiveAPI` stands in for the mock when
 ``--sora-base-url`` points the fixtures at a live server.
@@ -16,10 +16,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from sora_mock.contract import Request, Response
+from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine import MockConfig
 from sora_mock.errors import UsageError
-from sora_mock.inprocess import ClockLike, ConfigLike, MockAPI, load_config
+from sora_mock.inprocess import (
+    ClockLike,
+    ConfigLike,
+    MockAPI,
+    SpecLike,
+    load_config,
+    load_contract,
+)
 
 if TYPE_CHECKING:
     from sora_mock.server import MockApp
@@ -30,6 +37,8 @@ def sora(
     config: ConfigLike = None,
     clock: ClockLike = None,
     seed: int | None = None,
+    *,
+    spec: SpecLike = None,
 ) -> None:
     """The ``sora`` marker's signature (used to check a marker's arguments)."""
 
@@ -45,7 +54,7 @@ def marker_arguments(markers: Sequence[pytest.Mark]) -> dict[str, Any]:
             bound = _MARKER_SIGNATURE.bind(*mark.args, **mark.kwargs)
         except TypeError as exc:
             raise UsageError(
-                f"@pytest.mark.sora: {exc}; it takes scenario=, config=, clock=, seed="
+                f"@pytest.mark.sora: {exc}; it takes scenario=, config=, clock=, seed=, spec="
             ) from None
         merged.update(bound.arguments)
     return merged
@@ -55,6 +64,7 @@ def marker_arguments(markers: Sequence[pytest.Mark]) -> dict[str, Any]:
 class Settings:
     """Everything a per-test mock is built from."""
 
+    contract: Contract
     config: MockConfig
     seed: int | None
     clock: ClockLike
@@ -63,6 +73,7 @@ class Settings:
     def build(self, base_url: str) -> MockAPI:
         """A fresh mock with these settings, reached at ``base_url``."""
         return MockAPI(
+            spec=self.contract,
             config=self.config,
             seed=self.seed,
             clock=self.clock,
@@ -77,20 +88,25 @@ def resolve_settings(
     overrides: Mapping[str, Any] | None,
     seed: int | None,
     marker: Mapping[str, Any],
+    contract: Contract | None = None,
 ) -> Settings:
     """Layer the configuration: file, then ``sora_config``, then the marker.
 
     A marker ``config`` that is a mapping is merged last; a path or a ``MockConfig``
-    replaces the ``--sora-config`` file as the base.
+    replaces the ``--sora-config`` file as the base. A marker ``spec`` replaces the
+    session's ``contract`` (default: :func:`~sora_mock.inprocess.load_contract`'s).
     """
     if overrides is not None and not isinstance(overrides, Mapping):
         raise UsageError(f"the sora_config fixture must return a mapping, not {overrides!r}")
+    if marker.get("spec") is not None or contract is None:
+        contract = load_contract(marker.get("spec"))
     marked = marker.get("config")
     if marked is None or isinstance(marked, Mapping):
-        config = load_config(config_file, overrides, marked)
+        config = load_config(config_file, overrides, marked, contract=contract)
     else:
-        config = load_config(marked, overrides)
+        config = load_config(marked, overrides, contract=contract)
     return Settings(
+        contract=contract,
         config=config,
         seed=marker.get("seed", seed),
         clock=marker.get("clock"),

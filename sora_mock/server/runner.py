@@ -23,6 +23,7 @@ from typing import Self
 
 import uvicorn
 
+from sora_mock.contract import BUNDLED, Contract
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
 from sora_mock.server.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
@@ -61,8 +62,13 @@ def base_url(sock: socket.socket) -> str:
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """What ``sora-mock serve`` was asked for; passed to worker processes as JSON."""
+    """What ``sora-mock serve`` was asked for; passed to worker processes as JSON.
 
+    ``spec`` lists the OpenAPI documents (merged; ``bundled`` names the shipped ones), so
+    every worker serves the same contract.
+    """
+
+    spec: tuple[str, ...] = (BUNDLED,)
     config: str | None = None
     seed: int | None = None
     speed: float | None = None
@@ -72,11 +78,17 @@ class ServeSettings:
     origin: float | None = None
     http: HttpName = "auto"
 
-    def engine(self) -> Engine:
-        """The engine these settings describe (one per process)."""
+    def contract(self) -> Contract:
+        """The contract of :attr:`spec` (SpecError, with file, line and column, if broken)."""
+        return Contract.bundled() if self.spec == (BUNDLED,) else Contract.load(self.spec)
+
+    def engine(self, contract: Contract | None = None) -> Engine:
+        """The engine these settings describe (one per process); ``contract`` is the one
+        :attr:`spec` names when the caller has loaded it already."""
         from sora_mock.engine import MockConfig, RealClock
 
-        config = MockConfig.load(self.config)
+        contract = contract or self.contract()
+        config = MockConfig.load(self.config, contract=contract)
         store = None
         if self.state:
             from sora_mock.engine import SqliteTaskStore
@@ -86,13 +98,17 @@ class ServeSettings:
         if seed is not None and self.workers > 1:
             seed = seed * 1_000_003 + os.getpid()  # workers must not draw the same task ids
         clock = RealClock(self.speed or config.speed, origin=self.origin)
-        return Engine(config=config, clock=clock, seed=seed, store=store)
+        return Engine(contract=contract, config=config, clock=clock, seed=seed, store=store)
 
 
-def run_server(settings: ServeSettings, sock: socket.socket) -> None:
-    """Serve on ``sock`` until interrupted: in this process, or in ``workers`` processes."""
+def run_server(
+    settings: ServeSettings, sock: socket.socket, contract: Contract | None = None
+) -> None:
+    """Serve on ``sock`` until interrupted: in this process, or in ``workers`` processes
+    (each loads the contract of ``settings.spec``; ``contract``, if given, is that contract,
+    already loaded, for a single process)."""
     if settings.workers == 1:
-        app = MockApp(settings.engine(), log_requests=not settings.quiet)
+        app = MockApp(settings.engine(contract), log_requests=not settings.quiet)
         _settle_heap()
         uvicorn_server(app, http=settings.http).run(sockets=[sock])
         return
@@ -107,7 +123,8 @@ def run_server(settings: ServeSettings, sock: socket.socket) -> None:
 
 def app_from_environment() -> MockApp:
     """The ASGI app of one worker process, built from the parent's settings."""
-    settings = ServeSettings(**json.loads(os.environ[_SETTINGS_VARIABLE]))
+    fields = json.loads(os.environ[_SETTINGS_VARIABLE])
+    settings = ServeSettings(**{**fields, "spec": tuple(fields["spec"])})
     if not settings.quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     app = MockApp(settings.engine(), log_requests=not settings.quiet)
