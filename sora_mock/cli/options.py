@@ -6,11 +6,15 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sora_mock.contract import Contract
 
 
 def add_spec_option(parser: Any) -> None:
-    """Add ``--spec FILE`` (repeatable) to ``parser``; read it back with :func:`spec_paths`."""
+    """Add ``--spec FILE`` (repeatable) to ``parser``; read it back with :func:`spec_paths`
+    or :func:`spec_contract`."""
     parser.add_argument(
         "--spec",
         metavar="FILE",
@@ -27,6 +31,13 @@ def spec_paths(args: argparse.Namespace) -> tuple[str, ...]:
 
     given: list[str] | None = args.spec
     return tuple(given) if given else default_spec()
+
+
+def spec_contract(args: argparse.Namespace) -> Contract:
+    """The contract of :func:`spec_paths` (SpecError, with file, line and column, if broken)."""
+    from sora_mock.inprocess import load_contract
+
+    return load_contract(spec_paths(args))
 
 
 def whole(minimum: int = 0, maximum: int | None = None) -> Callable[[str], int]:
