@@ -117,3 +117,69 @@ def test_list_shows_the_situations() -> None:
     lines = out.stdout.splitlines()
     assert len(lines) == 16
     assert lines[0].startswith("fail-content_policy_violation ")
+
+
+def test_a_broken_spec_is_one_line_with_its_place(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text("openapi: 3.1.0\ninfo: {title: x\n  version: 1\n", encoding="utf-8")
+    out = conform("--spec", str(spec), "--run", "true")
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"sora-mock: error: {spec}:3:")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_list_follows_the_spec_and_the_model() -> None:
+    out = conform("--spec", "bundled", "--model", "sora-2-preview", "--list", "-k", "success")
+    assert out.returncode == 0, out.stderr
+    assert "completed after 300 s" in out.stdout
+    unknown = conform("--model", "sora-3", "--list")
+    assert unknown.returncode == 2
+    assert "the contract has no model 'sora-3'" in unknown.stderr
+
+
+#: A command client for any model: it sends SORA_REQUEST_BODY and reports the first string
+#: of the completed task's ``results``-like list it is told to read.
+GENERIC_CLIENT = """
+import json, os, sys, time, urllib.request
+
+def call(method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        os.environ["SORA_BASE_URL"] + path, data=data, method=method,
+        headers={"Authorization": "Bearer " + os.environ["SORA_API_KEY"],
+                 "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+body = json.loads(os.environ["SORA_REQUEST_BODY"])
+assert body["model"] == os.environ["SORA_MODEL"]
+task = call("POST", "/v1/videos/generations", body)
+while task["status"] not in ("completed", "failed"):
+    time.sleep(1.2)
+    task = call("GET", "/v1/tasks/" + task["id"])
+print(json.dumps({"status": task["status"], "result": task[sys.argv[1]][0]}))
+sys.exit(0 if task["status"] == "completed" else 1)
+"""
+
+
+@pytest.mark.slow
+def test_a_command_client_conforms_to_a_model_of_a_given_spec(tmp_path: Path) -> None:
+    from tests.conformance.test_models import RENAMED, made_up_spec_text
+
+    spec = tmp_path / "puppet-maker.yaml"
+    spec.write_text(made_up_spec_text(), encoding="utf-8")
+    client = tmp_path / "client.py"
+    client.write_text(GENERIC_CLIENT, encoding="utf-8")
+    results = RENAMED["results"]
+    report = tmp_path / "report.json"
+    command = f"{sys.executable} {client} {results}"
+    out = conform("--spec", str(spec), "--run", command, "-k", "success", "--json", str(report))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "model puppet-maker" in out.stderr
+    outcome = json.loads(report.read_text())["situations"][0]["outcome"]
+    assert "/__mock/files/job-" in outcome["result"]
+    bad = conform(
+        "--spec", str(spec), "--run", f"{command[: -len(results)]}missing", "-k", "success"
+    )
+    assert bad.returncode == 1
+    assert "\noutcome: " in bad.stdout
