@@ -18,14 +18,15 @@ Example::
 from __future__ import annotations
 
 from sora_mock.conformance.command import CommandHarness, CommandOptions
-from sora_mock.conformance.outcome import Outcome
+from sora_mock.conformance.outcome import Made, Outcome
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, rules
 from sora_mock.conformance.run import Run, Settings
 from sora_mock.conformance.runner import Harness, Stopped, Target, check_client
 from sora_mock.conformance.situations import Expectation, Situation, catalogue, select
+from sora_mock.conformance.subject import Subject
 from sora_mock.conformance.testing import conformance_tests
-from sora_mock.conformance.variations import Variation
+from sora_mock.conformance.variations import SetValue, Variation
 
 __all__ = [
     "CommandHarness",
@@ -33,13 +34,16 @@ __all__ = [
     "ConformanceReport",
     "Expectation",
     "Harness",
+    "Made",
     "Outcome",
     "Rule",
     "Run",
+    "SetValue",
     "Settings",
     "Situation",
     "SituationResult",
     "Stopped",
+    "Subject",
     "Target",
     "Variation",
     "Verdict",
