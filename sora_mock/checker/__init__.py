@@ -1,10 +1,13 @@
-"""The contract checker: rules (pure), the HTTP runner, the stateful machine and reports.
+"""The contract checker: rules (pure), the requests a contract makes, the HTTP runner, the
+stateful machine and reports. All of them read the given contract (default: the bundled
+one): its operations, models, examples and task body.
 
 The JUnit XML writer (:class:`JUnitSuite`) serves every tool that reports, conformance too.
 
 :mod:`sora_mock.checker.stateful` (a hypothesis state machine) is imported on its own.
 """
 
+from sora_mock.checker.cases import InvalidCreate, RequestCases, TaskIdCase
 from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.checker.options import add_token_options
 from sora_mock.checker.report import (
@@ -22,6 +25,7 @@ from sora_mock.checker.rules import (
     Ledger,
     Probe,
     TaskHistory,
+    TaskShape,
     check_exchange,
     check_probe,
 )
@@ -34,12 +38,16 @@ __all__ = [
     "Checker",
     "Expectation",
     "Finding",
+    "InvalidCreate",
     "JUnitCase",
     "JUnitOutcome",
     "JUnitSuite",
     "Ledger",
     "Probe",
+    "RequestCases",
     "TaskHistory",
+    "TaskIdCase",
+    "TaskShape",
     "add_token_options",
     "check_exchange",
     "check_probe",

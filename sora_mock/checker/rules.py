@@ -7,10 +7,14 @@ same everywhere. What they judge is the engine's :class:`~sora_mock.engine.Excha
 record the in-process calls and the conformance harness read too: one answered over HTTP
 has no journal entry; a request that got no answer at all is a :class:`Probe` without one.
 
+What a rule knows of the API (where a task body holds its status, which fields mark a
+result or a failure, how ids look) it reads from the contract's task API
+(:class:`TaskShape`), so the same rules judge any model of any contract.
+
 Example::
 
     ledger = Ledger()
-    check_probe(ledger, probe, Expectation(400, "invalid_request", "video_url"))
+    check_probe(ledger, probe, Expectation(400, "invalid_request", "model"))
     check_exchange(ledger, api.calls.last, Expectation(200), label="an in-process call")
     history = TaskHistory(task_id)
     history.observe(ledger, probe)
@@ -19,13 +23,21 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from sora_mock.contract import Contract, Request, Response, parse_retry_after
+from sora_mock.contract import (
+    BUILTIN_VALUES,
+    PATTERN_PART,
+    Contract,
+    Request,
+    Response,
+    parse_retry_after,
+)
 
 if TYPE_CHECKING:
     # Annotations only: `import sora_mock.checker` stays free of the engine.
@@ -38,6 +50,7 @@ __all__ = [
     "Ledger",
     "Probe",
     "TaskHistory",
+    "TaskShape",
     "check_exchange",
     "check_probe",
 ]
@@ -54,20 +67,22 @@ RULES: dict[str, str] = {
     "content_type": "every API response is application/json",
     "error_envelope": "errors are {error: {code, message, type[, param]}} as documented",
     "retry_after": "every 429 carries Retry-After in whole seconds",
-    "id_shape": "task ids read task-unified-<created>-<8 of [a-z0-9]>",
-    "task_consistency": "a task's id, created, model, object and type never change",
+    "id_shape": "task ids have the shape the contract documents",
+    "task_consistency": "a task's id, creation time, model and constant fields never change",
     "lifecycle_monotonic": "status and progress only move forward",
     "terminal_sticky": "a completed or failed task never changes again",
-    "result_iff_completed": "result_data and results appear exactly when status is completed",
-    "error_iff_failed": "error appears exactly when status is failed",
+    "result_iff_completed": "a task carries its model's result exactly when it is completed",
+    "error_iff_failed": "a task carries the failure fields exactly when it failed",
     "lifecycle_terminates": "every created task reaches completed or failed within the timeout",
 }
 
 Severity = Literal["failure", "warning"]
-ID_PATTERN = re.compile(r"task-unified-([0-9]+)-[a-z0-9]{8}")
+Path = tuple[str | int, ...]
 _RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
 _TERMINAL = ("completed", "failed")
-_STABLE = ("id", "created", "model", "object", "type")
+#: Built-in values that name the task: they never change.
+_IDENTITY = ("id", "created", "model")
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,11 +425,161 @@ def _status_rule(status: int, expected: Expectation) -> str:
 # -- a task over time ----------------------------------------------------------------------
 
 
-class TaskHistory:
-    """Everything seen of one task, judged as each new observation arrives."""
+@dataclass(frozen=True)
+class TaskShape:
+    """What the rules read of a contract's task body.
 
-    def __init__(self, task_id: str) -> None:
+    Built from :attr:`Contract.tasks <sora_mock.contract.Contract.tasks>`: where the body
+    holds each built-in value (``status``, ``progress``, ``id``...), which fields never
+    change (the task's identity and the template's literal fields), which reported values
+    should not change, and per model the fields a completed task adds; the fields a failed
+    task adds; and the id shape.
+
+    Example::
+
+        shape = TaskShape.of(Contract.bundled())
+        shape.value(body, "status"), shape.result_fields(shape.value(body, "model"))
+    """
+
+    id_pattern: str
+    id_regex: re.Pattern[str]
+    id_valid: Callable[[str], bool]
+    places: Mapping[str, Path]
+    stable: tuple[Path, ...]
+    reported: tuple[Path, ...]
+    completed: Mapping[str, tuple[str, ...]]
+    failure: tuple[str, ...]
+
+    @classmethod
+    def of(cls, contract: Contract) -> TaskShape:
+        """The shape of ``contract``'s task body (built once per contract)."""
+        return _shape_of(contract)
+
+    @property
+    def id_text(self) -> str:
+        """The id pattern as people read it, e.g. ``t-<created>-<8 of [a-z0-9]>``."""
+        return PATTERN_PART.sub(_readable_part, self.id_pattern)
+
+    @property
+    def any_result(self) -> tuple[str, ...]:
+        """The fields some model's completed task adds."""
+        return tuple(sorted({key for keys in self.completed.values() for key in keys}))
+
+    def result_fields(self, model: Any) -> tuple[str, ...]:
+        """The fields a completed task of ``model`` adds (of every model when unknown)."""
+        found = self.completed.get(model) if isinstance(model, str) else None
+        return self.any_result if found is None else found
+
+    def value(self, body: Mapping[str, Any], name: str) -> Any:
+        """The built-in value ``name`` in ``body``, or None when it is absent."""
+        found = _at(body, self.places.get(name, (name,)))
+        return None if found is _MISSING else found
+
+
+@functools.lru_cache(maxsize=16)
+def _shape_of(contract: Contract) -> TaskShape:
+    tasks = contract.tasks
+    places = {name: path for name in BUILTIN_VALUES if (path := tasks.field_path(name))}
+    literal = [path for path, leaf in _leaves(tasks.task.source, ()) if not _names_in(leaf)]
+    identity = [places[name] for name in _IDENTITY if name in places]
+    reported = [
+        path
+        for path, leaf in _leaves(tasks.task.source, ())
+        if _names_in(leaf) and not _names_in(leaf) & BUILTIN_VALUES
+    ]
+    completed = {
+        name: tuple(model.completed.source)
+        for name, model in tasks.models.items()
+        if model.completed is not None and isinstance(model.completed.source, Mapping)
+    }
+    validator = contract.parameter_validator(tasks.read, tasks.id_parameter)
+    return TaskShape(
+        id_pattern=tasks.id_pattern,
+        id_regex=id_regex(tasks.id_pattern),
+        id_valid=validator.is_valid,
+        places=places,
+        stable=(*identity, *literal),
+        reported=tuple(reported),
+        completed={name: completed.get(name, ()) for name in tasks.models},
+        failure=tuple(sorted(tasks.failure_fields())),
+    )
+
+
+def id_regex(pattern: str) -> re.Pattern[str]:
+    """A regex of the ids ``pattern`` makes (a contract's ``task-id``); the first
+    ``{created}`` is the group ``created``."""
+    parts = []
+    at = 0
+    created = False
+    for found in PATTERN_PART.finditer(pattern):
+        parts.append(re.escape(pattern[at : found.start()]))
+        at = found.end()
+        if found.group(3):
+            parts.append("([0-9]+)" if created else "(?P<created>[0-9]+)")
+            created = True
+        else:
+            letters = "a-z0-9" if found.group(1) == "random" else "A-Za-z"
+            parts.append(f"[{letters}]{{{found.group(2)}}}")
+    parts.append(re.escape(pattern[at:]))
+    return re.compile("".join(parts))
+
+
+def _readable_part(found: re.Match[str]) -> str:
+    if found.group(3):
+        return "<created>"
+    if found.group(1) == "random":
+        return f"<{found.group(2)} of [a-z0-9]>"
+    return f"<{found.group(2)} letters>"
+
+
+def _leaves(node: Any, at: Path) -> Iterator[tuple[Path, Any]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _leaves(value, (*at, str(key)))
+    elif isinstance(node, list) and node:
+        for index, item in enumerate(node):
+            yield from _leaves(item, (*at, index))
+    else:
+        yield at, node
+
+
+def _names_in(leaf: Any) -> set[str]:
+    """The value names a template leaf uses (none for a literal)."""
+    if not isinstance(leaf, str):
+        return set()
+    return set(re.findall(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}", leaf))
+
+
+def _at(body: Any, path: Path) -> Any:
+    """The value at ``path`` in ``body``, or ``_MISSING``."""
+    node = body
+    for part in path:
+        inside = (
+            part in node
+            if isinstance(node, Mapping)
+            else isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if not inside:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _label(path: Path) -> str:
+    return ".".join(str(part) for part in path)
+
+
+class TaskHistory:
+    """Everything seen of one task, judged as each new observation arrives.
+
+    Args:
+        task_id: the task's id.
+        contract: the contract its body is judged by (default: the bundled one).
+    """
+
+    def __init__(self, task_id: str, contract: Contract | None = None) -> None:
         self.task_id = task_id
+        self.shape = TaskShape.of(contract or Contract.bundled())
         self.seen: list[tuple[Probe, Mapping[str, Any]]] = []
 
     @property
@@ -425,7 +590,11 @@ class TaskHistory:
     @property
     def terminal(self) -> bool:
         """True once the task was seen completed or failed."""
-        return self.last is not None and self.last.get("status") in _TERMINAL
+        return self.last is not None and self.shape.value(self.last, "status") in _TERMINAL
+
+    def values(self, name: str) -> list[Any]:
+        """The built-in value ``name`` (e.g. ``status``) in each body seen, oldest first."""
+        return [self.shape.value(body, name) for _, body in self.seen]
 
     def observe(self, ledger: Ledger, probe: Probe) -> None:
         """Judge a 200 task body (from create or a poll) against this task's history.
@@ -435,14 +604,11 @@ class TaskHistory:
         body = probe.json()
         if not isinstance(body, Mapping):
             return  # the schema rule already reports it
-        _check_body(ledger, probe, body)
+        _check_body(ledger, probe, body, self.shape)
         previous = self.last
-        if previous is None and body.get("status") != "pending":
-            ledger.warn(
-                "positive_accepted",
-                f"a new task should be pending, got {body.get('status')!r}",
-                probe,
-            )
+        status = self.shape.value(body, "status")
+        if previous is None and status != "pending":
+            ledger.warn("positive_accepted", f"a new task should be pending, got {status!r}", probe)
         if previous is not None:
             self._compare(ledger, probe, previous, body)
         self.seen.append((probe, body))
@@ -454,38 +620,39 @@ class TaskHistory:
         before: Mapping[str, Any],
         after: Mapping[str, Any],
     ) -> None:
+        shape = self.shape
         ledger.count("task_consistency", "lifecycle_monotonic")
-        changed = [k for k in _STABLE if before.get(k) != after.get(k)]
+        changed = [
+            (path, _at(before, path), _at(after, path))
+            for path in shape.stable
+            if _at(before, path) != _at(after, path)
+        ]
         if changed:
             ledger.fail(
                 "task_consistency",
                 "changed between polls: "
                 + ", ".join(
-                    f"{k} {_short(before.get(k))} -> {_short(after.get(k))}" for k in changed
+                    f"{_label(p)} {_shown(old)} -> {_shown(new)}" for p, old, new in changed
                 ),
                 probe,
             )
-        old_info, new_info = before.get("task_info"), after.get("task_info")
-        if (
-            isinstance(old_info, Mapping)
-            and isinstance(new_info, Mapping)
-            and old_info.get("estimated_time") != new_info.get("estimated_time")
-        ):
-            ledger.warn(
-                "task_consistency",
-                f"task_info.estimated_time changed {old_info.get('estimated_time')} -> "
-                f"{new_info.get('estimated_time')}",
-                probe,
-            )
-        old_status, new_status = before.get("status"), after.get("status")
-        old_progress, new_progress = before.get("progress"), after.get("progress")
+        for path in shape.reported:
+            old, new = _at(before, path), _at(after, path)
+            if old is not _MISSING and new is not _MISSING and old != new:
+                ledger.warn("task_consistency", f"{_label(path)} changed {old} -> {new}", probe)
+        old_status, new_status = shape.value(before, "status"), shape.value(after, "status")
+        old_progress, new_progress = shape.value(before, "progress"), shape.value(after, "progress")
         transition = f"{old_status} ({old_progress}%) -> {new_status} ({new_progress}%)"
         if old_status in _TERMINAL:
             ledger.count("terminal_sticky")
             moved = [
-                k
-                for k in ("status", "progress", "result_data", "error")
-                if before.get(k) != after.get(k)
+                name
+                for name in ("status", "progress")
+                if shape.value(before, name) != shape.value(after, name)
+            ] + [
+                key
+                for key in (*shape.any_result, *shape.failure)
+                if before.get(key, _MISSING) != after.get(key, _MISSING)
             ]
             if moved:
                 ledger.fail(
@@ -501,7 +668,7 @@ class TaskHistory:
             and new_progress < old_progress
         ):
             if new_status == "failed" and old_status != "failed" and new_progress == 0:
-                # The vendor's failed example shows progress 0: the docs allow the drop.
+                # A vendor may report a failed task at progress 0: the drop is only a warning.
                 ledger.warn(
                     "lifecycle_monotonic",
                     f"progress dropped to 0 on failure: {transition}",
@@ -511,34 +678,44 @@ class TaskHistory:
                 ledger.fail("lifecycle_monotonic", f"progress moved backwards: {transition}", probe)
 
 
-def _check_body(ledger: Ledger, probe: Probe, body: Mapping[str, Any]) -> None:
-    status = body.get("status")
+def _check_body(ledger: Ledger, probe: Probe, body: Mapping[str, Any], shape: TaskShape) -> None:
+    status = shape.value(body, "status")
     ledger.count("result_iff_completed", "error_iff_failed", "id_shape")
-    has_result = [k for k in ("result_data", "results") if k in body]
-    if status == "completed" and "result_data" not in body:
-        ledger.fail("result_iff_completed", "a completed task has no result_data", probe)
-    elif status != "completed" and has_result:
-        ledger.fail(
-            "result_iff_completed", f"a {status} task carries {', '.join(has_result)}", probe
-        )
-    if status == "failed" and "error" not in body:
-        ledger.fail("error_iff_failed", "a failed task has no error", probe)
-    elif status != "failed" and "error" in body:
-        ledger.fail(
-            "error_iff_failed", f"a {status} task carries error {_short(body['error'])}", probe
-        )
-    task_id = body.get("id")
-    found = ID_PATTERN.fullmatch(task_id) if isinstance(task_id, str) else None
-    if found is None:
-        ledger.fail(
-            "id_shape",
-            f"id {_short(task_id)} is not task-unified-<created>-<8 of [a-z0-9]>",
-            probe,
-        )
-    elif body.get("created") is not None and found.group(1) != str(body.get("created")):
-        ledger.warn(
-            "id_shape", f"id {task_id} does not embed created ({body.get('created')})", probe
-        )
+    result = shape.result_fields(shape.value(body, "model"))
+    if status == "completed":
+        missing = [key for key in result if key not in body]
+        if missing:
+            ledger.fail(
+                "result_iff_completed", f"a completed task has no {', '.join(missing)}", probe
+            )
+    else:
+        carried = [key for key in shape.any_result if key in body and key not in shape.failure]
+        if carried:
+            ledger.fail(
+                "result_iff_completed", f"a {status} task carries {', '.join(carried)}", probe
+            )
+    if status == "failed":
+        missing = [key for key in shape.failure if key not in body]
+        if missing:
+            ledger.fail("error_iff_failed", f"a failed task has no {', '.join(missing)}", probe)
+    else:
+        carried = [key for key in shape.failure if key in body]
+        if carried:
+            shown = ", ".join(f"{key} {_short(body[key])}" for key in carried)
+            ledger.fail("error_iff_failed", f"a {status} task carries {shown}", probe)
+    task_id = shape.value(body, "id")
+    found = shape.id_regex.fullmatch(task_id) if isinstance(task_id, str) else None
+    if found is None or not shape.id_valid(task_id):
+        ledger.fail("id_shape", f"id {_short(task_id)} is not {shape.id_text}", probe)
+        return
+    created = shape.value(body, "created")
+    embedded = found.groupdict().get("created")
+    if embedded is not None and created is not None and embedded != str(created):
+        ledger.warn("id_shape", f"id {task_id} does not embed created ({created})", probe)
+
+
+def _shown(value: Any) -> str:
+    return "(absent)" if value is _MISSING else _short(value)
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -1,11 +1,13 @@
-"""The contract checker: drives any sora-character server over HTTP and judges every answer.
+"""The contract checker: drives any server of a contract's task API over HTTP and judges
+every answer.
 
-It sends authentication probes, labelled invalid requests (each with the error the
-contract prescribes), malformed and unknown task ids, a budget of valid creates, then polls
-the created tasks to the end, judging each probe with :mod:`sora_mock.checker.rules`. Inputs
-come from :mod:`sora_mock.contract.strategies` through Hypothesis: first the simplest example of
-each
-kind (so every kind is tried, readably), then ``max_examples`` more shared among the kinds.
+It creates one task of each model the contract documents, sends authentication probes,
+labelled invalid requests (each with the error the contract prescribes), malformed and
+unknown task ids, spends the rest of its budget of valid creates, then polls the created
+tasks to the end, judging each probe with :mod:`sora_mock.checker.rules`. Requests come
+from the contract (:mod:`sora_mock.checker.cases`) through Hypothesis: first the simplest
+example of each kind (so every kind is tried, readably), then ``max_examples`` more shared
+among the kinds.
 
 It is polite: a 429 is retried after its ``Retry-After``, polls are ``poll_interval`` apart,
 and at most ``max_tasks`` tasks are created (each may cost credits on the real API). Time is
@@ -14,7 +16,7 @@ injectable (``sleep``, ``clock``), so an in-process run on a virtual clock waits
 Example::
 
     with httpx.Client(base_url="http://127.0.0.1:8000") as client:
-        result = Checker(client, CheckOptions(token="sk-...")).run()
+        result = Checker(client, CheckOptions(token="sk-..."), Contract.load(paths)).run()
     result.ok, result.ledger.failures
 """
 
@@ -27,7 +29,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
+from sora_mock.checker.cases import InvalidCreate, RequestCases, TaskIdCase, error_code
+from sora_mock.checker.rules import (
+    Expectation,
+    Ledger,
+    Probe,
+    TaskHistory,
+    TaskShape,
+    check_probe,
+)
 from sora_mock.contract import Contract, Request, Response, parse_retry_after
 from sora_mock.errors import UnreachableError, UsageError
 
@@ -35,17 +45,10 @@ if TYPE_CHECKING:
     import httpx
     from hypothesis.strategies import SearchStrategy
 
-__all__ = ["CheckOptions", "CheckResult", "Checker", "run_check"]
+__all__ = ["CheckOptions", "CheckResult", "Checker", "run_check", "send_probe"]
 
-CREATE_PATH = "/v1/videos/generations"
-TASK_PATH = "/v1/tasks/{}"
-#: Invalid create kinds the checker leaves out by default: ``callback_url`` is the mock's
-#: choice, taken from the sibling sora-2 models; the sora-character page does not show it.
-SKIPPED_KINDS = ("bad_callback_url",)
 _T = TypeVar("_T")
 _OWN_TOKEN = object()  # "send the run's own token"
-_UNKNOWN_ID = "task-unified-1000000000-zz0000zz"
-_VALID_BODY = {"model": "sora-character", "video_url": "https://example.com/video.mp4"}
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ class Checker:
     Args:
         client: a client whose ``base_url`` is the server's root.
         options: the run's settings.
-        contract: the contract to judge by (default: the bundled one).
+        contract: the contract whose requests are sent and whose rules judge the answers
+            (default: the bundled one).
         sleep: waits between polls and before retries (default ``time.sleep``).
         clock: reads elapsed time for timeouts (default ``time.monotonic``).
         on_progress: called with a phase name and the result so far, after each request.
@@ -138,6 +142,7 @@ class Checker:
         self.client = client
         self.options = options
         self.contract = contract or Contract.bundled()
+        self.cases = RequestCases.of(self.contract)
         self._sleep = sleep
         self._clock = clock
         self._on_progress = on_progress
@@ -155,8 +160,7 @@ class Checker:
 
     def run(self) -> CheckResult:
         """Run every check once; raise :class:`UnreachableError` if the server never answers."""
-        from sora_mock.contract import strategies
-
+        cases = self.cases
         self._probe()
         histories: list[TaskHistory] = []
         budget = self.options.max_tasks
@@ -165,31 +169,34 @@ class Checker:
             if len(histories) < budget:
                 self._valid_create(body, histories)
 
-        # One valid create first: breaks on the happy path show up in the first seconds.
-        first: list[dict[str, Any]] = []
-        if budget:
+        # One valid create of each model first: breaks on the happy path show up in the
+        # first seconds, and every model gets a task to follow through its lifecycle.
+        firsts = list(cases.examples.values())[:budget]
+        if firsts:
             self._phase = "valid create requests"
-            self._explore([strategies.valid_create_bodies()], 0, first.append)
-            create(first[0])
+            for body in firsts:
+                create(body)
         self._auth_checks()
-        kinds = tuple(k for k in strategies.INVALID_CREATE_KINDS if k not in SKIPPED_KINDS)
+        # Callback probes are left out: a model's callback field may be the mock's own
+        # choice (the spec says so where it is), which another server is free to ignore.
+        kinds = tuple(k for k in cases.invalid_kinds if k not in cases.callback_kinds)
         self._phase = "invalid create requests"
         self._explore(
-            [strategies.invalid_create_requests((kind,)) for kind in kinds],
+            [cases.invalid_strategy((kind,)) for kind in kinds],
             self.options.max_examples,
             self._invalid_create,
         )
         self._phase = "malformed and unknown task ids"
         self._explore(
-            [strategies.task_id_cases(("malformed",)), strategies.task_id_cases(("unknown",))],
+            [cases.id_strategy((kind,)) for kind in cases.ids],
             self.options.max_examples // 2,
             self._task_id_case,
         )
-        if budget:
+        if firsts:
             self._phase = "valid create requests"
-            others = strategies.valid_create_bodies().filter(lambda body: body != first[0])
-            if budget > 1:
-                self._explore([others], budget - 2, create)
+            if budget > len(firsts):
+                others = cases.valid_strategy(besides=firsts)
+                self._explore([others], budget - len(firsts) - 1, create)
             self._isolation(histories)
             self._lifecycle(histories)
             self._isolation(histories)
@@ -202,15 +209,20 @@ class Checker:
 
     def _probe(self) -> None:
         self._phase = "connecting"
-        probe = self._send("probe: unknown task", "GET", TASK_PATH.format(_UNKNOWN_ID))
+        probe = self._send(
+            "probe: unknown task", "GET", self.cases.task_path(self.cases.unknown_id)
+        )
         if probe.response is None:
             raise UnreachableError(f"cannot reach {self.result.base_url}: {probe.error}")
-        check_probe(self.ledger, probe, Expectation(404, "task_not_found"), self.contract)
+        expected = Expectation(404, error_code(self.contract.tasks.read, 404))
+        check_probe(self.ledger, probe, expected, self.contract)
 
     def _auth_checks(self) -> None:
         self._phase = "authentication"
-        body = json.dumps(_VALID_BODY).encode()
-        create_401 = Expectation(401, "unauthorized", kind="auth")
+        tasks = self.contract.tasks
+        example = next(iter(self.cases.examples.values()), {})
+        body = json.dumps(example).encode()
+        create_401 = Expectation(401, error_code(tasks.create, 401), kind="auth")
         for label, header in (
             ("no Authorization header", None),
             ("Basic credentials", "Basic c29yYTptb2Nr"),
@@ -218,43 +230,48 @@ class Checker:
             ("bearer token with spaces", "Bearer not a token"),
         ):
             probe = self._send(
-                f"create, {label}", "POST", CREATE_PATH, body=body, authorization=header
+                f"create, {label}", "POST", self.cases.create_path, body=body, authorization=header
             )
             check_probe(self.ledger, probe, create_401, self.contract)
         probe = self._send(
             "task, no Authorization header",
             "GET",
-            TASK_PATH.format(_UNKNOWN_ID),
+            self.cases.task_path(self.cases.unknown_id),
             authorization=None,
         )
-        check_probe(self.ledger, probe, create_401, self.contract)
+        read_401 = Expectation(401, error_code(tasks.read, 401), kind="auth")
+        check_probe(self.ledger, probe, read_401, self.contract)
 
-    def _invalid_create(self, case: Any) -> None:
+    def _invalid_create(self, case: InvalidCreate) -> None:
         probe = self._send(
             f"create invalid: {case.kind}",
             "POST",
-            CREATE_PATH,
+            self.cases.create_path,
             body=case.body,
             content_type=case.content_type,
         )
         expected = Expectation(case.status, case.code, case.param, kind="negative")
         check_probe(self.ledger, probe, expected, self.contract)
 
-    def _task_id_case(self, case: Any) -> None:
+    def _task_id_case(self, case: TaskIdCase) -> None:
         probe = self._send(
-            f"task id {case.kind}: {case.task_id}", "GET", TASK_PATH.format(case.task_id)
+            f"task id {case.kind}: {case.task_id}",
+            "GET",
+            self.cases.task_path(case.task_id),
         )
         expected = Expectation(case.status, case.code, case.param, kind="negative")
         check_probe(self.ledger, probe, expected, self.contract)
 
     def _valid_create(self, body: dict[str, Any], histories: list[TaskHistory]) -> None:
-        probe = self._send("create valid", "POST", CREATE_PATH, body=json.dumps(body).encode())
+        probe = self._send(
+            "create valid", "POST", self.cases.create_path, body=json.dumps(body).encode()
+        )
         check_probe(self.ledger, probe, Expectation(200, kind="positive"), self.contract)
         data = probe.json()
         if probe.response is None or probe.response.status != 200:
             return
-        task_id = data.get("id") if isinstance(data, dict) else None
-        history = TaskHistory(task_id if isinstance(task_id, str) else "?")
+        task_id = TaskShape.of(self.contract).value(data, "id") if isinstance(data, dict) else None
+        history = TaskHistory(task_id if isinstance(task_id, str) else "?", self.contract)
         history.observe(self.ledger, probe)
         histories.append(history)
 
@@ -263,13 +280,16 @@ class Checker:
         if other is None:
             return
         self._phase = "token isolation"
+        expected = Expectation(403, error_code(self.contract.tasks.read, 403), kind="isolation")
         for history in histories:
             if not _path_safe(history.task_id):
                 continue
             probe = self._send(
-                "task of another token", "GET", TASK_PATH.format(history.task_id), token=other
+                "task of another token",
+                "GET",
+                self.cases.task_path(history.task_id),
+                token=other,
             )
-            expected = Expectation(403, "permission_denied", kind="isolation")
             check_probe(self.ledger, probe, expected, self.contract)
 
     def _lifecycle(self, histories: list[TaskHistory]) -> None:
@@ -291,16 +311,17 @@ class Checker:
         for history in pollable:
             self.ledger.count("lifecycle_terminates")
             if not history.terminal:
-                last = history.last or {}
+                status, progress = history.values("status")[-1], history.values("progress")[-1]
                 self.ledger.fail(
                     "lifecycle_terminates",
-                    f"task {history.task_id} is still {last.get('status')!r} "
-                    f"({last.get('progress')}%) after {self.options.timeout:g}s",
+                    f"task {history.task_id} is still {status!r} "
+                    f"({progress}%) after {self.options.timeout:g}s",
                     history.seen[-1][0] if history.seen else None,
                 )
 
     def _poll(self, history: TaskHistory) -> None:
-        probe = self._send(f"poll {history.task_id}", "GET", TASK_PATH.format(history.task_id))
+        path = self.cases.task_path(history.task_id)
+        probe = self._send(f"poll {history.task_id}", "GET", path)
         check_probe(self.ledger, probe, Expectation(200), self.contract)
         if probe.response is not None and probe.response.status == 200:
             history.observe(self.ledger, probe)
@@ -405,15 +426,20 @@ class Checker:
 
 
 def run_check(
-    base_url: str, options: CheckOptions, *, on_progress: ProgressHook | None = None
+    base_url: str,
+    options: CheckOptions,
+    contract: Contract | None = None,
+    *,
+    on_progress: ProgressHook | None = None,
 ) -> CheckResult:
-    """Check the server at ``base_url`` over real HTTP (what ``sora-mock check`` does)."""
+    """Check the server at ``base_url`` over real HTTP against ``contract`` (default: the
+    bundled one); what ``sora-mock check`` does."""
     import httpx
 
     with httpx.Client(
         base_url=base_url, timeout=options.request_timeout, follow_redirects=False
     ) as client:
-        return Checker(client, options, on_progress=on_progress).run()
+        return Checker(client, options, contract, on_progress=on_progress).run()
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -424,12 +450,13 @@ def _path_safe(task_id: str) -> bool:
 
 
 def _summary(history: TaskHistory) -> dict[str, Any]:
+    statuses = history.values("status")
     return {
         "id": history.task_id,
         "polls": len(history.seen) - 1,
-        "statuses": [body.get("status") for _, body in history.seen],
-        "progress": [body.get("progress") for _, body in history.seen],
-        "final": (history.last or {}).get("status"),
+        "statuses": statuses,
+        "progress": history.values("progress"),
+        "final": statuses[-1] if statuses else None,
     }
 
 

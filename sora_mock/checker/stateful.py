@@ -1,12 +1,13 @@
 """A Hypothesis state machine for the task lifecycle, in-process or against any server.
 
-Hypothesis creates tasks, polls them, lets time pass, sends invalid requests and bad ids,
-and reads tasks with a second token, in random orders; every answer is judged with
-:mod:`sora_mock.checker.rules`, so the invariants are the checker's: status and progress only
-move forward, terminal states never change, ``result_data`` iff completed and ``error``
-iff failed, ids keep the documented shape, a task's ``created``/``model``/``id`` never
-change, and one token never sees another's tasks. A failure shrinks to the shortest
-sequence of steps that shows it.
+Hypothesis creates tasks of every model of the contract, polls them, lets time pass, sends
+invalid requests and bad ids, and reads tasks with a second token, in random orders; the
+requests come from the contract (:mod:`sora_mock.checker.cases`) and every answer is judged
+with :mod:`sora_mock.checker.rules`, so the invariants are the checker's: status and
+progress only move forward, terminal states never change, a task carries its model's
+result iff completed and the failure fields iff failed, ids keep the documented shape, a
+task's id, creation time and model never change, and one token never sees another's
+tasks. A failure shrinks to the shortest sequence of steps that shows it.
 
 Example::
 
@@ -40,9 +41,17 @@ from hypothesis.stateful import (
     rule,
 )
 
-from sora_mock.checker.rules import Expectation, Ledger, Probe, TaskHistory, check_probe
-from sora_mock.checker.runner import CREATE_PATH, SKIPPED_KINDS, TASK_PATH, send_probe
-from sora_mock.contract import Contract, Request, strategies
+from sora_mock.checker.cases import InvalidCreate, RequestCases, TaskIdCase, error_code
+from sora_mock.checker.rules import (
+    Expectation,
+    Ledger,
+    Probe,
+    TaskHistory,
+    TaskShape,
+    check_probe,
+)
+from sora_mock.checker.runner import send_probe
+from sora_mock.contract import Contract, Request
 from sora_mock.engine import Engine, Exchange, MockConfig, VirtualClock
 from sora_mock.errors import ContractViolation
 
@@ -58,6 +67,7 @@ def lifecycle_machine(
     max_tasks: int = 4,
     wait_seconds: float = 2.0,
     request_timeout: float = 30.0,
+    contract: Contract | None = None,
 ) -> type[RuleBasedStateMachine]:
     """A state machine class checking the task lifecycle of one server.
 
@@ -65,20 +75,25 @@ def lifecycle_machine(
         base_url: the server to check; None checks a fresh in-process mock per run.
         token: the bearer token tasks are created with.
         other_token: a second account's token for isolation checks (None skips them).
-        engine_factory: builds the in-process engine (default: the mock on a virtual clock),
-            asked through :meth:`Engine.handle <sora_mock.engine.Engine.handle>`.
+        engine_factory: builds the in-process engine (default: the mock of ``contract`` on
+            a virtual clock), asked through :meth:`Engine.handle <sora_mock.engine.Engine.handle>`.
         max_tasks: tasks one run may create (each may cost credits on a real server).
         wait_seconds: how long one "wait" step sleeps against a real server; in-process,
             a wait moves the virtual clock by 0-300 mock seconds instead.
         request_timeout: seconds per request against a real server.
+        contract: the contract whose requests are sent and whose rules judge the answers
+            (default: the bundled one).
 
     Returns:
         A ``RuleBasedStateMachine`` subclass; its ``TestCase`` attribute is a test.
     """
-    contract = Contract.bundled()
-    kinds = strategies.INVALID_CREATE_KINDS
+    judged = contract or Contract.bundled()
+    cases = RequestCases.of(judged)
+    kinds = cases.invalid_kinds
     if base_url is not None:
-        kinds = tuple(k for k in kinds if k not in SKIPPED_KINDS)
+        # As the checker: another server may ignore a callback field (see runner.run).
+        kinds = tuple(k for k in kinds if k not in cases.callback_kinds)
+    read = judged.tasks.read
     in_process = base_url is None
     waits = st.integers(0, 300).map(float) if in_process else st.just(wait_seconds)
 
@@ -96,7 +111,7 @@ def lifecycle_machine(
             self.client: httpx.Client | None = None
             if in_process:
                 # Straight to the engine: no HTTP client, so thousands of runs stay cheap.
-                self.engine = (engine_factory or _default_engine)()
+                self.engine = engine_factory() if engine_factory else _default_engine(judged)
             else:
                 self.client = httpx.Client(base_url=base_url or "", timeout=request_timeout)
 
@@ -107,23 +122,24 @@ def lifecycle_machine(
         # -- steps -------------------------------------------------------------------------
 
         @precondition(lambda self: self.created < max_tasks)
-        @rule(target=tasks, body=strategies.valid_create_bodies())
+        @rule(target=tasks, body=cases.valid_strategy())
         def create(self, body: dict[str, Any]) -> Any:
             self.created += 1
-            probe = self.send("create valid", "POST", CREATE_PATH, json.dumps(body).encode())
-            check_probe(self.ledger, probe, Expectation(200, kind="positive"), contract)
+            body_bytes = json.dumps(body).encode()
+            probe = self.send("create valid", "POST", cases.create_path, body_bytes)
+            check_probe(self.ledger, probe, Expectation(200, kind="positive"), judged)
             data = probe.json()
             if probe.response is None or probe.response.status != 200:
                 return multiple()
-            task_id = str(data.get("id")) if isinstance(data, dict) else "?"
-            history = self.histories.setdefault(task_id, TaskHistory(task_id))
+            task_id = str(TaskShape.of(judged).value(data, "id")) if isinstance(data, dict) else "?"
+            history = self.histories.setdefault(task_id, TaskHistory(task_id, judged))
             history.observe(self.ledger, probe)
             return task_id
 
         @rule(task_id=tasks)
         def poll(self, task_id: str) -> None:
-            probe = self.send(f"poll {task_id}", "GET", TASK_PATH.format(task_id))
-            check_probe(self.ledger, probe, Expectation(200), contract)
+            probe = self.send(f"poll {task_id}", "GET", cases.task_path(task_id))
+            check_probe(self.ledger, probe, Expectation(200), judged)
             if probe.response is not None and probe.response.status == 200:
                 self.histories[task_id].observe(self.ledger, probe)
 
@@ -131,24 +147,28 @@ def lifecycle_machine(
         @rule(task_id=tasks)
         def poll_as_another_token(self, task_id: str) -> None:
             probe = self.send(
-                "task of another token", "GET", TASK_PATH.format(task_id), token=other_token
+                "task of another token", "GET", cases.task_path(task_id), token=other_token
             )
-            expected = Expectation(403, "permission_denied", kind="isolation")
-            check_probe(self.ledger, probe, expected, contract)
+            expected = Expectation(403, error_code(read, 403), kind="isolation")
+            check_probe(self.ledger, probe, expected, judged)
 
-        @rule(case=strategies.task_id_cases())
-        def poll_bad_id(self, case: strategies.TaskIdCase) -> None:
-            probe = self.send(f"task id {case.kind}", "GET", TASK_PATH.format(case.task_id))
+        @rule(case=cases.id_strategy())
+        def poll_bad_id(self, case: TaskIdCase) -> None:
+            probe = self.send(f"task id {case.kind}", "GET", cases.task_path(case.task_id))
             expected = Expectation(case.status, case.code, case.param, kind="negative")
-            check_probe(self.ledger, probe, expected, contract)
+            check_probe(self.ledger, probe, expected, judged)
 
-        @rule(case=strategies.invalid_create_requests(kinds))
-        def create_invalid(self, case: strategies.InvalidCreate) -> None:
+        @rule(case=cases.invalid_strategy(kinds))
+        def create_invalid(self, case: InvalidCreate) -> None:
             probe = self.send(
-                f"create invalid: {case.kind}", "POST", CREATE_PATH, case.body, case.content_type
+                f"create invalid: {case.kind}",
+                "POST",
+                cases.create_path,
+                case.body,
+                case.content_type,
             )
             expected = Expectation(case.status, case.code, case.param, kind="negative")
-            check_probe(self.ledger, probe, expected, contract)
+            check_probe(self.ledger, probe, expected, judged)
 
         @rule(seconds=waits)
         def wait(self, seconds: float) -> None:
@@ -195,8 +215,8 @@ def lifecycle_machine(
     return TaskLifecycle
 
 
-def _default_engine() -> Engine:
-    return Engine(config=_default_config(), clock=VirtualClock())
+def _default_engine(contract: Contract) -> Engine:
+    return Engine(contract=contract, config=_default_config(), clock=VirtualClock())
 
 
 @functools.cache

@@ -53,6 +53,7 @@ def completed() -> dict[str, Any]:
         "progress": 100,
         "task_info": info,
         "result_data": RESULT,
+        "results": [RESULT["profile_picture_url"]],
     }
 
 
