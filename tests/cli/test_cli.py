@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from sora_mock.cli import build_parser, main
+from sora_mock.contract import spec_path
 from sora_mock.server import bind
 from sora_mock.server.protocols import HTTP_NAMES
-from tests.helpers import COMMAND, serve_command
+from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth, serve_command
 from tests.rawhttp import exchange, request
+
+#: The made-up model of :func:`write_made_up_spec`.
+MADE_UP = "acme-sketch"
+
+
+def write_made_up_spec(folder: Path) -> Path:
+    """A spec of one made-up model: the first bundled document with its model renamed."""
+
+    def renamed(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: renamed(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [renamed(item) for item in node]
+        return MADE_UP if node == "sora-character" else node
+
+    document = renamed(yaml.safe_load(spec_path().read_text()))
+    path = folder / f"{MADE_UP}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
 
 
 @pytest.fixture
@@ -181,3 +205,115 @@ def test_scenarios_list_includes_builtin_and_file(capsys: pytest.CaptureFixture[
     assert names[:3] == ["failed-task", "busy", "broke"]
     assert "fail-content_policy_violation" in names
     assert "poll-task_not_found" in names
+
+
+def test_serve_a_made_up_model_from_its_spec_file(tmp_path: Path) -> None:
+    spec = write_made_up_spec(tmp_path)
+    with serve_command("--spec", str(spec), "--quiet") as (_, url):
+        made_up = httpx.post(
+            f"{url}{CREATE_PATH}", json={**VALID_BODY, "model": MADE_UP}, headers=auth()
+        )
+        bundled = httpx.post(f"{url}{CREATE_PATH}", json=VALID_BODY, headers=auth())
+    assert made_up.status_code == 200, made_up.text
+    assert made_up.json()["model"] == MADE_UP
+    assert bundled.status_code == 400
+    assert bundled.json()["error"]["param"] == "model"
+
+
+def _start_up_line(*options: str) -> str:
+    """The first line ``sora-mock serve --port 0 OPTIONS`` prints (the server is then stopped)."""
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0", *options], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        return process.stdout.readline()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_the_start_up_line_names_the_models_served(tmp_path: Path) -> None:
+    line = _start_up_line("--quiet")
+    assert line.startswith(
+        "sora-mock: serving 2 models (sora-character, sora-2-preview) on http://"
+    )
+    one = _start_up_line("--quiet", "--spec", str(write_made_up_spec(tmp_path)))
+    assert one.startswith(f"sora-mock: serving 1 model ({MADE_UP}) on http://")
+
+
+def test_a_missing_spec_file_is_refused_before_serving() -> None:
+    result = _run("serve", "--port", "0", "--spec", "bundled", "--spec", "no-such.yaml")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "sora-mock: error: no-such.yaml: cannot read file: "
+        "[Errno 2] No such file or directory: 'no-such.yaml'"
+    ]
+
+
+def test_serve_reads_the_spec_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = write_made_up_spec(tmp_path)
+    monkeypatch.setenv("SORA_MOCK_SPEC", os.pathsep.join(["bundled", str(spec)]))
+    line = _start_up_line("--quiet")
+    assert line.startswith(
+        f"sora-mock: serving 3 models (sora-character, sora-2-preview, {MADE_UP}) on "
+    )
+    # --spec replaces the environment's set.
+    assert _start_up_line("--quiet", "--spec", "bundled").startswith("sora-mock: serving 2 models")
+
+
+@pytest.mark.slow
+def test_every_worker_serves_the_same_spec(tmp_path: Path) -> None:
+    spec = write_made_up_spec(tmp_path)
+    state = str(tmp_path / "state.db")
+    with serve_command("--spec", str(spec), "--workers", "2", "--state", state, "--quiet") as (
+        _,
+        url,
+    ):
+        # A new connection per request, so both workers answer.
+        made_up = [
+            httpx.post(
+                f"{url}{CREATE_PATH}", json={**VALID_BODY, "model": MADE_UP}, headers=auth()
+            ).status_code
+            for _ in range(12)
+        ]
+        bundled = [
+            httpx.post(f"{url}{CREATE_PATH}", json=VALID_BODY, headers=auth()).status_code
+            for _ in range(12)
+        ]
+    assert made_up == [200] * 12
+    assert bundled == [400] * 12
+
+
+def _broken_openapi(spec: Path) -> int:
+    spec.write_text(
+        "openapi: 3.1.0\ninfo:\n  title: x\n  version: '1'\npaths:\n  /a:\n    get:\n      responses: 12\n"
+    )
+    return 8
+
+
+def _broken_yaml(spec: Path) -> int:
+    spec.write_text("openapi: 3.1.0\ninfo:\n  title: [x\n")
+    return 4
+
+
+def _broken_extension(spec: Path) -> int:
+    lines = write_made_up_spec(spec.parent).read_text().splitlines()
+    (at,) = [n for n, line in enumerate(lines) if line.strip() == "role: create-task"]
+    lines[at] = lines[at].replace("create-task", "make-task")
+    spec.write_text("\n".join(lines) + "\n")
+    return at + 1
+
+
+@pytest.mark.parametrize("breaking", [_broken_openapi, _broken_yaml, _broken_extension])
+def test_a_broken_spec_is_one_line_naming_file_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], breaking: Any
+) -> None:
+    spec = tmp_path / "broken.yaml"
+    line = breaking(spec)
+    assert main(["serve", "--spec", str(spec), "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert re.match(rf"sora-mock: error: {re.escape(str(spec))}:{line}:\d+: \S", err[0]), err[0]
