@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,13 @@ def test_every_documented_failure_code_is_in_the_spec(contract: Contract) -> Non
     assert set(contract.enum("TaskFailureCode")) >= FAILURE_CODES
 
 
-def test_config_schema_knows_exactly_the_spec_failure_codes(contract: Contract) -> None:
-    codes = json_schema("config")["$defs"]["failure_code"]["enum"]
-    assert tuple(codes) == contract.enum("TaskFailureCode")
+def test_every_model_fails_with_documented_codes_the_config_can_name(contract: Contract) -> None:
+    pattern = re.compile(json_schema("config")["$defs"]["failure_code"]["pattern"])
+    for model in contract.tasks.models.values():
+        assert set(model.failure_codes) >= FAILURE_CODES, model.name
+        assert model.failure_codes == contract.enum("TaskFailureCode")
+        assert all(pattern.fullmatch(code) for code in model.failure_codes), model.name
+        assert model.lifecycle["failure"]["code"] in model.failure_codes
 
 
 def test_our_choices_are_written_into_the_spec() -> None:

@@ -1,16 +1,16 @@
 """The server's compiled validator and the openapi-core reference agree, like for like.
 
-What each covers:
+What each covers, for the bodies of every model on the merged document:
 
 - The JSON Schema layer. The server validates create bodies with ``jsonschema-rs`` validators
   compiled from the spec (``Contract.request_validators``); the reference is openapi-core,
-  reading the same spec. Both see the same schema (types, enum, required, ``format: uri``,
-  the ``timestamps`` pattern), so on every body they must give the same verdict.
-- The semantic rules (``sora_mock.contract.request_rules``: http(s) and a host, the video extension, the
-  timestamp span, callback hosts) are not in the spec, so openapi-core knows nothing of
-  them. The server's full decision (what ``Engine`` answers for create) is therefore
-  compared with *reference schema verdict + the same rules*: accepted by one iff accepted
-  by the other, and a 400 names the same ``param``.
+  reading the same merged spec (the models selected by ``if``/``then`` on the model field).
+  Both see the same schema (types, enum, required, ``format: uri``, patterns), so on every
+  body they must give the same verdict.
+- The rules beyond JSON Schema (the ``x-sora-mock`` span and callback rules of a field) are
+  not in openapi-core's view, so the server's full decision (what ``Engine`` answers for
+  create) is compared with *reference schema verdict + the same rules*: accepted by one iff
+  accepted by the other, and a 400 names the same ``param``.
 - Response schemas: the checker pre-screens responses with compiled validators
   (``Contract.response_validators``) and asks the reference only about suspects, so those
   must agree too.
@@ -25,23 +25,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sora_mock.contract import (
-    DEFAULT_TIMESTAMPS,
     Contract,
     Request,
     Response,
+    TaskModel,
     callback_url_problem,
-    parse_timestamps,
+    span_problem,
     strategies,
-    video_url_problem,
 )
 from sora_mock.contract.validation import Mismatch, iter_request_errors, iter_response_errors
 from sora_mock.engine import Engine, VirtualClock
 from tests.helpers import CREATE_PATH, auth
 
 CONTRACT = Contract.bundled()
-COMPILED = CONTRACT.request_validators["createCharacterGeneration"]
+TASKS = CONTRACT.tasks
+COMPILED = CONTRACT.request_validators[TASKS.create.operation_id]
 ENGINE = Engine(contract=CONTRACT, clock=VirtualClock(), seed=5)
-FIELD_ORDER = ("model", "video_url", "timestamps", "callback_url")
 
 # Strings that probe the two regex and URI engines where they are known to differ:
 # Unicode spaces, control characters, odd URI characters.
@@ -51,20 +50,45 @@ _TRICKY = st.text(
     ),
     max_size=16,
 )
+
+
+def _string_fields(model: TaskModel) -> list[str]:
+    schema = CONTRACT.resolve(model.request_schema)
+    return [
+        name
+        for name, prop in (schema.get("properties") or {}).items()
+        if CONTRACT.resolve(prop).get("type") == "string" and name != TASKS.model_field
+    ]
+
+
+def _tricky_body(model: str, base: dict[str, Any], field: str, text: str, at: int) -> Any:
+    """``base`` with ``text`` in its ``field``: alone, or put inside the field's valid value."""
+    value = base.get(field)
+    if isinstance(value, str) and at >= 0:
+        cut = min(at, len(value))
+        return {**base, field: value[:cut] + text + value[cut:]}
+    return {**base, field: text}
+
+
+def _tricky(model: TaskModel) -> st.SearchStrategy[Any]:
+    fields = _string_fields(model)
+    if not fields:
+        return st.nothing()
+    return st.builds(
+        _tricky_body,
+        st.just(model.name),
+        strategies.valid_create_bodies(model=model.name),
+        st.sampled_from(fields),
+        _TRICKY,
+        st.integers(-1, 40),
+    )
+
+
 bodies = st.one_of(
     strategies.valid_create_bodies(),
     strategies.any_create_bodies(),
     strategies.invalid_create_requests().map(lambda case: _maybe_json(case.body)),
-    st.fixed_dictionaries(
-        {"model": st.just("sora-character"), "video_url": strategies.video_urls()},
-        optional={"timestamps": _TRICKY, "callback_url": _TRICKY},
-    ),
-    st.fixed_dictionaries(
-        {
-            "model": st.just("sora-character"),
-            "video_url": st.one_of(_TRICKY, _TRICKY.map(lambda s: f"https://e.com/{s}.mp4")),
-        }
-    ),
+    st.sampled_from(list(TASKS.models.values())).flatmap(_tricky),
 ).filter(lambda body: isinstance(body, dict))
 
 
@@ -82,17 +106,22 @@ def _reference_schema_errors(body: dict[str, Any]) -> list[Mismatch]:
 
 def _reference_decision(body: dict[str, Any]) -> str | None:
     """The param a 400 must name per reference schema + rules, or None when accepted."""
+    name = body.get(TASKS.model_field)
+    model = TASKS.models.get(name) if isinstance(name, str) else None
+    if model is None:
+        return TASKS.model_field
     errors = _reference_schema_errors(body)
     if errors:
-        fields = {e.path.split(".")[1] for e in errors if e.path.startswith("body.")}
-        return next(f for f in FIELD_ORDER if f in fields)
-    if video_url_problem(body["video_url"]):
-        return "video_url"
-    if isinstance(parse_timestamps(body.get("timestamps", DEFAULT_TIMESTAMPS)), str):
-        return "timestamps"
-    callback = body.get("callback_url")
-    if callback is not None and callback_url_problem(callback, allow_loopback=False):
-        return "callback_url"
+        fields = {e.path.split(".")[1].split("[")[0] for e in errors if e.path.startswith("body.")}
+        return min(fields, key=lambda field: (model.field_order(field), field))
+    for rule in model.rules.values():
+        value = body.get(rule.field)
+        if not isinstance(value, str):
+            continue
+        if rule.span_max is not None and span_problem(value, rule.span_max):
+            return rule.field
+        if rule.callback and callback_url_problem(value, rule.field, allow_loopback=False):
+            return rule.field
     return None
 
 
@@ -117,18 +146,41 @@ def test_engine_decision_equals_reference_plus_rules(body: dict[str, Any]) -> No
         assert response.json_body()["error"]["param"] == expected_param, (body, response.body)
 
 
+def _set(body: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
+    node: Any = body
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
 def _broken(task: dict[str, Any], how: int) -> dict[str, Any]:
+    """``task`` broken in one of five ways (``how`` 1-5), or unchanged (0)."""
     task = json.loads(json.dumps(task))
+    model = TASKS.models[task["model"]]
+    assert model.task_schema is not None
+    required = CONTRACT.resolve(model.task_schema)["required"]
+    progress = TASKS.field_path("progress")
+    status = TASKS.field_path("status")
+    assert progress is not None
+    assert status is not None
+    files = [
+        path
+        for name in model.files
+        if model.completed is not None
+        for path in model.completed.paths(name)
+    ]
     if how == 1:
-        task["progress"] = 101
+        _set(task, progress, 101)
     elif how == 2:
-        task.pop("usage")
-    elif how == 3:
-        task["result_data"] = {"character_name": "x", "profile_picture_url": "not a uri"}
+        task.pop(required[-1])
+    elif how == 3 and task["status"] == "completed" and files:
+        _set(task, files[0], "not a uri")  # a served file's link that is no URI
+    elif how == 3:  # the other state's shape: results without completion, or none with it
+        _set(task, status, "pending" if task["status"] == "completed" else "completed")
     elif how == 4:
         task["id"] = task["id"].upper()
     elif how == 5:
-        task["status"] = "done"
+        _set(task, status, "done")
     return task
 
 
@@ -136,7 +188,7 @@ def _broken(task: dict[str, Any], how: int) -> dict[str, Any]:
 @given(strategies.task_bodies(), st.integers(0, 5))
 def test_response_verdicts_agree(task: dict[str, Any], how: int) -> None:
     body = _broken(task, how)
-    compiled_ok = CONTRACT.response_validators[("getTaskDetail", 200)].is_valid(body)
+    compiled_ok = CONTRACT.response_validators[(TASKS.read.operation_id, 200)].is_valid(body)
     request = Request.build("GET", f"/v1/tasks/{task['id']}", headers=auth())
     reference = list(iter_response_errors(request, Response.json(200, body), CONTRACT))
     assert compiled_ok == (not reference), (body, reference)
