@@ -1,7 +1,9 @@
-"""``sora-mock check``: check any sora-character server against the contract.
+"""``sora-mock check``: check any server of the task API against the contract.
 
+The contract is the bundled one, or the documents ``--spec`` names (``SORA_MOCK_SPEC``
+too); its models, examples and task body decide what is sent and how answers are judged.
 Exit status: 0 when every rule holds (warnings allowed), 1 when any rule fails, 2 for a
-usage error or a server that cannot be reached.
+usage error, a broken spec (one line: file:line:column) or a server that cannot be reached.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 # The options module alone: the checker package loads httpx, which other subcommands skip.
 from sora_mock.checker.options import add_token_options
 from sora_mock.cli.options import (
+    add_spec_option,
     count,
     non_negative_number,
     positive_number,
+    spec_contract,
 )
 
 if TYPE_CHECKING:
@@ -29,15 +33,16 @@ def register(subparsers: Any) -> None:
     """Add ``check`` to the command line."""
     parser = subparsers.add_parser(
         "check",
-        help="check a server against the sora-character contract",
+        help="check a server against the contract",
         description=(
-            "Check any sora-character server (the vendor's API, a proxy, a re-implementation, "
-            "or sora-mock itself) against the contract: status codes, schemas, error "
-            "envelopes, authentication, token isolation and the task lifecycle. "
-            "Exit 0 when every rule holds, 1 when one fails, 2 for usage errors or an "
-            "unreachable server."
+            "Check any server of the task API the spec describes (the vendor's API, a proxy, "
+            "a re-implementation, or sora-mock itself) against the contract: status codes, "
+            "schemas, error envelopes, authentication, token isolation and the task "
+            "lifecycle of every model. Exit 0 when every rule holds, 1 when one fails, 2 for "
+            "usage errors, a broken spec or an unreachable server."
         ),
     )
+    add_spec_option(parser)
     parser.add_argument(
         "--base-url", required=True, help="the server's root, e.g. https://api.evolink.ai"
     )
@@ -124,9 +129,10 @@ def check(args: argparse.Namespace) -> int:
         request_timeout=args.request_timeout,
         ignore=frozenset(args.ignore_rule),
     )
+    contract = spec_contract(args)  # a broken file is one line from the command line's main
     progress = None if args.quiet else Progress(sys.stderr)
     try:
-        result = run_check(args.base_url, options, on_progress=progress)
+        result = run_check(args.base_url, options, contract, on_progress=progress)
     except UnreachableError as exc:
         if progress is not None:
             progress.close()

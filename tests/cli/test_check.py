@@ -12,7 +12,10 @@ import pytest
 
 from sora_mock.checker import RULES
 from sora_mock.cli import main
+from sora_mock.contract import Contract
+from sora_mock.engine import Engine, MockConfig, RealClock
 from sora_mock.server import BackgroundServer, bind
+from tests.checker.made_up import MODEL, write_made_up_spec
 from tests.helpers import COMMAND, serve_command
 from tests.mutants import TextPlain
 
@@ -163,3 +166,43 @@ def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert all(rule in out for rule in RULES)
+
+
+def test_check_spec_judges_a_server_of_a_made_up_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SORA_MOCK_SPEC", raising=False)
+    spec = write_made_up_spec(tmp_path)
+    engine = Engine(Contract.load([spec]), MockConfig.defaults(), RealClock(speed=2000), seed=2)
+    report = tmp_path / "report.json"
+    with BackgroundServer(engine) as server:
+        args = ["check", "--base-url", server.base_url, "--token", TOKEN, "--quiet"]
+        args += ["--max-examples", "2", "--max-tasks", "1", "--poll-interval", "0.05"]
+        # Judged by the bundled contract, the server answers nothing where it is expected...
+        assert main(args) == 1
+        assert "FAIL status_code_conformance" in capsys.readouterr().out
+        # ...and by its own spec, it keeps every rule.
+        code = main([*args, "--spec", str(spec), "--json", str(report), "--timeout", "60"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "PASSED: 0 of" in out
+    (task,) = json.loads(report.read_text())["tasks"]
+    assert (task["statuses"][0], task["final"]) == ("pending", "completed")
+    assert task["id"].startswith("job-")
+    stored = engine.store.get(task["id"])
+    assert stored is not None
+    assert stored.model == MODEL
+
+
+def test_a_broken_spec_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.1.0\ninfo: {title: x\n", encoding="utf-8")
+    code = main(
+        ["check", "--base-url", "http://127.0.0.1:1", "--token", TOKEN, "--spec", str(broken)]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, err
+    assert err[0].startswith(f"sora-mock: error: {broken}:3:"), err
