@@ -38,6 +38,7 @@ def test_lifecycle_state_machine(sora_contract_target: Target) -> None:
             other_token=target.other_token,
             max_tasks=1,
             wait_seconds=target.poll_interval,
+            contract=target.contract,
         )
         # No shrinking against a live server: every replayed step costs requests (and credits).
         budget = settings(
@@ -47,7 +48,9 @@ def test_lifecycle_state_machine(sora_contract_target: Target) -> None:
             phases=[Phase.explicit, Phase.generate],
         )
     else:
-        machine = lifecycle_machine(token=target.token, other_token=target.other_token)
+        machine = lifecycle_machine(
+            token=target.token, other_token=target.other_token, contract=target.contract
+        )
         budget = settings(max_examples=20, stateful_step_count=30, deadline=None)
     run_state_machine_as_test(
         machine, settings=settings(budget, database=None, suppress_health_check=list(HealthCheck))
