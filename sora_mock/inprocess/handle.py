@@ -63,7 +63,7 @@ class MockAPI:
     Args:
         config: a :class:`MockConfig`, a mapping of overrides merged over the defaults, or
             the path of a YAML configuration file.
-        seed: makes task ids and character names reproducible.
+        seed: makes task ids and drawn values (names, links) reproducible.
         clock: a :class:`Clock`; a number starts a :class:`VirtualClock` at that unix time;
             the default is a :class:`VirtualClock` at the vendor's example time.
         scenario: sent as ``Prefer: scenario=NAME`` on every request that names none.

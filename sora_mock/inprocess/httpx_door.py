@@ -196,7 +196,7 @@ def mock(
             documents). Default: ``SORA_MOCK_SPEC``, else the bundled documents.
         config: a :class:`~sora_mock.engine.MockConfig`, a mapping merged over the
             defaults, or a YAML file path.
-        seed: makes task ids and character names reproducible.
+        seed: makes task ids and drawn values (names, links) reproducible.
         clock: a clock, or the start time of the :class:`~sora_mock.engine.VirtualClock`.
         scenario: sent as ``Prefer: scenario=NAME`` on requests that name none.
         assert_all_mocked: refuse requests to any other host instead of letting them out.

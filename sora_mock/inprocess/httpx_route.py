@@ -11,7 +11,7 @@ and the conformance harness's in-process door. Every door in
 Example::
 
     with route("http://sora.test", engine.handle):
-        httpx.get("http://sora.test/v1/tasks/task-unified-1")
+        httpx.get("http://sora.test/__mock/health")
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def route(base_url: str, handle: Handler, *, exclusive: bool = False) -> Iterato
     Example::
 
         with route("http://sora.test", engine.handle):
-            httpx.get("http://sora.test/v1/tasks/task-unified-1")
+            httpx.get("http://sora.test/__mock/health")
     """
     global _routes
     added = Route(base_url, handle, exclusive)

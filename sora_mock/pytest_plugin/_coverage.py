@@ -4,7 +4,7 @@ While a :class:`ContractCoverage` is pushed (the pytest plugin pushes one per se
 in-process :class:`~sora_mock.inprocess.MockAPI` reports each answered call to the innermost
 one, through the in-process layer's listener hook. At the end,
 :func:`documented` lists what the contract documents (operations, each operation's status
-codes, the ``TaskStatus`` and ``TaskFailureCode`` enums, the engine's scenarios) and
+codes, the task states, every model's failure codes, the engine's scenarios) and
 :meth:`ContractCoverage.report` compares: exercised, never exercised, and the total share.
 
 This module imports only the standard library at load time, so the plugin stays light.
@@ -12,8 +12,8 @@ This module imports only the standard library at load time, so the plugin stays 
 Example::
 
     data = ContractCoverage()
-    data.record(operation="getTaskDetail", status=200, task_status="completed")
-    report = data.report(documented(Contract.bundled()))
+    data.record(operation=contract.tasks.read.operation_id, status=200, task_status="completed")
+    report = data.report(documented(contract))
     report.percent  # covered documented items / all documented items * 100
 """
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from sora_mock.inprocess import Call, MockAPI
 
 CATEGORIES = ("operations", "status codes", "task states", "failure codes", "scenarios")
+#: The states every task goes through (the template's built-in ``status`` value).
+TASK_STATES = ("pending", "processing", "completed", "failed")
 _sinks: list[ContractCoverage] = []
 _sinks_lock = threading.Lock()
 
@@ -216,8 +218,12 @@ def documented(contract: Contract, scenarios: Iterable[str] = ()) -> dict[str, t
         "status codes": tuple(
             f"{op.operation_id} {status}" for op in contract.operations for status in op.statuses
         ),
-        "task states": contract.enum("TaskStatus"),
-        "failure codes": contract.enum("TaskFailureCode"),
+        "task states": TASK_STATES,
+        "failure codes": tuple(
+            dict.fromkeys(
+                code for model in contract.tasks.models.values() for code in model.failure_codes
+            )
+        ),
         "scenarios": tuple(sorted(scenarios)),
     }
 
