@@ -427,13 +427,18 @@ def _status_rule(status: int, expected: Expectation) -> str:
 
 @dataclass(frozen=True)
 class TaskShape:
-    """What the rules read of a contract's task body.
+    """What the rules read of a contract's task body (see :attr:`Contract.tasks
+    <sora_mock.contract.Contract.tasks>`).
 
-    Built from :attr:`Contract.tasks <sora_mock.contract.Contract.tasks>`: where the body
-    holds each built-in value (``status``, ``progress``, ``id``...), which fields never
-    change (the task's identity and the template's literal fields), which reported values
-    should not change, and per model the fields a completed task adds; the fields a failed
-    task adds; and the id shape.
+    Attributes:
+        id_pattern: how the contract mints ids, e.g. ``t-{created}-{random:8}``.
+        id_regex: the ids that pattern makes (``created`` as a group).
+        id_valid: whether the read operation's id parameter schema accepts an id.
+        places: where the body holds each built-in value (``status``, ``progress``...).
+        stable: paths that never change: the task's identity and the template's literals.
+        reported: paths of the model's reported values (a change is only a warning).
+        completed: per model, the top-level fields a completed task adds.
+        failure: the top-level fields a failed task adds.
 
     Example::
 
@@ -681,7 +686,12 @@ class TaskHistory:
 def _check_body(ledger: Ledger, probe: Probe, body: Mapping[str, Any], shape: TaskShape) -> None:
     status = shape.value(body, "status")
     ledger.count("result_iff_completed", "error_iff_failed", "id_shape")
-    result = shape.result_fields(shape.value(body, "model"))
+    model = shape.value(body, "model")
+    if model not in shape.completed:
+        # The schema selects by model, so a body of no known model escapes it: say so here.
+        known = ", ".join(repr(name) for name in shape.completed)
+        ledger.fail("response_schema", f"model {_short(model)} is none of {known}", probe)
+    result = shape.result_fields(model)
     if status == "completed":
         missing = [key for key in result if key not in body]
         if missing:

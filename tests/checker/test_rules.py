@@ -97,6 +97,8 @@ def test_result_error_id_and_consistency_rules() -> None:
         "error_iff_failed"
     }
     assert history_of({**TASK, "id": "task-1"}).failed_rules() == {"id_shape"}
+    # The schema picks a model's task schema by the model field: an unknown one is reported.
+    assert history_of({**TASK, "model": "no-such-model"}).failed_rules() == {"response_schema"}
     drifted = history_of(TASK, {**processing(5), "created": 5})
     assert drifted.failed_rules() == {"task_consistency"}
     assert [w.rule for w in drifted.warnings] == ["id_shape"]  # the id no longer embeds it
