@@ -20,14 +20,7 @@ from sora_mock.contract.openapi import (
     Operation,
 )
 from sora_mock.contract.request_check import BodyProblem, CheckedBody, RequestCheck
-from sora_mock.contract.request_rules import (
-    DEFAULT_TIMESTAMPS,
-    VIDEO_EXTENSIONS,
-    callback_url_problem,
-    parse_timestamps,
-    span_problem,
-    video_url_problem,
-)
+from sora_mock.contract.request_rules import callback_url_problem, span_problem
 from sora_mock.contract.resources import (
     builtin_scenarios_path,
     data_path,
@@ -54,12 +47,10 @@ __all__ = [
     "BUNDLED",
     "CREATE_OPERATION",
     "CREATE_ROLE",
-    "DEFAULT_TIMESTAMPS",
     "GET_TASK_OPERATION",
     "JSON_CONTENT",
     "PATTERN_PART",
     "READ_ROLE",
-    "VIDEO_EXTENSIONS",
     "BodyProblem",
     "CheckedBody",
     "Contract",
@@ -83,9 +74,7 @@ __all__ = [
     "json_bytes",
     "json_schema",
     "parse_retry_after",
-    "parse_timestamps",
     "span_problem",
     "spec_path",
     "spec_paths",
-    "video_url_problem",
 ]

@@ -1,7 +1,9 @@
-"""Request rules the JSON Schema cannot express: each returns a message, or None when met.
+"""Request rules JSON Schema cannot express (the ``x-sora-mock`` field rules): each returns
+why a value breaks the rule, or None when it keeps it.
 
-Each rule is a pure function of its strings, so answers are cached: clients send the same
-few URLs and timestamps again and again.
+``span`` (a ``start,end`` value with ``0 < end - start <= max``) and ``callback`` (a URL the
+mock may POST to: HTTPS on a public host). Each rule is a pure function of its strings, so
+answers are cached: clients send the same few values again and again.
 """
 
 from __future__ import annotations
@@ -11,40 +13,18 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".webm")
-MAX_TIMESTAMP_SPAN = 2.0
-DEFAULT_TIMESTAMPS = "0,2"
 # The same whitespace as the spec's pattern, spelled out: Python's ``\s`` also matches
 # U+001C-U+001F, which the server's compiled (Rust) validator does not.
 _SPACE = r"[ \t\r\n]*"
-_TIMESTAMPS = re.compile(
-    rf"{_SPACE}([0-9]+(?:\.[0-9]+)?){_SPACE},{_SPACE}([0-9]+(?:\.[0-9]+)?){_SPACE}"
-)
+_SPAN = re.compile(rf"{_SPACE}([0-9]+(?:\.[0-9]+)?){_SPACE},{_SPACE}([0-9]+(?:\.[0-9]+)?){_SPACE}")
 
 
 # The rules are pure functions of one value, cached: the engine checks every create, and a
 # client's creates repeat their values (retries, the same clip, the same span).
 @functools.lru_cache(maxsize=1024)
-def parse_timestamps(value: str) -> tuple[float, float] | str:
-    """``(start, end)`` of a ``timestamps`` value, or a message saying what is wrong."""
-    found = _TIMESTAMPS.fullmatch(value)
-    if found is None:
-        return f"Invalid timestamps parameter: expected 'start,end' in seconds, got {value!r}"
-    start, end = float(found.group(1)), float(found.group(2))
-    if end <= start:
-        return f"Invalid timestamps parameter: end ({found.group(2)}) must be after start"
-    if end - start > MAX_TIMESTAMP_SPAN:
-        return (
-            f"Invalid timestamps parameter: the span {end - start:g}s exceeds "
-            f"{MAX_TIMESTAMP_SPAN:g} seconds"
-        )
-    return start, end
-
-
-@functools.lru_cache(maxsize=1024)
 def span_problem(value: str, max_span: float) -> str | None:
     """Why ``value`` is not ``start,end`` with ``0 < end - start <= max_span``, or None."""
-    found = _TIMESTAMPS.fullmatch(value)
+    found = _SPAN.fullmatch(value)
     if found is None:
         return f"expected 'start,end' in seconds, got {value!r}"
     start, end = float(found.group(1)), float(found.group(2))
@@ -52,22 +32,6 @@ def span_problem(value: str, max_span: float) -> str | None:
         return f"end ({found.group(2)}) must be after start"
     if end - start > max_span:
         return f"the span {end - start:g}s exceeds {max_span:g} seconds"
-    return None
-
-
-@functools.lru_cache(maxsize=1024)
-def video_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a video URL (scheme, host, extension), or None."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "video_url is not a valid URL"
-    if parts.scheme.lower() not in ("http", "https"):
-        return "video_url must be an http or https URL"
-    if not parts.hostname:
-        return "video_url must name a host"
-    if not parts.path.lower().endswith(VIDEO_EXTENSIONS):
-        return "video_url must point to a .mp4, .mov or .webm file"
     return None
 
 

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
-import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,9 +36,20 @@ from typing import TYPE_CHECKING, Any
 from hypothesis import strategies as st
 
 from sora_mock.contract.openapi import Contract
-from sora_mock.contract.request_check import CheckedBody, RequestCheck
-from sora_mock.contract.request_rules import callback_url_problem, span_problem
-from sora_mock.contract.task_api import PATTERN_PART, FieldRule, TaskModel
+from sora_mock.contract.schema_values import (
+    CREATED,
+    DIGITS,
+    FIELD_KINDS,
+    HOST,
+    JSON_VALUES,
+    LETTERS,
+    LOWER,
+    SEGMENT,
+    Break,
+    SchemaValues,
+    schema_values_of,
+)
+from sora_mock.contract.task_api import PATTERN_PART, TaskModel
 
 if TYPE_CHECKING:
     import jsonschema_rs
@@ -73,46 +82,6 @@ JSON_TYPE = "application/json"
 STATUSES = ("pending", "processing", "completed", "failed")
 _ENDED = ("completed", "failed")
 
-_LOWER = string.ascii_lowercase
-_DIGITS = string.digits
-_LETTERS = string.ascii_letters
-# Characters of generated URLs; a URL pattern's own URI characters are added to them.
-_URL_CHARACTERS = _LETTERS + _DIGITS + "-._~/:?#=&"
-_URI_EXTRA = "[]@!$'()*+,;"
-_HOST = st.builds(
-    lambda first, rest, tlds: first + rest + "".join(f".{t}" for t in tlds),
-    st.sampled_from(_LOWER),
-    st.text(_LOWER + _DIGITS, max_size=10),
-    st.lists(st.text(_LOWER, min_size=2, max_size=6), min_size=1, max_size=2),
-)
-_SEGMENT = st.text(_LETTERS + _DIGITS + "_-", min_size=1, max_size=12)
-_CREATED = st.integers(1_700_000_000, 2_000_000_000)
-_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=10)
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    # A float with a fraction is no integer, whatever the schema says of numbers.
-    | _TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
-    max_leaves=8,
-)
-_BOUND = 1_000_000  # the range of a number the schema does not bound
-#: A value of each JSON type, for wrong-type cases.
-_OF_TYPE: dict[str, st.SearchStrategy[Any]] = {
-    "string": st.text(_LOWER + _DIGITS, max_size=8),
-    "integer": st.integers(0, 10),
-    "number": st.integers(0, 10).map(lambda n: n + 0.5),
-    "boolean": st.booleans(),
-    "null": st.none(),
-    "array": st.lists(st.integers(0, 3), max_size=2),
-    "object": st.dictionaries(
-        st.text(_LOWER, min_size=1, max_size=3), st.integers(0, 3), max_size=2
-    ),
-}
-
-
 # -- values of a schema ----------------------------------------------------------------------
 
 
@@ -125,264 +94,18 @@ def schema_values(
     ``const``, ``pattern``, ``format: uri``, string and array lengths, number bounds, and
     objects with ``properties`` and ``required`` (other properties drawn sometimes).
     """
-    return _builder(contract or Contract.bundled()).values(schema)
+    return schema_values_of(contract or Contract.bundled()).values(schema)
 
 
 def field_values(
     field: str, contract: Contract | None = None, model: str | None = None
 ) -> st.SearchStrategy[Any]:
     """Valid values of one request field: its schema and its ``x-sora-mock`` rule."""
-    builder = _builder(contract or Contract.bundled())
+    builder = schema_values_of(contract or Contract.bundled())
     models = [m for m in builder.models(model) if field in m.fields]
     if not models:
         raise ValueError(f"no model has a request field {field!r}")
     return st.one_of([builder.field(m, field) for m in models])
-
-
-class _Builder:
-    """The strategies of one contract, built once."""
-
-    def __init__(self, contract: Contract) -> None:
-        self.contract = contract
-        self.tasks = contract.tasks
-        self.check = RequestCheck(contract)
-        self._fields: dict[tuple[str, str], st.SearchStrategy[Any]] = {}
-        self._bodies: dict[str, st.SearchStrategy[dict[str, Any]]] = {}
-
-    def models(self, name: str | None) -> list[TaskModel]:
-        if name is None:
-            return list(self.tasks.models.values())
-        if name not in self.tasks.models:
-            known = ", ".join(self.tasks.models)
-            raise ValueError(f"unknown model {name!r}; the contract has {known}")
-        return [self.tasks.models[name]]
-
-    def validator(self, schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
-        return self.contract.schema_validator(schema)
-
-    def properties(self, model: TaskModel) -> dict[str, Mapping[str, Any]]:
-        resolved = self.contract.resolve(model.request_schema)
-        return {
-            key: self.contract.resolve(value)
-            for key, value in (resolved.get("properties") or {}).items()
-        }
-
-    def required(self, model: TaskModel) -> list[str]:
-        resolved = self.contract.resolve(model.request_schema)
-        return list(resolved.get("required") or ())
-
-    # -- one schema
-
-    def values(self, schema: Any, rule: FieldRule | None = None) -> st.SearchStrategy[Any]:
-        schema = self.contract.resolve(schema)
-        if not isinstance(schema, Mapping) or not schema:
-            return _JSON
-        if "const" in schema:
-            return st.just(schema["const"])
-        if "enum" in schema:
-            return st.sampled_from(list(schema["enum"]))
-        kinds = schema.get("type")
-        if isinstance(kinds, list):
-            return st.one_of([self.values({**schema, "type": kind}, rule) for kind in kinds])
-        if kinds == "string":
-            return self._strings(schema, rule)
-        if kinds in ("integer", "number"):
-            return self._numbers(schema)
-        if kinds == "boolean":
-            return st.booleans()
-        if kinds == "null":
-            return st.none()
-        if kinds == "array":
-            return self._arrays(schema)
-        if kinds == "object" or "properties" in schema:
-            return self._objects(schema)
-        return _JSON.filter(self.validator(schema).is_valid)
-
-    def _strings(self, schema: Mapping[str, Any], rule: FieldRule | None) -> st.SearchStrategy[str]:
-        validator = self.validator(schema)
-        pattern = schema.get("pattern")
-        uri = schema.get("format") == "uri"
-        drawn: st.SearchStrategy[str]
-        if rule is not None and rule.span_max is not None:
-            drawn = _spans(rule.span_max)
-        elif rule is not None and rule.callback:
-            drawn = _urls(st.just("https"))
-        elif isinstance(pattern, str):
-            alphabet = None
-            if uri:
-                extra = "".join(sorted(set(pattern) & set(_URI_EXTRA)))
-                alphabet = st.sampled_from(_URL_CHARACTERS + extra)
-            drawn = st.from_regex(pattern, fullmatch=True, alphabet=alphabet)
-        elif uri:
-            drawn = _urls()
-        else:
-            low = int(schema.get("minLength", 0))
-            high = min(int(schema.get("maxLength", low + 20)), low + 20)
-            drawn = st.text(st.characters(exclude_categories=["Cs"]), min_size=low, max_size=high)
-
-        def fits(value: Any) -> bool:
-            return isinstance(value, str) and validator.is_valid(value) and _keeps(rule, value)
-
-        documented = [v for v in _documented(schema) if fits(v)]
-        choices = st.one_of(st.sampled_from(documented), drawn) if documented else drawn
-        return choices.filter(fits)
-
-    def _numbers(self, schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
-        low, high = schema.get("minimum"), schema.get("maximum")
-        if low is None:
-            low = -_BOUND if high is None else high - _BOUND
-        if high is None:
-            high = low + _BOUND
-        integers = st.integers(int(-(-low // 1)), int(high // 1))
-        if schema["type"] == "integer":
-            drawn: st.SearchStrategy[Any] = integers
-        else:
-            floats = st.floats(float(low), float(high), allow_nan=False, allow_infinity=False)
-            drawn = st.one_of(integers, floats)
-        validator = self.validator(schema)
-        return drawn.filter(validator.is_valid)
-
-    def _arrays(self, schema: Mapping[str, Any]) -> st.SearchStrategy[list[Any]]:
-        low = int(schema.get("minItems", 0))
-        high = min(int(schema.get("maxItems", low + 3)), low + 3)
-        items = self.values(schema.get("items") or {})
-        unique = json.dumps if schema.get("uniqueItems") else None
-        if unique is None:
-            return st.lists(items, min_size=low, max_size=high)
-        return st.lists(items, min_size=low, max_size=high, unique_by=unique)
-
-    def _objects(self, schema: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-        properties = schema.get("properties") or {}
-        required = set(schema.get("required") or ())
-        return st.fixed_dictionaries(
-            {key: self.values(value) for key, value in properties.items() if key in required},
-            optional={
-                key: self.values(value) for key, value in properties.items() if key not in required
-            },
-        )
-
-    # -- request bodies
-
-    def field(self, model: TaskModel, name: str) -> st.SearchStrategy[Any]:
-        key = (model.name, name)
-        if key not in self._fields:
-            schema = self.properties(model)[name]
-            self._fields[key] = self.values(schema, model.rules.get(name))
-        return self._fields[key]
-
-    def examples(self, model: TaskModel) -> list[dict[str, Any]]:
-        """The model's documented request examples that the contract accepts."""
-        return [
-            dict(example)
-            for example in self.contract.request_examples()
-            if isinstance(example, Mapping)
-            and example.get(self.tasks.model_field) == model.name
-            and self.accepts(example)
-        ]
-
-    def accepts(self, body: Any) -> bool:
-        return isinstance(body, Mapping) and isinstance(self.check.check(body), CheckedBody)
-
-    def bodies(self, model: TaskModel) -> st.SearchStrategy[dict[str, Any]]:
-        """Valid bodies of ``model``: its examples, then drawn ones."""
-        if model.name not in self._bodies:
-            properties = self.properties(model)
-            optional = {
-                key: self.field(model, key)
-                for key in properties
-                if key not in self._required(model)
-            }
-            bodies = st.fixed_dictionaries(self._required(model), optional=optional)
-            resolved = self.contract.resolve(model.request_schema)
-            if resolved.get("additionalProperties") is not False:
-                extra = st.text(_LOWER + "_", min_size=1, max_size=8).filter(
-                    lambda key: key not in properties
-                )
-                bodies = st.builds(
-                    lambda body, extras: {**extras, **body},
-                    bodies,
-                    st.dictionaries(extra, _JSON, max_size=2),
-                )
-            examples = self.examples(model)
-            drawn = st.one_of(st.sampled_from(examples), bodies) if examples else bodies
-            self._bodies[model.name] = drawn.filter(self.accepts)
-        return self._bodies[model.name]
-
-    def bases(self, model: TaskModel) -> st.SearchStrategy[dict[str, Any]]:
-        """Valid bodies to break one field of: the required fields alone first (so a broken
-        body shrinks to a short one), then any valid body."""
-        minimal = st.fixed_dictionaries(self._required(model)).filter(self.accepts)
-        return st.one_of(minimal, self.bodies(model))
-
-    def _required(self, model: TaskModel) -> dict[str, st.SearchStrategy[Any]]:
-        required = set(self.required(model))
-        fields: dict[str, st.SearchStrategy[Any]] = {self.tasks.model_field: st.just(model.name)}
-        for key in self.properties(model):
-            if key in required and key not in fields:
-                fields[key] = self.field(model, key)
-        return fields
-
-
-@functools.lru_cache(maxsize=8)
-def _builder(contract: Contract) -> _Builder:
-    return _Builder(contract)
-
-
-def _documented(schema: Mapping[str, Any]) -> list[Any]:
-    found = [schema[key] for key in ("example", "default") if key in schema]
-    return found + list(schema.get("examples") or ())
-
-
-def _keeps(rule: FieldRule | None, value: str) -> bool:
-    """True when ``value`` keeps the extension rule of its field."""
-    if rule is None:
-        return True
-    if rule.span_max is not None and span_problem(value, rule.span_max) is not None:
-        return False
-    return not (rule.callback and callback_url_problem(value, rule.field, allow_loopback=False))
-
-
-def _urls(schemes: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[str]:
-    """URLs on public host names: a scheme, a host, a path and maybe a query."""
-    return st.builds(
-        lambda scheme, host, path, query: f"{scheme}://{host}/{'/'.join(path)}{query}",
-        schemes if schemes is not None else st.sampled_from(["https", "http"]),
-        _HOST,
-        st.lists(_SEGMENT, max_size=3),
-        st.one_of(st.just(""), _SEGMENT.map(lambda q: f"?sig={q}")),
-    )
-
-
-def _spans(max_span: float) -> st.SearchStrategy[str]:
-    """``start,end`` texts with ``0 < end - start <= max_span``: whole seconds, decimals
-    and spaces around the numbers."""
-    whole_max = max(1, int(max_span))
-    tenths_max = max(1, int(max_span * 10))
-
-    def decimal(start_tenths: int, span_tenths: int, places: int, spaced: bool) -> str:
-        start, end = start_tenths / 10, (start_tenths + span_tenths) / 10
-        text = (f"{start:.{places}f}", f"{end:.{places}f}")
-        return (" , " if spaced else ",").join(text)
-
-    whole = st.tuples(st.integers(0, 3600), st.integers(1, whole_max)).map(
-        lambda t: f"{t[0]},{t[0] + t[1]}"
-    )
-    decimals = st.builds(
-        decimal, st.integers(0, 36000), st.integers(1, tenths_max), st.integers(1, 3), st.booleans()
-    )
-    padded = whole.map(lambda text: f" {text.replace(',', ', ')} ")
-    return st.one_of(whole, decimals, padded)
-
-
-def _bad_spans(max_span: float) -> st.SearchStrategy[str]:
-    """``start,end`` texts whose span is empty, reversed or wider than ``max_span``."""
-    wide = st.builds(
-        lambda start, extra: f"{start},{start + max_span + extra / 10:g}",
-        st.integers(0, 600),
-        st.integers(1, 600),
-    )
-    empty = st.tuples(st.integers(0, 600), st.integers(0, 5)).map(lambda t: f"{t[0] + t[1]},{t[0]}")
-    return st.one_of(wide, empty)
 
 
 # -- valid create requests -------------------------------------------------------------------
@@ -394,7 +117,7 @@ def valid_create_bodies(
     """Create bodies the contract accepts: documented examples, then bodies drawn from the
     model's schema and rules, with optional fields sometimes and unknown fields sometimes
     (where the schema allows them)."""
-    builder = _builder(contract or Contract.bundled())
+    builder = schema_values_of(contract or Contract.bundled())
     bodies = {m.name: builder.bodies(m) for m in builder.models(model)}
     if len(bodies) == 1:
         return next(iter(bodies.values()))
@@ -428,143 +151,10 @@ class InvalidCreate:
         return self.body.decode("utf-8", "replace")
 
 
-@dataclass(frozen=True)
-class _Break:
-    """One way to break one field of a model's bodies: its field and the bad values
-    (None: the field is left out)."""
-
-    field: str
-    values: st.SearchStrategy[Any] | None = None
-
-
-def _missing_field(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field in dict.fromkeys([builder.tasks.model_field, *builder.required(model)]):
-        yield _Break(field)
-
-
-def _wrong_type(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field, schema in builder.properties(model).items():
-        kinds = schema.get("type")
-        allowed = set(kinds if isinstance(kinds, list) else [kinds] if kinds else [])
-        if not allowed:
-            continue
-        if "number" in allowed:
-            allowed.add("integer")
-        others = [_OF_TYPE[kind] for kind in _OF_TYPE if kind not in allowed]
-        yield _Break(field, st.one_of(others))
-
-
-def _enum_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field, schema in builder.properties(model).items():
-        if field == builder.tasks.model_field:
-            continue
-        allowed = [schema["const"]] if "const" in schema else list(schema.get("enum") or ())
-        if not allowed:
-            continue
-        values: st.SearchStrategy[Any]
-        if all(isinstance(v, str) for v in allowed):
-            near = [str(v).upper() for v in allowed] + [f"{v} " for v in allowed] + [""]
-            values = st.one_of(st.sampled_from(near), st.text(_LOWER + _DIGITS, max_size=8))
-        elif all(isinstance(v, int) and not isinstance(v, bool) for v in allowed):
-            values = st.one_of(st.integers(-1, 20), st.integers())
-        else:
-            continue
-        yield _Break(field, values.filter(functools.partial(_outside, allowed)))
-
-
-def _outside(allowed: list[Any], value: Any) -> bool:
-    return value not in allowed
-
-
-def _pattern_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field, schema in builder.properties(model).items():
-        items = builder.contract.resolve(schema.get("items") or {})
-        if schema.get("type") == "string" and isinstance(schema.get("pattern"), str):
-            yield _Break(field, _breaking(builder, schema))
-        elif schema.get("type") == "array" and isinstance(items.get("pattern"), str):
-            size = max(1, int(schema.get("minItems", 1)))
-            if size <= int(schema.get("maxItems", size)):
-                bad = _breaking(builder, items)
-                yield _Break(field, st.lists(bad, min_size=size, max_size=size))
-
-
-def _breaking(builder: _Builder, schema: Mapping[str, Any]) -> st.SearchStrategy[str]:
-    """Strings that break the pattern of ``schema``."""
-    pattern = builder.validator({"type": "string", "pattern": schema["pattern"]})
-    documented = [v for v in _documented(schema) if isinstance(v, str)]
-    near = (
-        [f"{v}~" for v in documented]
-        + [v[:-1] for v in documented]
-        + [f" {v}" for v in documented]
-        + ["not a match", "ftp://example.com/x"]
-    )
-    text = st.text(_URL_CHARACTERS + " ", min_size=1, max_size=30)
-    return st.one_of(st.sampled_from(near), text).filter(lambda v: not pattern.is_valid(v))
-
-
-def _bounds_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field, schema in builder.properties(model).items():
-        kind = schema.get("type")
-        if kind == "string" and int(schema.get("minLength", 0)) > 0:
-            yield _Break(field, st.text(_LOWER, max_size=int(schema["minLength"]) - 1))
-        if kind == "string" and "maxLength" in schema:
-            size = int(schema["maxLength"]) + 1
-            yield _Break(field, st.text(_LOWER, min_size=size, max_size=size + 3))
-        if kind == "array" and "maxItems" in schema:
-            size = int(schema["maxItems"]) + 1
-            items = builder.values(schema.get("items") or {})
-            yield _Break(field, st.lists(items, min_size=size, max_size=size))
-        if kind == "array" and int(schema.get("minItems", 0)) > 0:
-            yield _Break(field, st.just([]))
-        if kind in ("integer", "number") and "enum" not in schema:
-            steps = st.integers(1, 100)
-            if "minimum" in schema:
-                yield _Break(field, steps.map(functools.partial(operator.sub, schema["minimum"])))
-            if "maximum" in schema:
-                yield _Break(field, steps.map(functools.partial(operator.add, schema["maximum"])))
-
-
-def _span_violation(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field, rule in model.rules.items():
-        if rule.span_max is not None:
-            validator = builder.validator(builder.properties(model)[field])
-            yield _Break(field, _bad_spans(rule.span_max).filter(validator.is_valid))
-
-
-def _bad_callback(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    for field, rule in model.rules.items():
-        if rule.callback:
-            validator = builder.validator(builder.properties(model)[field])
-            public = _urls(st.just("http"))
-            private = st.builds(
-                lambda host, path: f"https://{host}/{path}",
-                st.sampled_from(["127.0.0.1", "localhost", "10.0.0.1", "192.168.1.2", "[::1]"]),
-                _SEGMENT,
-            )
-            yield _Break(field, st.one_of(public, private).filter(validator.is_valid))
-
-
-def _unknown_model(builder: _Builder, model: TaskModel) -> Iterator[_Break]:
-    known = set(builder.tasks.models)
-    near = [model.name.upper(), f"{model.name} ", model.name[:-1], ""]
-    values = st.one_of(st.sampled_from(near), st.text(max_size=12))
-    yield _Break(builder.tasks.model_field, values.filter(lambda v: v not in known))
-
-
-_FIELD_KINDS: dict[str, Callable[[_Builder, TaskModel], Iterator[_Break]]] = {
-    "missing_field": _missing_field,
-    "wrong_type": _wrong_type,
-    "enum_violation": _enum_violation,
-    "pattern_violation": _pattern_violation,
-    "bounds_violation": _bounds_violation,
-    "span_violation": _span_violation,
-    "bad_callback": _bad_callback,
-    "unknown_model": _unknown_model,
-}
 _BODY_KINDS = ("malformed_json", "empty_body", "not_an_object", "wrong_content_type")
 #: Every kind of invalid create request :func:`invalid_create_requests` knows; which of
 #: them a contract offers is :func:`invalid_create_kinds`.
-INVALID_CREATE_KINDS: tuple[str, ...] = (*_FIELD_KINDS, *_BODY_KINDS)
+INVALID_CREATE_KINDS: tuple[str, ...] = (*FIELD_KINDS, *_BODY_KINDS)
 
 
 def invalid_create_kinds(
@@ -572,13 +162,13 @@ def invalid_create_kinds(
 ) -> tuple[str, ...]:
     """The kinds of invalid create request the contract (or one model) offers: a kind
     about fields needs a field it can break (e.g. ``span_violation`` a span rule)."""
-    builder = _builder(contract or Contract.bundled())
+    builder = schema_values_of(contract or Contract.bundled())
     models = builder.models(model)
     return tuple(
         kind
         for kind in INVALID_CREATE_KINDS
         if kind in _BODY_KINDS
-        or any(any(True for _ in _FIELD_KINDS[kind](builder, m)) for m in models)
+        or any(any(True for _ in FIELD_KINDS[kind](builder, m)) for m in models)
     )
 
 
@@ -597,7 +187,7 @@ def invalid_create_requests(
     Raises:
         ValueError: a kind is unknown, or none of ``kinds`` is offered by the contract.
     """
-    builder = _builder(contract or Contract.bundled())
+    builder = schema_values_of(contract or Contract.bundled())
     offered = invalid_create_kinds(builder.contract, model)
     chosen = offered if kinds is None else tuple(kinds)
     unknown = set(chosen) - set(INVALID_CREATE_KINDS)
@@ -609,7 +199,9 @@ def invalid_create_requests(
     return st.one_of([_invalid(builder, kind, model) for kind in usable])
 
 
-def _invalid(builder: _Builder, kind: str, model: str | None) -> st.SearchStrategy[InvalidCreate]:
+def _invalid(
+    builder: SchemaValues, kind: str, model: str | None
+) -> st.SearchStrategy[InvalidCreate]:
     error = builder.tasks.create.error(400)
     models = builder.models(model)
 
@@ -618,7 +210,7 @@ def _invalid(builder: _Builder, kind: str, model: str | None) -> st.SearchStrate
     ) -> InvalidCreate:
         return InvalidCreate(kind, raw, content_type, 400, error.code, param, of)
 
-    if kind in _FIELD_KINDS:
+    if kind in FIELD_KINDS:
         cases = [
             st.builds(
                 functools.partial(_broken_case, case, m.name, broken),
@@ -626,7 +218,7 @@ def _invalid(builder: _Builder, kind: str, model: str | None) -> st.SearchStrate
                 broken.values if broken.values is not None else st.none(),
             )
             for m in models
-            for broken in _FIELD_KINDS[kind](builder, m)
+            for broken in FIELD_KINDS[kind](builder, m)
         ]
         return st.one_of(cases)
     valid = st.sampled_from(models).flatmap(lambda m: builder.bases(m).map(lambda b: (m.name, b)))
@@ -658,7 +250,7 @@ def _invalid(builder: _Builder, kind: str, model: str | None) -> st.SearchStrate
 def _broken_case(
     case: Callable[[bytes, str | None, str | None], InvalidCreate],
     model: str,
-    broken: _Break,
+    broken: Break,
     body: dict[str, Any],
     value: Any,
 ) -> InvalidCreate:
@@ -687,14 +279,16 @@ def any_create_bodies(
     contract: Contract | None = None, model: str | None = None
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Valid bodies and bodies broken in one or more fields (wrong types, values, missing)."""
-    builder = _builder(contract or Contract.bundled())
+    builder = schema_values_of(contract or Contract.bundled())
 
     def broken(m: TaskModel) -> st.SearchStrategy[dict[str, Any]]:
         fields = {
-            name: st.one_of(builder.field(m, name), st.text(max_size=30), _JSON)
+            name: st.one_of(builder.field(m, name), st.text(max_size=30), JSON_VALUES)
             for name in builder.properties(m)
         }
-        fields[builder.tasks.model_field] = st.one_of(st.just(m.name), st.text(max_size=15), _JSON)
+        fields[builder.tasks.model_field] = st.one_of(
+            st.just(m.name), st.text(max_size=15), JSON_VALUES
+        )
         return st.fixed_dictionaries({}, optional=fields)
 
     models = builder.models(model)
@@ -710,7 +304,7 @@ def raw_bodies(
     """Request body bytes: JSON of any shape, valid bodies, and bytes that are not JSON."""
     return st.one_of(
         any_create_bodies(contract, model).map(lambda b: json.dumps(b).encode()),
-        _JSON.map(lambda v: json.dumps(v).encode()),
+        JSON_VALUES.map(lambda v: json.dumps(v).encode()),
         st.binary(max_size=40),
     )
 
@@ -758,7 +352,7 @@ def _ids(pattern: str, created: st.SearchStrategy[int]) -> st.SearchStrategy[str
         if found.group(3):
             parts.append(created.map(str))
         else:
-            alphabet = _LOWER + _DIGITS if found.group(1) == "random" else _LETTERS
+            alphabet = LOWER + DIGITS if found.group(1) == "random" else LETTERS
             size = int(found.group(2))
             parts.append(st.text(alphabet, min_size=size, max_size=size))
     parts.append(st.just(pattern[at:]))
@@ -767,7 +361,7 @@ def _ids(pattern: str, created: st.SearchStrategy[int]) -> st.SearchStrategy[str
 
 def valid_task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:
     """Ids of the contract's task id pattern (``x-sora-mock`` ``task-id``)."""
-    return _ids((contract or Contract.bundled()).tasks.id_pattern, _CREATED)
+    return _ids((contract or Contract.bundled()).tasks.id_pattern, CREATED)
 
 
 def unknown_task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:
@@ -870,7 +464,7 @@ def task_bodies(
     """
     if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-    builder = _builder(contract or Contract.bundled())
+    builder = schema_values_of(contract or Contract.bundled())
     models = [m for m in builder.models(model) if m.task_schema is not None]
     if not models:
         raise ValueError("no model of the contract documents its task schema")
@@ -881,7 +475,7 @@ def task_bodies(
 
 
 def _task_body(
-    builder: _Builder, model: TaskModel, status: str
+    builder: SchemaValues, model: TaskModel, status: str
 ) -> st.SearchStrategy[dict[str, Any]]:
     tasks = builder.tasks
     assert model.task_schema is not None
@@ -895,7 +489,7 @@ def _task_body(
         "progress": progress,
         "can_cancel": st.just(False) if ended else st.booleans(),
         "failure_code": _failure_codes(builder, model),
-        "failure_message": st.text(_LETTERS + " .", min_size=1, max_size=40),
+        "failure_message": st.text(LETTERS + " .", min_size=1, max_size=40),
     }
     templates = [tasks.task]
     if status == "completed" and model.completed is not None:
@@ -907,10 +501,10 @@ def _task_body(
         drawn = builder.values(at) if at is not None else st.nothing()
         values[name] = st.one_of(st.just(literal), drawn)
     for name, pattern in model.generated.items():
-        values[name] = _ids(pattern, _CREATED)
+        values[name] = _ids(pattern, CREATED)
     for name, file in model.files.items():
         values[name] = st.builds(
-            lambda host, folder, n=file.name: f"https://{host}/{folder}/{n}", _HOST, _SEGMENT
+            lambda host, folder, n=file.name: f"https://{host}/{folder}/{n}", HOST, SEGMENT
         )
 
     def render(filled: dict[str, Any]) -> dict[str, Any]:
@@ -923,8 +517,8 @@ def _task_body(
     extras: st.SearchStrategy[dict[str, Any]] = st.just({})
     if schema.get("additionalProperties") is not False:
         extras = st.dictionaries(
-            st.text(_LOWER + "_", min_size=1, max_size=12).filter(lambda k: k not in known),
-            _JSON,
+            st.text(LOWER + "_", min_size=1, max_size=12).filter(lambda k: k not in known),
+            JSON_VALUES,
             max_size=2,
         )
 
@@ -935,12 +529,12 @@ def _task_body(
         return st.fixed_dictionaries(fixed)
 
     full = st.builds(
-        lambda drawn, extra: {**extra, **render(drawn)}, _CREATED.flatmap(filled), extras
+        lambda drawn, extra: {**extra, **render(drawn)}, CREATED.flatmap(filled), extras
     )
     return full.flatmap(lambda body: _some_dropped(body, validator)).filter(validator.is_valid)
 
 
-def _failure_codes(builder: _Builder, model: TaskModel) -> st.SearchStrategy[str]:
+def _failure_codes(builder: SchemaValues, model: TaskModel) -> st.SearchStrategy[str]:
     if model.failure_codes:
         return st.sampled_from(model.failure_codes)
     failure = model.lifecycle.get("failure") or {}
@@ -948,7 +542,7 @@ def _failure_codes(builder: _Builder, model: TaskModel) -> st.SearchStrategy[str
 
 
 def _schema_at(
-    builder: _Builder, schema: Mapping[str, Any], templates: list[Any], name: str
+    builder: SchemaValues, schema: Mapping[str, Any], templates: list[Any], name: str
 ) -> Mapping[str, Any] | None:
     """The task schema of the first place a template puts the value ``name``."""
     for template in templates:

@@ -358,7 +358,7 @@ _EXPECTED: dict[str, Any] = {
 
 
 def _missing_property(error: Any, instance: Any, required: Any) -> str:
-    # jsonschema reports one error per missing name: "'video_url' is a required property".
+    # jsonschema reports one error per missing name: "'name' is a required property".
     message = str(getattr(error, "message", ""))
     if message.count("'") >= 2:
         return message.split("'")[1]

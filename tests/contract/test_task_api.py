@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,9 @@ def test_an_unusable_task_api_is_refused(tmp_path: Path, mutate: Mutation, messa
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     with pytest.raises(SpecError, match=message) as refused:
         Contract.load([path])
-    assert str(refused.value).startswith(f"{path}: ")
+    # A document holding both task operations is checked alone, where problems have a line.
+    place = "" if mutate in (_no_read_operation, _two_create_operations) else ":[0-9]+:[0-9]+"
+    assert re.match(rf"{re.escape(str(path))}{place}: ", str(refused.value)), refused.value
 
 
 def test_a_document_without_the_extension_loads_but_has_no_task_api(tmp_path: Path) -> None:

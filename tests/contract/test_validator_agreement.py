@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,10 +63,11 @@ def _string_fields(model: TaskModel) -> list[str]:
 
 
 def _tricky_body(model: str, base: dict[str, Any], field: str, text: str, at: int) -> Any:
-    """``base`` with ``text`` in its ``field``: alone, or put inside the field's valid value."""
+    """``base`` with ``text`` in its ``field``: alone, or put inside the field's valid value
+    (before its last character: a final newline is the known divergence tested below)."""
     value = base.get(field)
-    if isinstance(value, str) and at >= 0:
-        cut = min(at, len(value))
+    if isinstance(value, str) and value and at >= 0:
+        cut = min(at, len(value) - 1)
         return {**base, field: value[:cut] + text + value[cut:]}
     return {**base, field: text}
 
@@ -144,6 +146,16 @@ def test_engine_decision_equals_reference_plus_rules(body: dict[str, Any]) -> No
     else:
         assert response.status == 400, (body, expected_param)
         assert response.json_body()["error"]["param"] == expected_param, (body, response.body)
+
+
+@pytest.mark.xfail(
+    reason="openapi-core's Python regex lets `$` match before a final newline, the compiled "
+    "validator's does not",
+    strict=True,
+)
+def test_a_final_newline_gets_the_same_verdict() -> None:
+    body = {"model": "sora-character", "video_url": "https://e.com/v.mp4\n"}
+    assert COMPILED.is_valid(body) == (not _reference_schema_errors(body))
 
 
 def _set(body: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
