@@ -9,7 +9,9 @@ The first document is the base. Each later one adds its paths and components:
   becomes one operation whose request body and 200 answer are chosen by the body's model
   field: ``allOf: [{if: {properties: {model: {enum: [...]}}}, then: <that model's schema>}]``,
   and whose model field is limited to the models of every document;
-- any other operation defined twice keeps the first document's definition.
+- any other operation defined twice keeps the first document's definition; the statuses
+  only a later document answers join its responses (the first document's win where both
+  answer).
 
 The result is itself a valid input: :class:`~sora_mock.contract.task_api.TaskAPI` reads the
 ``if``/``then`` branches back as models.
@@ -63,7 +65,9 @@ def merge_documents(documents: Sequence[SourceDocument]) -> dict[str, Any]:
             for method, operation in item.items():
                 if method not in into:
                     into[method] = operation
-                elif (path, method) in new and (path, method) in variants:
+                    continue
+                _add_answers(into[method], operation)
+                if (path, method) in new and (path, method) in variants:
                     variants[(path, method)].append(new[(path, method)])
         for tag in data.get("tags") or ():
             if tag not in merged.setdefault("tags", []):
@@ -74,6 +78,15 @@ def merge_documents(documents: Sequence[SourceDocument]) -> dict[str, Any]:
             for read in _operations_with_role(merged, "read-task"):
                 _select_answer_by_model(read, merged["paths"][path][method])
     return merged
+
+
+def _add_answers(operation: dict[str, Any], other: Mapping[str, Any]) -> None:
+    """Statuses only a later document answers join the operation's responses."""
+    if not isinstance(operation, dict) or not isinstance(other, Mapping):
+        return
+    responses = operation.setdefault("responses", {})
+    for status, answer in (other.get("responses") or {}).items():
+        responses.setdefault(status, answer)
 
 
 def _operations_with_role(document: Mapping[str, Any], role: str) -> list[dict[str, Any]]:

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from sora_mock.contract.extension import extension_problems
+from sora_mock.contract.extension import KEY, extension_problems
 from sora_mock.contract.merge import SourceDocument, merge_documents
 from sora_mock.contract.resources import spec_paths
-from sora_mock.contract.task_api import TaskAPI, TaskApiError
+from sora_mock.contract.task_api import CREATE_ROLE, READ_ROLE, TaskAPI, TaskApiError
 from sora_mock.contract.yaml_source import YamlDocument
 from sora_mock.errors import SpecError
 
@@ -423,6 +423,23 @@ def _check_extension(doc: YamlDocument) -> None:
         raise doc.error(problem.message, problem.path, SpecError)
 
 
+def _check_task_api(doc: YamlDocument) -> None:
+    """A document that defines both task operations must describe a task API on its own
+    (checked here, where its problems have a line; a model-only document is checked once
+    merged)."""
+    roles = {
+        operation[KEY].get("role")
+        for item in (doc.data.get("paths") or {}).values()
+        for operation in item.values()
+        if isinstance(operation, Mapping) and isinstance(operation.get(KEY), Mapping)
+    }
+    if {CREATE_ROLE, READ_ROLE} <= roles:
+        try:
+            Contract(doc.data, doc.source).tasks  # noqa: B018
+        except TaskApiError as exc:
+            raise doc.error(exc.problem.message, exc.problem.path, SpecError) from None
+
+
 def _read(paths: Iterable[str | Path]) -> list[YamlDocument]:
     """Each file parsed and checked (OpenAPI and extension); ``bundled`` expands."""
     documents = []
@@ -432,6 +449,7 @@ def _read(paths: Iterable[str | Path]) -> list[YamlDocument]:
             doc = YamlDocument.from_path(name, SpecError)
             _check_spec(doc)
             _check_extension(doc)
+            _check_task_api(doc)
             documents.append(doc)
     return documents
 

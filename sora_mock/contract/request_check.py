@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from sora_mock.contract.task_api import TaskAPI, TaskModel
 
 INVALID = "Invalid request parameters"
+# Errors whose schema message says best what is wrong (a missing field, a wrong type, not
+# a URI); any other error of a field with an x-sora-mock message (a pattern, an enum, a
+# bound) answers that message.
+_OWN_WORDS = frozenset({"Required", "Type", "Format"})
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class RequestCheck:
         param = error_param(first)
         message = f"{INVALID}: {param}: {first.message}" if param else f"{INVALID}: {first.message}"
         rule = model.rules.get(param) if param else None
-        if rule is not None and rule.message and type(first.kind).__name__ == "Pattern":
+        if rule is not None and rule.message and type(first.kind).__name__ not in _OWN_WORDS:
             value = body[rule.field]
             reason = span_problem(value, rule.span_max) if rule.span_max else None
             message = f"{rule.message}: {reason}" if reason else rule.message

@@ -86,6 +86,8 @@ class TaskModel:
     example: Mapping[str, Any] | None
     #: The request field holding the callback URL, if the model has one.
     callback_field: str | None = None
+    #: Where the model's ``x-sora-mock`` block is, as a JSON path into the document.
+    at: tuple[str | int, ...] = ()
     #: The rules with a check beyond JSON Schema (span, callback), in documented order.
     checks: tuple[FieldRule, ...] = ()
 
@@ -162,7 +164,17 @@ class TaskAPI:
             failed = _template(
                 read_ext["failed"], ("paths", read.path, read.method.lower(), KEY, "failed")
             )
-        _check_pattern(create_ext["task-id"], ("paths", create.path, "post", KEY, "task-id"))
+        id_at = ("paths", create.path, create.method.lower(), KEY, "task-id")
+        _check_pattern(create_ext["task-id"], id_at)
+        sample = sample_id(create_ext["task-id"])
+        if not contract.parameter_validator(read, id_parameter).is_valid(sample):
+            raise TaskApiError(
+                Problem(
+                    id_at,
+                    f"an id it makes ({sample!r}) breaks the schema of the path parameter "
+                    f"{id_parameter!r} of {read.method} {read.path}",
+                )
+            )
         models = dict(_models(contract, create, model_field))
         api = cls(
             create=create,
@@ -177,6 +189,17 @@ class TaskAPI:
         for model in models.values():
             _check_names(api, model)
         return api
+
+
+def sample_id(pattern: str) -> str:
+    """An id ``pattern`` could make (every drawn letter ``a``, a fixed creation time)."""
+
+    def part(found: re.Match[str]) -> str:
+        if found.group(3):
+            return "1767917446"
+        return ("a" if found.group(1) == "random" else "A") * int(found.group(2))
+
+    return PATTERN_PART.sub(part, pattern)
 
 
 def _operation_with_role(contract: Contract, role: str) -> tuple[tuple[str, str], Any]:
@@ -326,6 +349,7 @@ def _model(
         completed=completed,
         example=_example(contract, name),
         callback_field=next((r.field for r in rules.values() if r.callback), None),
+        at=(*where, KEY),
         checks=tuple(r for r in rules.values() if r.callback or r.span_max is not None),
     )
 
@@ -357,12 +381,13 @@ def _check_names(api: TaskAPI, model: TaskModel) -> None:
     """Every name a template uses is a value the model has when the template is shown: a
     file link exists once the task has completed, so only ``completed`` may show one."""
     known = BUILTIN_VALUES | set(model.values) | set(model.generated)
+    read_at = ("paths", api.read.path, api.read.method.lower(), KEY)
     templates = [
-        ("task", api.task, known - {"failure_code", "failure_message"}),
-        ("failed", api.failed, known),
-        ("completed", model.completed, known | set(model.files)),
+        ("task", api.task, known - {"failure_code", "failure_message"}, (*read_at, "task")),
+        ("failed", api.failed, known, (*read_at, "failed")),
+        ("completed", model.completed, known | set(model.files), (*model.at, "completed")),
     ]
-    for label, template, allowed in templates:
+    for label, template, allowed, at in templates:
         missing = sorted(template.names - allowed) if template is not None else []
         if missing:
             why = (
@@ -372,7 +397,7 @@ def _check_names(api: TaskAPI, model: TaskModel) -> None:
             )
             raise TaskApiError(
                 Problem(
-                    ("components",),
+                    at,
                     f"the {label} template uses {missing[0]!r}, which for model "
                     f"{model.name!r} {why}",
                 )

@@ -200,7 +200,8 @@ def _task_file(engine: MockState, task_id: str, name: str, now: float) -> Respon
         return mock_error(404, "not_found", "No such file")
     if now >= end_time(task, now) + file.ttl:
         return Response(403, (("content-type", "application/xml"),), EXPIRED_LINK_BODY)
-    headers = (("content-type", file.media_type), ("cache-control", "private, max-age=86400"))
+    cache = f"private, max-age={int(file.ttl)}"
+    headers = (("content-type", file.media_type), ("cache-control", cache))
     return Response(200, headers, file_content(file.media_type, task_id))
 
 
