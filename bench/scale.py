@@ -54,9 +54,9 @@ def fill(engine: Engine, count: int) -> None:
     fields = {f.name: getattr(template, f.name) for f in dataclasses.fields(Task)}
     add = engine.store.add
     for index in range(count):
-        fields["id"] = f"task-unified-{stamp}-{index:08x}"
-        fields["character_name"] = f"chr_{index:08x}"
-        for name in ("token", "model", "video_url", "timestamps"):
+        fields["id"] = f"{engine.tasks.id_prefix}{stamp}-{index:08x}"
+        fields["draw"] = index
+        for name in ("token", "model", "base_url"):
             fields[name] = _fresh(getattr(template, name))
         add(Task(**fields))
 
