@@ -84,9 +84,10 @@ def _add_answers(operation: dict[str, Any], other: Mapping[str, Any]) -> None:
     """Statuses only a later document answers join the operation's responses."""
     if not isinstance(operation, dict) or not isinstance(other, Mapping):
         return
-    responses = operation.setdefault("responses", {})
+    responses = dict(operation.get("responses") or {})
     for status, answer in (other.get("responses") or {}).items():
         responses.setdefault(status, answer)
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def _operations_with_role(document: Mapping[str, Any], role: str) -> list[dict[str, Any]]:

@@ -178,7 +178,7 @@ def test_prefer_code_and_example(engine: Engine) -> None:
     assert engine.handle(_prefer(create_request(), "code=200")).status == 200
 
 
-@pytest.mark.parametrize("prefer", ["code=404", "code=abc", "scenario=nope", "example=nope"])
+@pytest.mark.parametrize("prefer", ["code=418", "code=abc", "scenario=nope", "example=nope"])
 def test_bad_prefer_values_are_explained(engine: Engine, prefer: str) -> None:
     request = _prefer(create_request(), prefer)
     response = engine.handle(request)
@@ -313,9 +313,9 @@ BROKEN_FILES = {
     ),
     "unknown key": ("scenarios:\n  - name: a\n    creat: {}\n", ":2:", "creat"),
     "unknown status": (
-        "scenarios:\n  - name: a\n    create:\n      response: {status: 404}\n",
+        "scenarios:\n  - name: a\n    create:\n      response: {status: 418}\n",
         ":4:",
-        "404",
+        "418",
     ),
     "bad regex": (
         "scenarios:\n  - name: a\n    match:\n      token: {regex: '('}\n",
@@ -349,16 +349,15 @@ def test_broken_scenario_files_name_the_line(tmp_path: Path, case: str) -> None:
     assert "\n" not in message
 
 
-def test_schema_statuses_agree_with_the_contract() -> None:
-    from sora_mock.contract.resources import json_schema
-
-    defs = json_schema("config")["$defs"]
-    for effect, operation_id in (
-        ("create_effect", "createCharacterGeneration"),
-        ("poll_effect", "getTaskDetail"),
-    ):
-        statuses = defs[effect]["properties"]["response"]["properties"]["status"]["enum"]
-        assert sorted(statuses) == sorted(CONTRACT.operation(operation_id).errors)
+def test_a_status_the_operation_does_not_document_is_refused_with_its_place(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "scenarios.yaml"
+    path.write_text("scenarios:\n  - name: teapot\n    create: {response: {status: 418}}\n")
+    with pytest.raises(ConfigError) as caught:
+        MockConfig.load(path)
+    assert str(caught.value).startswith(f"{path}:3:"), caught.value
+    assert "418 is not an error status the spec documents for create" in str(caught.value)
 
 
 BUILTIN_NAMES = [s.name for s in builtin_scenarios(CONTRACT)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sora_mock.engine.reported import Reported
 from sora_mock.engine.lifecycle import Lifecycle
+from sora_mock.engine.reported import Reported
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
 from tests.helpers import a_task
 

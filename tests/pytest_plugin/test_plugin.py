@@ -187,15 +187,16 @@ def test_the_coverage_summary_lists_exactly_what_was_exercised(
     result = pytester.runpytest(f"--sora-coverage-report={report}")
     result.assert_outcomes(passed=1)
     scenarios = len(_builtin_scenarios())
-    documented = 2 + 16 + 4 + 16 + scenarios
+    documented = 2 + 19 + 4 + 16 + scenarios
     result.stdout.re_match_lines(
         [
             r"-+ sora-mock contract coverage -+$",
             r"operations +2/2 100\.0%$",
             r" +seen: createCharacterGeneration ×2, getTaskDetail ×3$",
-            r"status codes +3/16  18\.8%$",
+            r"status codes +3/19  15\.8%$",
             r" +seen: createCharacterGeneration 200 ×2; getTaskDetail 200 ×2, 404 ×1$",
-            r" +never: createCharacterGeneration 400, 401, 402, 403, 413, 429, 500; "
+            r" +never: createCharacterGeneration 400, 401, 402, 403, 404, 413, 429, 500, 502, "
+            r"503; "
             r"getTaskDetail 400, 401, 402, 403, 429, 500$",
             r"task states +3/4  75\.0%$",
             r" +seen: pending ×2, completed ×1, failed ×1$",

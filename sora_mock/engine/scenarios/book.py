@@ -227,6 +227,7 @@ def scenarios_from_document(
     same file and the built-in library.
     """
     codes = failure_codes(contract) if contract is not False else frozenset()
+    statuses = error_statuses(contract) if contract is not False else None
     items = document.data if data is None else data
     for part in path:
         items = items.get(part, []) if isinstance(items, Mapping) else []
@@ -238,6 +239,16 @@ def scenarios_from_document(
                 f"duplicate scenario name {raw['name']!r}", [*where, "name"], ConfigError
             )
         scenario = _scenario(raw, document, where)
+        for short in (CREATE, POLL):
+            status = (raw.get(short) or {}).get("response", {}).get("status")
+            if statuses is not None and status is not None and status not in statuses[short]:
+                documented = ", ".join(str(s) for s in sorted(statuses[short]))
+                raise document.error(
+                    f"{status} is not an error status the spec documents for {short} "
+                    f"({documented})",
+                    [*where, short, "response", "status"],
+                    ConfigError,
+                )
         code = raw.get("task", {}).get("failure", {}).get("code")
         if codes and code is not None and code not in codes:
             raise document.error(
@@ -262,6 +273,12 @@ def _fails_with_one_of(scenario: Scenario, codes: Mapping[str, None]) -> bool:
     """False for a scenario whose failure code the contract's models do not list."""
     code = scenario.task.get("failure", {}).get("code")
     return code is None or not codes or code in codes
+
+
+def error_statuses(contract: Contract | None) -> dict[str, frozenset[int]]:
+    """The error statuses the contract's (default: the bundled) create and read document."""
+    tasks = (contract or Contract.bundled()).tasks
+    return {CREATE: frozenset(tasks.create.errors), POLL: frozenset(tasks.read.errors)}
 
 
 def failure_codes(contract: Contract | None) -> frozenset[str]:
