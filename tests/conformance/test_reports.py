@@ -195,7 +195,7 @@ def test_the_pytest_helper_makes_one_test_per_situation(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    assert "1 failed, 9 passed" in out.stdout, out.stdout + out.stderr
+    assert "1 failed, 12 passed" in out.stdout, out.stdout + out.stderr
     assert "test_naive[fail-service_error]" in out.stdout
     assert "BROKEN poll-interval" in out.stdout
     assert "BROKEN outcome" in out.stdout
