@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from bench.common import interleaved, log, ratio, summary_us
-from sora_mock.contract import CREATE_OPERATION
 from sora_mock.contract.messages import Request
 from sora_mock.contract.openapi import Contract
 from sora_mock.contract.validation import iter_request_errors
@@ -30,7 +29,7 @@ BODIES: list[dict[str, Any]] = [
 def measure(rounds: int = 9) -> dict[str, Any]:
     """Median microseconds per request of each validator, and openapi-core's ratio."""
     contract = Contract.bundled()
-    validator = contract.request_validators[CREATE_OPERATION]
+    validator = contract.request_validators[contract.tasks.create.operation_id]
     requests = [
         Request.build(
             "POST", "/v1/videos/generations", headers=HEADERS, body=json.dumps(b).encode()

@@ -13,8 +13,6 @@ from sora_mock.contract.headers import RetryAfter, parse_retry_after
 from sora_mock.contract.messages import JSON_CONTENT, Header, Request, Response, json_bytes
 from sora_mock.contract.openapi import (
     BUNDLED,
-    CREATE_OPERATION,
-    GET_TASK_OPERATION,
     Contract,
     DocumentedError,
     Operation,
@@ -45,9 +43,7 @@ from sora_mock.contract.yaml_source import YamlDocument
 __all__ = [
     "BUILTIN_VALUES",
     "BUNDLED",
-    "CREATE_OPERATION",
     "CREATE_ROLE",
-    "GET_TASK_OPERATION",
     "JSON_CONTENT",
     "PATTERN_PART",
     "READ_ROLE",

@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #: The spec name that stands for the bundled documents (``--spec bundled``).
 BUNDLED = "bundled"
-# TODO(22): remove once no module names the bundled operation ids.
-CREATE_OPERATION = "createCharacterGeneration"
-GET_TASK_OPERATION = "getTaskDetail"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sora_mock.contract import CREATE_OPERATION, GET_TASK_OPERATION
+from sora_mock.contract import Contract
 from sora_mock.contract.messages import Request
 from sora_mock.engine import (
     Engine,
@@ -44,7 +44,7 @@ def test_an_exchange_is_the_response_and_the_entry_recorded(
     )
     assert created.is_create
     assert not created.is_poll
-    assert created.operation == CREATE_OPERATION
+    assert created.operation == Contract.bundled().tasks.create.operation_id
     assert created.task_id == created.json()["id"]
     assert created.task_status == "pending"
     assert created.time == engine.clock.now()
@@ -55,7 +55,7 @@ def test_an_exchange_is_the_response_and_the_entry_recorded(
     clock.advance(1000)
     polled = engine.exchange(task_request(created.task_id or ""))
     assert polled.is_poll
-    assert polled.operation == GET_TASK_OPERATION
+    assert polled.operation == Contract.bundled().tasks.read.operation_id
     assert polled.task_status == "completed"
     assert polled.failure_code is None
     assert polled.entry is not None

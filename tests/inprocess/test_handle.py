@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from sora_mock.contract import CREATE_OPERATION as CREATE
-from sora_mock.contract import GET_TASK_OPERATION as GET_TASK
 from sora_mock.contract import Contract, Request
 from sora_mock.engine import Engine, MockConfig, RealClock, VirtualClock
 from sora_mock.errors import UsageError
@@ -41,7 +39,12 @@ def test_calls_record_request_response_and_journal() -> None:
     api.handle(task_request(task_id))
     api.handle(Request.build("GET", "/nowhere"))
     calls = api.calls
-    assert [c.operation for c in calls] == [CREATE, GET_TASK, None]
+    tasks = Contract.bundled().tasks
+    assert [c.operation for c in calls] == [
+        tasks.create.operation_id,
+        tasks.read.operation_id,
+        None,
+    ]
     assert [c.status for c in calls] == [200, 200, 404]
     assert [c.task_status for c in calls] == ["pending", "processing", None]
     assert calls[0].task_id == calls[1].task_id == task_id
