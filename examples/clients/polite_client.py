@@ -57,6 +57,8 @@ class Character:
 class CharacterClient:
     """Creates a character from a video and waits for it, politely."""
 
+    #: Where tasks are read (a client of another task API changes only this and read_task).
+    task_path = "/v1/tasks/{task_id}"
     poll_interval = 2.0
     first_wait = 2.0
     max_attempts = 5
@@ -89,7 +91,7 @@ class CharacterClient:
         started = time.monotonic()
         time.sleep(self.first_wait)
         while True:
-            character = self.read_task(self.call("GET", f"/v1/tasks/{task_id}"))
+            character = self.read_task(self.call("GET", self.task_path.format(task_id=task_id)))
             if character is not None:
                 return character
             waited = time.monotonic() - started

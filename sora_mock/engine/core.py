@@ -135,6 +135,8 @@ class Engine:
                 token=mask_token(token),
                 status=outcome.response.status,
                 role=outcome.role,
+                task_status=outcome.task_status,
+                task_progress=outcome.task_progress,
                 task_id=outcome.task_id,
                 scenario=outcome.scenario,
                 violations=outcome.violations,
@@ -299,6 +301,8 @@ class Engine:
             effects.finish(response, effect),
             operation=op.operation_id,
             role=CREATE_ROLE,
+            task_status=PENDING.status,
+            task_progress=PENDING.progress,
             task_id=task.id,
             scenario=task.scenario,
         )
@@ -392,16 +396,12 @@ class Engine:
                 scenario, effect = self.effects.choose(op, POLL, request, token, None, owned)
             if effect is not None and effect.reply is not None:
                 raise Answer(self.effects.reply(op, effect.reply))
-            response = self._read_owned_task(request, token, op, task_id, task, now, well_formed)
+            read = self._read_owned_task(request, token, op, task_id, task, now, well_formed)
         except Answer as refusal:
             return self._refused(refusal, effect, op, scenario, task_id)
-        return Outcome(
-            self.effects.finish(response, effect),
-            operation=op.operation_id,
-            role=READ_ROLE,
-            task_id=task_id,
-            scenario=scenario.name if scenario else None,
-        )
+        read.response = self.effects.finish(read.response, effect)
+        read.scenario = scenario.name if scenario else None
+        return read
 
     def _read_owned_task(
         self,
@@ -412,7 +412,7 @@ class Engine:
         task: Task | None,
         now: float,
         well_formed: bool,
-    ) -> Response:
+    ) -> Outcome:
         """The task's answer, if ``token`` may read it (``task`` is what the store had)."""
         token, profile = self._admit(request, token, op, now)
         if profile.credits is not None and (self.accounts.balance(token, profile) or 0.0) < 0:
@@ -433,7 +433,15 @@ class Engine:
         if ended_now and task.plan.counts_polls and task.callback_url:
             # A task whose end waits for polls ends at this read: its callback is due now.
             self.outbox.schedule(task.id, now)
-        return Response(200, (JSON_CONTENT,), self._read_body(task, seen, now))
+        return Outcome(
+            Response(200, (JSON_CONTENT,), self._read_body(task, seen, now)),
+            operation=op.operation_id,
+            role=READ_ROLE,
+            task_status=seen.status,
+            task_progress=seen.progress,
+            task_id=task_id,
+            notes={"failure_code": task.plan.failure.code} if seen.status == "failed" else {},
+        )
 
     def _read_body(self, task: Task, seen: Observation, now: float) -> bytes:
         """The body of a status read. Terminal states are final, so a finished task's body

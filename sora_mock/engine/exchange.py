@@ -99,18 +99,13 @@ class Exchange:
 
     @property
     def task_status(self) -> str | None:
-        """The task's ``status`` in a successful create or poll answer, else None."""
-        body = self.json() if self.status == 200 and (self.is_create or self.is_poll) else None
-        status = body.get("status") if isinstance(body, dict) else None
-        return status if isinstance(status, str) else None
+        """The task's state in a create or poll answer (as the journal says), else None."""
+        return self.entry.task_status if self.entry is not None else None
 
     @property
     def failure_code(self) -> str | None:
-        """The failure code in a failed task's answer, else None."""
-        if self.task_status != "failed":
-            return None
-        error = self.json().get("error")
-        code = error.get("code") if isinstance(error, dict) else None
+        """A failed task's failure code (as the journal says), else None."""
+        code = self.entry.notes.get("failure_code") if self.entry is not None else None
         return code if isinstance(code, str) else None
 
     def summary(self) -> str:
@@ -125,17 +120,17 @@ class Exchange:
         return line if self.entry is None else f"t=+{self.time - origin:g}s {line}"
 
     def _gist(self) -> str:
-        body = self.json()
-        if not isinstance(body, dict):
-            return ""
-        if isinstance(body.get("error"), dict) and "status" not in body:
-            return str(body["error"].get("code", ""))
-        status = body.get("status")
-        if status == "processing":
-            return f"processing {body.get('progress')}%"
-        if status == "failed" and isinstance(body.get("error"), dict):
-            return f"failed {body['error'].get('code')}"
-        return str(status or "")
+        """The task state the journal noted, or the code of an error envelope."""
+        status = self.task_status
+        if status == "processing" and self.entry is not None:
+            return f"processing {self.entry.task_progress}%"
+        if status == "failed":
+            return f"failed {self.failure_code}"
+        if status is not None:
+            return status
+        body = self.json() if self.status >= 400 else None
+        error = body.get("error") if isinstance(body, dict) else None
+        return str(error.get("code", "")) if isinstance(error, dict) else ""
 
 
 class Recorder(Sequence[Exchange]):

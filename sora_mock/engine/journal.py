@@ -30,8 +30,9 @@ class JournalEntry:
 
     ``operation`` is the contract's ``operationId``, ``"mock"`` for the mock's own routes,
     ``"callback"`` for a callback attempt, or None for a path outside the contract; ``role``
-    is the operation's ``x-sora-mock`` role (``create-task``, ``read-task``) when it has one.
-    ``token`` is masked.
+    is the operation's ``x-sora-mock`` role (``create-task``, ``read-task``) when it has one;
+    ``task_status`` and ``task_progress`` are the state a create or read answered with (a
+    failed task's code is the ``failure_code`` note). ``token`` is masked.
 
     A value, like :class:`~sora_mock.contract.Request`: nothing changes an entry once
     recorded; not frozen only because every request builds one and a frozen dataclass is
@@ -46,6 +47,8 @@ class JournalEntry:
     token: str | None
     status: int
     role: str | None = None
+    task_status: str | None = None
+    task_progress: int | None = None
     task_id: str | None = None
     scenario: str | None = None
     violations: tuple[str, ...] = ()
@@ -60,6 +63,8 @@ class JournalEntry:
             "path": self.path,
             "operation": self.operation,
             "role": self.role,
+            "task_status": self.task_status,
+            "task_progress": self.task_progress,
             "token": self.token,
             "status": self.status,
             "task_id": self.task_id,
@@ -98,6 +103,8 @@ class Journal:
         token: str | None,
         status: int,
         role: str | None = None,
+        task_status: str | None = None,
+        task_progress: int | None = None,
         task_id: str | None = None,
         scenario: str | None = None,
         violations: tuple[str, ...] = (),
@@ -116,6 +123,8 @@ class Journal:
             token=token,
             status=status,
             role=role,
+            task_status=task_status,
+            task_progress=task_progress,
             task_id=task_id,
             scenario=scenario,
             violations=violations,

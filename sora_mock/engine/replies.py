@@ -22,6 +22,8 @@ class Outcome:
     response: Response
     operation: str | None = None
     role: str | None = None
+    task_status: str | None = None
+    task_progress: int | None = None
     task_id: str | None = None
     scenario: str | None = None
     violations: tuple[str, ...] = ()

@@ -133,7 +133,9 @@ def test_an_exchange_without_a_journal_entry_reads_what_the_answer_says(engine: 
     assert seen.entry is None
     assert (seen.method, seen.path, seen.status) == ("POST", "/v1/videos/generations", 200)
     assert seen.json() == answered.json()
-    assert seen.summary() == "POST /v1/videos/generations -> 200 pending"
+    assert answered.summary() == "POST /v1/videos/generations -> 200 pending"
+    # The task's state is the journal's: an answer alone (of any contract) does not tell it.
+    assert seen.summary() == "POST /v1/videos/generations -> 200"
     assert (seen.operation, seen.scenario, seen.task_id, seen.violations) == (None, None, None, ())
     assert not seen.is_create
     assert not seen.is_poll
