@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -22,6 +22,11 @@ from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI
 from sora_mock.server import BackgroundServer
 from tests.conformance_clients import polite
 from tests.helpers import COMMAND
+
+if TYPE_CHECKING:  # the example is loaded by path at run time; mypy reads it as a module
+    from examples.clients.polite_client import CharacterClient as PoliteClient
+else:
+    PoliteClient = polite.CharacterClient
 
 TOON = """\
 openapi: 3.1.0
@@ -283,7 +288,7 @@ def test_the_checker_finds_the_mock_keeps_the_user_spec(spec: Path) -> None:
     assert result.ledger.checked["id_shape"] > 0
 
 
-class ToonClient(polite.CharacterClient):
+class ToonClient(PoliteClient):
     """The polite example client, for the toon API: another task path and task body."""
 
     task_path = "/v2/avatars/{task_id}"
