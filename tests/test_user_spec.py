@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
@@ -306,7 +306,7 @@ def toon_client(target: Target) -> dict[str, Any]:
     client = ToonClient(target.base_url, target.api_key)
     try:
         job = client.call("POST", "/v2/avatars", dict(target.body))
-        output = client.wait(job["job"])
+        output = cast(dict[str, Any], client.wait(job["job"]))  # read_task gives the output
     finally:
         client.http.close()
     return {"status": "completed", "nickname": output["nickname"], "result": output["image"]}
