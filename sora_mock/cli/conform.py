@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sora_mock.cli.options import count, non_negative_number, positive_number, whole
+from sora_mock.cli.options import (
+    add_spec_option,
+    count,
+    non_negative_number,
+    positive_number,
+    spec_contract,
+    whole,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -24,13 +31,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--run", metavar="COMMAND", help="the client command (run by the shell)")
-    parser.add_argument(
-        "--spec",
-        action="append",
-        metavar="FILE",
-        help="an OpenAPI document of the API (repeatable; 'bundled' names the shipped ones; "
-        "default: the bundled documents)",
-    )
+    add_spec_option(parser)
     parser.add_argument(
         "--model",
         metavar="NAME",
@@ -89,11 +90,10 @@ def register(subparsers: Any) -> None:
 def conform(args: argparse.Namespace) -> int:
     """Run the matrix (or list it) and print the report; 0 kept, 1 broken, 2 usage."""
     from sora_mock.conformance import CommandHarness, CommandOptions
-    from sora_mock.contract import Contract
     from sora_mock.engine import MockConfig
     from sora_mock.errors import UsageError
 
-    contract = Contract.load(args.spec) if args.spec else Contract.bundled()
+    contract = spec_contract(args)
     patterns = args.situations.split(",") if args.situations else None
     if args.list:
         from sora_mock.conformance import catalogue, select
