@@ -7,7 +7,7 @@ The JUnit XML writer (:class:`JUnitSuite`) serves every tool that reports, confo
 :mod:`sora_mock.checker.stateful` (a hypothesis state machine) is imported on its own.
 """
 
-from sora_mock.checker.cases import InvalidCreate, RequestCases, TaskIdCase
+from sora_mock.checker.cases import RequestCases
 from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.checker.options import add_token_options
 from sora_mock.checker.report import (
@@ -38,7 +38,6 @@ __all__ = [
     "Checker",
     "Expectation",
     "Finding",
-    "InvalidCreate",
     "JUnitCase",
     "JUnitOutcome",
     "JUnitSuite",
@@ -46,7 +45,6 @@ __all__ = [
     "Probe",
     "RequestCases",
     "TaskHistory",
-    "TaskIdCase",
     "TaskShape",
     "add_token_options",
     "check_exchange",

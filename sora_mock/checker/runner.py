@@ -5,9 +5,9 @@ It creates one task of each model the contract documents, sends authentication p
 labelled invalid requests (each with the error the contract prescribes), malformed and
 unknown task ids, spends the rest of its budget of valid creates, then polls the created
 tasks to the end, judging each probe with :mod:`sora_mock.checker.rules`. Requests come
-from the contract (:mod:`sora_mock.checker.cases`) through Hypothesis: first the simplest
-example of each kind (so every kind is tried, readably), then ``max_examples`` more shared
-among the kinds.
+from the contract's strategies (grouped by :mod:`sora_mock.checker.cases`) through
+Hypothesis: first the simplest example of each group (so every field and kind is tried,
+readably, documented examples first), then ``max_examples`` more shared among the groups.
 
 It is polite: a 429 is retried after its ``Retry-After``, polls are ``poll_interval`` apart,
 and at most ``max_tasks`` tasks are created (each may cost credits on the real API). Time is
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sora_mock.checker.cases import InvalidCreate, RequestCases, TaskIdCase, error_code
+from sora_mock.checker.cases import RequestCases, error_code
 from sora_mock.checker.rules import (
     Expectation,
     Ledger,
@@ -44,6 +44,8 @@ from sora_mock.errors import UnreachableError, UsageError
 if TYPE_CHECKING:
     import httpx
     from hypothesis.strategies import SearchStrategy
+
+    from sora_mock.contract.strategies import InvalidCreate, TaskIdCase
 
 __all__ = ["CheckOptions", "CheckResult", "Checker", "run_check", "send_probe"]
 
@@ -142,7 +144,7 @@ class Checker:
         self.client = client
         self.options = options
         self.contract = contract or Contract.bundled()
-        self.cases = RequestCases.of(self.contract)
+        self.cases = RequestCases(self.contract)
         self._sleep = sleep
         self._clock = clock
         self._on_progress = on_progress
@@ -155,15 +157,19 @@ class Checker:
         self._phase = "starting"
         self._groups = 0
         self._base_path = client.base_url.path.rstrip("/")
+        self._unknown_id = ""
 
     # -- the run -----------------------------------------------------------------------------
 
     def run(self) -> CheckResult:
         """Run every check once; raise :class:`UnreachableError` if the server never answers."""
         cases = self.cases
+        self._unknown_id = self._first(cases.unknown_ids())
         self._probe()
         histories: list[TaskHistory] = []
         budget = self.options.max_tasks
+        # Each model's simplest valid body: its first documented example.
+        examples = [self._first(cases.valid(model)) for model in self.contract.tasks.models]
 
         def create(body: dict[str, Any]) -> None:
             if len(histories) < budget:
@@ -171,31 +177,22 @@ class Checker:
 
         # One valid create of each model first: breaks on the happy path show up in the
         # first seconds, and every model gets a task to follow through its lifecycle.
-        firsts = list(cases.examples.values())[:budget]
+        firsts = examples[:budget]
         if firsts:
             self._phase = "valid create requests"
             for body in firsts:
                 create(body)
-        self._auth_checks()
-        # Callback probes are left out: a model's callback field may be the mock's own
-        # choice (the spec says so where it is), which another server is free to ignore.
-        kinds = tuple(k for k in cases.invalid_kinds if k not in cases.callback_kinds)
+        self._auth_checks(examples[0] if examples else {})
         self._phase = "invalid create requests"
         self._explore(
-            [cases.invalid_strategy((kind,)) for kind in kinds],
-            self.options.max_examples,
-            self._invalid_create,
+            cases.invalid_groups(callbacks=False), self.options.max_examples, self._invalid_create
         )
         self._phase = "malformed and unknown task ids"
-        self._explore(
-            [cases.id_strategy((kind,)) for kind in cases.ids],
-            self.options.max_examples // 2,
-            self._task_id_case,
-        )
+        self._explore(cases.id_groups(), self.options.max_examples // 2, self._task_id_case)
         if firsts:
             self._phase = "valid create requests"
             if budget > len(firsts):
-                others = cases.valid_strategy(besides=firsts)
+                others = cases.valid().filter(lambda body: body not in firsts)
                 self._explore([others], budget - len(firsts) - 1, create)
             self._isolation(histories)
             self._lifecycle(histories)
@@ -209,18 +206,15 @@ class Checker:
 
     def _probe(self) -> None:
         self._phase = "connecting"
-        probe = self._send(
-            "probe: unknown task", "GET", self.cases.task_path(self.cases.unknown_id)
-        )
+        probe = self._send("probe: unknown task", "GET", self.cases.task_path(self._unknown_id))
         if probe.response is None:
             raise UnreachableError(f"cannot reach {self.result.base_url}: {probe.error}")
         expected = Expectation(404, error_code(self.contract.tasks.read, 404))
         check_probe(self.ledger, probe, expected, self.contract)
 
-    def _auth_checks(self) -> None:
+    def _auth_checks(self, example: dict[str, Any]) -> None:
         self._phase = "authentication"
         tasks = self.contract.tasks
-        example = next(iter(self.cases.examples.values()), {})
         body = json.dumps(example).encode()
         create_401 = Expectation(401, error_code(tasks.create, 401), kind="auth")
         for label, header in (
@@ -236,7 +230,7 @@ class Checker:
         probe = self._send(
             "task, no Authorization header",
             "GET",
-            self.cases.task_path(self.cases.unknown_id),
+            self.cases.task_path(self._unknown_id),
             authorization=None,
         )
         read_401 = Expectation(401, error_code(tasks.read, 401), kind="auth")
@@ -244,7 +238,7 @@ class Checker:
 
     def _invalid_create(self, case: InvalidCreate) -> None:
         probe = self._send(
-            f"create invalid: {case.kind}",
+            self.cases.invalid_label(case),
             "POST",
             self.cases.create_path,
             body=case.body,
@@ -357,6 +351,12 @@ class Checker:
                 test(value)
 
             explore()
+
+    def _first(self, strategy: SearchStrategy[_T]) -> _T:
+        """The simplest example of ``strategy`` (what Hypothesis tries first)."""
+        found: list[_T] = []
+        self._explore([strategy], 0, found.append)
+        return found[0]
 
     # -- HTTP ---------------------------------------------------------------------------
 

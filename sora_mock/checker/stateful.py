@@ -2,7 +2,8 @@
 
 Hypothesis creates tasks of every model of the contract, polls them, lets time pass, sends
 invalid requests and bad ids, and reads tasks with a second token, in random orders; the
-requests come from the contract (:mod:`sora_mock.checker.cases`) and every answer is judged
+requests come from the contract's strategies (grouped as the checker groups them,
+:mod:`sora_mock.checker.cases`) and every answer is judged
 with :mod:`sora_mock.checker.rules`, so the invariants are the checker's: status and
 progress only move forward, terminal states never change, a task carries its model's
 result iff completed and the failure fields iff failed, ids keep the documented shape, a
@@ -41,7 +42,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from sora_mock.checker.cases import InvalidCreate, RequestCases, TaskIdCase, error_code
+from sora_mock.checker.cases import RequestCases, error_code
 from sora_mock.checker.rules import (
     Expectation,
     Ledger,
@@ -52,6 +53,7 @@ from sora_mock.checker.rules import (
 )
 from sora_mock.checker.runner import send_probe
 from sora_mock.contract import Contract, Request
+from sora_mock.contract.strategies import InvalidCreate, TaskIdCase
 from sora_mock.engine import Engine, Exchange, MockConfig, VirtualClock
 from sora_mock.errors import ContractViolation
 
@@ -88,13 +90,11 @@ def lifecycle_machine(
         A ``RuleBasedStateMachine`` subclass; its ``TestCase`` attribute is a test.
     """
     judged = contract or Contract.bundled()
-    cases = RequestCases.of(judged)
-    kinds = cases.invalid_kinds
-    if base_url is not None:
-        # As the checker: another server may ignore a callback field (see runner.run).
-        kinds = tuple(k for k in kinds if k not in cases.callback_kinds)
+    cases = RequestCases(judged)
     read = judged.tasks.read
     in_process = base_url is None
+    # As the checker: another server may ignore a callback field.
+    invalid = cases.invalid(callbacks=in_process)
     waits = st.integers(0, 300).map(float) if in_process else st.just(wait_seconds)
 
     class TaskLifecycle(RuleBasedStateMachine):
@@ -122,7 +122,7 @@ def lifecycle_machine(
         # -- steps -------------------------------------------------------------------------
 
         @precondition(lambda self: self.created < max_tasks)
-        @rule(target=tasks, body=cases.valid_strategy())
+        @rule(target=tasks, body=cases.valid())
         def create(self, body: dict[str, Any]) -> Any:
             self.created += 1
             body_bytes = json.dumps(body).encode()
@@ -152,16 +152,16 @@ def lifecycle_machine(
             expected = Expectation(403, error_code(read, 403), kind="isolation")
             check_probe(self.ledger, probe, expected, judged)
 
-        @rule(case=cases.id_strategy())
+        @rule(case=st.one_of(cases.id_groups()))
         def poll_bad_id(self, case: TaskIdCase) -> None:
             probe = self.send(f"task id {case.kind}", "GET", cases.task_path(case.task_id))
             expected = Expectation(case.status, case.code, case.param, kind="negative")
             check_probe(self.ledger, probe, expected, judged)
 
-        @rule(case=cases.invalid_strategy(kinds))
+        @rule(case=invalid)
         def create_invalid(self, case: InvalidCreate) -> None:
             probe = self.send(
-                f"create invalid: {case.kind}",
+                cases.invalid_label(case),
                 "POST",
                 cases.create_path,
                 case.body,

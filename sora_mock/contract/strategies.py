@@ -58,6 +58,7 @@ __all__ = [
     "INVALID_CREATE_KINDS",
     "STATUSES",
     "InvalidCreate",
+    "InvalidTarget",
     "TaskIdCase",
     "any_create_bodies",
     "create_requests",
@@ -65,11 +66,13 @@ __all__ = [
     "field_values",
     "invalid_create_kinds",
     "invalid_create_requests",
+    "invalid_create_targets",
     "malformed_task_ids",
     "raw_bodies",
     "schema_values",
     "task_bodies",
     "task_id_cases",
+    "task_id_kinds",
     "task_ids",
     "tokens",
     "unknown_task_ids",
@@ -157,25 +160,52 @@ _BODY_KINDS = ("malformed_json", "empty_body", "not_an_object", "wrong_content_t
 INVALID_CREATE_KINDS: tuple[str, ...] = (*FIELD_KINDS, *_BODY_KINDS)
 
 
+@dataclass(frozen=True)
+class InvalidTarget:
+    """What one kind of invalid create request breaks: ``field`` of ``model`` for a kind
+    about fields, the body as a whole (both None) for the others."""
+
+    kind: str
+    model: str | None = None
+    field: str | None = None
+
+
+def invalid_create_targets(
+    contract: Contract | None = None, model: str | None = None
+) -> tuple[InvalidTarget, ...]:
+    """Everything the contract (or one model) lets an invalid create request break, by
+    kind (in :data:`INVALID_CREATE_KINDS` order), then model, then field."""
+    return _targets(contract or Contract.bundled(), model)
+
+
+@functools.lru_cache(maxsize=32)
+def _targets(contract: Contract, model: str | None) -> tuple[InvalidTarget, ...]:
+    builder = schema_values_of(contract)
+    models = builder.models(model)
+    found: list[InvalidTarget] = []
+    for kind in INVALID_CREATE_KINDS:
+        if kind in _BODY_KINDS:
+            found.append(InvalidTarget(kind))
+            continue
+        for m in models:
+            fields = dict.fromkeys(broken.field for broken in FIELD_KINDS[kind](builder, m))
+            found.extend(InvalidTarget(kind, m.name, field) for field in fields)
+    return tuple(found)
+
+
 def invalid_create_kinds(
     contract: Contract | None = None, model: str | None = None
 ) -> tuple[str, ...]:
     """The kinds of invalid create request the contract (or one model) offers: a kind
     about fields needs a field it can break (e.g. ``span_violation`` a span rule)."""
-    builder = schema_values_of(contract or Contract.bundled())
-    models = builder.models(model)
-    return tuple(
-        kind
-        for kind in INVALID_CREATE_KINDS
-        if kind in _BODY_KINDS
-        or any(any(True for _ in FIELD_KINDS[kind](builder, m)) for m in models)
-    )
+    return tuple(dict.fromkeys(target.kind for target in invalid_create_targets(contract, model)))
 
 
 def invalid_create_requests(
     kinds: Sequence[str] | None = None,
     contract: Contract | None = None,
     model: str | None = None,
+    field: str | None = None,
 ) -> st.SearchStrategy[InvalidCreate]:
     """Create requests the contract rejects, each labelled with the error it must produce.
 
@@ -183,24 +213,29 @@ def invalid_create_requests(
         kinds: restrict to these kinds (default: every kind the contract offers).
         contract: the contract (default: the bundled one).
         model: break bodies of this model only (default: every model).
+        field: break this request field only (default: any field, or the body as a whole).
 
     Raises:
         ValueError: a kind is unknown, or none of ``kinds`` is offered by the contract.
     """
     builder = schema_values_of(contract or Contract.bundled())
-    offered = invalid_create_kinds(builder.contract, model)
-    chosen = offered if kinds is None else tuple(kinds)
+    targets = invalid_create_targets(builder.contract, model)
+    offered = {target.kind for target in targets if field in (None, target.field)}
+    chosen = tuple(dict.fromkeys(t.kind for t in targets)) if kinds is None else tuple(kinds)
     unknown = set(chosen) - set(INVALID_CREATE_KINDS)
     if unknown:
         raise ValueError(f"unknown invalid create kinds: {sorted(unknown)}")
     usable = [kind for kind in chosen if kind in offered]
     if not usable:
-        raise ValueError(f"the contract offers none of the invalid create kinds {list(chosen)}")
-    return st.one_of([_invalid(builder, kind, model) for kind in usable])
+        about = "" if field is None else f" of the field {field!r}"
+        raise ValueError(
+            f"the contract offers none of the invalid create kinds {list(chosen)}{about}"
+        )
+    return st.one_of([_invalid(builder, kind, model, field) for kind in usable])
 
 
 def _invalid(
-    builder: SchemaValues, kind: str, model: str | None
+    builder: SchemaValues, kind: str, model: str | None, field: str | None
 ) -> st.SearchStrategy[InvalidCreate]:
     error = builder.tasks.create.error(400)
     models = builder.models(model)
@@ -219,6 +254,7 @@ def _invalid(
             )
             for m in models
             for broken in FIELD_KINDS[kind](builder, m)
+            if field in (None, broken.field)
         ]
         return st.one_of(cases)
     valid = st.sampled_from(models).flatmap(lambda m: builder.bases(m).map(lambda b: (m.name, b)))
@@ -386,18 +422,32 @@ def malformed_task_ids(contract: Contract | None = None) -> st.SearchStrategy[st
     contract = contract or Contract.bundled()
     tasks = contract.tasks
     validator = contract.parameter_validator(tasks.read, tasks.id_parameter)
-    prefix = tasks.id_prefix
+    near = [n for n in _near_ids(tasks.id_prefix) if n and not validator.is_valid(n)]
+    if "malformed" not in task_id_kinds(contract):
+        raise ValueError(f"the {tasks.id_parameter!r} parameter accepts any id: none is malformed")
     text = st.text(
         alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="/?#%"),
         min_size=1,
         max_size=30,
     )
-    near = [prefix.upper(), prefix[1:], prefix[: len(prefix) // 2], "123", "x"]
-    near = [n for n in near if n and not validator.is_valid(n)]
-    if not near and all(validator.is_valid(v) for v in ("123", "x", "~", "!-!", "task")):
-        raise ValueError(f"the {tasks.id_parameter!r} parameter accepts any id: none is malformed")
     choices = st.one_of(st.sampled_from(near), text) if near else text
     return choices.filter(lambda s: s not in (".", "..") and not validator.is_valid(s))
+
+
+def _near_ids(prefix: str) -> list[str]:
+    """Ids close to well-formed ones, tried first as malformed ids."""
+    return [prefix.upper(), prefix[1:], prefix[: len(prefix) // 2], "123", "x"]
+
+
+def task_id_kinds(contract: Contract | None = None) -> tuple[str, ...]:
+    """The kinds of :func:`task_id_cases` the contract offers: ``malformed`` unless the id
+    parameter accepts any id, and ``unknown``."""
+    contract = contract or Contract.bundled()
+    tasks = contract.tasks
+    validator = contract.parameter_validator(tasks.read, tasks.id_parameter)
+    probes = [*_near_ids(tasks.id_prefix), "~", "!-!", "task"]
+    refused = any(probe and not validator.is_valid(probe) for probe in probes)
+    return ("malformed", "unknown") if refused else ("unknown",)
 
 
 def task_ids(contract: Contract | None = None) -> st.SearchStrategy[str]:

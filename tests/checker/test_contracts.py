@@ -12,12 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from sora_mock.checker import Checker, CheckOptions, CheckResult, RequestCases, TaskShape
 from sora_mock.checker.stateful import lifecycle_machine
-from sora_mock.contract import Contract
+from sora_mock.contract import Contract, RequestCheck, strategies
 from sora_mock.engine import Engine, MockConfig, Observation, Task, VirtualClock
 from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI
 from tests.checker.made_up import CREATE_PATH, MODEL, RESULT_FIELDS, write_made_up_spec
@@ -80,22 +81,40 @@ def test_the_checker_creates_and_polls_every_bundled_model() -> None:
     assert {"model", "video_url", "timestamps", "prompt", "duration", "image_urls"} <= params
 
 
+def simplest(strategy: st.SearchStrategy[Any]) -> Any:
+    """The simplest example of ``strategy``: the one the checker sends first."""
+    quick = settings(database=None, phases=[Phase.generate, Phase.shrink])
+    return find(strategy, lambda _: True, settings=quick)
+
+
 def test_the_bundled_cases_break_each_field_of_each_model() -> None:
-    cases = RequestCases.of(Contract.bundled())
-    assert set(cases.examples) == {"sora-character", "sora-2-preview"}
-    kinds = set(cases.invalid_kinds)
-    assert {"missing_model", "missing_video_url", "missing_prompt", "wrong_model"} <= kinds
-    assert {"timestamps_too_wide", "timestamps_empty_span", "duration_invalid"} <= kinds
-    assert {"bad_callback_url"} <= cases.callback_kinds
-    assert cases.unknown_id == "task-unified-1000000000-zz0000zz"
-    wide = cases.invalid["timestamps_too_wide"][0]
+    targets = {(t.kind, t.model, t.field) for t in strategies.invalid_create_targets()}
+    assert {
+        ("missing_field", "sora-character", "video_url"),
+        ("missing_field", "sora-2-preview", "prompt"),
+        ("unknown_model", "sora-character", "model"),
+        ("span_violation", "sora-character", "timestamps"),
+        ("enum_violation", "sora-2-preview", "duration"),
+        ("bad_callback", "sora-2-preview", "callback_url"),
+        ("malformed_json", None, None),
+    } <= targets
+    cases = RequestCases(Contract.bundled())
+    # One group per target; the callback field's are left out for servers other than the mock.
+    on_callbacks = sum(1 for target in targets if target[2] == "callback_url")
+    groups = cases.invalid_groups(callbacks=True)
+    assert len(groups) == len(targets)
+    assert len(groups) - len(cases.invalid_groups(callbacks=False)) == on_callbacks > 0
+    wide = simplest(strategies.invalid_create_requests(("span_violation",), field="timestamps"))
     assert (wide.status, wide.code, wide.param) == (400, "invalid_request", "timestamps")
-    malformed = cases.ids["malformed"][0]
-    assert (malformed.status, malformed.code, malformed.param) == (
+    assert cases.invalid_label(wide) == "create invalid: span_violation (timestamps)"
+    malformed = simplest(cases.id_groups()[0])
+    assert (malformed.kind, malformed.status, malformed.code, malformed.param) == (
+        "malformed",
         400,
         "invalid_task_id",
         "task_id",
     )
+    assert re.fullmatch(r"task-unified-[0-9]+-[a-z0-9]{8}", simplest(cases.unknown_ids()))
 
 
 def test_a_made_up_spec_is_checked_by_its_own_names(made_up: Contract) -> None:
@@ -155,12 +174,15 @@ def test_the_lifecycle_machine_follows_a_made_up_spec(made_up: Contract) -> None
     run_state_machine_as_test(machine, settings=quick)
 
 
-def test_the_cases_of_a_made_up_spec_agree_with_it(made_up: Contract) -> None:
-    cases = RequestCases.of(made_up)
-    assert all(cases.accepts(body) for bodies in cases.variants.values() for body in bodies)
-    assert not any(
-        cases.accepts(json.loads(case.body))
-        for found in cases.invalid.values()
-        for case in found
-        if case.param is not None
-    )
+@settings(max_examples=20, deadline=None, database=None)
+@given(data=st.data())
+def test_the_cases_of_a_made_up_spec_agree_with_it(made_up: Contract, data: st.DataObject) -> None:
+    cases = RequestCases(made_up)
+    check = RequestCheck(made_up)
+    body = data.draw(cases.valid())
+    assert check.problem(body) is None
+    case = data.draw(cases.invalid(callbacks=True))
+    if case.param is not None:
+        problem = check.problem(json.loads(case.body))
+        assert problem is not None, case.text
+        assert problem.param == case.param, case.text

@@ -116,6 +116,11 @@ def test_a_callback_field_gets_an_https_url_on_a_public_host() -> None:
 def test_invalid_requests_get_exactly_their_labelled_error(
     case: strategies.InvalidCreate,
 ) -> None:
+    _assert_answered(case)
+
+
+def _assert_answered(case: strategies.InvalidCreate) -> None:
+    """The mock answers ``case`` with exactly the error it is labelled with."""
     response = _create(ENGINE, case.body, case.content_type)
     error = response.json_body()["error"]
     assert (response.status, error["code"], error.get("param")) == (
@@ -138,13 +143,26 @@ def test_every_kind_of_every_model_gets_its_labelled_error(model: str, kind: str
     def check(case: strategies.InvalidCreate) -> None:
         assert case.kind == kind
         assert case.model in (model, None)
-        response = _create(ENGINE, case.body, case.content_type)
-        error = response.json_body()["error"]
-        assert (response.status, error["code"], error.get("param")) == (
-            case.status,
-            case.code,
-            case.param,
-        ), (case, error)
+        _assert_answered(case)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "target",
+    strategies.invalid_create_targets(),
+    ids=lambda target: f"{target.kind}-{target.model}-{target.field}",
+)
+def test_a_target_breaks_only_its_own_field(target: strategies.InvalidTarget) -> None:
+    requests = strategies.invalid_create_requests((target.kind,), None, target.model, target.field)
+
+    @settings(max_examples=5, database=None)
+    @given(requests)
+    def check(case: strategies.InvalidCreate) -> None:
+        assert (case.kind, case.param) == (target.kind, target.field)
+        if target.model is not None:
+            assert case.model == target.model
+        _assert_answered(case)
 
     check()
 
@@ -182,6 +200,8 @@ def test_every_invalid_kind_shrinks_to_a_readable_example(kind: str) -> None:
 def test_unknown_kinds_and_models_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown invalid create kinds"):
         strategies.invalid_create_requests(("nope",))
+    with pytest.raises(ValueError, match="of the field 'prompt'"):
+        strategies.invalid_create_requests(("span_violation",), field="prompt")
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         strategies.valid_create_bodies(model="nope")
     with pytest.raises(ValueError, match="no model has a request field"):
@@ -215,6 +235,7 @@ def test_malformed_task_ids_break_the_id_parameter(task_id: str) -> None:
 def test_task_id_kinds_are_checked() -> None:
     with pytest.raises(ValueError, match="kinds must be among"):
         strategies.task_id_cases(("nope",))
+    assert strategies.task_id_kinds() == ("malformed", "unknown")
 
 
 @settings(max_examples=120)
