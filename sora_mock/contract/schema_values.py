@@ -388,8 +388,11 @@ def _breaking(schemas: SchemaValues, schema: Mapping[str, Any]) -> st.SearchStra
     """Strings that break the pattern of ``schema``."""
     pattern = schemas.validator({"type": "string", "pattern": schema["pattern"]})
     documented = [v for v in _documented(schema) if isinstance(v, str)]
+    # Mostly a documented value with its end changed: what a client gets wrong in practice.
     near = (
         [f"{v}~" for v in documented]
+        + [f"{v}.txt" for v in documented]
+        + [f"{v}/" for v in documented]
         + [v[:-1] for v in documented]
         + [f" {v}" for v in documented]
         + ["not a match", "ftp://example.com/x"]

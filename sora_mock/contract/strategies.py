@@ -173,24 +173,25 @@ class InvalidTarget:
 def invalid_create_targets(
     contract: Contract | None = None, model: str | None = None
 ) -> tuple[InvalidTarget, ...]:
-    """Everything the contract (or one model) lets an invalid create request break, by
-    kind (in :data:`INVALID_CREATE_KINDS` order), then model, then field."""
+    """Everything the contract (or one model) lets an invalid create request break: each
+    model's fields in documented order (the model field first), every kind breaking one
+    field together; then the kinds breaking the body as a whole."""
     return _targets(contract or Contract.bundled(), model)
 
 
 @functools.lru_cache(maxsize=32)
 def _targets(contract: Contract, model: str | None) -> tuple[InvalidTarget, ...]:
     builder = schema_values_of(contract)
-    models = builder.models(model)
     found: list[InvalidTarget] = []
-    for kind in INVALID_CREATE_KINDS:
-        if kind in _BODY_KINDS:
-            found.append(InvalidTarget(kind))
-            continue
-        for m in models:
-            fields = dict.fromkeys(broken.field for broken in FIELD_KINDS[kind](builder, m))
-            found.extend(InvalidTarget(kind, m.name, field) for field in fields)
-    return tuple(found)
+    for m in builder.models(model):
+        order = list(dict.fromkeys([builder.tasks.model_field, *builder.properties(m)]))
+        targets = dict.fromkeys(
+            InvalidTarget(kind, m.name, broken.field)
+            for kind, breaks in FIELD_KINDS.items()
+            for broken in breaks(builder, m)
+        )
+        found += sorted(targets, key=lambda t: order.index(t.field) if t.field in order else 0)
+    return (*found, *(InvalidTarget(kind) for kind in _BODY_KINDS))
 
 
 def invalid_create_kinds(
@@ -198,7 +199,8 @@ def invalid_create_kinds(
 ) -> tuple[str, ...]:
     """The kinds of invalid create request the contract (or one model) offers: a kind
     about fields needs a field it can break (e.g. ``span_violation`` a span rule)."""
-    return tuple(dict.fromkeys(target.kind for target in invalid_create_targets(contract, model)))
+    offered = {target.kind for target in invalid_create_targets(contract, model)}
+    return tuple(kind for kind in INVALID_CREATE_KINDS if kind in offered)
 
 
 def invalid_create_requests(
@@ -221,7 +223,7 @@ def invalid_create_requests(
     builder = schema_values_of(contract or Contract.bundled())
     targets = invalid_create_targets(builder.contract, model)
     offered = {target.kind for target in targets if field in (None, target.field)}
-    chosen = tuple(dict.fromkeys(t.kind for t in targets)) if kinds is None else tuple(kinds)
+    chosen = invalid_create_kinds(builder.contract, model) if kinds is None else tuple(kinds)
     unknown = set(chosen) - set(INVALID_CREATE_KINDS)
     if unknown:
         raise ValueError(f"unknown invalid create kinds: {sorted(unknown)}")
