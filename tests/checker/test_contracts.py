@@ -21,7 +21,15 @@ from sora_mock.checker.stateful import lifecycle_machine
 from sora_mock.contract import Contract, RequestCheck, strategies
 from sora_mock.engine import Engine, MockConfig, Observation, Task, VirtualClock
 from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI
-from tests.checker.made_up import CREATE_PATH, MODEL, RESULT_FIELDS, write_made_up_spec
+from tests.made_up import (
+    CREATE_PATH,
+    MODEL,
+    NAME_FIELD,
+    RESULT_FIELDS,
+    SPAN_FIELD,
+    URL_FIELD,
+    write_made_up_api,
+)
 
 OPTIONS = CheckOptions(
     token="sk-contracts-owner-1",
@@ -36,7 +44,7 @@ OPTIONS = CheckOptions(
 
 @pytest.fixture(scope="module")
 def made_up(tmp_path_factory: pytest.TempPathFactory) -> Contract:
-    return Contract.load([write_made_up_spec(tmp_path_factory.mktemp("spec"))])
+    return Contract.load([write_made_up_api(tmp_path_factory.mktemp("spec"))])
 
 
 def check(api: MockAPI, contract: Contract | None = None) -> CheckResult:
@@ -126,7 +134,7 @@ def test_a_made_up_spec_is_checked_by_its_own_names(made_up: Contract) -> None:
     assert {call.path for call in api.calls if call.method == "POST"} == {CREATE_PATH}
     assert all(re.fullmatch(r"job-[0-9]+-[a-z0-9]{8}", task["id"]) for task in result.tasks)
     assert [task["final"] for task in result.tasks] == ["completed"] * 3
-    assert {"model", "photo_url", "frames"} <= refused_params(api)
+    assert {"model", URL_FIELD, SPAN_FIELD} <= refused_params(api)
     completed = [
         json.loads(call.response.body)
         for call in api.calls
@@ -134,7 +142,9 @@ def test_a_made_up_spec_is_checked_by_its_own_names(made_up: Contract) -> None:
     ]
     assert completed
     assert all(set(RESULT_FIELDS) <= set(body) for body in completed)
-    assert all(re.fullmatch(r"lbl_[A-Za-z]{6}", body["outcome"]["label"]) for body in completed)
+    assert all(
+        re.fullmatch(r"lbl_[A-Za-z]{6}", body[RESULT_FIELDS[0]][NAME_FIELD]) for body in completed
+    )
 
 
 def test_the_rules_read_the_made_up_task_body(made_up: Contract) -> None:

@@ -15,8 +15,8 @@ from sora_mock.cli import main
 from sora_mock.contract import Contract
 from sora_mock.engine import Engine, MockConfig, RealClock
 from sora_mock.server import BackgroundServer, bind
-from tests.checker.made_up import MODEL, write_made_up_spec
 from tests.helpers import COMMAND, serve_command
+from tests.made_up import ID_PREFIX, MODEL, write_made_up_api
 from tests.mutants import TextPlain
 
 TOKEN, OTHER = "sk-cli-check-owner-1", "sk-cli-check-other-2"
@@ -172,7 +172,7 @@ def test_check_spec_judges_a_server_of_a_made_up_spec(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SORA_MOCK_SPEC", raising=False)
-    spec = write_made_up_spec(tmp_path)
+    spec = write_made_up_api(tmp_path)
     engine = Engine(Contract.load([spec]), MockConfig.defaults(), RealClock(speed=2000), seed=2)
     report = tmp_path / "report.json"
     with BackgroundServer(engine) as server:
@@ -188,7 +188,7 @@ def test_check_spec_judges_a_server_of_a_made_up_spec(
     assert "PASSED: 0 of" in out
     (task,) = json.loads(report.read_text())["tasks"]
     assert (task["statuses"][0], task["final"]) == ("pending", "completed")
-    assert task["id"].startswith("job-")
+    assert task["id"].startswith(ID_PREFIX)
     stored = engine.store.get(task["id"])
     assert stored is not None
     assert stored.model == MODEL

@@ -13,33 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from sora_mock.cli import build_parser, main
-from sora_mock.contract import spec_path
 from sora_mock.server import bind
 from sora_mock.server.protocols import HTTP_NAMES
 from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth, serve_command
+from tests.made_up import BODY, MODEL, write_made_up_model
 from tests.rawhttp import exchange, request
-
-#: The made-up model of :func:`write_made_up_spec`.
-MADE_UP = "acme-sketch"
-
-
-def write_made_up_spec(folder: Path) -> Path:
-    """A spec of one made-up model: the first bundled document with its model renamed."""
-
-    def renamed(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: renamed(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [renamed(item) for item in node]
-        return MADE_UP if node == "sora-character" else node
-
-    document = renamed(yaml.safe_load(spec_path().read_text()))
-    path = folder / f"{MADE_UP}.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
 
 
 @pytest.fixture
@@ -208,14 +188,12 @@ def test_scenarios_list_includes_builtin_and_file(capsys: pytest.CaptureFixture[
 
 
 def test_serve_a_made_up_model_from_its_spec_file(tmp_path: Path) -> None:
-    spec = write_made_up_spec(tmp_path)
+    spec = write_made_up_model(tmp_path)
     with serve_command("--spec", str(spec), "--quiet") as (_, url):
-        made_up = httpx.post(
-            f"{url}{CREATE_PATH}", json={**VALID_BODY, "model": MADE_UP}, headers=auth()
-        )
+        made_up = httpx.post(f"{url}{CREATE_PATH}", json=BODY, headers=auth())
         bundled = httpx.post(f"{url}{CREATE_PATH}", json=VALID_BODY, headers=auth())
     assert made_up.status_code == 200, made_up.text
-    assert made_up.json()["model"] == MADE_UP
+    assert made_up.json()["model"] == MODEL
     assert bundled.status_code == 400
     assert bundled.json()["error"]["param"] == "model"
 
@@ -238,8 +216,8 @@ def test_the_start_up_line_names_the_models_served(tmp_path: Path) -> None:
     assert line.startswith(
         "sora-mock: serving 2 models (sora-character, sora-2-preview) on http://"
     )
-    one = _start_up_line("--quiet", "--spec", str(write_made_up_spec(tmp_path)))
-    assert one.startswith(f"sora-mock: serving 1 model ({MADE_UP}) on http://")
+    one = _start_up_line("--quiet", "--spec", str(write_made_up_model(tmp_path)))
+    assert one.startswith(f"sora-mock: serving 1 model ({MODEL}) on http://")
 
 
 def test_a_missing_spec_file_is_refused_before_serving() -> None:
@@ -254,11 +232,11 @@ def test_a_missing_spec_file_is_refused_before_serving() -> None:
 def test_serve_reads_the_spec_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = write_made_up_spec(tmp_path)
+    spec = write_made_up_model(tmp_path)
     monkeypatch.setenv("SORA_MOCK_SPEC", os.pathsep.join(["bundled", str(spec)]))
     line = _start_up_line("--quiet")
     assert line.startswith(
-        f"sora-mock: serving 3 models (sora-character, sora-2-preview, {MADE_UP}) on "
+        f"sora-mock: serving 3 models (sora-character, sora-2-preview, {MODEL}) on "
     )
     # --spec replaces the environment's set.
     assert _start_up_line("--quiet", "--spec", "bundled").startswith("sora-mock: serving 2 models")
@@ -266,7 +244,7 @@ def test_serve_reads_the_spec_from_the_environment(
 
 @pytest.mark.slow
 def test_every_worker_serves_the_same_spec(tmp_path: Path) -> None:
-    spec = write_made_up_spec(tmp_path)
+    spec = write_made_up_model(tmp_path)
     state = str(tmp_path / "state.db")
     with serve_command("--spec", str(spec), "--workers", "2", "--state", state, "--quiet") as (
         _,
@@ -274,9 +252,7 @@ def test_every_worker_serves_the_same_spec(tmp_path: Path) -> None:
     ):
         # A new connection per request, so both workers answer.
         made_up = [
-            httpx.post(
-                f"{url}{CREATE_PATH}", json={**VALID_BODY, "model": MADE_UP}, headers=auth()
-            ).status_code
+            httpx.post(f"{url}{CREATE_PATH}", json=BODY, headers=auth()).status_code
             for _ in range(12)
         ]
         bundled = [
@@ -300,7 +276,7 @@ def _broken_yaml(spec: Path) -> int:
 
 
 def _broken_extension(spec: Path) -> int:
-    lines = write_made_up_spec(spec.parent).read_text().splitlines()
+    lines = write_made_up_model(spec.parent).read_text().splitlines()
     (at,) = [n for n, line in enumerate(lines) if line.strip() == "role: create-task"]
     lines[at] = lines[at].replace("create-task", "make-task")
     spec.write_text("\n".join(lines) + "\n")

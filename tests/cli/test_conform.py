@@ -14,6 +14,14 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.conformance_clients import EXAMPLES
+from tests.made_up import (
+    CREATE_PATH,
+    ID_PREFIX,
+    MODEL,
+    READ_PATH,
+    RESULT_FIELDS,
+    write_made_up_api,
+)
 
 CONFORM = [sys.executable, "-m", "sora_mock", "conform"]
 SHELL_CLIENT = f"sh {EXAMPLES / 'curl_client.sh'}"
@@ -137,10 +145,11 @@ def test_list_follows_the_spec_and_the_model() -> None:
     assert "the contract has no model 'sora-3'" in unknown.stderr
 
 
-#: A command client for any model: it sends SORA_REQUEST_BODY and reports the first string
-#: of the completed task's ``results``-like list it is told to read.
+#: A command client for any model of any task API: it sends SORA_REQUEST_BODY to the create
+#: path it is given, reads the task at the read path (its one ``{...}`` the id), and reports
+#: the first string of the completed task's ``results``-like list it is told to read.
 GENERIC_CLIENT = """
-import json, os, sys, time, urllib.request
+import json, os, re, sys, time, urllib.request
 
 def call(method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
@@ -153,31 +162,29 @@ def call(method, path, body=None):
 
 body = json.loads(os.environ["SORA_REQUEST_BODY"])
 assert body["model"] == os.environ["SORA_MODEL"]
-task = call("POST", "/v1/videos/generations", body)
+create, read, results = sys.argv[1:4]
+task = call("POST", create, body)
 while task["status"] not in ("completed", "failed"):
     time.sleep(1.2)
-    task = call("GET", "/v1/tasks/" + task["id"])
-print(json.dumps({"status": task["status"], "result": task[sys.argv[1]][0]}))
+    task = call("GET", re.sub(r"{[^}]*}", task["id"], read))
+print(json.dumps({"status": task["status"], "result": task[results][0]}))
 sys.exit(0 if task["status"] == "completed" else 1)
 """
 
 
 @pytest.mark.slow
 def test_a_command_client_conforms_to_a_model_of_a_given_spec(tmp_path: Path) -> None:
-    from tests.conformance.test_models import RENAMED, made_up_spec_text
-
-    spec = tmp_path / "puppet-maker.yaml"
-    spec.write_text(made_up_spec_text(), encoding="utf-8")
+    spec = write_made_up_api(tmp_path)
     client = tmp_path / "client.py"
     client.write_text(GENERIC_CLIENT, encoding="utf-8")
-    results = RENAMED["results"]
+    results = RESULT_FIELDS[1]
     report = tmp_path / "report.json"
-    command = f"{sys.executable} {client} {results}"
+    command = f"{sys.executable} {client} {CREATE_PATH} {READ_PATH} {results}"
     out = conform("--spec", str(spec), "--run", command, "-k", "success", "--json", str(report))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "model puppet-maker" in out.stderr
+    assert f"model {MODEL}" in out.stderr
     outcome = json.loads(report.read_text())["situations"][0]["outcome"]
-    assert "/__mock/files/job-" in outcome["result"]
+    assert f"/__mock/files/{ID_PREFIX}" in outcome["result"]
     bad = conform(
         "--spec", str(spec), "--run", f"{command[: -len(results)]}missing", "-k", "success"
     )

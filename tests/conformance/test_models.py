@@ -1,19 +1,28 @@
-"""The harness follows the contract: the second bundled model, and a model from a user's spec."""
+"""The harness follows the contract: the second bundled model, and a made-up API's model."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-import yaml
 
 from sora_mock.conformance import ConformanceReport, Harness, Target, catalogue
-from sora_mock.contract import Contract, spec_path
+from sora_mock.contract import Contract
 from sora_mock.errors import UsageError
 from tests.conformance_clients import polite
+from tests.made_up import (
+    BODY,
+    CREATE_OPERATION,
+    ID_PREFIX,
+    MODEL,
+    NAME_FIELD,
+    READ_OPERATION,
+    RESULT_FIELDS,
+    SPAN_FIELD,
+    URL_FIELD,
+    write_made_up_api,
+)
 
 if TYPE_CHECKING:  # the file is loaded by path at run time; mypy reads it as a module
     from examples.clients.polite_client import CharacterClient as Base
@@ -21,20 +30,6 @@ else:
     Base = polite.CharacterClient
 
 Report = Callable[[dict[str, Any]], dict[str, Any]]
-
-#: The made-up model: the bundled character spec with its names changed.
-RENAMED = {
-    "sora-character": "puppet-maker",
-    "video_url": "clip_url",
-    "timestamps": "window",
-    "result_data": "output",
-    "character_name": "persona_name",
-    "profile_picture_url": "portrait_url",
-    "results": "assets",
-    "createCharacterGeneration": "makePuppet",
-    "getTaskDetail": "readJob",
-}
-BUNDLED_PREFIX = Contract.bundled().tasks.id_prefix
 
 
 class TaskClient(Base):
@@ -47,15 +42,23 @@ class TaskClient(Base):
         return super().read_task(task)
 
 
-def task_client(report: Report, body: Callable[[Target], dict[str, Any]] | None = None) -> Any:
-    """A conformance client running :class:`TaskClient`; ``report`` picks what it reports
-    from the completed task, ``body`` may change the create body."""
+def task_client(
+    report: Report,
+    body: Callable[[Target], dict[str, Any]] | None = None,
+    contract: Contract | None = None,
+) -> Any:
+    """A conformance client running :class:`TaskClient` on the paths of ``contract``
+    (default: the bundled one); ``report`` picks what it reports from the completed task,
+    ``body`` may change the create body."""
+    tasks = (contract or Contract.bundled()).tasks
+    read = tasks.read.path.replace(f"{{{tasks.id_parameter}}}", "{task_id}")
 
     def run(target: Target) -> dict[str, Any]:
         client = TaskClient(target.base_url, target.api_key)
+        client.task_path = read
         try:
             sent = body(target) if body is not None else target.body
-            task = client.call("POST", "/v1/videos/generations", sent)
+            task = client.call("POST", tasks.create.path, sent)
             done = cast(dict[str, Any], client.wait(task["id"]))  # read_task gives the body
         finally:
             client.http.close()
@@ -133,67 +136,46 @@ def test_a_reported_result_must_be_in_the_completed_task() -> None:
 # -- a model from a user's spec --------------------------------------------------------------
 
 
-def made_up_spec_text() -> str:
-    """The bundled character spec, loaded as a dict, with every name in :data:`RENAMED`
-    (and the task id prefix) changed, dumped to YAML."""
-    document = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
-    return yaml.safe_dump(_renamed(document), sort_keys=False)
-
-
-def _renamed(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {_renamed(key): _renamed(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_renamed(item) for item in node]
-    if isinstance(node, str):
-        words = "|".join(re.escape(word) for word in RENAMED)
-        node = node.replace(BUNDLED_PREFIX, "job-")
-        return re.sub(rf"(?<![\w-])({words})(?![\w-])", lambda m: RENAMED[m.group(1)], node)
-    return node
-
-
 @pytest.fixture(scope="module")
-def made_up_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("spec") / "puppet-maker.yaml"
-    path.write_text(made_up_spec_text(), encoding="utf-8")
-    return path
+def made_up(tmp_path_factory: pytest.TempPathFactory) -> Contract:
+    return Contract.load([write_made_up_api(tmp_path_factory.mktemp("spec"))])
 
 
-def persona(task: dict[str, Any]) -> dict[str, Any]:
-    return {"persona_name": task["output"]["persona_name"]}
+def named(task: dict[str, Any]) -> dict[str, Any]:
+    """The generated name in the made-up model's result."""
+    return {NAME_FIELD: task[RESULT_FIELDS[0]][NAME_FIELD]}
 
 
-def test_a_made_up_model_is_served_and_judged_from_its_spec(made_up_spec: Path) -> None:
-    contract = Contract.load([made_up_spec])
-    assert list(contract.tasks.models) == ["puppet-maker"]
-    harness = Harness(contract=contract, examples=3)
-    assert harness.subject.body == {
-        "model": "puppet-maker",
-        "clip_url": "https://example.com/video.mp4",
-        "window": "1,3",
-    }
-    good = harness.check(task_client(persona))
+def test_a_made_up_model_is_served_and_judged_from_its_spec(made_up: Contract) -> None:
+    assert list(made_up.tasks.models) == [MODEL]
+    harness = Harness(contract=made_up, examples=3)
+    assert harness.subject.body == BODY
+    good = harness.check(task_client(named, contract=made_up))
     assert good.passed, good.to_text()
     names = [r.situation.name for r in good.results]
     assert "fail-content_policy_violation" in names
     assert "estimated-time-zero" in names
     success = good.result("success").run
-    assert success.outcome.values["persona_name"].startswith("chr_")
-    assert {e.operation for e in success.exchanges} == {"makePuppet", "readJob"}
-    assert all(e.task_id.startswith("job-") for e in success.exchanges if e.task_id)
+    assert success.outcome.values[NAME_FIELD].startswith("lbl_")
+    assert {e.operation for e in success.exchanges} == {CREATE_OPERATION, READ_OPERATION}
+    assert all(e.task_id.startswith(ID_PREFIX) for e in success.exchanges if e.task_id)
 
 
-def test_a_made_up_model_flags_a_bad_client(made_up_spec: Path) -> None:
-    harness = Harness(contract=Contract.load([made_up_spec]), examples=0)
-    liar = task_client(lambda task: {"persona_name": "chr_Invented"})
-    wide = task_client(persona, body=lambda target: {**target.body, "window": "0,5"})
-    old = task_client(persona, body=lambda target: {"model": "puppet-maker", "video_url": "x"})
+def test_a_made_up_model_flags_a_bad_client(made_up: Contract) -> None:
+    harness = Harness(contract=made_up, examples=0)
+    liar = task_client(lambda task: {NAME_FIELD: "lbl_Invented"}, contract=made_up)
+    wide = task_client(
+        named, body=lambda target: {**target.body, SPAN_FIELD: "0,5"}, contract=made_up
+    )
+    old = task_client(
+        named, body=lambda target: {"model": MODEL, "video_url": "x"}, contract=made_up
+    )
     lied = harness.check(liar, ["success"]).result("success").verdict("outcome")
     assert lied.failed
-    assert "reported persona_name 'chr_Invented', but the task made chr_" in lied.message
+    assert f"reported {NAME_FIELD} 'lbl_Invented', but the task made lbl_" in lied.message
     refused = harness.check(wide, ["success"]).result("success").verdict("valid-requests")
     assert refused.failed
-    assert "Invalid window parameter" in refused.message
+    assert f"Invalid {SPAN_FIELD} parameter" in refused.message
     stale = harness.check(old, ["success"]).result("success")
     assert stale.verdict("valid-requests").failed
-    assert "clip_url" in stale.verdict("valid-requests").message
+    assert URL_FIELD in stale.verdict("valid-requests").message

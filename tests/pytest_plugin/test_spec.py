@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.cli.test_cli import MADE_UP, write_made_up_spec
+from tests.made_up import BODY, FILE_NAME, MODEL, write_made_up_model
 
 BUNDLED_MODELS = ["sora-character", "sora-2-preview"]
 
@@ -14,7 +14,7 @@ USES_THE_SPEC = f"""
 import httpx
 import pytest
 
-BODY = {{"model": "{MADE_UP}", "video_url": "https://example.com/v.mp4"}}
+BODY = {BODY!r}
 AUTH = {{"Authorization": "Bearer sk-user-12345678"}}
 
 
@@ -41,57 +41,57 @@ def _expect(pytester: pytest.Pytester, models: list[str]) -> None:
 
 
 def test_the_option_names_the_spec(pytester: pytest.Pytester) -> None:
-    write_made_up_spec(pytester.path)
-    _expect(pytester, [MADE_UP])
-    result = pytester.runpytest(f"--sora-spec={MADE_UP}.yaml", "-p", "no:cacheprovider")
+    write_made_up_model(pytester.path)
+    _expect(pytester, [MODEL])
+    result = pytester.runpytest(f"--sora-spec={FILE_NAME}", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
 def test_the_option_repeats_and_bundled_names_the_shipped_documents(
     pytester: pytest.Pytester,
 ) -> None:
-    write_made_up_spec(pytester.path)
-    _expect(pytester, [*BUNDLED_MODELS, MADE_UP])
-    result = pytester.runpytest("--sora-spec=bundled", f"--sora-spec={MADE_UP}.yaml")
+    write_made_up_model(pytester.path)
+    _expect(pytester, [*BUNDLED_MODELS, MODEL])
+    result = pytester.runpytest("--sora-spec=bundled", f"--sora-spec={FILE_NAME}")
     result.assert_outcomes(passed=1)
 
 
 def test_the_ini_key_names_the_spec_relative_to_the_ini_file(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_made_up_spec(pytester.mkdir("specs"))
-    pytester.makeini(f"[pytest]\nsora_spec =\n    bundled\n    specs/{MADE_UP}.yaml\n")
-    _expect(pytester, [*BUNDLED_MODELS, MADE_UP])
+    write_made_up_model(pytester.mkdir("specs"))
+    pytester.makeini(f"[pytest]\nsora_spec =\n    bundled\n    specs/{FILE_NAME}\n")
+    _expect(pytester, [*BUNDLED_MODELS, MODEL])
     monkeypatch.chdir(pytester.mkdir("elsewhere"))  # not where the ini file is
     result = pytester.runpytest(str(pytester.path))
     result.assert_outcomes(passed=1)
     # The option wins over the ini key (relative to where pytest runs).
-    write_made_up_spec(pytester.path / "elsewhere")
-    _expect(pytester, [MADE_UP])
-    result = pytester.runpytest(f"--sora-spec={MADE_UP}.yaml", str(pytester.path))
+    write_made_up_model(pytester.path / "elsewhere")
+    _expect(pytester, [MODEL])
+    result = pytester.runpytest(f"--sora-spec={FILE_NAME}", str(pytester.path))
     result.assert_outcomes(passed=1)
 
 
 def test_the_environment_names_the_default_spec(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = write_made_up_spec(pytester.path)
+    spec = write_made_up_model(pytester.path)
     monkeypatch.setenv("SORA_MOCK_SPEC", os.pathsep.join(["bundled", str(spec)]))
-    _expect(pytester, [*BUNDLED_MODELS, MADE_UP])
+    _expect(pytester, [*BUNDLED_MODELS, MODEL])
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
 
 
 def test_the_marker_names_a_spec_for_one_test(pytester: pytest.Pytester) -> None:
-    write_made_up_spec(pytester.path)
+    write_made_up_model(pytester.path)
     pytester.makepyfile(
         f"""
         import pytest
 
-        @pytest.mark.sora(spec="{MADE_UP}.yaml")
+        @pytest.mark.sora(spec="{FILE_NAME}")
         def test_marked(sora_api, sora_server, sora_spec):
             for api in (sora_api, sora_server):
-                assert list(api.contract.tasks.models) == ["{MADE_UP}"]
+                assert list(api.contract.tasks.models) == ["{MODEL}"]
             assert list(sora_spec.tasks.models) == {BUNDLED_MODELS!r}
 
         def test_unmarked(sora_api):
