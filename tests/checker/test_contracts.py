@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -21,6 +21,7 @@ from sora_mock.checker.stateful import lifecycle_machine
 from sora_mock.contract import Contract, RequestCheck, strategies
 from sora_mock.engine import Engine, MockConfig, Observation, Task, VirtualClock
 from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI
+from tests.checker.test_stateful import FAST
 from tests.made_up import (
     CREATE_PATH,
     MODEL,
@@ -174,14 +175,7 @@ def test_a_server_that_drops_a_made_up_result_field_is_reported(made_up: Contrac
 
 def test_the_lifecycle_machine_follows_a_made_up_spec(made_up: Contract) -> None:
     machine = lifecycle_machine(contract=made_up)
-    quick = settings(
-        max_examples=10,
-        stateful_step_count=20,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-    run_state_machine_as_test(machine, settings=quick)
+    run_state_machine_as_test(machine, settings=settings(FAST, max_examples=10))
 
 
 @settings(max_examples=20, deadline=None, database=None)

@@ -1,4 +1,7 @@
-"""A made-up model beside the bundled ones, for tests that must not depend on their fields."""
+"""A toy model beside the bundled ones, whose request schema uses every schema feature the
+strategies draw from (bounds, ``const``, arrays, ``$ref``, numbers, a span and a callback
+rule). It differs on purpose from :mod:`tests.made_up` (the bundled spec renamed, for
+tests that a whole API or model follows its document): this one exercises the schemas."""
 
 from __future__ import annotations
 
