@@ -1,4 +1,4 @@
-"""A small real PNG for each character's profile picture, made without any image library."""
+"""A small real PNG for a task's picture files, made without any image library."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import zlib
 SIZE = 64
 
 
-def profile_picture(seed: str) -> bytes:
+def png_picture(seed: str) -> bytes:
     """A 64x64 RGB PNG whose colours derive from ``seed`` (the same seed, the same bytes)."""
     digest = hashlib.sha256(seed.encode()).digest()
     background, face = digest[0:3], digest[3:6]
