@@ -70,3 +70,15 @@ def test_both_stores_refuse_a_taken_id(tmp_path: Path) -> None:
         assert not store.add(a_task(model="other", polls=3))
         assert store.get(first.id) == first
         assert len(store) == 1
+
+
+def test_the_link_secret_is_kept_per_store_and_per_file(tmp_path: Path) -> None:
+    assert len(TaskStore().link_secret()) == 32
+    assert TaskStore().link_secret() != TaskStore().link_secret()
+    path = tmp_path / "state.db"
+    first = SqliteTaskStore(path)
+    secret = first.link_secret()
+    first.clear()
+    assert len(secret) == 32
+    assert SqliteTaskStore(path).link_secret() == secret
+    assert SqliteTaskStore(tmp_path / "other.db").link_secret() != secret

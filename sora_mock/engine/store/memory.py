@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import secrets
 from collections.abc import Iterator
 
 from sora_mock.engine.rows import Row, RowCodec
@@ -23,6 +24,7 @@ class TaskStore:
         self._codec = RowCodec(Task, shared=("plan", "reported"))
         self._rows: dict[str, Row] = {}
         self._expiry: list[tuple[float, str]] = []
+        self._link_secret = secrets.token_bytes(32)
 
     def add(self, task: Task) -> bool:
         """Store a new task; False, storing nothing, when its id is taken already."""
@@ -75,3 +77,7 @@ class TaskStore:
         self._rows.clear()
         self._expiry.clear()
         self._codec.clear()
+
+    def link_secret(self) -> bytes:
+        """The secret that signs file links: drawn when this store was made."""
+        return self._link_secret

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,10 @@ CREATE TABLE IF NOT EXISTS tasks (
     task TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value NOT NULL
+);
 """
 
 
@@ -44,6 +49,7 @@ class SqliteTaskStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._link_secret = self._secret("link_secret")
 
     def add(self, task: Task) -> bool:
         """Store and commit a new task; False, storing nothing, when its id is taken already
@@ -111,6 +117,21 @@ class SqliteTaskStore:
         """Delete every task."""
         with self._lock:
             self._db.execute("DELETE FROM tasks")
+
+    def link_secret(self) -> bytes:
+        """The secret that signs file links: made at the file's first open, kept in it."""
+        return self._link_secret
+
+    def _secret(self, key: str) -> bytes:
+        """The 32 random bytes kept under ``key`` in the meta table, drawn if none are
+        (the first process to store them wins; every other reads what it stored)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                (key, secrets.token_bytes(32)),
+            )
+            (value,) = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return bytes(value)
 
     def close(self) -> None:
         """Close the connection."""

@@ -99,3 +99,9 @@ class TaskStorage(Protocol):
     def clear(self) -> None:
         """Forget every task."""
         ...
+
+    def link_secret(self) -> bytes:
+        """32 random bytes that sign file links, the same for every engine on this store
+        (drawn once per memory store; kept in a state file, so workers and a restarted
+        server sign and check alike). Not forgotten by :meth:`clear`."""
+        ...
