@@ -18,7 +18,12 @@ from sora_mock.contract.openapi import (
     Operation,
 )
 from sora_mock.contract.request_check import BodyProblem, CheckedBody, RequestCheck
-from sora_mock.contract.request_rules import callback_url_problem, span_problem
+from sora_mock.contract.request_rules import (
+    CallbackTarget,
+    callback_target,
+    callback_url_problem,
+    span_problem,
+)
 from sora_mock.contract.resources import (
     builtin_scenarios_path,
     data_path,
@@ -48,6 +53,7 @@ __all__ = [
     "PATTERN_PART",
     "READ_ROLE",
     "BodyProblem",
+    "CallbackTarget",
     "CheckedBody",
     "Contract",
     "DocumentedError",
@@ -64,6 +70,7 @@ __all__ = [
     "Template",
     "YamlDocument",
     "builtin_scenarios_path",
+    "callback_target",
     "callback_url_problem",
     "data_path",
     "defaults_path",
