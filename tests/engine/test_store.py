@@ -1,13 +1,21 @@
-"""The memory store keeps rows, not task objects: what a read changes lasts only once saved."""
+"""The stores: the memory store keeps rows, not task objects (what a read changes lasts only
+once saved); the SQLite state file keeps the mock time reached, tokens only as keyed hashes,
+and the link secret."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import sqlite3
 from pathlib import Path
 
+from sora_mock.engine.clock import DEFAULT_EPOCH, VirtualClock
+from sora_mock.engine.core import Engine
 from sora_mock.engine.lifecycle import Lifecycle
 from sora_mock.engine.reported import Reported
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
-from tests.helpers import a_task
+from sora_mock.engine.store.sqlite import _task_to_dict
+from tests.helpers import a_task, create, poll
 
 
 def test_a_stored_task_reads_back_field_for_field() -> None:
@@ -68,7 +76,10 @@ def test_both_stores_refuse_a_taken_id(tmp_path: Path) -> None:
         first = a_task()
         assert store.add(first)
         assert not store.add(a_task(model="other", polls=3))
-        assert store.get(first.id) == first
+        kept = store.get(first.id)
+        assert kept is not None
+        assert store.owns(kept, first.token)
+        assert dataclasses.replace(kept, token=first.token) == first
         assert len(store) == 1
 
 
@@ -82,3 +93,100 @@ def test_the_link_secret_is_kept_per_store_and_per_file(tmp_path: Path) -> None:
     assert len(secret) == 32
     assert SqliteTaskStore(path).link_secret() == secret
     assert SqliteTaskStore(tmp_path / "other.db").link_secret() != secret
+
+
+def _file_bytes(path: Path) -> bytes:
+    """The state file with its write-ahead log, as they are on disk."""
+    parts = [path, path.with_name(path.name + "-wal")]
+    return b"".join(part.read_bytes() for part in parts if part.exists())
+
+
+def _seen(engine: Engine, task_id: str, token: str) -> tuple[str, int]:
+    body = poll(engine, task_id, token).json_body()
+    return body["status"], body["progress"]
+
+
+def test_a_restarted_engine_continues_from_the_time_the_file_reached(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Engine(clock=VirtualClock(), seed=1, store=SqliteTaskStore(path))
+    task_id = create(first, token="sk-restart-0001").json_body()["id"]
+    first.clock.advance(60)  # type: ignore[attr-defined]
+    before = _seen(first, task_id, "sk-restart-0001")
+    assert before[0] == "processing"
+    assert before[1] > 0
+    # A restart (the first engine's store left open, as after kill -9): the new clock
+    # starts from its own origin again, behind the time the file reached.
+    restarted = Engine(clock=VirtualClock(), seed=1, store=SqliteTaskStore(path))
+    assert restarted.clock.now() == DEFAULT_EPOCH + 60
+    after = _seen(restarted, task_id, "sk-restart-0001")
+    assert after == before
+
+
+def test_engines_sharing_a_file_answer_at_the_latest_time_either_reached(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    ahead = Engine(clock=VirtualClock(), seed=1, store=SqliteTaskStore(path))
+    behind = Engine(clock=VirtualClock(), seed=2, store=SqliteTaskStore(path))
+    task_id = create(ahead, token="sk-worker-0001").json_body()["id"]
+    ahead.clock.advance(100)  # type: ignore[attr-defined]
+    seen = _seen(ahead, task_id, "sk-worker-0001")
+    assert _seen(behind, task_id, "sk-worker-0001") == seen
+    assert behind.clock.now() == DEFAULT_EPOCH + 100
+
+
+def test_the_memory_store_keeps_the_latest_time_too() -> None:
+    store = TaskStore()
+    assert store.keep_time(5.0) == 5.0
+    assert store.keep_time(3.0) == 5.0
+    assert store.keep_time(8.0) == 8.0
+
+
+def test_the_state_file_keeps_tokens_only_as_keyed_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    engine = Engine(clock=VirtualClock(), seed=1, store=SqliteTaskStore(path))
+    token = "sk-at-rest-secret-7c1f"
+    task_id = create(engine, token=token).json_body()["id"]
+    assert poll(engine, task_id, token).status == 200
+    assert poll(engine, task_id, "sk-at-rest-other-0000").status == 403
+    assert token.encode() not in _file_bytes(path)
+    stored = engine.store.get(task_id)
+    assert stored is not None
+    assert engine.store.owns(stored, token)
+    assert not engine.store.owns(stored, "sk-at-rest-other-0000")
+    assert not engine.store.owns(stored, None)
+    # Another file keys its hashes with another secret.
+    other = SqliteTaskStore(tmp_path / "other.db")
+    other.add(a_task(token=token))
+    kept = other.get("task-unified-1-aaaaaaaa")
+    assert kept is not None
+    assert kept.token != stored.token
+    assert other.owns(kept, token)
+
+
+def test_a_state_file_with_plain_tokens_is_hashed_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    token = "sk-old-format-plain-42"
+    task = a_task(token=token, created_at=DEFAULT_EPOCH, ended_at=DEFAULT_EPOCH + 300)
+    with sqlite3.connect(path) as old:  # the layout before meta and hashed tokens
+        old.executescript(
+            "CREATE TABLE tasks (id TEXT PRIMARY KEY, expires_at REAL NOT NULL,"
+            " polls INTEGER NOT NULL DEFAULT 0, ended_at REAL, task TEXT NOT NULL);"
+            "CREATE INDEX tasks_expiry ON tasks (expires_at);"
+        )
+        old.execute(
+            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?)",
+            (task.id, task.expires_at(), 3, task.ended_at, json.dumps(_task_to_dict(task))),
+        )
+    old.close()
+    assert token.encode() in path.read_bytes()
+    store = SqliteTaskStore(path)
+    assert token.encode() not in _file_bytes(path)
+    kept = store.get(task.id)
+    assert kept is not None
+    assert store.owns(kept, token)
+    assert kept.polls == 3
+    # The mock time of an old file is at least the latest time its tasks show.
+    assert store.keep_time(0.0) == DEFAULT_EPOCH + 300
+    (check,) = sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()
+    assert check == "ok"

@@ -25,6 +25,7 @@ class TaskStore:
         self._rows: dict[str, Row] = {}
         self._expiry: list[tuple[float, str]] = []
         self._link_secret = secrets.token_bytes(32)
+        self._reached = float("-inf")
 
     def add(self, task: Task) -> bool:
         """Store a new task; False, storing nothing, when its id is taken already."""
@@ -43,6 +44,16 @@ class TaskStore:
         """Keep what a read changed in ``task`` (polls, end time), unless it was purged."""
         if task.id in self._rows:
             self._rows[task.id] = self._codec.encode(task)
+
+    def owns(self, task: Task, token: str | None) -> bool:
+        """True when ``token`` created ``task`` (memory is not at rest: tokens are kept)."""
+        return task.token == token
+
+    def keep_time(self, now: float) -> float:
+        """Note ``now`` as reached; return the latest mock time noted (at least ``now``)."""
+        if now > self._reached:
+            self._reached = now
+        return self._reached
 
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._rows

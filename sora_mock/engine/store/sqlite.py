@@ -3,12 +3,26 @@
 Every acknowledged task is committed before its response is written (WAL journal), so
 killing the server loses none. Each process keeps its own connection; SQLite serialises
 writers across processes. What is *not* shared between workers: rate-limit windows, spent
-credits, burst counts, the journal and clock adjustments (each worker keeps its own).
+credits, burst counts and the journal (each worker keeps its own).
+
+Besides the tasks, the file's ``meta`` table keeps:
+
+- ``clock``: the latest mock time any engine on the file has answered at (the largest any
+  worker wrote), committed before the answer is sent; a restarted engine continues from it.
+- ``token_secret``: the key of the HMAC-SHA256 under which tasks name their owner. The file
+  holds no bearer token, only these keyed hashes; a file written before them has its tokens
+  hashed when it is opened.
+- ``link_secret``: what file links are signed with (:meth:`SqliteTaskStore.link_secret`).
+
+The secrets are drawn at the file's first open (the first process to store one wins) and
+live as long as the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
@@ -35,10 +49,16 @@ CREATE TABLE IF NOT EXISTS meta (
     value NOT NULL
 );
 """
+#: How a stored owner starts: the keyed hash's name, then its hex digest.
+HASH_PREFIX = "hmac-sha256:"
+#: The meta row that says the tasks' tokens are keyed hashes (absent in older files).
+_HASHED = "tokens_hashed"
+#: Most tokens whose keyed hash a store remembers (clients reuse their token).
+_KEYS_KEPT = 4096
 
 
 class SqliteTaskStore:
-    """Tasks in a SQLite file (see the module docstring for what is shared)."""
+    """Tasks in a SQLite file (see the module docstring for what the file keeps)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -50,26 +70,26 @@ class SqliteTaskStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._link_secret = self._secret("link_secret")
+        self._token_secret = self._secret("token_secret")
+        self._keys: dict[str, str] = {}
+        self._kept_time = float("-inf")
+        self._hash_plain_tokens()
 
     def add(self, task: Task) -> bool:
-        """Store and commit a new task; False, storing nothing, when its id is taken already
-        (by this process or another sharing the file)."""
+        """Store and commit a new task, its token as a keyed hash; False, storing nothing,
+        when its id is taken already (by this process or another sharing the file)."""
+        data = _task_to_dict(task)
+        data["token"] = self._key(task.token)
         with self._lock:
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (
-                    task.id,
-                    task.expires_at(),
-                    task.polls,
-                    task.ended_at,
-                    json.dumps(_task_to_dict(task)),
-                ),
+                (task.id, task.expires_at(), task.polls, task.ended_at, json.dumps(data)),
             )
         return cursor.rowcount == 1
 
     def get(self, task_id: str) -> Task | None:
-        """The task ``task_id`` as stored now, or None."""
+        """The task ``task_id`` as stored now (its ``token`` the keyed hash), or None."""
         with self._lock:
             row = self._db.execute(
                 "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
@@ -85,6 +105,22 @@ class SqliteTaskStore:
                 "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
                 (task.polls, task.ended_at, task.expires_at(), task.id),
             )
+
+    def owns(self, task: Task, token: str | None) -> bool:
+        """True when ``token`` created ``task`` (as :meth:`get` reads it: keyed hashes match)."""
+        return token is not None and hmac.compare_digest(task.token, self._key(token))
+
+    def keep_time(self, now: float) -> float:
+        """Commit ``now`` as reached unless the file has a later time; return the file's
+        time (at least ``now``): the latest any engine on the file answered at."""
+        with self._lock:
+            if now > self._kept_time:
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'clock' AND value < ?", (now, now)
+                )
+            (reached,) = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+            self._kept_time = float(reached)
+        return self._kept_time
 
     def __contains__(self, task_id: object) -> bool:
         with self._lock:
@@ -114,13 +150,28 @@ class SqliteTaskStore:
         return cursor.rowcount
 
     def clear(self) -> None:
-        """Delete every task."""
+        """Delete every task (the mock time and the secrets stay)."""
         with self._lock:
             self._db.execute("DELETE FROM tasks")
 
     def link_secret(self) -> bytes:
         """The secret that signs file links: made at the file's first open, kept in it."""
         return self._link_secret
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    def _key(self, token: str) -> str:
+        """How the file names ``token``: its HMAC-SHA256 under the file's token secret."""
+        key = self._keys.get(token)
+        if key is None:
+            digest = hmac.new(self._token_secret, token.encode(), hashlib.sha256).hexdigest()
+            if len(self._keys) >= _KEYS_KEPT:
+                self._keys.clear()
+            key = self._keys[token] = HASH_PREFIX + digest
+        return key
 
     def _secret(self, key: str) -> bytes:
         """The 32 random bytes kept under ``key`` in the meta table, drawn if none are
@@ -133,10 +184,45 @@ class SqliteTaskStore:
             (value,) = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return bytes(value)
 
-    def close(self) -> None:
-        """Close the connection."""
+    def _hash_plain_tokens(self) -> None:
+        """Bring a file written before keyed hashes up to date, once: hash its tokens (the
+        plain ones overwritten on disk too) and start its clock at the latest time its
+        tasks show. A new file has nothing to hash."""
         with self._lock:
-            self._db.close()
+            if self._marked():
+                return
+            self._db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed
+            self._db.execute("BEGIN IMMEDIATE")  # one process does it; the others wait
+            try:
+                rows = [] if self._marked() else self._db.execute("SELECT * FROM tasks").fetchall()
+                latest = 0.0
+                for task_id, _, _, ended_at, stored in rows:
+                    data = json.loads(stored)
+                    latest = max(latest, data["created_at"], ended_at or 0.0)
+                    if not str(data["token"]).startswith(HASH_PREFIX):
+                        data["token"] = self._key(data["token"])
+                        self._db.execute(
+                            "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
+                        )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('clock', ?)", (latest,)
+                )
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, 1)", (_HASHED,)
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._db.execute("PRAGMA secure_delete = OFF")
+            if rows:  # the plain tokens' old pages: out of the log, overwritten in the file
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _marked(self) -> bool:
+        """True when the file's tokens are keyed hashes already."""
+        row = self._db.execute("SELECT 1 FROM meta WHERE key = ?", (_HASHED,)).fetchone()
+        return row is not None
 
 
 def _task_to_dict(task: Task) -> dict[str, Any]:

@@ -86,6 +86,18 @@ class TaskStorage(Protocol):
         """Keep what a read changed in ``task`` (polls, end time)."""
         ...
 
+    def owns(self, task: Task, token: str | None) -> bool:
+        """True when ``token`` created ``task`` (a task :meth:`get` gave). A store at rest
+        keeps only a keyed hash of the token in ``task.token``; compare through here."""
+        ...
+
+    def keep_time(self, now: float) -> float:
+        """Keep ``now`` as a mock time the mock has reached and return the latest time kept
+        (at least ``now``): by any engine on this store, before a restart too. A store at
+        rest has it durable on return, so a clock moved forward to it never shows a time
+        below one already answered at."""
+        ...
+
     def __contains__(self, task_id: object) -> bool: ...
 
     def __len__(self) -> int: ...
