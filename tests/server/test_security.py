@@ -17,6 +17,7 @@ from sora_mock.contract.messages import Request
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.journal import mask_token
+from sora_mock.server.protocols import HttpName
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, VALID_BODY, auth, create, error_of, poll
 from tests.rawhttp import exchange, request
@@ -149,3 +150,28 @@ def test_a_request_log_line_stays_one_line(
     assert len(lines) == 1
     assert lines[0].isprintable(), lines[0]
     assert "-> 40" in lines[0]
+
+
+# -- strings that are not Unicode ------------------------------------------------------------
+
+LONE_SURROGATE_BODY = (
+    b'{"model": "sora-character", "video_url": "https://example.com/v\\ud800.mp4",'
+    b' "timestamps": "1,3"}'
+)
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+def test_a_lone_surrogate_escape_gets_the_create_400_over_http(
+    engine: Engine, http: HttpName, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    with BackgroundServer(engine, http=http) as server:
+        headers = {"Authorization": f"Bearer {ALICE}", "Content-Type": "application/json"}
+        raw = request("POST", CREATE_PATH, headers=headers, body=LONE_SURROGATE_BODY)
+        answer = exchange(server.base_url, raw)
+        assert answer.status == 400, answer.raw
+        assert answer.json()["error"]["code"] == "invalid_request"
+        assert answer.json()["error"]["param"] == "video_url"
+        journal = httpx.get(f"{server.base_url}/__mock/journal", timeout=10)
+        assert journal.status_code == 200
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
