@@ -37,11 +37,16 @@ from sora_mock.contract import (
 )
 from sora_mock.engine.accounts import Accounts
 from sora_mock.engine.admin import answer_mock_route, spec_response
-from sora_mock.engine.clock import Clock, RealClock
+from sora_mock.engine.clock import AdjustableClock, Clock, RealClock
 from sora_mock.engine.config import MockConfig, TokenProfile
 from sora_mock.engine.exchange import Exchange
 from sora_mock.engine.identities import DRAW_BYTES, fill
-from sora_mock.engine.inbound import bearer_token, loose_json_object, strict_json
+from sora_mock.engine.inbound import (
+    UnpairedSurrogateError,
+    bearer_token,
+    loose_json_object,
+    strict_json,
+)
 from sora_mock.engine.journal import Journal, mask_token
 from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation, lifecycle_from_dict
 from sora_mock.engine.outbox import Delivery, Outbox
@@ -91,6 +96,7 @@ class Engine:
             self.contract, ScenarioBook.standard(self.contract, self.config.scenarios), seed
         )
         self.store: TaskStorage = store if store is not None else TaskStore()
+        self._now()  # a restart's clock moves forward to the time the store had reached
         self._last_purge = float("-inf")
         self.accounts = Accounts()
         self.lock = threading.RLock()
@@ -123,10 +129,12 @@ class Engine:
         """Answer ``request`` (as :meth:`handle`) and return the whole exchange: the request,
         the response and the journal entry recorded for it."""
         with self.lock:
-            now = self.clock.now()
+            now = self._now()
             self._request_counter += 1
             token = bearer_token(request.headers.get("authorization"))
             outcome = self._route(request, token, now)
+            if outcome.operation == "mock":  # the admin API may have moved the clock
+                self.store.keep_time(self.clock.now())
             entry = self.journal.record(
                 time=now,
                 method=request.method,
@@ -400,7 +408,7 @@ class Engine:
         op = self._get_task
         well_formed = self._id_validator.is_valid(task_id)
         task = self.store.get(task_id) if well_formed else None
-        owned = task if task is not None and task.token == token else None
+        owned = task if task is not None and self.store.owns(task, token) else None
         scenario: Scenario | None = None
         effect: Effect | None = None
         try:
@@ -440,7 +448,7 @@ class Engine:
             self._purge(now)  # an expired task read before this fails the test below
         if task is None or task.expires_at() <= now:
             raise Answer(documented(op.error(404)))
-        if task.token != token:
+        if not self.store.owns(task, token):
             raise Answer(documented(op.error(403)))
         ended_before = task.ended_at is not None
         seen = task.read(now)
@@ -510,6 +518,11 @@ class Engine:
             )
         try:
             body = strict_json(request.body)
+        except UnpairedSurrogateError as exc:
+            raise Answer(
+                documented(op.error(400), f"Malformed JSON body: {exc}", exc.field),
+                violations=["unpaired surrogate"],
+            ) from None
         except (ValueError, RecursionError) as exc:
             reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
             raise Answer(
@@ -532,6 +545,21 @@ class Engine:
 
     def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
         return json_bytes(self.render(task, seen, now))
+
+    # -- time ----------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        """The mock time to answer at: the clock's, or the latest time the store keeps when
+        the clock is behind it (a restarted server, another worker ahead), the clock moved
+        forward to it. The store keeps it before the answer is sent, so no later answer,
+        after a restart too, shows an earlier time."""
+        now = self.clock.now()
+        reached = self.store.keep_time(now)
+        if reached > now:
+            if isinstance(self.clock, AdjustableClock):
+                self.clock.advance(max(0.0, reached - self.clock.now()))
+            now = reached
+        return now
 
     # -- identifiers ---------------------------------------------------------------------
 
