@@ -210,6 +210,8 @@ class Engine:
                         sent_at=now,
                     )
                 )
+            if deliveries:  # the states they show stay shown after a restart
+                self.store.keep_time(now)
             return deliveries
 
     def callback_done(
