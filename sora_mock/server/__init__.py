@@ -1,6 +1,8 @@
-"""The HTTP door: the ASGI app, uvicorn and its protocols, callback delivery."""
+"""The HTTP door: the ASGI app, uvicorn and its protocols, connection limits, callback
+delivery."""
 
 from sora_mock.server.asgi import MockApp, Receive, Scope, Send
+from sora_mock.server.limits import ConnectionLimits, default_max_connections
 from sora_mock.server.runner import (
     BackgroundServer,
     ServerThread,
@@ -12,6 +14,7 @@ from sora_mock.server.runner import (
 
 __all__ = [
     "BackgroundServer",
+    "ConnectionLimits",
     "MockApp",
     "Receive",
     "Scope",
@@ -20,5 +23,6 @@ __all__ = [
     "ServerThread",
     "base_url",
     "bind",
+    "default_max_connections",
     "run_server",
 ]

@@ -3,9 +3,11 @@
 A request line plus headers over :data:`MAX_HEAD_BYTES` answers 431 before the body is read
 (the server's protocols refuse a head that grows past the limit while still arriving, see
 :mod:`sora_mock.server.protocols`; a head that arrives whole is measured here). Bodies are
-read up to the configured limit (a larger one answers 413 without being read whole), then
-the engine decides. One log line per request goes to the ``sora_mock`` logger, with the
-token masked and control characters escaped.
+read up to the configured limit, then the engine decides. A body over the limit is not read:
+a ``Content-Length`` over it is answered at once, before any ``100 Continue``, and a chunked
+body as soon as it passes it; either answer closes the connection, since the rest of the
+body is still on its way. One log line per request goes to the ``sora_mock`` logger, with
+the token masked and control characters escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
 from typing import Any
 
 from sora_mock.contract import Request, Response
@@ -30,19 +33,27 @@ log = logging.getLogger("sora_mock.requests")
 MAX_HEAD_BYTES = 16 * 1024
 
 _PROTOCOL_ERRORS = {
-    400: ("invalid_request", "Malformed HTTP request"),
+    400: ("invalid_request", "Malformed HTTP request", "invalid_request_error"),
     431: (
         "request_headers_too_large",
         f"Request line and headers too large: the limit is {MAX_HEAD_BYTES} bytes",
+        "invalid_request_error",
     ),
-    500: ("internal_error", "Internal server error"),
+    500: ("internal_error", "Internal server error", "api_error"),
+    503: (
+        "service_unavailable",
+        "Too many open connections: try again shortly",
+        "service_unavailable_error",
+    ),
 }
+
+#: Added to an answer after which the connection closes (the body was not read).
+_CLOSE = ("connection", "close")
 
 
 def protocol_error(status: int) -> dict[str, Any]:
-    """The error envelope the door itself answers with (400, 431 or 500)."""
-    code, message = _PROTOCOL_ERRORS[status]
-    kind = "api_error" if status >= 500 else "invalid_request_error"
+    """The error envelope the door itself answers with (400, 431, 500 or 503)."""
+    code, message, kind = _PROTOCOL_ERRORS[status]
     return {"error": {"code": code, "message": message, "type": kind}}
 
 
@@ -71,10 +82,16 @@ class MockApp:
             return
         if _head_size(scope) > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
-            response = Response.json(431, protocol_error(431), (("connection", "close"),))
+            response = Response.json(431, protocol_error(431), (_CLOSE,))
             await _send_response(send, response)
             return
-        body = await _read_body(receive, self.engine.config.max_body_bytes)
+        limit = self.engine.config.max_body_bytes
+        # Reading would invite (100 Continue) and wait for a body that is refused anyway.
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            body = None
+        else:
+            body = await _read_body(receive, limit)
         request = _request_from_scope(scope, body)
         try:
             response = (self.handler or self.engine.handle)(request)
@@ -82,6 +99,8 @@ class MockApp:
             # A bug must not cost the client its answer or the server its loop.
             log.exception("sora-mock failed on %s %s", request.method, _printable(request.path))
             response = Response.json(500, protocol_error(500))
+        if body is None and response.header("connection") is None:
+            response = replace(response, headers=(*response.headers, _CLOSE))
         if response.delay > 0:
             await asyncio.sleep(response.delay)
         await _send_response(send, response)
@@ -128,8 +147,16 @@ def _request_from_scope(scope: Scope, body: bytes | None) -> Request:
     return Request(method, path, query, headers, body or b"", base_url, client, body is None)
 
 
+def _declared_length(scope: Scope) -> int | None:
+    """The body's ``Content-Length`` (the server's parser has checked it is a number)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None once it passes ``limit`` (the rest is read and dropped)."""
+    """The whole body, or None as soon as it passes ``limit`` (the rest is left unread)."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -139,19 +166,10 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            await _drain(receive, message)
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def _drain(receive: Receive, message: Message) -> None:
-    # Read and drop the rest so the server can answer on a clean connection.
-    while message.get("more_body", False):
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 async def _send_response(send: Send, response: Response) -> None:

@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Self
 
@@ -27,11 +27,13 @@ from sora_mock.contract import BUNDLED, Contract
 from sora_mock.engine import Engine
 from sora_mock.errors import PortInUseError, ServerError
 from sora_mock.server.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
+from sora_mock.server.limits import ConnectionLimits, die_with_parent, guarded, quiet_repeats
 from sora_mock.server.protocols import HttpName, protocol_class
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _SETTINGS_VARIABLE = "SORA_MOCK_SERVE_SETTINGS"
+_PARENT_VARIABLE = "SORA_MOCK_SERVE_PARENT"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -65,7 +67,7 @@ class ServeSettings:
     """What ``sora-mock serve`` was asked for; passed to worker processes as JSON.
 
     ``spec`` lists the OpenAPI documents (merged; ``bundled`` names the shipped ones), so
-    every worker serves the same contract.
+    every worker serves the same contract; ``limits`` bound idle and open connections.
     """
 
     spec: tuple[str, ...] = (BUNDLED,)
@@ -77,6 +79,7 @@ class ServeSettings:
     workers: int = 1
     origin: float | None = None
     http: HttpName = "auto"
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     def contract(self) -> Contract:
         """The contract of :attr:`spec` (SpecError, with file, line and column, if broken)."""
@@ -106,25 +109,43 @@ def run_server(
 ) -> None:
     """Serve on ``sock`` until interrupted: in this process, or in ``workers`` processes
     (each loads the contract of ``settings.spec``; ``contract``, if given, is that contract,
-    already loaded, for a single process)."""
+    already loaded, for a single process). Repeated warnings are logged once per interval
+    (:func:`~sora_mock.server.limits.quiet_repeats`); workers die with this process."""
+    limits = settings.limits
     if settings.workers == 1:
         app = MockApp(settings.engine(contract), log_requests=not settings.quiet)
         _settle_heap()
-        uvicorn_server(app, http=settings.http).run(sockets=[sock])
+        server = uvicorn_server(app, http=settings.http, limits=limits)
+        quiet_repeats()
+        server.run(sockets=[sock])
         return
     from uvicorn.supervisors import Multiprocess
 
     os.environ[_SETTINGS_VARIABLE] = json.dumps(asdict(settings))
+    os.environ[_PARENT_VARIABLE] = str(os.getpid())
     server = uvicorn_server(
-        f"{__name__}:app_from_environment", workers=settings.workers, http=settings.http
+        f"{__name__}:app_from_environment",
+        workers=settings.workers,
+        http=settings.http,
+        limits=limits,
     )
+    quiet_repeats()
     Multiprocess(server.config, sockets=[sock]).run()
 
 
 def app_from_environment() -> MockApp:
-    """The ASGI app of one worker process, built from the parent's settings."""
+    """The ASGI app of one worker process, built from the parent's settings; the worker
+    ends when the parent does, so no orphan keeps the port."""
+    die_with_parent(int(os.environ[_PARENT_VARIABLE]))
+    quiet_repeats()
     fields = json.loads(os.environ[_SETTINGS_VARIABLE])
-    settings = ServeSettings(**{**fields, "spec": tuple(fields["spec"])})
+    settings = ServeSettings(
+        **{
+            **fields,
+            "spec": tuple(fields["spec"]),
+            "limits": ConnectionLimits(**fields["limits"]),
+        }
+    )
     if not settings.quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     app = MockApp(settings.engine(), log_requests=not settings.quiet)
@@ -146,18 +167,23 @@ def uvicorn_server(
     log_level: str = "warning",
     workers: int | None = None,
     http: HttpName = "auto",
+    limits: ConnectionLimits | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for ``app`` (or an app factory's import path) with sora-mock's settings.
 
     The mock keeps its own request log; the HTTP protocol (``http``) is by default httptools
     when the ``fast`` extra is installed, else h11, either way with the 16 KiB head limit
     (431) and JSON envelopes for malformed requests (:mod:`sora_mock.server.protocols`).
+    ``limits`` (by default :class:`~sora_mock.server.limits.ConnectionLimits`) closes idle
+    keep-alive connections and answers connections over the cap with 503.
     """
+    limits = limits or ConnectionLimits()
     config = uvicorn.Config(
         app,
         factory=isinstance(app, str),
         workers=workers,
-        http=protocol_class(http),
+        http=guarded(protocol_class(http), limits.connection_cap()),
+        timeout_keep_alive=limits.keep_alive,
         log_level=log_level,
         access_log=False,
         lifespan="on",
@@ -175,10 +201,16 @@ class ServerThread:
     """
 
     def __init__(
-        self, app: ASGIApp, sockets: list[socket.socket], name: str, *, http: HttpName = "auto"
+        self,
+        app: ASGIApp,
+        sockets: list[socket.socket],
+        name: str,
+        *,
+        http: HttpName = "auto",
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self._sockets = sockets
-        self._server = uvicorn_server(app, http=http)
+        self._server = uvicorn_server(app, http=http, limits=limits)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": sockets}, daemon=True, name=name
         )
@@ -214,7 +246,8 @@ class BackgroundServer(ServerThread):
 
     ``handler`` replaces ``engine.handle`` as what answers each request (see
     :class:`~sora_mock.server.asgi.MockApp`); ``http`` picks the HTTP protocol
-    (:func:`~sora_mock.server.protocols.protocol_class`).
+    (:func:`~sora_mock.server.protocols.protocol_class`); ``limits`` bound idle and open
+    connections (:class:`~sora_mock.server.limits.ConnectionLimits`).
 
     Example::
 
@@ -231,9 +264,11 @@ class BackgroundServer(ServerThread):
         handler: Handler | None = None,
         log_requests: bool = False,
         http: HttpName = "auto",
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.engine = engine
         self.app = MockApp(engine, log_requests=log_requests, handler=handler)
         sock = bind(host, port)
         self.base_url = base_url(sock)
-        super().__init__(self.app, [sock], f"sora-mock {self.base_url}", http=http)
+        name = f"sora-mock {self.base_url}"
+        super().__init__(self.app, [sock], name, http=http, limits=limits)

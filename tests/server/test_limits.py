@@ -1,0 +1,211 @@
+"""The limits a running server keeps: an early 413, idle keep-alive connections closed, a cap
+on open connections, and a log that says one line per kind of event per interval."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sora_mock.engine.clock import VirtualClock
+from sora_mock.engine.core import Engine
+from sora_mock.server.limits import ConnectionLimits, RepeatFilter, default_max_connections
+from sora_mock.server.protocols import HttpName
+from sora_mock.server.runner import BackgroundServer
+from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+from tests.rawhttp import RawResponse, address, request
+
+HTTP: list[HttpName] = ["h11", "httptools"]
+JSON_AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+
+def _served(http: HttpName, limits: ConnectionLimits | None = None) -> BackgroundServer:
+    return BackgroundServer(Engine(clock=VirtualClock(), seed=5), http=http, limits=limits)
+
+
+def _read_until_closed(sock: socket.socket, deadline: float) -> tuple[bytes, bool]:
+    """What arrives until the server closes (True) or ``deadline`` passes (False)."""
+    received = b""
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        except ConnectionResetError:
+            return received, True
+        if not chunk:
+            return received, True
+        received += chunk
+    return received, False
+
+
+def _read_response(sock: socket.socket) -> RawResponse:
+    """One response with a Content-Length, leaving the connection open."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    response = RawResponse(received)
+    length = int(response.headers["content-length"])
+    while len(response.body) < length:
+        received += sock.recv(65536)
+        response = RawResponse(received)
+    return response
+
+
+# -- 4. a declared body over the limit answers 413 before it is read --------------------------
+
+
+@pytest.fixture(scope="module", params=HTTP)
+def server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
+    with _served(request.param) as running:
+        yield running
+
+
+@pytest.mark.parametrize("expect", [True, False], ids=["expect 100-continue", "no expect"])
+def test_a_content_length_over_the_limit_answers_413_at_once(
+    server: BackgroundServer, expect: bool
+) -> None:
+    headers = {**JSON_AUTH, "Content-Length": "2147483648"}
+    if expect:
+        headers["Expect"] = "100-continue"
+    head = request("POST", CREATE_PATH, headers=headers, close=False)
+    with socket.create_connection(address(server.base_url), timeout=5) as sock:
+        sock.sendall(head if expect else head + b'{"model": "sora-character", "pad": "')
+        raw, closed = _read_until_closed(sock, time.monotonic() + 5)
+    assert not raw.startswith(b"HTTP/1.1 100"), raw[:200]
+    answer = RawResponse(raw)
+    assert answer.status == 413, raw[:300]
+    assert answer.json()["error"]["code"] == "request_too_large"
+    assert answer.headers["connection"] == "close"
+    assert closed, "the connection stays open after the 413"
+
+
+def test_a_content_length_within_the_limit_is_still_invited(server: BackgroundServer) -> None:
+    body = json.dumps(VALID_BODY).encode()
+    headers = {**JSON_AUTH, "Content-Length": str(len(body)), "Expect": "100-continue"}
+    with socket.create_connection(address(server.base_url), timeout=5) as sock:
+        sock.sendall(request("POST", CREATE_PATH, headers=headers))
+        interim = sock.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100"), interim
+        sock.sendall(body)
+        raw, _ = _read_until_closed(sock, time.monotonic() + 5)
+    tail = (interim + raw).split(b"\r\n\r\n", 1)[1]
+    assert RawResponse(tail).status == 200, tail[:300]
+
+
+# -- 6. idle keep-alive connections are closed --------------------------------------------------
+
+
+@pytest.mark.parametrize("http", HTTP)
+def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(http: HttpName) -> None:
+    with (
+        _served(http, ConnectionLimits(keep_alive=1)) as running,
+        socket.create_connection(address(running.base_url), timeout=5) as sock,
+    ):
+        sock.sendall(request("GET", "/__mock/health", close=False))
+        assert _read_response(sock).status == 200
+        answered = time.monotonic()
+        rest, closed = _read_until_closed(sock, answered + 5)
+        assert closed, "the idle connection is still open"
+        assert rest == b""
+        assert time.monotonic() - answered >= 0.5
+
+
+# -- 6. a cap on open connections --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("http", HTTP)
+def test_connections_over_the_cap_get_503_and_others_are_served_when_one_frees(
+    http: HttpName,
+) -> None:
+    with _served(http, ConnectionLimits(max_connections=3, keep_alive=60)) as running:
+        held = [socket.create_connection(address(running.base_url), timeout=5) for _ in range(3)]
+        try:
+            for sock in held:  # answered, so the server holds each one open
+                sock.sendall(request("GET", "/__mock/health", close=False))
+                assert _read_response(sock).status == 200
+            for _ in range(5):
+                with socket.create_connection(address(running.base_url), timeout=5) as excess:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        excess.sendall(request("GET", "/__mock/health"))
+                    raw, closed = _read_until_closed(excess, time.monotonic() + 5)
+                assert closed
+                answer = RawResponse(raw)
+                assert answer.status == 503, raw[:300]
+                assert answer.headers["connection"] == "close"
+                assert answer.headers["content-type"] == "application/json"
+                assert answer.json()["error"]["code"] == "service_unavailable"
+            # A client on a held connection is still served.
+            held[0].sendall(request("GET", "/__mock/health", close=False))
+            assert _read_response(held[0]).status == 200
+            held.pop().close()
+            deadline = time.monotonic() + 5
+            while True:  # the server learns of the close asynchronously
+                status = httpx.get(f"{running.base_url}/__mock/health").status_code
+                if status == 200 or time.monotonic() > deadline:
+                    break
+            assert status == 200
+        finally:
+            for sock in held:
+                sock.close()
+
+
+def test_the_default_cap_leaves_a_reserve_below_the_file_limit() -> None:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    cap = default_max_connections()
+    assert 0 < cap < soft
+    assert ConnectionLimits().max_connections is None  # derived when the server starts
+
+
+# -- 6. one log line per kind of event per interval ------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _record(
+    message: str, level: int = logging.WARNING, exc: BaseException | None = None
+) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord("uvicorn.error", level, __file__, 1, message, (), exc_info)
+
+
+def test_repeated_warnings_pass_once_per_interval_then_say_how_many_were_held_back() -> None:
+    clock = _Clock()
+    repeats = RepeatFilter(interval=10, clock=clock)
+    passed = [repeats.filter(_record("Invalid HTTP request received.")) for _ in range(500)]
+    assert passed.count(True) == 1
+    assert repeats.filter(_record("Exceeded concurrency limit."))  # another kind
+    clock.now = 10.5
+    again = _record("Invalid HTTP request received.")
+    assert repeats.filter(again)
+    assert "499 more like this in the last 10 s" in again.getMessage()
+
+
+def test_info_lines_are_never_held_back() -> None:
+    repeats = RepeatFilter(interval=10, clock=_Clock())
+    assert all(repeats.filter(_record("GET /x -> 200", logging.INFO)) for _ in range(50))
+
+
+def test_a_client_reset_loses_its_traceback() -> None:
+    try:
+        raise ConnectionResetError(104, "Connection reset by peer")
+    except ConnectionResetError as exc:
+        record = _record("Exception in callback", logging.ERROR, exc)
+    assert RepeatFilter(interval=10, clock=_Clock()).filter(record)
+    assert record.exc_info is None
+    assert "Connection reset by peer" in record.getMessage()
