@@ -57,6 +57,20 @@ def register(subparsers: Any) -> None:
         default=1,
         help="worker processes (more than 1 needs --state)",
     )
+    parser.add_argument(
+        "--keep-alive",
+        metavar="SECONDS",
+        type=whole(1, 3600),
+        default=5,
+        help="close a keep-alive connection idle this long between requests (default 5)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        metavar="N",
+        type=whole(1),
+        help="connections served at once (per worker); more are answered 503 and closed "
+        "(default: the open-file limit less a reserve)",
+    )
     parser.set_defaults(func=serve)
 
 
@@ -64,7 +78,7 @@ def serve(args: argparse.Namespace) -> int:
     """Check the spec and settings, bind the port, print what it serves where, serve until
     stopped."""
     from sora_mock.engine import MockConfig
-    from sora_mock.server import ServeSettings, base_url, bind, run_server
+    from sora_mock.server import ConnectionLimits, ServeSettings, base_url, bind, run_server
 
     if args.workers > 1 and not args.state:
         raise UsageError("--workers above 1 needs --state FILE, so that workers share tasks")
@@ -85,6 +99,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         origin=time.time(),
         http=args.http,
+        limits=ConnectionLimits(keep_alive=args.keep_alive, max_connections=args.max_connections),
     )
     sock = bind(args.host, args.port)
     if not args.quiet:

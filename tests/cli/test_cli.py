@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import re
+import signal
+import socket
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +19,12 @@ import httpx
 import pytest
 
 from sora_mock.cli import build_parser, main
+from sora_mock.errors import PortInUseError
 from sora_mock.server import bind
 from sora_mock.server.protocols import HTTP_NAMES
 from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth, serve_command
 from tests.made_up import BODY, MODEL, write_made_up_model
-from tests.rawhttp import exchange, request
+from tests.rawhttp import address, exchange, request
 
 
 @pytest.fixture
@@ -293,3 +298,114 @@ def test_a_broken_spec_is_one_line_naming_file_line_and_column(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert re.match(rf"sora-mock: error: {re.escape(str(spec))}:{line}:\d+: \S", err[0]), err[0]
+
+
+# -- limits and lifetimes of a running server ------------------------------------------------
+
+
+def _children(parent: int) -> list[int]:
+    """The ids of the processes whose parent is ``parent`` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append(int(entry.name))
+    return found
+
+
+def _free_port() -> int:
+    sock = bind("127.0.0.1", 0)
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def _wait_until(ready: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _binds(port: int) -> bool:
+    try:
+        bind("127.0.0.1", port).close()
+    except PortInUseError:
+        return False
+    return True
+
+
+def _serves(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/__mock/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_die_with_their_parent_so_a_restart_binds_the_port(tmp_path: Path) -> None:
+    port = _free_port()
+    state = str(tmp_path / "state.db")
+    parent = subprocess.Popen(
+        [*COMMAND, "serve", "--port", str(port), "--workers", "2", "--state", state, "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    try:
+        assert _wait_until(lambda: _serves(f"http://127.0.0.1:{port}"), 30)
+        workers = _children(parent.pid)
+        assert len(workers) >= 2, workers
+        parent.kill()
+        parent.wait(timeout=10)
+        assert _wait_until(lambda: _binds(port), 10), "the workers still hold the port"
+        assert _wait_until(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), 10)
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)
+    with serve_command("--port", str(port), "--quiet") as (_, url):
+        assert url == f"http://127.0.0.1:{port}"
+        assert _serves(url)
+
+
+def test_serve_limits_connections_and_logs_refusals_once() -> None:
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", "0", "--max-connections", "1", "--keep-alive", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(" on ")[1].split(" ")[0]
+        with socket.create_connection(address(url), timeout=5) as held:
+            held.sendall(request("GET", "/__mock/health", close=False))
+            assert held.recv(65536).startswith(b"HTTP/1.1 200")
+            for _ in range(30):
+                refused = exchange(url, request("GET", "/__mock/health"))
+                assert refused.status == 503, refused.raw[:200]
+                assert refused.json()["error"]["code"] == "service_unavailable"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    refusals = [line for line in output.splitlines() if "Refused a connection" in line]
+    assert len(refusals) == 1, output
+    assert "Traceback" not in output
+
+
+def test_serve_takes_its_connection_limits() -> None:
+    args = build_parser().parse_args(["serve"])
+    assert (args.keep_alive, args.max_connections) == (5, None)
+    args = build_parser().parse_args(["serve", "--keep-alive", "2", "--max-connections", "50"])
+    assert (args.keep_alive, args.max_connections) == (2, 50)
