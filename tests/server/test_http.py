@@ -58,6 +58,7 @@ def test_oversized_body_gets_413_without_killing_the_server(client: httpx.Client
     response = client.post(CREATE_PATH, content=big, headers=auth())
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
+    assert response.headers["connection"] == "close"  # the rest of the body goes unread
     assert client.get("/__mock/health").status_code == 200
 
 

@@ -118,6 +118,7 @@ def test_oversized_chunked_body_gets_413(client: httpx.Client) -> None:
 
     response = client.post(CREATE_PATH, content=chunks(), headers=JSON_AUTH)
     assert_clean(response, 413)
+    assert response.headers["connection"] == "close"  # answered once past the limit, unread
 
 
 def test_body_shorter_than_its_content_length_is_closed_cleanly(
