@@ -1,4 +1,6 @@
-"""What the server's protocols answer on their own: a malformed or oversized request head."""
+"""What the server's protocols do on their own: answer a malformed or oversized request
+(after the answers of the requests before it), and close a connection whose request head
+does not arrive in time."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ from sora_mock.server.asgi import protocol_error
 class _Cycle(Protocol):
     @property
     def response_started(self) -> bool: ...
+
+    @property
+    def response_complete(self) -> bool: ...
 
 
 class ServerProtocol(Protocol):
@@ -44,15 +49,49 @@ def error_bytes(status: int, default_headers: list[tuple[bytes, bytes]]) -> byte
 
 
 def reject(protocol: ServerProtocol, status: int) -> None:
-    """Answer ``status`` with the envelope (unless an answer has begun) and close."""
+    """Answer ``status`` with the envelope (unless an answer is under way) and close."""
     transport = protocol.transport
     if transport.is_closing():
         return
     cycle = protocol.cycle
-    # Mid-response, another status line would corrupt the stream: just close.
-    if cycle is None or not cycle.response_started:
+    # Mid-response, another status line would corrupt the stream: just close. A cycle
+    # whose answer is complete belongs to an earlier request.
+    if cycle is None or not cycle.response_started or cycle.response_complete:
         transport.write(error_bytes(status, protocol.server_state.default_headers))
     transport.close()
 
 
-__all__ = ["ServerProtocol", "error_bytes", "reject"]
+class HeadDeadline:
+    """Closes the connection when a request head is not complete within
+    :attr:`head_timeout` seconds of the connection opening or of its first byte.
+
+    Mixed into the protocols, which call :meth:`watch_head` whenever they may start or
+    finish waiting for a head; an idle connection between requests is the keep-alive
+    timeout's, not this one's.
+    """
+
+    #: Seconds a request head may take to arrive whole.
+    head_timeout: float = 5.0
+    #: The pending close, while a head is awaited.
+    head_timer: asyncio.TimerHandle | None = None
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+
+    def watch_head(self, awaiting: bool) -> None:
+        """Start the clock if a head is ``awaiting`` (and the clock is not running yet),
+        stop it if not."""
+        if awaiting:
+            if self.head_timer is None:
+                self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
+        elif self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def head_timed_out(self) -> None:
+        """Close the connection: its head took too long."""
+        self.head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+__all__ = ["HeadDeadline", "ServerProtocol", "error_bytes", "reject"]
