@@ -1,14 +1,17 @@
 """The mock's own routes under ``/__mock/``: health, task files, the spec and the admin API.
 
 Health, task files (a completed task's picture or video) and the spec are public.
-Everything else controls or reveals the mock's state, so it answers only loopback (or
-in-process) clients, or clients that send the configured admin token in
-``X-Sora-Admin-Token``. The routes are documented in
-``spec/mock-admin.yaml``.
+Everything else controls or reveals the mock's state, so it answers only in-process
+clients, and loopback clients whose ``Host`` is a loopback name (or clients that send the
+configured admin token in ``X-Sora-Admin-Token``). A web page the developer visits must not
+drive it: a state-changing request is refused when it comes from a foreign ``Origin`` or
+carries a body a page may send without asking (a form or text). The routes are documented
+in ``spec/mock-admin.yaml``.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 from collections.abc import Callable, Iterable
@@ -27,6 +30,11 @@ from sora_mock.engine.store.task import Task, TaskStorage
 from sora_mock.errors import ConfigError
 
 ADMIN_TOKEN_HEADER = "x-sora-admin-token"
+#: The body types a state-changing admin request may carry (a web page cannot send these to
+#: another origin without the browser asking first).
+ADMIN_BODY_TYPES = frozenset({"application/json", "application/yaml", "application/x-yaml"})
+#: Methods that only read.
+_READS = frozenset({"GET", "HEAD"})
 EXPIRED_LINK_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
@@ -86,15 +94,33 @@ def _route(engine: MockState, request: Request, now: float) -> Response:
     route = _ROUTES.get(parts[0]) if parts else None
     if route is None:
         raise Answer(not_found(request))
-    if not _admin_allowed(engine, request):
-        raise Answer(
-            mock_error(
-                403,
-                "admin_forbidden",
-                "The admin API answers loopback clients, or clients with the admin token",
-            )
-        )
+    refusal = _admin_refusal(engine, request)
+    if refusal is not None:
+        raise Answer(mock_error(403, "admin_forbidden", refusal))
     return route(engine, request, now, parts[1:])
+
+
+def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
+    """One line to print when the server listens on ``host`` beyond loopback with no admin
+    token: the admin API stays off for every client but loopback ones. None otherwise."""
+    if config.admin_token is not None or is_loopback_host(host.strip("[]")):
+        return None
+    where = host or "every address"
+    return (
+        f"warning: listening on {where}, beyond loopback, with no admin token: the admin API "
+        "under /__mock/ answers loopback clients only (set admin.token in the settings to "
+        "use it from elsewhere)"
+    )
+
+
+def is_loopback_host(name: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (no port, no brackets)."""
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 # -- admin routes ----------------------------------------------------------------------------
@@ -118,6 +144,7 @@ def _tasks(engine: MockState, request: Request, now: float, rest: list[str]) -> 
 def _reset(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     _require(request, "POST", rest)
     engine.reset()
+    engine.load_scenarios(engine.config.scenarios)  # those the mock started with
     return Response.json(200, {"reset": True})
 
 
@@ -153,7 +180,7 @@ def _scenarios(engine: MockState, request: Request, now: float, rest: list[str])
         raise Answer(method_not_allowed(request, "GET, PUT, POST"))
     try:
         text = request.body.decode("utf-8")
-        loaded = scenarios_from_text(text, "<request body>")
+        loaded = scenarios_from_text(text, "<request body>", engine.contract)
     except UnicodeDecodeError:
         return _bad("the body must be UTF-8 YAML or JSON")
     except ConfigError as exc:
@@ -228,16 +255,68 @@ def _clock_view(engine: MockState, now: float) -> dict[str, Any]:
     }
 
 
-def _admin_allowed(engine: MockState, request: Request) -> bool:
-    token = engine.config.admin_token
-    if token is not None and request.headers.get(ADMIN_TOKEN_HEADER) == token:
-        return True
+def _admin_refusal(engine: MockState, request: Request) -> str | None:
+    """Why an admin route refuses ``request`` (the 403's message), or None to serve it."""
     if request.client is None:  # in-process: the test itself is the client
-        return True
-    try:
-        return ipaddress.ip_address(request.client).is_loopback
-    except ValueError:
+        return None
+    token = engine.config.admin_token
+    sent = request.headers.get(ADMIN_TOKEN_HEADER)
+    with_token = token is not None and sent is not None and _same(sent, token)
+    if not with_token:
+        if not is_loopback_host(request.client):
+            return "The admin API answers loopback clients, or clients with the admin token"
+        host = request.headers.get("host")
+        if host is not None and not _loopback_authority(host):
+            return (
+                "The admin API answers requests addressed to localhost, 127.0.0.1 or [::1] "
+                f"(or with the admin token), not to Host {_shown(host)}"
+            )
+    if request.method in _READS:
+        return None
+    origin = request.headers.get("origin")
+    if origin is not None and not _loopback_origin(origin):
+        return f"The admin API takes no state change from a page of origin {_shown(origin)}"
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return "The admin API takes no state change from a page of another site"
+    content_type = request.headers.get("content-type", "")
+    if request.body and content_type.split(";", 1)[0].strip().lower() not in ADMIN_BODY_TYPES:
+        return (
+            "A state-changing admin request has no body or a JSON one (YAML for scenarios), "
+            f"not {_shown(content_type) if content_type else 'one without a Content-Type'}"
+        )
+    return None
+
+
+def _same(sent: str, token: str) -> bool:
+    return hmac.compare_digest(sent.encode("utf-8", "replace"), token.encode("utf-8", "replace"))
+
+
+def _loopback_authority(authority: str) -> bool:
+    """True for ``host[:port]`` where host is a loopback name or address (IPv6 bracketed)."""
+    text = authority.strip()
+    if text.startswith("["):
+        host, closed, port = text[1:].partition("]")
+        if not closed:
+            return False
+    else:
+        host, colon, digits = text.partition(":")
+        port = colon + digits
+    if port and not (port[0] == ":" and port[1:].isascii() and port[1:].isdigit()):
         return False
+    return is_loopback_host(host)
+
+
+def _loopback_origin(origin: str) -> bool:
+    """True for ``http(s)://`` and a loopback authority, as browsers write an origin."""
+    scheme, sep, authority = origin.strip().partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return False
+    return "/" not in authority and "@" not in authority and _loopback_authority(authority)
+
+
+def _shown(value: str) -> str:
+    """A header value for a message: quoted, at most 100 characters."""
+    return repr(value[:100])
 
 
 def _require(request: Request, method: str, rest: list[str] | None = None) -> None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sora_mock.contract.messages import Request, Response
 from sora_mock.contract.openapi import Contract
-from sora_mock.contract.resources import admin_spec_path
+from sora_mock.contract.resources import admin_spec_path, spec_paths
 from sora_mock.contract.validation import iter_response_errors
+from sora_mock.engine.admin import admin_exposure_warning
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import Engine
+from sora_mock.errors import ConfigError
 from tests.helpers import TOKEN, create, create_request, poll
 
 ADMIN = Contract.from_path(admin_spec_path())
@@ -179,3 +182,311 @@ def test_unknown_admin_routes(engine: Engine) -> None:
     assert _call(engine, "GET", "/__mock/nothing").status == 404
     assert _call(engine, "GET", "/__mock/clock/backwards").status == 404
     assert _call(engine, "DELETE", "/__mock/scenarios").status == 405
+
+
+# -- who may drive the admin API ------------------------------------------------------------
+
+STATE_CHANGES = [
+    ("POST", "/__mock/clock/advance", b'{"seconds": 3600}'),
+    ("POST", "/__mock/reset", b""),
+    ("PUT", "/__mock/scenarios", b'{"scenarios": [{"name": "planted"}]}'),
+    ("POST", "/__mock/scenarios", b'{"scenarios": [{"name": "planted"}]}'),
+]
+
+
+def _unchanged(engine: Engine, clock: VirtualClock, task_id: str, start: float) -> None:
+    assert clock.now() == start
+    assert engine.store.get(task_id) is not None
+    assert "planted" not in engine.scenario_names()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), STATE_CHANGES)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"host": "evil.example:8000"},  # DNS rebinding: a foreign name that resolves here
+        {"host": "127.0.0.1.nip.io"},
+        {"host": "localhost.evil.example"},
+        {"origin": "https://evil.example"},
+        {"origin": "http://localhost.evil.example:8000"},
+        {"origin": "null"},  # a sandboxed frame or a file
+        {"content-type": "text/plain"},
+        {"content-type": "text/plain;charset=UTF-8"},
+        {"content-type": "application/x-www-form-urlencoded"},
+        {"content-type": "multipart/form-data; boundary=x"},
+        {"content-type": ""},
+        {"sec-fetch-site": "cross-site"},
+    ],
+)
+def test_a_browser_cannot_change_the_mock(
+    engine: Engine,
+    clock: VirtualClock,
+    method: str,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+) -> None:
+    task_id = create(engine).json_body()["id"]
+    start = clock.now()
+    sent = {"host": "127.0.0.1:8000", "content-type": "application/json", **headers}
+    if not body and "content-type" in headers:
+        body = b"x"  # a form or text body, which the route would not read anyway
+    refused = _call(engine, method, path, body, headers=sent)
+    assert refused.status == 403, refused.body
+    assert refused.json_body()["error"]["code"] == "admin_forbidden"
+    _unchanged(engine, clock, task_id, start)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "192.0.2.7:8000", "localhost.", "[::2]:1"])
+@pytest.mark.parametrize("path", ["/__mock/journal", "/__mock/tasks", "/__mock/clock"])
+def test_reads_addressed_to_a_foreign_host_are_refused(
+    engine: Engine, host: str, path: str
+) -> None:
+    refused = _call(engine, "GET", path, headers={"host": host})
+    assert refused.status == 403
+    assert refused.json_body()["error"]["code"] == "admin_forbidden"
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST:8000", "127.0.0.1", "127.0.0.1:65535", "[::1]", "[::1]:8000"]
+)
+@pytest.mark.parametrize(
+    "origin", [None, "http://localhost:3000", "https://127.0.0.1", "http://[::1]:8000"]
+)
+def test_loopback_names_and_origins_are_served(
+    engine: Engine, clock: VirtualClock, host: str, origin: str | None
+) -> None:
+    headers = {"host": host} | ({"origin": origin} if origin else {})
+    assert _call(engine, "GET", "/__mock/journal", headers=headers).status == 200
+    moved = _call(engine, "POST", "/__mock/clock/advance", {"seconds": 1}, headers=headers)
+    assert moved.status == 200
+    yaml_text = b"scenarios:\n  - name: by-yaml\n"
+    put = _call(
+        engine,
+        "PUT",
+        "/__mock/scenarios",
+        yaml_text,
+        headers={**headers, "content-type": "application/yaml"},
+    )
+    assert put.status == 200
+    bare = Request.build("POST", "/__mock/reset", headers=headers, client="127.0.0.1")
+    assert engine.handle(bare).status == 200  # no body, no content type
+
+
+def test_the_admin_token_serves_a_remote_host(clock: VirtualClock) -> None:
+    config = MockConfig.defaults().with_overrides({"admin": {"token": "admin-secret-1"}})
+    engine = Engine(config=config, clock=clock)
+    remote = {"host": "mock.internal:8000", "x-sora-admin-token": "admin-secret-1"}
+    assert _call(engine, "GET", "/__mock/journal", client="192.0.2.7", headers=remote).status == 200
+    assert _call(engine, "POST", "/__mock/reset", client="192.0.2.7", headers=remote).status == 200
+    foreign = {**remote, "origin": "https://evil.example"}
+    assert _call(engine, "POST", "/__mock/reset", client="192.0.2.7", headers=foreign).status == 403
+    texts = {**remote, "content-type": "text/plain"}
+    assert (
+        _call(engine, "POST", "/__mock/clock/advance", b'{"seconds":1}', "192.0.2.7", texts).status
+        == 403
+    )
+    no_token = {"host": "mock.internal:8000"}
+    assert _call(engine, "GET", "/__mock/journal", headers=no_token).status == 403
+
+
+def test_public_routes_answer_any_host(engine: Engine) -> None:
+    headers = {"host": "evil.example", "origin": "https://evil.example"}
+    assert _call(engine, "GET", "/__mock/health", headers=headers).status == 200
+    assert _call(engine, "GET", "/__mock/spec", headers=headers).status == 200
+
+
+def test_in_process_calls_have_no_browser_to_fear(engine: Engine) -> None:
+    # The test itself is the client: any base URL's host, any body.
+    request = Request.build(
+        "POST", "/__mock/reset", headers={"host": "api.example.test"}, body=b"", client=None
+    )
+    assert engine.handle(request).status == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [
+        ("127.0.0.1", False),
+        ("::1", False),
+        ("localhost", False),
+        ("127.0.0.2", False),
+        ("0.0.0.0", True),
+        ("::", True),
+        ("192.0.2.7", True),
+        ("mock.internal", True),
+        ("", True),
+    ],
+)
+def test_a_non_loopback_bind_without_a_token_is_warned_of(host: str, warned: bool) -> None:
+    warning = admin_exposure_warning(host, MockConfig.defaults())
+    assert (warning is not None) == warned
+    if warning is not None:
+        assert "\n" not in warning
+        assert "admin" in warning
+        assert "loopback" in warning
+    with_token = MockConfig.defaults().with_overrides({"admin": {"token": "admin-secret-1"}})
+    assert admin_exposure_warning(host, with_token) is None
+
+
+# -- scenarios loaded at run time ------------------------------------------------------------
+
+ANY_TOKEN = '    match: {token: {glob: "*"}}\n'
+ODD_SCENARIOS = {
+    "cost not a number": ANY_TOKEN + "    task: {result: {credits_reserved: lots}}\n",
+    "cost null": ANY_TOKEN + "    task: {result: {credits_reserved: null}}\n",
+    "cost a boolean": ANY_TOKEN + "    task: {result: {credits_reserved: true}}\n",
+    "unknown value": ANY_TOKEN + "    task: {result: {no_such_value: 1}}\n",
+    "a value every task has": ANY_TOKEN + "    task: {result: {status: completed}}\n",
+    "header name with a space": "    create: {response: {status: 400, headers: {'bad name': v}}}\n",
+    "header value not ASCII": '    create: {response: {status: 400, headers: {x-a: "\\u2603"}}}\n',
+    "header value with a line break": '    poll: {response: {status: 404, headers: {x-a: "a\\r\\nb"}}}\n',
+    "framing header": "    create: {response: {status: 400, headers: {Content-Length: '3'}}}\n",
+    "hop-by-hop header": "    create: {response: {status: 400, headers: {transfer-encoding: chunked}}}\n",
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_SCENARIOS))
+def test_a_scenario_loaded_at_run_time_is_checked_as_a_file_is(
+    engine: Engine, tmp_path: Path, odd: str
+) -> None:
+    text = "scenarios:\n  - name: odd\n" + ODD_SCENARIOS[odd]
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as from_file:
+        MockConfig.load(path, contract=engine.contract)
+    response = _call(
+        engine,
+        "PUT",
+        "/__mock/scenarios",
+        text.encode(),
+        headers={"content-type": "application/yaml"},
+    )
+    assert response.status == 400
+    message = response.json_body()["error"]["message"]
+    assert message == str(from_file.value).replace(str(path), "<request body>")
+    assert "odd" not in engine.scenario_names()
+    for token in (TOKEN, "sk-demo-no-credits"):  # a token with credits pays the cost
+        assert create(engine, token=token).status in (200, 402)
+
+
+def test_a_run_time_scenario_is_checked_against_the_contract_the_mock_serves(
+    clock: VirtualClock, tmp_path: Path
+) -> None:
+    contract = Contract.load([spec_paths()[0]])  # sora-character alone: create has no 503
+    engine = Engine(contract=contract, clock=clock)
+    text = "scenarios:\n  - name: gateway\n    create: {response: {status: 503}}\n"
+    path = tmp_path / "gateway.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as from_file:
+        MockConfig.load(path, contract=contract)
+    response = _call(
+        engine,
+        "PUT",
+        "/__mock/scenarios",
+        text.encode(),
+        headers={"content-type": "application/yaml"},
+    )
+    assert response.status == 400
+    assert response.json_body()["error"]["message"] == str(from_file.value).replace(
+        str(path), "<request body>"
+    )
+
+
+def test_odd_but_valid_run_time_scenarios_never_make_a_500(
+    engine: Engine, clock: VirtualClock
+) -> None:
+    # Token matches first: the body regex after them catches every other create.
+    scenarios: list[dict[str, Any]] = [
+        {
+            "name": "cost-override",
+            "match": {"token": "sk-demo-no-credits"},
+            "task": {"result": {"credits_reserved": 0}},
+        },
+        {
+            "name": "named",
+            "match": {"token": {"exact": "sk-odd-0001"}},
+            "task": {"result": {"character_name": "chr_Odd", "estimated_time": 1.5}},
+        },
+        {
+            "name": "late-429",
+            "match": {"operation": "poll"},
+            "poll": {
+                "response": {"status": 429, "retry_after": 0, "headers": {"X-Why": "burst"}},
+                "times": 1,
+            },
+        },
+        {
+            "name": "fails",
+            "match": {"token": "sk-odd-0002"},
+            "task": {
+                "outcome": "failed",
+                "failure": {"code": "rate_limited", "progress": 99},
+                "processing_polls": 0,
+            },
+        },
+        {
+            "name": "never",
+            "match": {"token": "sk-odd-0003"},
+            "task": {"processing_seconds": None, "progress_curve": [5]},
+        },
+        {"name": "half", "match": {"token": "sk-odd-0004"}, "create": {"fault": "malformed_body"}},
+        {
+            "name": "glob-header",
+            "match": {"headers": {"X-Odd": {"glob": "*"}}},
+            "create": {"latency": {"min": 2, "max": 1}},
+        },
+        {"name": "by-regex", "match": {"body": {"video_url": {"regex": "^https?://.*[.]mp4$"}}}},
+    ]
+    loaded = _call(engine, "PUT", "/__mock/scenarios", {"scenarios": scenarios})
+    assert loaded.status == 200, loaded.body
+    for token in (
+        TOKEN,
+        "sk-demo-no-credits",
+        "sk-odd-0001",
+        "sk-odd-0002",
+        "sk-odd-0003",
+        "sk-odd-0004",
+    ):
+        headers = {
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+            "x-odd": "1",
+        }
+        created = engine.handle(create_request(headers=headers))
+        assert created.status in (200, 429), created.body
+        if token == "sk-odd-0004":
+            continue
+        task_id = created.json_body()["id"]
+        for _ in range(3):
+            clock.advance(200)
+            assert poll(engine, task_id, token=token).status in (200, 429)
+    assert _call(engine, "GET", "/__mock/scenarios").status == 200
+    assert _call(engine, "GET", "/__mock/tasks").status == 200
+
+
+def test_reset_puts_back_the_scenarios_the_mock_started_with(
+    clock: VirtualClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text(
+        "scenarios:\n  - name: from-file\n    match: {token: sk-file-0001}\n    create: {response: {status: 402}}\n"
+    )
+    engine = Engine(config=MockConfig.load(path), clock=clock)
+    planted = {
+        "scenarios": [
+            {
+                "name": "planted",
+                "match": {"token": {"glob": "*"}},
+                "create": {"response": {"status": 500}},
+            }
+        ]
+    }
+    assert _call(engine, "PUT", "/__mock/scenarios", planted).status == 200
+    assert create(engine).status == 500
+    assert _call(engine, "POST", "/__mock/reset").status == 200
+    names = [s["name"] for s in _call(engine, "GET", "/__mock/scenarios").json_body()["scenarios"]]
+    assert names[0] == "from-file"
+    assert "planted" not in names
+    assert create(engine).status == 200
+    assert create(engine, token="sk-file-0001").status == 402

@@ -221,13 +221,15 @@ def scenarios_from_document(
     """Build the scenarios at ``path`` of an already schema-checked document.
 
     Checks what the schema cannot (regexes compile, names are unique, ``extends`` names a
-    known scenario, progress curves do not decrease, failure codes are ones the models of
-    ``contract`` (default: the bundled one; False: any) list) and raises :class:`ConfigError` with
-    file, line and column. ``extends`` is resolved here, against earlier scenarios of the
-    same file and the built-in library.
+    known scenario, progress curves do not decrease, reply headers can be sent as written;
+    against the models of ``contract`` (default: the bundled one; False: none of these):
+    statuses are documented, failure codes listed, result values known and a cost a number)
+    and raises :class:`ConfigError` with file, line and column. ``extends`` is resolved here,
+    against earlier scenarios of the same file and the built-in library.
     """
     codes = failure_codes(contract) if contract is not False else frozenset()
     statuses = error_statuses(contract) if contract is not False else None
+    values = result_values(contract) if contract is not False else None
     items = document.data if data is None else data
     for part in path:
         items = items.get(part, []) if isinstance(items, Mapping) else []
@@ -249,6 +251,8 @@ def scenarios_from_document(
                     [*where, short, "response", "status"],
                     ConfigError,
                 )
+        if values is not None:
+            _check_result(raw.get("task", {}).get("result", {}), values, document, where)
         code = raw.get("task", {}).get("failure", {}).get("code")
         if codes and code is not None and code not in codes:
             raise document.error(
@@ -257,7 +261,7 @@ def scenarios_from_document(
                 ConfigError,
             )
         if "extends" in raw:
-            base = built.get(raw["extends"]) or _builtin_by_name().get(raw["extends"])
+            base = built.get(raw["extends"]) or _builtins_of(contract).get(raw["extends"])
             if base is None:
                 raise document.error(
                     f"extends unknown scenario {raw['extends']!r} (see: sora-mock scenarios list)",
@@ -281,6 +285,42 @@ def error_statuses(contract: Contract | None) -> dict[str, frozenset[int]]:
     return {CREATE: frozenset(tasks.create.errors), POLL: frozenset(tasks.read.errors)}
 
 
+@dataclass(frozen=True)
+class ResultValues:
+    """The values a scenario's ``result`` may set: every model's named and drawn values,
+    and which of them is a model's cost (a number, charged on create)."""
+
+    names: frozenset[str]
+    costs: Mapping[str, str]
+
+    def problem(self, name: str, value: Any) -> str | None:
+        """Why ``value`` cannot be reported as ``name``, or None."""
+        if name not in self.names:
+            known = ", ".join(sorted(self.names))
+            return f"{name!r} is not a value the spec's tasks report ({known})"
+        model = self.costs.get(name)
+        if model is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return f"{name} must be a number: it is what a create of {model} costs"
+        return None
+
+
+def result_values(contract: Contract | None) -> ResultValues:
+    """The values the contract's (default: the bundled) models let a scenario's result set."""
+    models = (contract or Contract.bundled()).tasks.models.values()
+    names = frozenset(n for m in models for n in (*m.values, *m.generated))
+    costs = {m.cost: m.name for m in models if isinstance(m.cost, str)}
+    return ResultValues(names, costs)
+
+
+def _check_result(
+    result: Mapping[str, Any], values: ResultValues, document: YamlDocument, where: list[str | int]
+) -> None:
+    for name, value in result.items():
+        problem = values.problem(name, value)
+        if problem is not None:
+            raise document.error(problem, [*where, "task", "result", name], ConfigError)
+
+
 def failure_codes(contract: Contract | None) -> frozenset[str]:
     """Every task failure code the contract's (default: the bundled) models list."""
     models = (contract or Contract.bundled()).tasks.models.values()
@@ -299,9 +339,14 @@ def _extend(base: Scenario, own: Scenario, raw: Mapping[str, Any]) -> Scenario:
     )
 
 
+def _builtins_of(contract: Contract | Literal[False] | None) -> dict[str, Scenario]:
+    """The built-in library of ``contract`` (None or False: the bundled one), by name."""
+    return _builtin_by_name(contract or Contract.bundled())
+
+
 @functools.cache
-def _builtin_by_name() -> dict[str, Scenario]:
-    return {s.name: s for s in builtin_scenarios(Contract.bundled())}
+def _builtin_by_name(contract: Contract) -> dict[str, Scenario]:
+    return {s.name: s for s in builtin_scenarios(contract)}
 
 
 def _scenario(raw: Mapping[str, Any], document: YamlDocument, where: list[str | int]) -> Scenario:
@@ -317,8 +362,8 @@ def _scenario(raw: Mapping[str, Any], document: YamlDocument, where: list[str | 
         description=raw.get("description", ""),
         source=document.source,
         match=_match(raw["match"], document, [*where, "match"]) if "match" in raw else None,
-        create=_effect(raw.get("create")),
-        poll=_effect(raw.get("poll")),
+        create=_effect(raw.get("create"), document, [*where, CREATE]),
+        poll=_effect(raw.get("poll"), document, [*where, POLL]),
         task=task,
         result=dict(result),
     )
@@ -346,13 +391,20 @@ def _match(raw: Mapping[str, Any], document: YamlDocument, where: list[str | int
     )
 
 
-def _effect(raw: Mapping[str, Any] | None) -> Effect | None:
+def _effect(
+    raw: Mapping[str, Any] | None, document: YamlDocument, where: list[str | int]
+) -> Effect | None:
     if raw is None:
         return None
     reply = None
     if "response" in raw:
         response = dict(raw["response"])
-        headers = tuple((k.lower(), v) for k, v in response.pop("headers", {}).items())
+        given = response.pop("headers", {})
+        for name, value in given.items():
+            problem = header_problem(name, value)
+            if problem is not None:
+                raise document.error(problem, [*where, "response", "headers", name], ConfigError)
+        headers = tuple((k.lower(), v) for k, v in given.items())
         reply = ErrorReply(**response, headers=headers)
     latency = raw.get("latency")
     if isinstance(latency, Mapping):
@@ -362,8 +414,34 @@ def _effect(raw: Mapping[str, Any] | None) -> Effect | None:
     return Effect(reply=reply, times=raw.get("times"), latency=latency, fault=raw.get("fault"))
 
 
-def scenarios_from_text(text: str, source: str) -> tuple[Scenario, ...]:
-    """Scenarios from YAML or JSON text holding ``{"scenarios": [...]}`` and nothing else."""
+#: A header name as HTTP writes it (RFC 9110 token).
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: A header value a server can send as written: visible ASCII, spaces and tabs inside.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?|")
+#: Headers that frame the message or the connection: the server writes them, not a scenario.
+FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"}
+)
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why a scenario's reply cannot send header ``name: value`` as written, or None."""
+    if not _HEADER_NAME.fullmatch(name):
+        return f"{name!r} is not a header name (letters, digits and !#$%&'*+.^_`|~-)"
+    if name.lower() in FRAMING_HEADERS:
+        return f"{name} frames the message: the server writes it, a scenario cannot"
+    if not _HEADER_VALUE.fullmatch(value):
+        return (
+            f"the value of {name} must be visible ASCII, with spaces or tabs only inside: {value!r}"
+        )
+    return None
+
+
+def scenarios_from_text(
+    text: str, source: str, contract: Contract | None = None
+) -> tuple[Scenario, ...]:
+    """Scenarios from YAML or JSON text holding ``{"scenarios": [...]}`` and nothing else,
+    checked as a file's are against ``contract`` (default: the bundled one)."""
     from sora_mock.engine.config_schema import check_document
 
     document = YamlDocument.from_text(text, source, ConfigError)
@@ -375,7 +453,7 @@ def scenarios_from_text(text: str, source: str) -> tuple[Scenario, ...]:
             [extra[0]],
             ConfigError,
         )
-    return scenarios_from_document(document)
+    return scenarios_from_document(document, contract=contract)
 
 
 # -- the built-in library --------------------------------------------------------------------
