@@ -5,6 +5,7 @@ contract, the configuration, the scenarios, its clock and its task store. Nothin
 knows about ASGI, httpx, pytest, sockets or sleeping: the doors above do.
 """
 
+from sora_mock.engine.admin import admin_exposure_warning
 from sora_mock.engine.clock import AdjustableClock, Clock, RealClock, VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import Engine
@@ -43,5 +44,6 @@ __all__ = [
     "TaskStorage",
     "TaskStore",
     "VirtualClock",
+    "admin_exposure_warning",
     "mask_token",
 ]
