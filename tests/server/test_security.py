@@ -175,3 +175,74 @@ def test_a_lone_surrogate_escape_gets_the_create_400_over_http(
         journal = httpx.get(f"{server.base_url}/__mock/journal", timeout=10)
         assert journal.status_code == 200
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+# -- the admin API and web pages --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body"),
+    [
+        # A page on another site posting text (a "simple" request: no preflight).
+        (
+            "/__mock/clock/advance",
+            {"Origin": "https://evil.example", "Content-Type": "text/plain"},
+            b'{"seconds": 3600}',
+        ),
+        ("/__mock/reset", {"Origin": "https://evil.example", "Content-Type": "text/plain"}, b"x"),
+        (
+            "/__mock/scenarios",
+            {"Origin": "null", "Content-Type": "application/x-www-form-urlencoded"},
+            b"scenarios=1",
+        ),
+        # DNS rebinding: the page's own origin, a foreign name that resolves to loopback.
+        (
+            "/__mock/clock/advance",
+            {"Host": "rebind.evil.example:8000", "Content-Type": "application/json"},
+            b'{"seconds": 3600}',
+        ),
+    ],
+)
+def test_a_web_page_cannot_drive_the_admin_api_over_http(
+    server: BackgroundServer,
+    engine: Engine,
+    clock: VirtualClock,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> None:
+    task_id = create(engine).json_body()["id"]
+    start = clock.now()
+    raw = request("POST", path, headers=headers, body=body)
+    if "Host" in headers:
+        raw = raw.replace(b"Host: 127.0.0.1\r\n", b"", 1)
+    answer = exchange(server.base_url, raw)
+    assert answer.status == 403, answer.raw
+    assert answer.json()["error"]["code"] == "admin_forbidden"
+    assert clock.now() == start
+    assert engine.store.get(task_id) is not None
+    # A tool on this machine still drives it.
+    allowed = exchange(
+        server.base_url,
+        request(
+            "POST",
+            "/__mock/clock/advance",
+            headers={"Content-Type": "application/json"},
+            body=b'{"seconds": 1}',
+        ),
+    )
+    assert allowed.status == 200
+
+
+def test_journal_reads_need_a_loopback_host_over_http(server: BackgroundServer) -> None:
+    rebound = request("GET", "/__mock/journal").replace(
+        b"Host: 127.0.0.1", b"Host: rebind.evil.example"
+    )
+    assert exchange(server.base_url, rebound).status == 403
+    assert httpx.get(f"{server.base_url}/__mock/journal", timeout=10).status_code == 200
+    assert (
+        httpx.get(
+            f"http://localhost:{server.base_url.rsplit(':', 1)[1]}/__mock/journal"
+        ).status_code
+        == 200
+    )
