@@ -65,6 +65,14 @@ def register(subparsers: Any) -> None:
         help="close a keep-alive connection idle this long between requests (default 5)",
     )
     parser.add_argument(
+        "--head-timeout",
+        metavar="SECONDS",
+        type=positive_number,
+        default=5.0,
+        help="close a connection whose request head is not whole this long after it opens "
+        "or the head begins (default 5)",
+    )
+    parser.add_argument(
         "--max-connections",
         metavar="N",
         type=whole(1),
@@ -99,7 +107,11 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         origin=time.time(),
         http=args.http,
-        limits=ConnectionLimits(keep_alive=args.keep_alive, max_connections=args.max_connections),
+        limits=ConnectionLimits(
+            keep_alive=args.keep_alive,
+            head_timeout=args.head_timeout,
+            max_connections=args.max_connections,
+        ),
     )
     sock = bind(args.host, args.port)
     if not args.quiet:

@@ -2,7 +2,8 @@
 its worker processes' lives.
 
 - A keep-alive connection idle past :attr:`ConnectionLimits.keep_alive` seconds is closed
-  (uvicorn's ``timeout_keep_alive``).
+  (uvicorn's ``timeout_keep_alive``), and so is one whose request head is not whole within
+  :attr:`ConnectionLimits.head_timeout` seconds (the protocols' ``head_timeout``).
 - At most :attr:`ConnectionLimits.max_connections` connections are served at once, by
   default the process's file limit less a reserve (:func:`default_max_connections`); a
   connection over the cap is answered ``503`` with the error envelope and closed, before
@@ -50,10 +51,13 @@ class ConnectionLimits:
     """How long connections may idle and how many may be open.
 
     ``keep_alive``: seconds a keep-alive connection may idle between requests.
+    ``head_timeout``: seconds a request head may take to arrive whole, from the connection's
+    opening or the head's first byte.
     ``max_connections``: connections served at once; None is :func:`default_max_connections`.
     """
 
     keep_alive: int = 5
+    head_timeout: float = 5.0
     max_connections: int | None = None
 
     def connection_cap(self) -> int:
@@ -70,19 +74,22 @@ def default_max_connections() -> int:
     return max(1, soft - max(FILE_RESERVE, soft // 8))
 
 
-def guarded(protocol: type[asyncio.Protocol], cap: int) -> type[asyncio.Protocol]:
-    """A protocol factory for uvicorn's ``http`` setting: ``protocol``, or a :class:`Refusal`
-    once ``cap`` connections are open.
+def guarded(protocol: type[asyncio.Protocol], limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """A protocol factory for uvicorn's ``http`` setting: ``protocol`` with the limits'
+    head timeout, or a :class:`Refusal` once their cap of connections are open.
 
     uvicorn calls its ``http`` setting like a class; a partial of a module function keeps
     it picklable for worker processes.
     """
-    return cast("type[asyncio.Protocol]", functools.partial(guarded_protocol, protocol, cap))
+    cap = limits.connection_cap()
+    factory = functools.partial(guarded_protocol, protocol, cap, limits.head_timeout)
+    return cast("type[asyncio.Protocol]", factory)
 
 
 def guarded_protocol(
     protocol: type[asyncio.Protocol],
     cap: int,
+    head_timeout: float,
     *,
     config: Config,
     server_state: ServerState,
@@ -94,7 +101,13 @@ def guarded_protocol(
         log.warning("Refused a connection: %d are open, the most served at once", cap)
         return Refusal(server_state.default_headers)
     factory = cast("Callable[..., asyncio.Protocol]", protocol)
-    return factory(config=config, server_state=server_state, app_state=app_state, _loop=_loop)
+    return factory(
+        config=config,
+        server_state=server_state,
+        app_state=app_state,
+        _loop=_loop,
+        head_timeout=head_timeout,
+    )
 
 
 class Refusal(asyncio.Protocol):

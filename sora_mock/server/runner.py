@@ -182,7 +182,7 @@ def uvicorn_server(
         app,
         factory=isinstance(app, str),
         workers=workers,
-        http=guarded(protocol_class(http), limits.connection_cap()),
+        http=guarded(protocol_class(http), limits),
         timeout_keep_alive=limits.keep_alive,
         log_level=log_level,
         access_log=False,
