@@ -85,7 +85,7 @@ def register(subparsers: Any) -> None:
 def serve(args: argparse.Namespace) -> int:
     """Check the spec and settings, bind the port, print what it serves where, serve until
     stopped."""
-    from sora_mock.engine import MockConfig
+    from sora_mock.engine import MockConfig, admin_exposure_warning
     from sora_mock.server import ConnectionLimits, ServeSettings, base_url, bind, run_server
 
     if args.workers > 1 and not args.state:
@@ -113,6 +113,9 @@ def serve(args: argparse.Namespace) -> int:
             max_connections=args.max_connections,
         ),
     )
+    warning = admin_exposure_warning(args.host, config)
+    if warning is not None:
+        print(f"sora-mock: {warning}", file=sys.stderr, flush=True)
     sock = bind(args.host, args.port)
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)

@@ -412,3 +412,21 @@ def test_serve_takes_its_connection_limits() -> None:
         ["serve", "--keep-alive", "2", "--head-timeout", "0.5", "--max-connections", "50"]
     )
     assert (args.keep_alive, args.head_timeout, args.max_connections) == (2, 0.5, 50)
+
+
+def test_serving_beyond_loopback_without_an_admin_token_warns(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 192.0.2.1 (TEST-NET-1) is no address of this host: the warning comes, then the bind fails.
+    assert main(["serve", "--host", "192.0.2.1", "--port", "0"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("sora-mock: warning: listening on 192.0.2.1"), err
+    assert "admin" in err[0]
+    assert err[1].startswith("sora-mock: error: cannot listen on 192.0.2.1:0"), err
+
+
+def test_serving_on_loopback_does_not_warn() -> None:
+    with serve_command("--quiet") as (process, _):
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert "warning" not in err
