@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 CHECKER_BENCH_ARGS ?= --repeat 1
 
-.PHONY: install serve test test-fast lint format typecheck check bench bench-checker clean
+.PHONY: install serve test fuzz test-fast lint format typecheck check bench bench-checker clean
 
 install: $(STAMP)
 
@@ -24,6 +24,13 @@ serve: install
 
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The mutation fuzz of raw requests at length: FUZZ_CASES per parser (make test runs 1,500).
+FUZZ_CASES ?= 50000
+FUZZ_SEED ?= 23
+fuzz: install
+	SORA_MOCK_FUZZ_CASES=$(FUZZ_CASES) SORA_MOCK_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/python -m pytest -n 2 tests/server/test_fuzz.py $(PYTEST_ARGS)
 
 # The quick loop: everything but the tests marked slow.
 test-fast: install
