@@ -194,16 +194,19 @@ class SqliteTaskStore:
             self._db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed
             self._db.execute("BEGIN IMMEDIATE")  # one process does it; the others wait
             try:
-                rows = [] if self._marked() else self._db.execute("SELECT * FROM tasks").fetchall()
+                rows = (
+                    []
+                    if self._marked()  # another process did it while this one waited
+                    else self._db.execute("SELECT id, ended_at, task FROM tasks").fetchall()
+                )
                 latest = 0.0
-                for task_id, _, _, ended_at, stored in rows:
+                for task_id, ended_at, stored in rows:
                     data = json.loads(stored)
                     latest = max(latest, data["created_at"], ended_at or 0.0)
-                    if not str(data["token"]).startswith(HASH_PREFIX):
-                        data["token"] = self._key(data["token"])
-                        self._db.execute(
-                            "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
-                        )
+                    data["token"] = self._key(data["token"])
+                    self._db.execute(
+                        "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
+                    )
                 self._db.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('clock', ?)", (latest,)
                 )
