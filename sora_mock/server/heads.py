@@ -35,10 +35,7 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _ABSOLUTE = re.compile(rb"https?://[^/?#]*", re.IGNORECASE)
 # h11 ends a head at the first LF followed by an empty line (with or without CR).
 _HEAD_END = re.compile(rb"\n\r?\n")
-_BARE_LF = re.compile(rb"(?<!\r)\n")
 _LONE_CR = re.compile(rb"\r[^\n]")
-_FOLDED = re.compile(rb"\n[ \t]")
-_CONTENT_LENGTH_LINE = re.compile(rb"\ncontent-length[ \t]*:([^\r\n]*)", re.IGNORECASE)
 
 
 def origin_form(method: bytes, target: bytes) -> bytes | None:
@@ -65,9 +62,9 @@ def refusal(method: bytes, version: bytes, headers: Iterable[tuple[bytes, bytes]
         return "unsupported HTTP version"
     hosts = lengths = encodings = 0
     chunked = True
+    values = []
     for name, value in headers:
-        if _CONTROL.search(value):
-            return "control character in a header value"
+        values.append(value)
         if name == b"host":
             hosts += 1
         elif name == b"content-length":
@@ -75,6 +72,9 @@ def refusal(method: bytes, version: bytes, headers: Iterable[tuple[bytes, bytes]
         elif name == b"transfer-encoding":
             encodings += 1
             chunked = value.strip().lower() == b"chunked"
+    # One search over all values (joined by a tab, which values may hold).
+    if _CONTROL.search(b"\t".join(values)):
+        return "control character in a header value"
     if hosts > 1 or (hosts == 0 and version == b"1.1"):
         return "an HTTP/1.1 request needs exactly one Host header"
     if lengths > 1:
@@ -93,14 +93,19 @@ def raw_head_refusal(data: bytes) -> str | None:
     if end is None:
         return "a line ends in CR without LF" if _LONE_CR.search(data) else None
     head = data[: end.end()]
-    if _BARE_LF.search(head):
+    crlf = head.count(b"\r\n")
+    if head.count(b"\n") != crlf:
         return "a line ends in LF without CR"
-    if _LONE_CR.search(head):
+    if head.count(b"\r") != crlf:
         return "a line ends in CR without LF"
-    if _FOLDED.search(head, 0, end.start()):
+    lines = head[: end.start()]
+    if b"\n " in lines or b"\n\t" in lines:
         return "a header folded over lines"
-    lengths = _CONTENT_LENGTH_LINE.findall(head)
-    if len(lengths) > 1 or (lengths and b"," in lengths[0]):
+    lower = lines.lower()
+    if lower.count(b"\ncontent-length") > 1:
+        return "more than one Content-Length"
+    at = lower.find(b"\ncontent-length")
+    if at >= 0 and b"," in lower[at:].split(b"\n", 2)[1]:
         return "more than one Content-Length"
     return None
 

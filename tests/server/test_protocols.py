@@ -21,6 +21,7 @@ from sora_mock.contract.openapi import Contract
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.server.asgi import MAX_HEAD_BYTES, Receive, Scope, Send
+from sora_mock.server.limits import ConnectionLimits
 from sora_mock.server.protocols import HTTP_NAMES, HttpName, protocol_class
 from sora_mock.server.runner import BackgroundServer, ServerThread, base_url, bind
 from tests.rawhttp import RawResponse, address, exchange, request
@@ -262,13 +263,10 @@ def test_content_length_with_transfer_encoding_is_refused(
     [b"", b"GET /__mock/health HTTP/1.1\r\nHost: x\r\n", create_bytes() + b"POST /v1/"],
     ids=["nothing", "half-a-head", "a-request-then-half-a-head"],
 )
-def test_a_head_not_complete_in_time_closes_the_connection(
-    http: HttpName, sent: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(protocol_class(http), "head_timeout", 0.2)
+def test_a_head_not_complete_in_time_closes_the_connection(http: HttpName, sent: bytes) -> None:
     engine = Engine(contract=Contract.bundled(), clock=VirtualClock(), seed=7)
     with (
-        BackgroundServer(engine, http=http) as server,
+        BackgroundServer(engine, http=http, limits=ConnectionLimits(head_timeout=0.2)) as server,
         socket.create_connection(address(server.base_url), timeout=5) as sock,
     ):
         started = time.monotonic()
@@ -283,13 +281,10 @@ def test_a_head_not_complete_in_time_closes_the_connection(
 
 
 @pytest.mark.parametrize("http", PARSERS)
-def test_the_head_deadline_spares_a_connection_between_requests(
-    http: HttpName, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(protocol_class(http), "head_timeout", 0.2)
+def test_the_head_deadline_spares_a_connection_between_requests(http: HttpName) -> None:
     engine = Engine(contract=Contract.bundled(), clock=VirtualClock(), seed=7)
     with (
-        BackgroundServer(engine, http=http) as server,
+        BackgroundServer(engine, http=http, limits=ConnectionLimits(head_timeout=0.2)) as server,
         socket.create_connection(address(server.base_url), timeout=5) as sock,
     ):
         sock.sendall(create_bytes())
