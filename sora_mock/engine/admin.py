@@ -23,7 +23,7 @@ from sora_mock.engine.config import MockConfig
 from sora_mock.engine.files import file_content
 from sora_mock.engine.journal import Journal, mask_token
 from sora_mock.engine.lifecycle import Observation
-from sora_mock.engine.rendering import MOCK_PREFIX, end_time
+from sora_mock.engine.rendering import MOCK_PREFIX, link_signature
 from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
 from sora_mock.engine.scenarios.book import Scenario, ScenarioBook, scenarios_from_text
 from sora_mock.engine.store.task import Task, TaskStorage
@@ -38,6 +38,11 @@ _READS = frozenset({"GET", "HEAD"})
 EXPIRED_LINK_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+)
+UNSIGNED_LINK_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>AccessDenied</Code>"
+    b"<Message>Request signature is missing or does not match</Message></Error>"
 )
 
 
@@ -61,6 +66,9 @@ class MockState(Protocol):
 
     @property
     def scenarios(self) -> ScenarioBook: ...
+
+    @property
+    def link_secret(self) -> bytes: ...
 
     def render(self, task: Task, seen: Observation, now: float) -> dict[str, Any]: ...
 
@@ -87,7 +95,7 @@ def _route(engine: MockState, request: Request, now: float) -> Response:
         return Response.json(200, {"status": "ok", "tasks": len(engine.store)})
     if len(parts) == 3 and parts[0] == "files":
         _require(request, "GET")
-        return _task_file(engine, parts[1], parts[2], now)
+        return _task_file(engine, request, parts[1], parts[2], now)
     if parts == ["spec"]:
         _require(request, "GET")
         return spec_response(engine.contract)
@@ -218,18 +226,33 @@ def spec_response(contract: Contract) -> Response:
     return Response(200, (("content-type", "application/yaml"),), contract.as_yaml())
 
 
-def _task_file(engine: MockState, task_id: str, name: str, now: float) -> Response:
-    """A completed task's file (its ``file`` values), until its link expires."""
+def _task_file(
+    engine: MockState, request: Request, task_id: str, name: str, now: float
+) -> Response:
+    """A completed task's file (its ``file`` values), for a link the mock signed, until the
+    link expires."""
     task = engine.store.get(task_id)
     model = engine.contract.tasks.models.get(task.model) if task is not None else None
     file = next((f for f in model.files.values() if f.name == name), None) if model else None
     if task is None or file is None or task.peek(now).status != "completed":
         return mock_error(404, "not_found", "No such file")
-    if now >= end_time(task, now) + file.ttl:
-        return Response(403, (("content-type", "application/xml"),), EXPIRED_LINK_BODY)
-    cache = f"private, max-age={int(file.ttl)}"
+    params = request.query_params
+    expires = params.get("expires", "")
+    signature = params.get("signature", "")
+    if not (expires.isascii() and expires.isdigit() and len(expires) <= 20):
+        return _denied(UNSIGNED_LINK_BODY)
+    expected = link_signature(engine.link_secret, task_id, name, int(expires))
+    if not hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode()):
+        return _denied(UNSIGNED_LINK_BODY)
+    if now >= int(expires):
+        return _denied(EXPIRED_LINK_BODY)
+    cache = f"private, max-age={int(int(expires) - now)}"
     headers = (("content-type", file.media_type), ("cache-control", cache))
     return Response(200, headers, file_content(file.media_type, task_id))
+
+
+def _denied(body: bytes) -> Response:
+    return Response(403, (("content-type", "application/xml"),), body)
 
 
 def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import threading
@@ -50,7 +51,7 @@ from sora_mock.engine.inbound import (
 from sora_mock.engine.journal import Journal, mask_token
 from sora_mock.engine.lifecycle import PENDING, Lifecycle, Observation, lifecycle_from_dict
 from sora_mock.engine.outbox import Delivery, Outbox
-from sora_mock.engine.rendering import MOCK_PREFIX, TaskRenderer
+from sora_mock.engine.rendering import MOCK_PREFIX, TaskRenderer, seeded_link_secret
 from sora_mock.engine.replies import (
     Answer,
     Outcome,
@@ -543,7 +544,16 @@ class Engine:
 
         A subclass may override it: every task answer and callback then shows what it
         returns."""
-        return self._renderer.render(task, seen, now)
+        return self._renderer.render(task, seen, now, self.link_secret)
+
+    @functools.cached_property
+    def link_secret(self) -> bytes:
+        """The key file links are signed with: the store's secret (a state file's, shared by
+        workers and restarts), or, for a seeded engine on a memory store, which no other
+        engine reads, one drawn from the seed, so seeded runs repeat byte for byte."""
+        if self.seed is not None and isinstance(self.store, TaskStore):
+            return seeded_link_secret(self.seed)
+        return self.store.link_secret()
 
     def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
         return json_bytes(self.render(task, seen, now))
