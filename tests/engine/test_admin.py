@@ -125,6 +125,8 @@ def test_scenarios_list_and_load_at_run_time(engine: Engine) -> None:
         (b"tokens: {}\n", "only 'scenarios'"),
         (b"\xff\xfe", "UTF-8"),
         (b"scenarios:\n  - name: x\n    match: {token: {regex: '['}}\n", "invalid regex"),
+        (b'{"scenarios": [{"name": "x", "description": "\\ud800"}]}', "invalid YAML"),
+        (b'scenarios:\n  - name: x\n    description: "\\U0000DFFF"\n', "invalid YAML"),
     ],
 )
 def test_bad_scenario_uploads_are_refused_and_nothing_changes(
