@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,9 +64,15 @@ class RequestCheck:
         return self.tasks.models.get(name) if isinstance(name, str) else None
 
     def check(
-        self, body: Mapping[str, Any], *, allow_loopback: bool = False
+        self,
+        body: Mapping[str, Any],
+        *,
+        allow_loopback: bool = False,
+        allow_ports: Collection[int] = (),
     ) -> CheckedBody | BodyProblem:
-        """The body's model when it is acceptable, else its first problem."""
+        """The body's model when it is acceptable, else its first problem. A callback URL
+        may name a loopback host with ``allow_loopback``, and a port besides 443 when
+        ``allow_ports`` holds it."""
         model = self.model_of(body)
         if model is None:
             return self._unknown_model(body)
@@ -83,16 +89,22 @@ class RequestCheck:
                     message = f"{rule.message or INVALID}: {reason}"
                     return BodyProblem(rule.field, message, f"{rule.field}: {reason}")
             if rule.callback:
-                reason = callback_url_problem(value, rule.field, allow_loopback=allow_loopback)
+                reason = callback_url_problem(
+                    value, rule.field, allow_loopback=allow_loopback, allow_ports=allow_ports
+                )
                 if reason is not None:
                     return BodyProblem(rule.field, reason, reason)
         return CheckedBody(model)
 
     def problem(
-        self, body: Mapping[str, Any], *, allow_loopback: bool = False
+        self,
+        body: Mapping[str, Any],
+        *,
+        allow_loopback: bool = False,
+        allow_ports: Collection[int] = (),
     ) -> BodyProblem | None:
         """The body's first problem, or None."""
-        found = self.check(body, allow_loopback=allow_loopback)
+        found = self.check(body, allow_loopback=allow_loopback, allow_ports=allow_ports)
         return found if isinstance(found, BodyProblem) else None
 
     def _unknown_model(self, body: Mapping[str, Any]) -> BodyProblem:

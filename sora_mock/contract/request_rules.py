@@ -78,6 +78,12 @@ class CallbackTarget:
     allow_loopback: bool
     problem: str | None
 
+    @property
+    def authority(self) -> str:
+        """``host[:port]`` as a ``Host`` header names the target (the port unless default)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORTS.get(self.scheme) else f"{host}:{self.port}"
+
     def address_problem(self, address: str) -> str | None:
         """Why a connection to ``address`` (one the host resolved to) must not be made."""
         try:

@@ -68,6 +68,7 @@ class MockConfig:
     default_token: TokenProfile = field(default_factory=TokenProfile)
     tokens: Mapping[str, TokenProfile] = field(default_factory=dict)
     allow_loopback_callbacks: bool = False
+    allow_callback_ports: tuple[int, ...] = ()
     max_body_bytes: int = 1_048_576
     journal_size: int = 10_000
     admin_token: str | None = None
@@ -115,6 +116,7 @@ class MockConfig:
                 if name != "default"
             },
             allow_loopback_callbacks=bool(data.get("callbacks", {}).get("allow_loopback", False)),
+            allow_callback_ports=tuple(data.get("callbacks", {}).get("allow_ports", ())),
             max_body_bytes=int(data.get("limits", {}).get("max_body_bytes", 1_048_576)),
             journal_size=int(data.get("limits", {}).get("journal_size", 10_000)),
             admin_token=data.get("admin", {}).get("token"),
