@@ -2,8 +2,9 @@
 
 The engine keeps the outbox (what is due when, on the mock clock) and records each attempt;
 the doors deliver (:mod:`sora_mock.server.callbacks` inside the HTTP server's event loop,
-:mod:`sora_mock.inprocess.callbacks` in-process). A non-2xx answer or a connection error is
-retried at most 3 times, 1, 2 and 4 seconds (mock time) apart, as the vendor documents.
+:mod:`sora_mock.inprocess._callbacks` in-process). A non-2xx answer or a connection error is
+retried at most 3 times, 1, 2 and 4 seconds (mock time) apart, as the vendor documents; a
+target the server refuses to contact (it resolves to a private address) is not retried.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Callback delivery in-process: every callback due now, with a synchronous httpx client."""
+"""Callback delivery in-process: every callback due now, with a synchronous httpx client.
+
+The URL passed the create rule (no private address in any spelling, port 443 unless
+allowed); names are not resolved here, because the test's own routes (respx) receive
+callbacks by name. The server's dispatcher resolves and checks every address.
+"""
 
 from __future__ import annotations
 

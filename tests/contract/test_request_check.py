@@ -103,3 +103,10 @@ def test_a_loopback_callback_passes_when_allowed() -> None:
     body = {**CHARACTER, "callback_url": "http://127.0.0.1:8080/hook"}
     assert isinstance(CHECK.check(body, allow_loopback=True), CheckedBody)
     assert CHECK.problem(body) is not None
+
+
+def test_a_port_besides_443_passes_when_allowed() -> None:
+    body = {**PREVIEW, "callback_url": "https://example.com:8443/hook"}
+    assert _problem(body).message == "callback_url must use port 443, not 8443"
+    assert isinstance(CHECK.check(body, allow_ports=[8443]), CheckedBody)
+    assert CHECK.problem(body, allow_ports=(8443,)) is None
