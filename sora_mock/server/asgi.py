@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sora_mock.contract import Request, Response
@@ -91,7 +91,10 @@ class MockApp:
         if declared is not None and declared > limit:
             body = None
         else:
-            body = await _read_body(receive, limit)
+            read = await _read_body(receive, limit)
+            if not read.whole:
+                return  # the client left mid-body: no answer can reach it, so nothing runs
+            body = read.data
         request = _request_from_scope(scope, body)
         try:
             response = (self.handler or self.engine.handle)(request)
@@ -155,21 +158,31 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes ``limit`` (the rest is left unread)."""
+@dataclass(frozen=True)
+class _Body:
+    """A request body as read: its bytes (None once past the limit) and whether the client
+    stayed to send it all."""
+
+    data: bytes | None
+    whole: bool = True
+
+
+async def _read_body(receive: Receive, limit: int) -> _Body:
+    """The whole body, or no data as soon as it passes ``limit`` (the rest is left unread);
+    not whole when the client disconnects first."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            return _Body(None, whole=False)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return None
+            return _Body(None)
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return _Body(b"".join(chunks))
 
 
 async def _send_response(send: Send, response: Response) -> None:

@@ -208,17 +208,7 @@ def _chunked_create(chunks: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "mock_server",
-    [
-        pytest.param(
-            "h11",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="h11 hands the app the first chunk before it finds the broken one; the "
-                "app then reads a disconnect and runs the partial body (server/asgi.py)",
-            ),
-        ),
-        "httptools",
-    ],
+    ["h11", "httptools"],
     indirect=True,
 )
 def test_a_request_whose_body_is_malformed_does_not_run(mock_server: BackgroundServer) -> None:
