@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sora_mock.contract import Contract, YamlDocument, defaults_path
 from sora_mock.engine.config_schema import check_document, check_mapping
-from sora_mock.engine.scenarios.book import Scenario, scenarios_from_document
+from sora_mock.engine.scenarios.book import Scenario, result_values, scenarios_from_document
 from sora_mock.errors import ConfigError
 
 _T = TypeVar("_T")
@@ -77,13 +77,18 @@ class MockConfig:
 
     @classmethod
     def load(cls, path: str | Path | None = None, contract: Contract | None = None) -> MockConfig:
-        """The defaults, with the file at ``path`` (if any) merged over them; its scenarios
-        are checked against ``contract`` (default: the bundled one)."""
+        """The defaults, with the file at ``path`` (if any) merged over them; its values and
+        scenarios are checked against ``contract`` (default: the bundled one)."""
         data = check_document(YamlDocument.from_path(defaults_path(), ConfigError))
         if path is None:
             return cls.from_dict(data, checked=True)
         document = YamlDocument.from_path(path, ConfigError)
         data = deep_merge(data, check_document(document))
+        values = result_values(contract)
+        for name, value in (document.data.get("task") or {}).items():
+            problem = None if name == "retention" else values.problem(name, value)
+            if problem is not None:
+                raise document.error(problem, ["task", name], ConfigError)
         scenarios = scenarios_from_document(document, contract=contract)
         return cls.from_dict(data, checked=True, scenarios=scenarios)
 

@@ -61,10 +61,18 @@ from sora_mock.engine.replies import (
     not_mocked,
 )
 from sora_mock.engine.reported import Reported
-from sora_mock.engine.scenarios.book import CREATE, POLL, Effect, Scenario, ScenarioBook
+from sora_mock.engine.scenarios.book import (
+    CREATE,
+    POLL,
+    Effect,
+    Scenario,
+    ScenarioBook,
+    result_values,
+)
 from sora_mock.engine.scenarios.effects import Effects
 from sora_mock.engine.store.memory import TaskStore
 from sora_mock.engine.store.task import Task, TaskStorage
+from sora_mock.errors import ConfigError
 
 #: Where the mock serves the OpenAPI document it runs (also at ``/__mock/spec``).
 SPEC_PATH = "/openapi.yaml"
@@ -91,6 +99,7 @@ class Engine:
         self.contract = contract or Contract.bundled()
         self.tasks = self.contract.tasks
         self.config = config or MockConfig.defaults()
+        _check_values(self.config, self.contract)
         self.clock: Clock = clock or RealClock(self.config.speed)
         self.seed = seed
         self.effects = Effects(
@@ -586,3 +595,13 @@ class Engine:
     def _restart_identities(self) -> None:
         """Draw task ids and names from the seed's start again."""
         self._random = random.Random(self.seed)
+
+
+def _check_values(config: MockConfig, contract: Contract) -> None:
+    """The values the configuration sets for every model must be ones the models report (a
+    model's cost a number), or every create would fail on them."""
+    values = result_values(contract)
+    for name, value in config.task.values.items():
+        problem = values.problem(name, value)
+        if problem is not None:
+            raise ConfigError(f"task.{name}: {problem}", source="<config>")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sora_mock.contract import Contract, RequestCheck
@@ -27,21 +27,30 @@ if TYPE_CHECKING:
 
 
 def iter_call_errors(
-    call: Call, contract: Contract, *, allow_loopback: bool = False
+    call: Call,
+    contract: Contract,
+    *,
+    allow_loopback: bool = False,
+    allow_ports: Collection[int] = (),
 ) -> Iterator[str]:
     """Each way the request of ``call`` breaks the contract or its documented rules.
 
-    ``allow_loopback`` accepts loopback ``callback_url`` receivers, as the mock setting does.
+    ``allow_loopback`` and ``allow_ports`` accept callback receivers as the mock's
+    ``callbacks`` settings of the same names do.
     """
     from sora_mock.contract.validation import iter_request_errors
 
     for error in iter_request_errors(call.request, contract):
         yield _readable(error)
-    yield from _rule_errors(call, contract, allow_loopback)
+    yield from _rule_errors(call, contract, allow_loopback, allow_ports)
 
 
 def assert_requests_valid(
-    calls: Sequence[Call], contract: Contract, *, allow_loopback: bool = False
+    calls: Sequence[Call],
+    contract: Contract,
+    *,
+    allow_loopback: bool = False,
+    allow_ports: Collection[int] = (),
 ) -> None:
     """Fail unless every request (mock-only routes aside) keeps the contract."""
     checked = [c for c in calls if not c.path.startswith(MOCK_PREFIX)]
@@ -49,7 +58,10 @@ def assert_requests_valid(
     lines: list[str] = []
     bad = 0
     for index, call in enumerate(checked, 1):
-        errors = dict.fromkeys(iter_call_errors(call, contract, allow_loopback=allow_loopback))
+        found = iter_call_errors(
+            call, contract, allow_loopback=allow_loopback, allow_ports=allow_ports
+        )
+        errors = dict.fromkeys(found)
         bad += bool(errors)
         lines.extend(f"request #{index} ({call.describe(origin)}): {error}" for error in errors)
     if bad:
@@ -122,7 +134,9 @@ def _readable(error: str) -> str:
     return error
 
 
-def _rule_errors(call: Call, contract: Contract, allow_loopback: bool) -> Iterator[str]:
+def _rule_errors(
+    call: Call, contract: Contract, allow_loopback: bool, allow_ports: Collection[int]
+) -> Iterator[str]:
     """What the contract's own rules (the ``x-sora-mock`` extension and the task id's
     schema) say of the request, beyond what openapi-core reports."""
     if call.is_poll:
@@ -144,7 +158,9 @@ def _rule_errors(call: Call, contract: Contract, allow_loopback: bool) -> Iterat
     for field in model.rules:
         if field not in body:
             continue
-        problem = check.problem({**base, field: body[field]}, allow_loopback=allow_loopback)
+        problem = check.problem(
+            {**base, field: body[field]}, allow_loopback=allow_loopback, allow_ports=allow_ports
+        )
         if problem is not None and problem.param == field:
             yield f"{field}: {problem.message}"
 

@@ -310,6 +310,7 @@ class MockAPI:
             self.calls,
             self.contract,
             allow_loopback=self.engine.config.allow_loopback_callbacks,
+            allow_ports=self.engine.config.allow_callback_ports,
         )
 
     def assert_polls(self, count: int, task_id: str | None = None) -> None:

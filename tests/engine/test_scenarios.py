@@ -317,6 +317,16 @@ BROKEN_FILES = {
         ":4:",
         "418",
     ),
+    "a cost value that is not a number": (
+        "task:\n  credits_reserved: lots\n",
+        ":2:",
+        "credits_reserved must be a number",
+    ),
+    "a value no model reports": (
+        "task:\n  shoe_size: 42\n",
+        ":2:",
+        "'shoe_size' is not a value the spec's tasks report",
+    ),
     "bad regex": (
         "scenarios:\n  - name: a\n    match:\n      token: {regex: '('}\n",
         ":4:",
@@ -415,3 +425,9 @@ def test_extends_unknown_is_refused_with_its_line(tmp_path: Path) -> None:
         ConfigError, match=r"x.yaml:3:\d+: scenarios/0/extends: extends unknown scenario 'nope'"
     ):
         MockConfig.load(path)
+
+
+def test_an_engine_refuses_config_values_that_would_break_every_create() -> None:
+    config = MockConfig.defaults().with_overrides({"task": {"credits_reserved": "lots"}})
+    with pytest.raises(ConfigError, match="credits_reserved must be a number"):
+        Engine(config=config)

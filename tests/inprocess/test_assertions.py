@@ -66,6 +66,17 @@ def test_callback_rule_follows_the_mock_setting() -> None:
     lenient.assert_all_requests_valid()
 
 
+def test_callback_ports_follow_the_mock_setting() -> None:
+    body = {**VALID_BODY, "callback_url": "https://hooks.example.com:8443/hook"}
+    strict = MockAPI(seed=1)
+    strict.handle(create_request(body))
+    with pytest.raises(ContractViolation, match="callback_url must use port 443"):
+        strict.assert_all_requests_valid()
+    allowed = MockAPI(seed=1, config={"callbacks": {"allow_ports": [8443]}})
+    assert allowed.handle(create_request(body)).status == 200
+    allowed.assert_all_requests_valid()
+
+
 def test_poll_count() -> None:
     api, task_id = _api_with_polls([5, 5, 5])
     api.assert_polls(3)
