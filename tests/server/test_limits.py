@@ -20,6 +20,7 @@ from sora_mock.server.protocols import HttpName
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
 from tests.rawhttp import RawResponse, address, request
+from tests.server.wire import read_until_closed
 
 HTTP: list[HttpName] = ["h11", "httptools"]
 JSON_AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
@@ -27,23 +28,6 @@ JSON_AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/js
 
 def _served(http: HttpName, limits: ConnectionLimits | None = None) -> BackgroundServer:
     return BackgroundServer(Engine(clock=VirtualClock(), seed=5), http=http, limits=limits)
-
-
-def _read_until_closed(sock: socket.socket, deadline: float) -> tuple[bytes, bool]:
-    """What arrives until the server closes (True) or ``deadline`` passes (False)."""
-    received = b""
-    while (left := deadline - time.monotonic()) > 0:
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            break
-        except ConnectionResetError:
-            return received, True
-        if not chunk:
-            return received, True
-        received += chunk
-    return received, False
 
 
 def _read_response(sock: socket.socket) -> RawResponse:
@@ -78,7 +62,7 @@ def test_a_content_length_over_the_limit_answers_413_at_once(
     head = request("POST", CREATE_PATH, headers=headers, close=False)
     with socket.create_connection(address(server.base_url), timeout=5) as sock:
         sock.sendall(head if expect else head + b'{"model": "sora-character", "pad": "')
-        raw, closed = _read_until_closed(sock, time.monotonic() + 5)
+        raw, closed = read_until_closed(sock, 5)
     assert not raw.startswith(b"HTTP/1.1 100"), raw[:200]
     answer = RawResponse(raw)
     assert answer.status == 413, raw[:300]
@@ -95,7 +79,7 @@ def test_a_content_length_within_the_limit_is_still_invited(server: BackgroundSe
         interim = sock.recv(65536)
         assert interim.startswith(b"HTTP/1.1 100"), interim
         sock.sendall(body)
-        raw, _ = _read_until_closed(sock, time.monotonic() + 5)
+        raw, _ = read_until_closed(sock, 5)
     tail = (interim + raw).split(b"\r\n\r\n", 1)[1]
     assert RawResponse(tail).status == 200, tail[:300]
 
@@ -112,7 +96,7 @@ def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(http: HttpNam
         sock.sendall(request("GET", "/__mock/health", close=False))
         assert _read_response(sock).status == 200
         answered = time.monotonic()
-        rest, closed = _read_until_closed(sock, answered + 5)
+        rest, closed = read_until_closed(sock, answered + 5 - time.monotonic())
         assert closed, "the idle connection is still open"
         assert rest == b""
         assert time.monotonic() - answered >= 0.5
@@ -127,7 +111,7 @@ def test_a_head_that_does_not_arrive_in_time_is_closed(http: HttpName, sent: byt
     ):
         sock.sendall(sent)
         opened = time.monotonic()
-        rest, closed = _read_until_closed(sock, opened + 5)
+        rest, closed = read_until_closed(sock, opened + 5 - time.monotonic())
         assert closed, "the connection waits for its head for ever"
         assert rest == b""
         assert time.monotonic() - opened >= 0.3
@@ -150,7 +134,7 @@ def test_connections_over_the_cap_get_503_and_others_are_served_when_one_frees(
                 with socket.create_connection(address(running.base_url), timeout=5) as excess:
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         excess.sendall(request("GET", "/__mock/health"))
-                    raw, closed = _read_until_closed(excess, time.monotonic() + 5)
+                    raw, closed = read_until_closed(excess, 5)
                 assert closed
                 answer = RawResponse(raw)
                 assert answer.status == 503, raw[:300]
