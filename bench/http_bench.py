@@ -50,6 +50,8 @@ MAX_OPEN_LOOP_RATE = 1500.0
 LATENCY_LOAD = 0.3
 #: Least share of a run the bare app's core must be busy for its rate to be its capacity.
 SATURATED_BUSY = 0.9
+#: The least share of the in-memory mock's rate the mock on a state file must keep.
+STATE_TARGET = 0.8
 
 
 @dataclass(frozen=True)
@@ -200,9 +202,11 @@ def measure_stack(
 ) -> dict[str, Any]:
     """Throughput and fixed-rate latency of the mock and the bare app on one stack.
 
-    ``baseline`` is another checkout of sora-mock, set up like this one (``.venv`` and
-    ``.venv-bench``): its server then joins the throughput rounds, in alternation with the
-    other two, and the summary gives this tree's rate as a share of that one's."""
+    The same mock on a state file (``serve --state``) joins the throughput rounds, in
+    alternation with the others; the summary gives its rate as a share of the in-memory
+    mock's. ``baseline`` is another checkout of sora-mock, set up like this one (``.venv``
+    and ``.venv-bench``): its server joins the rounds too, and the summary gives this tree's
+    rate as a share of that one's."""
     mock_cmd = [
         str(stack.bin / "sora-mock"),
         "serve",
@@ -224,7 +228,9 @@ def measure_stack(
         tmp = Path(stack_of_servers.enter_context(tempfile.TemporaryDirectory()))
         mock = stack_of_servers.enter_context(serve(mock_cmd, f"mock-{slug}"))
         bare = stack_of_servers.enter_context(serve(bare_cmd, f"bare-{slug}"))
-        served = {"bare": bare, "mock": mock}
+        state_cmd = [*mock_cmd, "--state", str(tmp / "state.sqlite")]
+        state = stack_of_servers.enter_context(serve(state_cmd, f"state-{slug}"))
+        served = {"bare": bare, "mock": mock, "state": state}
         if baseline is not None:
             baseline_bin = baseline / stack.bin.relative_to(ROOT)
             baseline_cmd = [str(baseline_bin / "sora-mock"), *mock_cmd[1:]]
@@ -233,11 +239,13 @@ def measure_stack(
             )
         ids_file = tmp / "ids.txt"
         ids_file.write_text("\n".join(_create_tasks(mock.url, 256)) + "\n")
-        # Task ids are a server's own: the baseline polls tasks it created itself.
+        # Task ids are a server's own: the state file and the baseline poll tasks they
+        # created themselves.
         ids = dict.fromkeys(served, ids_file)
-        if "baseline" in served:
-            ids["baseline"] = tmp / "baseline-ids.txt"
-            ids["baseline"].write_text("\n".join(_create_tasks(served["baseline"].url, 256)) + "\n")
+        for app in ("state", "baseline"):
+            if app in served:
+                ids[app] = tmp / f"{app}-ids.txt"
+                ids[app].write_text("\n".join(_create_tasks(served[app].url, 256)) + "\n")
         servers = {app: s.url for app, s in served.items()}
         pids = {app: s.process.pid for app, s in served.items()}
         ops = {
@@ -314,6 +322,11 @@ def _throughput_summary(per_app: dict[str, list[dict[str, Any]]], target: float)
         summary["baseline_round_ratios"] = [
             ratio(m["rate"], b["rate"]) for m, b in rounds_vs_baseline
         ]
+    rounds_vs_memory = zip(per_app["state"], per_app["mock"], strict=True)
+    summary["state_ratio"] = ratio(summary["state"]["median_rate"], summary["mock"]["median_rate"])
+    summary["state_round_ratios"] = [ratio(s["rate"], m["rate"]) for s, m in rounds_vs_memory]
+    summary["state_target"] = STATE_TARGET
+    summary["state_meets_target"] = summary["state_ratio"] >= STATE_TARGET
     summary["target"] = target
     summary["meets_target"] = summary["ratio"] >= target
     # A rate ratio says what the servers can do only while both are saturated; with the

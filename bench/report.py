@@ -50,6 +50,18 @@ def _baseline(throughput: dict[str, Any]) -> str:
     return f"{throughput['baseline_ratio']:.2f} ({_spread(throughput['baseline_round_ratios'])})"
 
 
+def _state(throughput: dict[str, Any]) -> str:
+    """The state-file server's rate as a share of the in-memory one's, with its target and
+    its rounds' range."""
+    if "state_ratio" not in throughput:  # results from before it was measured
+        return "—"
+    return (
+        f"{throughput['state_ratio']:.2f} (≥ {throughput['state_target']:g}: "
+        f"{_yes(throughput['state_meets_target'])}; "
+        f"{_spread(throughput['state_round_ratios'])})"
+    )
+
+
 def summary(results: dict[str, Any]) -> str:
     """Markdown tables of the headline figures, with their targets."""
     lines: list[str] = []
@@ -64,9 +76,9 @@ def summary(results: dict[str, Any]) -> str:
             "### Throughput: `sora-mock serve` against a bare ASGI app (same uvicorn settings)",
             "",
             "| stack | call | bare req/s | mock req/s | ratio (target) | rounds, lowest "
-            "– highest | CPU-time ratio | server core busy, bare / mock |"
-            + (" vs `--baseline` tree (rounds) |" if compared else ""),
-            "|---|---|---|---|---|---|---|---|" + ("---|" if compared else ""),
+            "– highest | CPU-time ratio | server core busy, bare / mock | `--state` file / "
+            "memory (target; rounds) |" + (" vs `--baseline` tree (rounds) |" if compared else ""),
+            "|---|---|---|---|---|---|---|---|---|" + ("---|" if compared else ""),
         ]
         for stack, data in http["stacks"].items():
             for op, t in data["throughput"].items():
@@ -75,7 +87,7 @@ def summary(results: dict[str, Any]) -> str:
                     f"{t['mock']['median_rate']:.0f} | {t['ratio']:.2f} "
                     f"(≥ {t.get('target', 0.5):g}: {_yes(t['meets_target'])}) | "
                     f"{_spread(t['round_ratios'])} | "
-                    f"{t['cpu_capacity_ratio']:.2f} | {_busy(t)} |"
+                    f"{t['cpu_capacity_ratio']:.2f} | {_busy(t)} | {_state(t)} |"
                     + (f" {_baseline(t)} |" if compared else "")
                 )
         lines += [
