@@ -71,6 +71,7 @@ class MockConfig:
     allow_callback_ports: tuple[int, ...] = ()
     max_body_bytes: int = 1_048_576
     journal_size: int = 10_000
+    max_tasks: int = 1_000_000
     admin_token: str | None = None
     scenarios: tuple[Scenario, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -124,6 +125,7 @@ class MockConfig:
             allow_callback_ports=tuple(data.get("callbacks", {}).get("allow_ports", ())),
             max_body_bytes=int(data.get("limits", {}).get("max_body_bytes", 1_048_576)),
             journal_size=int(data.get("limits", {}).get("journal_size", 10_000)),
+            max_tasks=int(data.get("limits", {}).get("max_tasks", 1_000_000)),
             admin_token=data.get("admin", {}).get("token"),
             scenarios=scenarios,
             raw=data,
