@@ -20,6 +20,7 @@ live as long as the file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -55,6 +56,11 @@ HASH_PREFIX = "hmac-sha256:"
 _HASHED = "tokens_hashed"
 #: Most tokens whose keyed hash a store remembers (clients reuse their token).
 _KEYS_KEPT = 4096
+#: Commits after which the log is copied back into the file (by the checkpoint thread).
+_CHECKPOINT_EVERY = 200
+#: Log pages past which the serving connection copies the log back itself: a backstop,
+#: should the checkpoint thread fall far behind.
+_BACKSTOP_PAGES = 20_000
 
 
 class SqliteTaskStore:
@@ -68,7 +74,10 @@ class SqliteTaskStore:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
         self._db.executescript(_SCHEMA)
+        self._checkpoints = _Checkpointer(self.path)
+        self._commits = 0
         self._link_secret = self._secret("link_secret")
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
@@ -86,6 +95,7 @@ class SqliteTaskStore:
                 " VALUES (?, ?, ?, ?, ?)",
                 (task.id, task.expires_at(), task.polls, task.ended_at, json.dumps(data)),
             )
+            self._committed()
         return cursor.rowcount == 1
 
     def get(self, task_id: str) -> Task | None:
@@ -105,6 +115,7 @@ class SqliteTaskStore:
                 "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
                 (task.polls, task.ended_at, task.expires_at(), task.id),
             )
+            self._committed()
 
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (as :meth:`get` reads it: keyed hashes match)."""
@@ -159,9 +170,17 @@ class SqliteTaskStore:
         return self._link_secret
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and the checkpoint thread's)."""
         with self._lock:
+            self._checkpoints.stop()
             self._db.close()
+
+    def _committed(self) -> None:
+        """Count a commit; every so many, wake the checkpoint thread."""
+        self._commits += 1
+        if self._commits >= _CHECKPOINT_EVERY:
+            self._commits = 0
+            self._checkpoints.wake()
 
     def _key(self, token: str) -> str:
         """How the file names ``token``: its HMAC-SHA256 under the file's token secret."""
@@ -226,6 +245,51 @@ class SqliteTaskStore:
         """True when the file's tokens are keyed hashes already."""
         row = self._db.execute("SELECT 1 FROM meta WHERE key = ?", (_HASHED,)).fetchone()
         return row is not None
+
+
+class _Checkpointer:
+    """A thread with its own connection that copies the log back into the file when woken.
+
+    A checkpoint waits on the disk (it syncs the log and the file): done in a commit, it
+    would stall the request that happened to make it. SQLite lets it run beside the writers
+    (``PASSIVE``); the thread waits in SQLite, which lets go of the GIL. Started at the
+    first wake, so a store that writes little never has one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._due = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Ask for a checkpoint (one runs soon; wakes while one runs ask for one more)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="sora-mock-checkpoint", daemon=True
+            )
+            self._thread.start()
+        self._due.set()
+
+    def stop(self) -> None:
+        """End the thread (after the checkpoint it may be running) and close its connection."""
+        self._stopping = True
+        self._due.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+        try:
+            while True:
+                self._due.wait()
+                self._due.clear()
+                if self._stopping:
+                    return
+                with contextlib.suppress(sqlite3.Error):  # the serving connection's backstop
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            db.close()
 
 
 def _task_to_dict(task: Task) -> dict[str, Any]:
