@@ -133,6 +133,9 @@ class SqliteTaskStore:
             self._kept_time = float(reached)
         return self._kept_time
 
+    def settle(self) -> None:
+        """Nothing to do yet: :meth:`keep_time` commits the time at once."""
+
     def __contains__(self, task_id: object) -> bool:
         with self._lock:
             row = self._db.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone()

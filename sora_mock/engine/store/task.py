@@ -94,8 +94,14 @@ class TaskStorage(Protocol):
     def keep_time(self, now: float) -> float:
         """Keep ``now`` as a mock time the mock has reached and return the latest time kept
         (at least ``now``): by any engine on this store, before a restart too. A store at
-        rest has it durable on return, so a clock moved forward to it never shows a time
-        below one already answered at."""
+        rest has it durable with the next :meth:`add` or :meth:`save`, or when
+        :meth:`settle` returns, so a clock moved forward to it never shows a time below
+        one already answered at."""
+        ...
+
+    def settle(self) -> None:
+        """Make durable the time :meth:`keep_time` kept, if no write has yet (called before
+        an answer is sent)."""
         ...
 
     def __contains__(self, task_id: object) -> bool: ...
@@ -106,6 +112,12 @@ class TaskStorage(Protocol):
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Drop tasks whose retention ended by ``now`` (at most ``limit``); return how many."""
+        ...
+
+    def trim(self, max_tasks: int) -> int:
+        """Forget tasks while more than ``max_tasks`` are stored; return how many. Finished
+        tasks (a status read has seen them end) go first, the longest finished first; when
+        none is stored, those whose retention ends soonest, finished or not."""
         ...
 
     def clear(self) -> None:
