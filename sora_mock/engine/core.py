@@ -169,6 +169,7 @@ class Engine:
                 delay=answered.delay,
                 fault=answered.fault,
             )
+            self.store.settle()  # the time answered at, durable before the answer
             return Exchange(request, response, entry)
 
     def reset(self) -> None:
@@ -222,6 +223,7 @@ class Engine:
                 )
             if deliveries:  # the states they show stay shown after a restart
                 self.store.keep_time(now)
+                self.store.settle()
             return deliveries
 
     def callback_done(

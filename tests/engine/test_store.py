@@ -190,3 +190,63 @@ def test_a_state_file_with_plain_tokens_is_hashed_when_opened(tmp_path: Path) ->
     assert store.keep_time(0.0) == DEFAULT_EPOCH + 300
     (check,) = sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()
     assert check == "ok"
+
+
+def _write_transactions(statements: list[str]) -> int:
+    """Write transactions among ``statements`` as SQLite ran them: each ``BEGIN`` … ``COMMIT``,
+    and each write outside one (its own)."""
+    count, inside = 0, False
+    for sql in statements:
+        word = sql.split(None, 1)[0].upper()
+        if word == "BEGIN":
+            count, inside = count + 1, True
+        elif word in ("COMMIT", "ROLLBACK"):
+            inside = False
+        elif word in ("INSERT", "UPDATE", "DELETE") and not inside:
+            count += 1
+    return count
+
+
+def test_a_create_and_a_poll_on_the_state_file_commit_once_each(tmp_path: Path) -> None:
+    """The task and the time of its answer go in one transaction; the file's time and rows are
+    read again only when another connection wrote."""
+    store = SqliteTaskStore(tmp_path / "state.db")
+    engine = Engine(clock=VirtualClock(), seed=1, store=store)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    engine.clock.advance(1)  # type: ignore[attr-defined]
+    task_id = create(engine).json_body()["id"]
+    assert _write_transactions(statements) == 1
+    for _ in range(3):
+        statements.clear()
+        engine.clock.advance(1)  # type: ignore[attr-defined]
+        assert poll(engine, task_id).status == 200
+        assert _write_transactions(statements) == 1
+        assert not [sql for sql in statements if sql.upper().startswith("SELECT")]
+
+
+def _file_time(path: Path) -> float:
+    """The mock time the state file holds, as another connection reads it."""
+    with sqlite3.connect(path) as other:
+        (value,) = other.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+    return float(value)
+
+
+def test_the_time_of_every_answer_is_in_the_file_when_it_is_sent(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    engine = Engine(clock=VirtualClock(), seed=1, store=SqliteTaskStore(path))
+    clock = engine.clock
+    clock.advance(5)  # type: ignore[attr-defined]
+    task_id = create(engine).json_body()["id"]
+    assert _file_time(path) == clock.now()
+    clock.advance(5)  # type: ignore[attr-defined]
+    assert poll(engine, task_id).status == 200
+    assert _file_time(path) == clock.now()
+    clock.advance(5)  # type: ignore[attr-defined]
+    assert poll(engine, task_id, token="sk-someone-else-1").status == 403  # writes no task
+    assert _file_time(path) == clock.now()
+    other = Engine(clock=VirtualClock(), seed=2, store=SqliteTaskStore(path))
+    other.clock.advance(100)  # type: ignore[attr-defined]
+    assert poll(other, task_id).status == 200
+    assert poll(engine, task_id).json_body() == poll(other, task_id).json_body()
+    assert _file_time(path) == other.clock.now() == engine.clock.now()

@@ -61,6 +61,10 @@ _CHECKPOINT_EVERY = 200
 #: Log pages past which the serving connection copies the log back itself: a backstop,
 #: should the checkpoint thread fall far behind.
 _BACKSTOP_PAGES = 20_000
+#: Most tasks a store keeps decoded beside the file (clients poll the tasks they just made).
+_ROWS_KEPT = 4096
+#: Raise the file's time to the one given, never lower it (workers keep the largest).
+_KEEP_CLOCK = "UPDATE meta SET value = ? WHERE key = 'clock' AND value < ?"
 
 
 class SqliteTaskStore:
@@ -82,6 +86,11 @@ class SqliteTaskStore:
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
         self._kept_time = float("-inf")
+        self._unsettled: float | None = None  # a time kept, not yet committed
+        self._rows: dict[str, _Row] = {}  # decoded tasks, as the file has them
+        self._soonest: float | None = None  # the earliest expiry in the file (None: unknown)
+        self._version: int | None = None  # the file's data_version when last looked at
+        self._changes = -1  # this connection's total_changes when last looked at
         self._hash_plain_tokens()
 
     def add(self, task: Task) -> bool:
@@ -89,52 +98,73 @@ class SqliteTaskStore:
         when its id is taken already (by this process or another sharing the file)."""
         data = _task_to_dict(task)
         data["token"] = self._key(task.token)
+        expires = task.expires_at()
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (task.id, task.expires_at(), task.polls, task.ended_at, json.dumps(data)),
+            self._look()
+            added = (
+                self._write(
+                    "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (task.id, expires, task.polls, task.ended_at, json.dumps(data)),
+                )
+                == 1
             )
-            self._committed()
-        return cursor.rowcount == 1
+            if added:
+                created = {**data, "plan": task.plan, "reported": task.reported}
+                self._remember(task.id, _Row(created, task.polls, task.ended_at))
+                if self._soonest is not None:
+                    self._soonest = min(self._soonest, expires)
+        return added
 
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now (its ``token`` the keyed hash), or None."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        return _task_from_row(*row)
+            self._look()
+            row = self._rows.get(task_id)
+            if row is None:
+                stored = self._db.execute(
+                    "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
+                ).fetchone()
+                if stored is None:
+                    return None
+                polls, ended_at, text = stored
+                row = self._remember(task_id, _Row.of(json.loads(text), polls, ended_at))
+        return row.task()
 
     def save(self, task: Task) -> None:
         """Commit the task's polls and end time."""
+        expires = task.expires_at()
         with self._lock:
-            self._db.execute(
+            self._look()
+            self._write(
                 "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
-                (task.polls, task.ended_at, task.expires_at(), task.id),
+                (task.polls, task.ended_at, expires, task.id),
             )
-            self._committed()
+            row = self._rows.get(task.id)
+            if row is not None:
+                row.polls, row.ended_at = task.polls, task.ended_at
+            if self._soonest is not None:
+                self._soonest = min(self._soonest, expires)
 
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (as :meth:`get` reads it: keyed hashes match)."""
         return token is not None and hmac.compare_digest(task.token, self._key(token))
 
     def keep_time(self, now: float) -> float:
-        """Commit ``now`` as reached unless the file has a later time; return the file's
-        time (at least ``now``): the latest any engine on the file answered at."""
+        """Keep ``now`` as reached unless the file has a later time; return the file's time
+        (at least ``now``): the latest any engine on the file answered at. ``now`` is
+        committed with the next write (:meth:`add`, :meth:`save`) or by :meth:`settle`."""
         with self._lock:
+            self._look()
             if now > self._kept_time:
-                self._db.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'clock' AND value < ?", (now, now)
-                )
-            (reached,) = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
-            self._kept_time = float(reached)
-        return self._kept_time
+                self._kept_time = self._unsettled = now
+            return self._kept_time
 
     def settle(self) -> None:
-        """Nothing to do yet: :meth:`keep_time` commits the time at once."""
+        """Commit the time :meth:`keep_time` kept, unless a write has committed it."""
+        with self._lock:
+            if self._unsettled is not None:
+                self._write(_KEEP_CLOCK, (self._unsettled, self._unsettled))
 
     def __contains__(self, task_id: object) -> bool:
         with self._lock:
@@ -151,22 +181,32 @@ class SqliteTaskStore:
             rows = self._db.execute(
                 "SELECT polls, ended_at, task FROM tasks ORDER BY rowid"
             ).fetchall()
-        return iter([_task_from_row(*row) for row in rows])
+        return iter(
+            [_Row.of(json.loads(text), polls, ended_at).task() for polls, ended_at, text in rows]
+        )
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Delete tasks whose stored expiry has passed (at most ``limit``)."""
         with self._lock:
-            cursor = self._db.execute(
+            self._look()
+            if self._soonest is None:
+                (soonest,) = self._db.execute("SELECT min(expires_at) FROM tasks").fetchone()
+                self._soonest = float("inf") if soonest is None else soonest
+            if now < self._soonest:  # nothing has expired: no write
+                return 0
+            dropped = self._write(
                 "DELETE FROM tasks WHERE id IN "
                 "(SELECT id FROM tasks WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
                 (now, -1 if limit is None else limit),
             )
-        return cursor.rowcount
+            self._forget_rows()
+        return dropped
 
     def clear(self) -> None:
         """Delete every task (the mock time and the secrets stay)."""
         with self._lock:
-            self._db.execute("DELETE FROM tasks")
+            self._write("DELETE FROM tasks", ())
+            self._forget_rows()
 
     def link_secret(self) -> bytes:
         """The secret that signs file links: made at the file's first open, kept in it."""
@@ -178,12 +218,51 @@ class SqliteTaskStore:
             self._checkpoints.stop()
             self._db.close()
 
-    def _committed(self) -> None:
-        """Count a commit; every so many, wake the checkpoint thread."""
+    def _write(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        """Run one write and commit it, with the time kept but not yet committed in the
+        same transaction; the number of rows it changed. Every so many commits, wake the
+        checkpoint thread."""
+        due = self._unsettled
+        if due is None:
+            changed = self._db.execute(sql, parameters).rowcount
+        else:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                changed = self._db.execute(sql, parameters).rowcount
+                self._db.execute(_KEEP_CLOCK, (due, due))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._unsettled = None
+        self._changes = self._db.total_changes
         self._commits += 1
         if self._commits >= _CHECKPOINT_EVERY:
             self._commits = 0
             self._checkpoints.wake()
+        return changed
+
+    def _look(self) -> None:
+        """Read the file's time again, and forget the decoded tasks, when the file changed
+        other than through this store's writes (another connection committed: a worker, a
+        restarted server still closing)."""
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        if version != self._version or self._db.total_changes != self._changes:
+            self._version, self._changes = version, self._db.total_changes
+            (reached,) = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+            self._kept_time = max(self._kept_time, float(reached))
+            self._forget_rows()
+
+    def _forget_rows(self) -> None:
+        self._rows.clear()
+        self._soonest = None
+
+    def _remember(self, task_id: str, row: _Row) -> _Row:
+        """Keep ``row`` decoded (the first few thousand tasks; then from none again)."""
+        if len(self._rows) >= _ROWS_KEPT:
+            self._rows.clear()
+        self._rows[task_id] = row
+        return row
 
     def _key(self, token: str) -> str:
         """How the file names ``token``: its HMAC-SHA256 under the file's token secret."""
@@ -295,6 +374,28 @@ class _Checkpointer:
             db.close()
 
 
+@dataclasses.dataclass(slots=True)
+class _Row:
+    """A task as the file holds it, decoded: what it was created with, and its read state."""
+
+    created: dict[str, Any]
+    polls: int
+    ended_at: float | None
+
+    @classmethod
+    def of(cls, data: dict[str, Any], polls: int, ended_at: float | None) -> _Row:
+        """The row of a task stored as ``data`` (:func:`_task_to_dict`)."""
+        plan = dict(data["plan"])
+        plan["failure"] = Failure(**plan["failure"])
+        plan["progress_curve"] = tuple(plan["progress_curve"])
+        created = {**data, "plan": Lifecycle(**plan), "reported": Reported(**data["reported"])}
+        return cls(created, polls, ended_at)
+
+    def task(self) -> Task:
+        """A new task of this row (its plan and reported values shared)."""
+        return Task(**self.created, polls=self.polls, ended_at=self.ended_at)
+
+
 def _task_to_dict(task: Task) -> dict[str, Any]:
     """What a task was created with, as JSON-ready data (its read state has columns)."""
     data = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
@@ -302,15 +403,3 @@ def _task_to_dict(task: Task) -> dict[str, Any]:
     data["plan"] = dataclasses.asdict(task.plan)
     data["reported"] = {"values": task.reported.values, "retention": task.reported.retention}
     return data
-
-
-def _task_from_row(polls: int, ended_at: float | None, stored: str) -> Task:
-    data = json.loads(stored)
-    plan = dict(data["plan"])
-    plan["failure"] = Failure(**plan["failure"])
-    plan["progress_curve"] = tuple(plan["progress_curve"])
-    return Task(
-        **{**data, "plan": Lifecycle(**plan), "reported": Reported(**data["reported"])},
-        polls=polls,
-        ended_at=ended_at,
-    )
