@@ -326,6 +326,7 @@ class Engine:
             return self._refused(refusal, effect, op, scenario)
         while not self.store.add(task):  # an id taken (the same seed before a restart)
             task.id, task.draw = self._new_identity(now)
+        self.store.trim(self.config.max_tasks)
         if task.callback_url is not None and not task.plan.counts_polls:
             ends = task.plan.seconds_to_end
             if ends != float("inf"):

@@ -98,9 +98,9 @@ class TaskStore:
                 continue
             if task.ended_at is None and task.peek(now).terminal:
                 task.ended_at = task.natural_end(now)
-                self.save(task)
             expires = task.expires_at()
             if expires > now:
+                self.save(task)
                 heapq.heappush(self._expiry, (expires, task_id))
                 continue
             del self._rows[task_id]

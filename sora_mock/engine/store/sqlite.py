@@ -67,6 +67,12 @@ _ROWS_KEPT = 4096
 _KEEP_CLOCK = "UPDATE meta SET value = ? WHERE key = 'clock' AND value < ?"
 
 
+#: Trims between two exact counts of the file's tasks (a count reads the whole table).
+_RECOUNT_EVERY = 10_000
+#: Most tasks one trim deletes (a lowered bound is reached over several requests).
+_TRIM_BATCH = 10_000
+
+
 class SqliteTaskStore:
     """Tasks in a SQLite file (see the module docstring for what the file keeps)."""
 
@@ -86,6 +92,7 @@ class SqliteTaskStore:
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
         self._kept_time = float("-inf")
+        self._tally = _Tally(counted=0, top=0, trims=_RECOUNT_EVERY)
         self._unsettled: float | None = None  # a time kept, not yet committed
         self._rows: dict[str, _Row] = {}  # decoded tasks, as the file has them
         self._soonest: float | None = None  # the earliest expiry in the file (None: unknown)
@@ -200,12 +207,44 @@ class SqliteTaskStore:
                 (now, -1 if limit is None else limit),
             )
             self._forget_rows()
+            self._tally.counted -= dropped
         return dropped
+
+    def trim(self, max_tasks: int) -> int:
+        """Delete tasks while more than ``max_tasks`` are stored, at most a batch a call:
+        finished ones (their end recorded) first, the longest finished first; when none is,
+        those whose expiry comes first. The file's tasks are counted exactly every so many
+        calls; in between, every task added to the file (by any process, by its row ids) and
+        this process's deletions count, so the count is never below the file's (another
+        process's deletions count at the next exact count)."""
+        with self._lock:
+            tally = self._tally
+            (top,) = self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM tasks").fetchone()
+            tally.trims += 1
+            if tally.trims >= _RECOUNT_EVERY:
+                (tally.counted,) = self._db.execute("SELECT COUNT(*) FROM tasks").fetchone()
+                tally.trims = 0
+            else:
+                tally.counted += max(0, top - tally.top)
+            tally.top = top
+            excess = min(tally.counted - max_tasks, _TRIM_BATCH)
+            forgotten = 0
+            for which in ("WHERE ended_at IS NOT NULL", ""):
+                if forgotten >= excess:
+                    break
+                forgotten += self._db.execute(
+                    f"DELETE FROM tasks WHERE id IN (SELECT id FROM tasks {which}"
+                    " ORDER BY expires_at LIMIT ?)",
+                    (excess - forgotten,),
+                ).rowcount
+            tally.counted -= forgotten
+        return forgotten
 
     def clear(self) -> None:
         """Delete every task (the mock time and the secrets stay)."""
         with self._lock:
             self._write("DELETE FROM tasks", ())
+            self._tally.trims = _RECOUNT_EVERY
             self._forget_rows()
 
     def link_secret(self) -> bytes:
@@ -394,6 +433,16 @@ class _Row:
     def task(self) -> Task:
         """A new task of this row (its plan and reported values shared)."""
         return Task(**self.created, polls=self.polls, ended_at=self.ended_at)
+
+
+@dataclasses.dataclass(slots=True)
+class _Tally:
+    """How many tasks the file holds as this process knows: the count, the largest row id
+    when counted, and the trims since the last exact count."""
+
+    counted: int
+    top: int
+    trims: int
 
 
 def _task_to_dict(task: Task) -> dict[str, Any]:
