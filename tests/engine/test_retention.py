@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.config import MockConfig
-from sora_mock.engine.core import Engine
+from sora_mock.engine.core import FINAL_BODIES_KEPT, Engine
 from sora_mock.engine.lifecycle import Lifecycle, lifecycle_from_dict
-from tests.helpers import create, poll
+from sora_mock.engine.store import SqliteTaskStore, TaskStorage, TaskStore
+from tests.helpers import TOKEN, auth, create, create_request, poll
 
 
 def _lifecycle(engine: Engine) -> Lifecycle:
@@ -119,3 +124,86 @@ def test_stored_tasks_are_not_walked_by_the_cycle_collector() -> None:
     gc.collect()
     assert len(engine.store) == 1001
     assert len(gc.get_objects()) - tracked_before < 50
+
+
+# -- limits.max_tasks ----------------------------------------------------------------------
+
+NEVER_FINISHES = {**auth(TOKEN), "prefer": "scenario=never-finishes"}
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TaskStorage]:
+    """Each store: both keep the bound."""
+    if request.param == "memory":
+        yield TaskStore()
+        return
+    store = SqliteTaskStore(tmp_path / "state.db")
+    yield store
+    store.close()
+
+
+def _bounded(
+    max_tasks: int, store: TaskStorage, retention: float = 86400
+) -> tuple[Engine, VirtualClock]:
+    limits = {"max_tasks": max_tasks, "journal_size": 10}
+    config = MockConfig.defaults().with_overrides(
+        {"limits": limits, "task": {"retention": retention}}
+    )
+    clock = VirtualClock()
+    return Engine(config=config, clock=clock, seed=3, store=store), clock
+
+
+def _create_and_finish(engine: Engine, clock: VirtualClock) -> str:
+    """A task created now and read until a status read sees it end."""
+    task_id: str = create(engine).json_body()["id"]
+    clock.advance(1000)
+    assert poll(engine, task_id).json_body()["status"] == "completed"
+    return task_id
+
+
+def test_beyond_max_tasks_the_oldest_finished_tasks_are_forgotten(storage: TaskStorage) -> None:
+    engine, clock = _bounded(5, storage)
+    ids = [_create_and_finish(engine, clock) for _ in range(8)]
+    assert len(engine.store) == 5
+    assert [poll(engine, task_id).status for task_id in ids] == [404] * 3 + [200] * 5
+    expired = poll(engine, "task-unified-1-abcdefgh")  # never stored
+    assert poll(engine, ids[0]).json_body() == expired.json_body()
+
+
+def test_unfinished_tasks_are_kept_while_finished_ones_can_go(storage: TaskStorage) -> None:
+    engine, clock = _bounded(5, storage)
+    running = [create_request(headers=NEVER_FINISHES) for _ in range(2)]
+    running_ids = [engine.handle(request).json_body()["id"] for request in running]
+    finished = [_create_and_finish(engine, clock) for _ in range(8)]
+    assert len(engine.store) == 5
+    for task_id in running_ids:
+        answer = poll(engine, task_id)
+        assert (answer.status, answer.json_body()["status"]) == (200, "processing")
+    assert [poll(engine, task_id).status for task_id in finished] == [404] * 5 + [200] * 3
+
+
+def test_when_no_task_is_finished_those_expiring_soonest_go(storage: TaskStorage) -> None:
+    engine, clock = _bounded(3, storage)
+    ids = []
+    for _ in range(5):
+        ids.append(engine.handle(create_request(headers=NEVER_FINISHES)).json_body()["id"])
+        clock.advance(1)
+    assert len(engine.store) == 3
+    assert [poll(engine, task_id).status for task_id in ids] == [404] * 2 + [200] * 3
+
+
+def test_memory_stays_bounded_past_max_tasks() -> None:
+    # Forgotten tasks leave nothing behind: not in the expiry order, not in the order of
+    # finished tasks, not their strings; not even while their retention has not run out.
+    engine, clock = _bounded(50, TaskStore(), retention=1e9)
+    for _ in range(FINAL_BODIES_KEPT + 100):  # the engine's cache of final bodies fills up
+        _create_and_finish(engine, clock)
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(10_000):
+        _create_and_finish(engine, clock)
+    gc.collect()
+    assert len(engine.store) == 50
+    # A forgotten task that left even one object behind would add 10,000 blocks; what may
+    # remain are the expiry entries of forgotten tasks not yet swept (a bounded number).
+    assert sys.getallocatedblocks() - before < 5_000
