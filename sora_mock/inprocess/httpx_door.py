@@ -3,10 +3,11 @@
 Both turn an ``httpx.Request`` into a plain :class:`~sora_mock.contract.Request`, hand it to
 :meth:`MockAPI.handle <sora_mock.inprocess.MockAPI.handle>`, and turn the plain response back
 (with :mod:`sora_mock.inprocess.httpx_route`); nothing else happens here. :func:`mock`
-answers every sync or async client reaching the API's base URL in-process, through a respx
-router (the default) or, with ``via="transport"``, by patching httpx's own transports
-(:func:`~sora_mock.inprocess.route`, about half the cost per request); :func:`transport` is
-for code that lets you inject a transport, and sees clients neither patch can.
+answers every sync or async client reaching the API's base URL in-process, by patching
+httpx's own transports (:func:`~sora_mock.inprocess.route`, the default: below the cost of a
+static respx route per request) or, with ``via="respx"``, through a respx router;
+:func:`transport` is for code that lets you inject a transport, and sees clients neither
+patch can.
 
 Example::
 
@@ -42,6 +43,28 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 Via = Literal["respx", "transport"]
 
 
+class _ApiRoute(respx.Route):
+    """A respx route answering the API's base URL from the mock, built once per activation.
+
+    Its respx pattern (the base URL) names it among the router's routes; matching itself is
+    :meth:`Route.covers <sora_mock.inprocess.httpx_route.Route.covers>`, and the answer comes
+    straight from the mock rather than through a respx side effect, which inspects its
+    callable's signature on every request.
+    """
+
+    def __init__(self, door: Route) -> None:
+        super().__init__(*parse_url_patterns(door.base_url, exact=False).values())
+        self.door = door
+
+    def match(self, request: httpx.Request) -> httpx.Response | None:
+        if not self.door.covers(request.url):
+            return None
+        try:
+            return self.door.answer(request)
+        except Exception as error:  # recorded and raised as respx does a side effect's
+            raise respx.models.SideEffectError(self, origin=error) from error
+
+
 class HttpxMock(MockAPI):
     """A :class:`MockAPI` that answers httpx requests for its base URL while active.
 
@@ -58,7 +81,7 @@ class HttpxMock(MockAPI):
         assert_all_mocked: bool = False,
         patch_sleep: bool = False,
         patch_clocks: bool = False,
-        via: Via = "respx",
+        via: Via = "transport",
         **options: Any,
     ) -> None:
         if via not in ("respx", "transport"):
@@ -69,16 +92,26 @@ class HttpxMock(MockAPI):
         self.patch_clocks = patch_clocks
         self.via = via
         self._router: respx.MockRouter | None = None
+        self._fallback: respx.MockRouter | None = None
+        self._route: Route | None = None
         self._active: contextlib.ExitStack | None = None
         self._used = False
 
     @property
     def router(self) -> respx.MockRouter:
-        """The respx router while active (add your own routes for other hosts to it)."""
+        """A respx router while active: add your own routes for other hosts to it.
+
+        Through the transport patch (the default) it is started on first use and sees only
+        what the base URL does not cover; with ``assert_all_mocked``, it then refuses the
+        requests none of its routes (nor another respx mock) answers.
+        """
         if self._active is None:
             raise UsageError("the mock is not active; use it in a with block or as a decorator")
         if self._router is None:
-            raise UsageError("this mock patches httpx's transports (via='transport'): no router")
+            self._router = self._start_router()
+            self._active.callback(self._stop_router)
+            if self._route is not None:
+                self._route.exclusive = False  # the router refuses instead, after its routes
         return self._router
 
     def start(self) -> HttpxMock:
@@ -89,11 +122,12 @@ class HttpxMock(MockAPI):
             self.reset()
         with contextlib.ExitStack() as stack:
             if self.via == "transport":
-                stack.enter_context(
+                self._route = stack.enter_context(
                     route(self.base_url, self.handle, exclusive=self.assert_all_mocked)
                 )
+                stack.callback(setattr, self, "_route", None)
             else:
-                self._router = self._start_router()
+                self._router = self._start_router(Route(self.base_url, self.handle))
                 stack.callback(self._stop_router)
             if self.patch_sleep or self.patch_clocks:
                 stack.enter_context(self.virtual_sleep(clocks=self.patch_clocks))
@@ -107,28 +141,33 @@ class HttpxMock(MockAPI):
             active.close()
         self._used = True
 
-    def _start_router(self) -> respx.MockRouter:
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=self.assert_all_mocked)
-        router.route(*parse_url_patterns(self.base_url, exact=False).values()).mock(
-            side_effect=Route(self.base_url, self.handle).answer
-        )
-        if not self.assert_all_mocked:
-            router.route().mock(side_effect=self._elsewhere)
+    def _start_router(self, api: Route | None = None) -> respx.MockRouter:
+        # The router refuses what none of its routes answers; unless ``assert_all_mocked``,
+        # a second one started after it lets the rest out (a catch-all route in the first
+        # would come before the routes a test adds to ``router``).
+        router = respx.MockRouter(assert_all_called=False)
+        if api is not None:
+            router.add(_ApiRoute(api))
         router.start()
+        if not self.assert_all_mocked:
+            self._fallback = respx.MockRouter(assert_all_called=False)
+            self._fallback.route().mock(side_effect=self._elsewhere)
+            self._fallback.start()
         return router
 
     def _stop_router(self) -> None:
-        if self._router is not None:
-            self._router.stop(quiet=True)
-            self._router = None
+        for router in (self._fallback, self._router):
+            if router is not None:
+                router.stop(quiet=True)
+        self._router = self._fallback = None
 
     def _elsewhere(self, request: httpx.Request) -> httpx.Response | httpx.Request:
         # Another host: give the other active respx routers (a test's own ``respx_mock``)
         # their turn whatever order they started in, then let the request out.
-        ours = self._router
-        mocker = ours.Mocker if ours is not None else None
+        ours = (self._router, self._fallback)
+        mocker = self._fallback.Mocker if self._fallback is not None else None
         for router in list(mocker.routers if mocker is not None else ()):
-            if router is ours:
+            if any(router is mine for mine in ours):
                 continue
             try:
                 response: httpx.Response = router.handler(request)
@@ -184,7 +223,7 @@ def mock(
     assert_all_mocked: bool = False,
     patch_sleep: bool = False,
     patch_clocks: bool = False,
-    via: Via = "respx",
+    via: Via = "transport",
     **options: Any,
 ) -> HttpxMock:
     """A mock of the API for httpx clients: a context manager and a decorator.
@@ -205,12 +244,14 @@ def mock(
         patch_clocks: also make ``time.monotonic``, ``time.perf_counter`` and ``time.time``
             in this thread read the virtual clock (for clients that keep their own
             deadlines); implies ``patch_sleep``.
-        via: ``"respx"`` (default) routes through a respx router: ``api.router`` takes
-            routes of your own, and a test's own respx mocks keep theirs. ``"transport"``
-            patches httpx's ``HTTPTransport``/``AsyncHTTPTransport`` instead (see
-            :func:`route`): about half the cost per request, httpx clients built while
-            active share SSL contexts (otherwise 50-100 ms each), no respx involved
-            (other respx mocks still answer their hosts).
+        via: ``"transport"`` (default) patches httpx's ``HTTPTransport`` and
+            ``AsyncHTTPTransport`` (see :func:`route`): requests under the base URL are
+            answered before any respx mock sees them, others go on to respx mocks (a
+            test's own, or ``api.router``, started on first use) and then out; httpx
+            clients built while active share SSL contexts (otherwise 50-100 ms each).
+            ``"respx"`` routes through a respx router started with the mock, tried in
+            start order with other respx mocks (a test's own mock started earlier sees
+            the API's requests first), at about 1.5 times the cost per request.
         options: passed on to :class:`~sora_mock.inprocess.MockAPI` (``engine``).
 
     Example::

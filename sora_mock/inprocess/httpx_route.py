@@ -83,8 +83,15 @@ def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
             f"{len(response.body) // 2} bytes, expected {len(response.body)}",
             request=request,
         )
+    headers = list(response.headers)
+    if response.body and not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("Content-Length", str(len(response.body))))
+    # A ready stream: ``content=`` would set the same header at several times the cost.
     return httpx.Response(
-        response.status, headers=list(response.headers), content=response.body, request=request
+        response.status,
+        headers=headers,
+        stream=httpx.ByteStream(response.body),
+        request=request,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -334,17 +336,27 @@ def test_patch_clocks_lets_a_client_keep_its_own_deadline(via: Via) -> None:
     assert time.sleep.__module__ == "time"
 
 
-def test_a_transport_mock_has_no_router_and_checks_its_options() -> None:
-    api = sora_mock.mock(via="transport")
-    with api:
-        with pytest.raises(UsageError, match="no router"):
-            _ = api.router
-        with pytest.raises(UsageError, match="already active"):
-            api.start()
+def test_options_are_checked() -> None:
+    api = sora_mock.mock()
     with pytest.raises(UsageError, match="not active"):
         _ = api.router
+    with api, pytest.raises(UsageError, match="already active"):
+        api.start()
     with pytest.raises(UsageError, match="via must be"):
         sora_mock.mock(via="pycurl")  # type: ignore[arg-type]
+
+
+@VIA
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_the_router_takes_routes_for_other_hosts(via: Via, exclusive: bool) -> None:
+    with sora_mock.mock(via=via, seed=1, assert_all_mocked=exclusive) as api:
+        api.router.get("https://storage.test/upload").respond(204)
+        assert httpx.get("https://storage.test/upload").status_code == 204
+        assert httpx.post(f"{API}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS).is_success
+        if exclusive:
+            with pytest.raises(respx.models.AllMockedAssertionError, match="not mocked"):
+                httpx.get("https://elsewhere.test/")
+    assert len(api.calls) == 1
 
 
 def test_clients_built_in_a_transport_mock_share_their_ssl_context() -> None:
@@ -359,3 +371,58 @@ def test_clients_built_in_a_transport_mock_share_their_ssl_context() -> None:
     assert context(outside) is not context(first)
     for client in (first, second, unverified, outside):
         client.close()
+
+
+def test_the_default_door_answers_before_a_lenient_respx_mock_started_first() -> None:
+    # A test's own respx mock that auto-answers what it does not know, started before the
+    # mock, must not swallow the API's requests (respx tries routers in start order).
+    with (
+        respx.mock(assert_all_called=False, assert_all_mocked=False) as theirs,
+        sora_mock.mock(seed=1) as api,
+    ):
+        theirs.get("https://storage.test/upload").respond(204)
+        created = httpx.post(f"{API}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
+        assert httpx.get("https://storage.test/upload").status_code == 204
+    assert created.json()["id"] == api.calls[0].task_id
+    assert api.via == "transport"
+
+
+def _python_calls(action: Callable[[], object]) -> int:
+    """The Python and C function calls one ``action`` makes (after a warm-up call)."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    action()
+    sys.setprofile(count)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def _create(client: httpx.Client) -> Callable[[], object]:
+    return lambda: client.post(f"{API}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
+
+
+def test_each_door_costs_little_more_than_a_static_respx_route_and_the_engine() -> None:
+    # Calls, not seconds: a deterministic measure of the work per request (bench/inprocess.py
+    # times it). A static respx route answering a fixed body is the reference.
+    with httpx.Client() as client:
+        with respx.mock(assert_all_called=False) as static:
+            static.post(f"{API}{CREATE_PATH}").respond(200, json={"id": "task"})
+            reference = _python_calls(_create(client))
+        cost: dict[str, int] = {}
+        for via in ("transport", "respx"):
+            with sora_mock.mock(via=via, seed=1) as api:
+                door = _python_calls(_create(client))
+                engine = _python_calls(functools.partial(api.handle, api.calls.last.request))
+                cost[via] = door - engine
+    # The default door skips respx's conversions to httpcore and back: below the reference.
+    assert cost["transport"] < reference, cost
+    # Through respx: one route built once, no side effect (respx inspects a side effect's
+    # signature on every call) and no pattern objects per request.
+    assert cost["respx"] < reference + 150, (cost, reference)
