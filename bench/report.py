@@ -58,7 +58,8 @@ def _state(throughput: dict[str, Any]) -> str:
     return (
         f"{throughput['state_ratio']:.2f} (≥ {throughput['state_target']:g}: "
         f"{_yes(throughput['state_meets_target'])}; "
-        f"{_spread(throughput['state_round_ratios'])})"
+        f"{_spread(throughput['state_round_ratios'])}; CPU time "
+        f"{throughput['state_cpu_ratio']:.2f})"
     )
 
 
@@ -77,7 +78,8 @@ def summary(results: dict[str, Any]) -> str:
             "",
             "| stack | call | bare req/s | mock req/s | ratio (target) | rounds, lowest "
             "– highest | CPU-time ratio | server core busy, bare / mock | `--state` file / "
-            "memory (target; rounds) |" + (" vs `--baseline` tree (rounds) |" if compared else ""),
+            "memory (target; rounds; CPU-time ratio) |"
+            + (" vs `--baseline` tree (rounds) |" if compared else ""),
             "|---|---|---|---|---|---|---|---|---|" + ("---|" if compared else ""),
         ]
         for stack, data in http["stacks"].items():
