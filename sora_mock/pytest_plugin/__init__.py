@@ -199,7 +199,9 @@ def _sora_settings(
 def sora_api(request: pytest.FixtureRequest, _sora_settings: Settings) -> Iterator[Any]:
     """A fresh in-process mock answering httpx requests to the API's base URL.
 
-    Yields a :class:`~sora_mock.inprocess.HttpxMock`; other hosts are left alone.
+    Yields a :class:`~sora_mock.inprocess.HttpxMock` on its default door (httpx's transports
+    patched for the base URL); other hosts are left to the test's own respx mocks, the
+    mock's ``router``, or the network.
     """
     live = _live(request, _sora_settings)
     if live is not None:

@@ -141,6 +141,42 @@ def test_a_marker_with_unknown_arguments_is_an_error(pytester: pytest.Pytester) 
     result.stdout.fnmatch_lines(["*@pytest.mark.sora: got an unexpected keyword argument*"])
 
 
+def test_sora_api_keeps_a_tests_own_respx_routes_in_either_order(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        CLIENT
+        + """
+
+def upload_and_create(sora_api, respx_mock):
+    respx_mock.put("https://storage.test/upload").respond(204)
+    assert httpx.put("https://storage.test/upload").status_code == 204
+    created = create(API)
+    assert created.json()["id"] == sora_api.calls.last.task_id
+    assert (sora_api.via, len(sora_api.calls)) == ("transport", 1)
+
+
+def test_sora_api_first(sora_api, respx_mock):
+    sora_api.router.get("https://cdn.test/v.mp4").respond(200, content=b"video")
+    upload_and_create(sora_api, respx_mock)
+    assert httpx.get("https://cdn.test/v.mp4").content == b"video"
+
+
+def test_respx_first(respx_mock, sora_api):
+    sora_api.router.get("https://cdn.test/v.mp4").respond(200, content=b"video")
+    upload_and_create(sora_api, respx_mock)
+    assert httpx.get("https://cdn.test/v.mp4").content == b"video"
+
+
+@pytest.mark.respx(assert_all_mocked=False)
+def test_a_lenient_respx_first(respx_mock, sora_api):
+    upload_and_create(sora_api, respx_mock)
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
 def test_an_invalid_request_fails_naming_the_field(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         CLIENT
