@@ -61,6 +61,8 @@ _CHECKPOINT_EVERY = 200
 #: Log pages past which the serving connection copies the log back itself: a backstop,
 #: should the checkpoint thread fall far behind.
 _BACKSTOP_PAGES = 20_000
+#: Most plans whose JSON-ready data a store keeps (one per model and scenario in use).
+_PLANS_KEPT = 256
 #: Most tasks a store keeps decoded beside the file (clients poll the tasks they just made).
 _ROWS_KEPT = 4096
 #: Raise the file's time to the one given, never lower it (workers keep the largest).
@@ -91,6 +93,7 @@ class SqliteTaskStore:
         self._link_secret = self._secret("link_secret")
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
+        self._plans: PlanData = {}
         self._kept_time = float("-inf")
         self._tally = _Tally(counted=0, top=0, trims=_RECOUNT_EVERY)
         self._unsettled: float | None = None  # a time kept, not yet committed
@@ -103,7 +106,7 @@ class SqliteTaskStore:
     def add(self, task: Task) -> bool:
         """Store and commit a new task, its token as a keyed hash; False, storing nothing,
         when its id is taken already (by this process or another sharing the file)."""
-        data = _task_to_dict(task)
+        data = _task_to_dict(task, self._plans)
         data["token"] = self._key(task.token)
         expires = task.expires_at()
         with self._lock:
@@ -445,10 +448,24 @@ class _Tally:
     trims: int
 
 
-def _task_to_dict(task: Task) -> dict[str, Any]:
-    """What a task was created with, as JSON-ready data (its read state has columns)."""
-    data = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
-    del data["polls"], data["ended_at"]
-    data["plan"] = dataclasses.asdict(task.plan)
+#: What a task was created with: its fields but its read state (which has columns).
+_CREATED = tuple(f.name for f in dataclasses.fields(Task) if f.name not in ("polls", "ended_at"))
+
+#: Plans as JSON-ready data, by the plan's id (the plan kept with it, so the id stays its).
+PlanData = dict[int, tuple[Lifecycle, dict[str, Any]]]
+
+
+def _task_to_dict(task: Task, plans: PlanData | None = None) -> dict[str, Any]:
+    """What a task was created with, as JSON-ready data (its read state has columns). Tasks
+    share plans: ``plans`` keeps each one's data, made once."""
+    data = {name: getattr(task, name) for name in _CREATED}
+    known = None if plans is None else plans.get(id(task.plan))
+    if known is None or known[0] is not task.plan:
+        known = task.plan, dataclasses.asdict(task.plan)
+        if plans is not None:
+            if len(plans) >= _PLANS_KEPT:
+                plans.clear()
+            plans[id(task.plan)] = known
+    data["plan"] = known[1]
     data["reported"] = {"values": task.reported.values, "retention": task.reported.retention}
     return data
