@@ -14,6 +14,7 @@ from sora_mock.engine.core import Engine
 from sora_mock.engine.lifecycle import Lifecycle
 from sora_mock.engine.reported import Reported
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
+from sora_mock.engine.store.memory import _STRINGS_KEPT
 from sora_mock.engine.store.sqlite import _task_to_dict
 from tests.helpers import a_task, create, poll
 
@@ -250,3 +251,31 @@ def test_the_time_of_every_answer_is_in_the_file_when_it_is_sent(tmp_path: Path)
     assert poll(other, task_id).status == 200
     assert poll(engine, task_id).json_body() == poll(other, task_id).json_body()
     assert _file_time(path) == other.clock.now() == engine.clock.now()
+
+
+def test_tasks_share_one_copy_of_their_token_model_and_base_url() -> None:
+    # Each request leaves its own copy of these strings; near 10^6 tasks, one copy per task
+    # cost about 200 bytes each.
+    store = TaskStore()
+    for name in ("a", "b"):
+        store.add(
+            a_task(
+                id=f"task-unified-1-{name * 8}",
+                token="".join(["sk-", "test"]),
+                model="".join(["sora-", "character"]),
+                base_url="".join(["http://", "testserver"]),
+            )
+        )
+    first, second = store.get("task-unified-1-aaaaaaaa"), store.get("task-unified-1-bbbbbbbb")
+    assert first is not None
+    assert second is not None
+    assert first.token is second.token
+    assert first.model is second.model
+    assert first.base_url is second.base_url
+
+
+def test_a_store_keeps_a_bounded_number_of_shared_strings() -> None:
+    store = TaskStore()
+    for index in range(10_000):
+        store.add(a_task(id=f"task-unified-1-{index:08x}", token=f"sk-{index:012d}"))
+    assert len(store._strings) <= _STRINGS_KEPT  # tokens are the client's: unbounded

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import secrets
 from collections import deque
@@ -42,11 +41,13 @@ class TaskStore:
         """Store a new task; False, storing nothing, when its id is taken already."""
         if task.id in self._rows:
             return False
+        # Equal strings in place of the task's own: the task reads the same, the row holds
+        # one copy of each value many tasks share.
         same = self._same
-        kept = dataclasses.replace(
-            task, token=same(task.token), model=same(task.model), base_url=same(task.base_url)
-        )
-        self._rows[task.id] = self._codec.encode(kept)
+        task.token = same(task.token)
+        task.model = same(task.model)
+        task.base_url = same(task.base_url)
+        self._rows[task.id] = self._codec.encode(task)
         heapq.heappush(self._expiry, (task.expires_at(), task.id))
         if task.ended_at is not None:
             self._finished.append(task.id)
