@@ -178,13 +178,15 @@ def summary(results: dict[str, Any]) -> str:
             "### Scale: tasks in the store",
             "",
             "| tasks | create: µs, mean µs, vs 100 tasks | poll: µs, mean µs, vs 100 tasks "
-            "| RSS bytes/task | full collection | expiry: slowest purging request, requests "
+            "| bytes per stored task | full collection "
+            "| expiry: slowest purging request, requests "
             "| left after |",
             "|---|---|---|---|---|---|---|",
         ]
         for run in sc["sizes"]:
             versus = run["vs_100_task_store_same_process"]
-            rss = run["rss_growth_bytes_per_task"] if run["tasks"] >= 10_000 else None
+            per_task = run.get("bytes_per_stored_task", run.get("rss_growth_bytes_per_task"))
+            rss = per_task if run["tasks"] >= 10_000 else None
             lines.append(
                 f"| {run['tasks']:,}"
                 f" | {run['create']['median_us']:.0f}, {run['create']['mean_us']:.0f},"
@@ -198,6 +200,15 @@ def summary(results: dict[str, Any]) -> str:
                 f" | {run['expiry']['stored_after']} tasks |"
             )
         traced = sc["traced_real_creates"]
+        stored = sc.get("bytes_per_stored_task")
+        if stored:
+            lines += [
+                "",
+                f"Bytes per stored task in memory at {stored['tasks']:,} tasks (resident memory"
+                " gained while the store fills, each task with its own strings): "
+                f"{stored['bytes']:.0f}; under {stored['target']} (0.5 KB):"
+                f" {_yes(stored['under_target'])}.",
+            ]
         lines += [
             "",
             "Thread CPU time per call (the mean includes garbage collection); flat = 1.0. "

@@ -9,7 +9,11 @@ time (a descheduled call is not a slow one), and the mean includes the garbage c
 share; the pause of one full collection with the store filled is timed too. The flatness
 figure is measured within each process: batches of the same calls on the big store and on
 a 100-task engine alternate, and the ratio of their medians is what the store's size
-costs, whatever else the machine is doing.
+costs, whatever else the machine is doing. The largest size is the default
+``limits.max_tasks``: there every create also forgets a task.
+
+Bytes per stored task (target: under 500, 0.5 KB) is the growth of resident memory while
+the store fills, over the number of tasks it gained; it is reported at the largest size.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from sora_mock.engine.core import Engine
 from sora_mock.engine.store.task import Task
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
+#: Bytes per stored task in memory the mock aims to stay under.
+BYTES_PER_TASK_TARGET = 500
 HEADERS = {"authorization": "Bearer sk-bench-0123456789", "content-type": "application/json"}
 BODY = b'{"model":"sora-character","video_url":"https://example.com/video.mp4","timestamps":"1,3"}'
 CREATE = Request.build("POST", "/v1/videos/generations", headers=HEADERS, body=BODY)
@@ -90,11 +96,13 @@ def one_size(count: int, calls: int) -> dict[str, Any]:
         engine.handle(CREATE)
     gc.collect()
     rss_before, blocks_before = rss_bytes(), sys.getallocatedblocks()
+    stored_before = len(engine.store)
     started = time.perf_counter()
     fill(engine, count)
     fill_seconds = time.perf_counter() - started
     gc.collect()
     rss_filled, blocks_filled = rss_bytes(), sys.getallocatedblocks()
+    gained = len(engine.store) - stored_before
     # The pause a full collection costs with this many tasks stored: it walks every object
     # the collector tracks, and a server that promotes objects to the oldest generation
     # runs one each time their number has grown by a quarter.
@@ -151,8 +159,8 @@ def one_size(count: int, calls: int) -> dict[str, Any]:
     return {
         "tasks": count,
         "fill_seconds": round(fill_seconds, 2),
-        "rss_growth_bytes_per_task": round((rss_filled - rss_before) / count, 1),
-        "allocated_blocks_per_task": round((blocks_filled - blocks_before) / count, 2),
+        "bytes_per_stored_task": round((rss_filled - rss_before) / gained, 1),
+        "allocated_blocks_per_task": round((blocks_filled - blocks_before) / gained, 2),
         "full_collection_seconds": round(full_collection_seconds, 4),
         "json_dumps_baseline_us": round(baseline, 2),
         "create": _costs(create, baseline),
@@ -199,7 +207,7 @@ def measure(sizes: tuple[int, ...] = SIZES, calls: int = 2000) -> dict[str, Any]
             cwd=BENCH.parent,
         )
         runs.append(json.loads(done.stdout))
-    smallest = runs[0]
+    smallest, largest = runs[0], runs[-1]
 
     def against_smallest(key: str) -> dict[str, dict[str, float]]:
         return {
@@ -207,8 +215,15 @@ def measure(sizes: tuple[int, ...] = SIZES, calls: int = 2000) -> dict[str, Any]
             for op in ("create", "poll")
         }
 
+    per_task = largest["bytes_per_stored_task"]
     return {
         "sizes": runs,
+        "bytes_per_stored_task": {
+            "tasks": largest["tasks"],
+            "bytes": per_task,
+            "target": BYTES_PER_TASK_TARGET,
+            "under_target": per_task < BYTES_PER_TASK_TARGET,
+        },
         "vs_100_task_store_same_process": {
             str(run["tasks"]): run["vs_100_task_store_same_process"] for run in runs
         },
