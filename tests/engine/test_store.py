@@ -279,3 +279,40 @@ def test_a_store_keeps_a_bounded_number_of_shared_strings() -> None:
     for index in range(10_000):
         store.add(a_task(id=f"task-unified-1-{index:08x}", token=f"sk-{index:012d}"))
     assert len(store._strings) <= _STRINGS_KEPT  # tokens are the client's: unbounded
+
+
+def test_workers_on_one_state_file_keep_max_tasks_together(tmp_path: Path) -> None:
+    # Each worker's tasks count for every other: no worker forgets more than the bound asks.
+    first, second = SqliteTaskStore(tmp_path / "state.db"), SqliteTaskStore(tmp_path / "state.db")
+    try:
+        names = iter(f"task-unified-1-{index:08x}" for index in range(100))
+        for _ in range(4):
+            first.add(a_task(id=next(names)))
+        assert first.trim(4) == 0
+        second.add(a_task(id=next(names)))
+        assert second.trim(4) == 1
+        first.add(a_task(id=next(names)))
+        assert first.trim(4) == 1
+        assert len(first) == len(second) == 4
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_state_file_from_before_the_bound_is_counted_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteTaskStore(path)
+    for index in range(3):
+        store.add(a_task(id=f"task-unified-1-{index:08x}"))
+    store.close()
+    with sqlite3.connect(path) as db:  # as a file written before tasks were counted
+        db.execute("DROP TRIGGER tasks_added")
+        db.execute("DROP TRIGGER tasks_deleted")
+        db.execute("DELETE FROM meta WHERE key = 'tasks'")
+    db.close()
+    reopened = SqliteTaskStore(path)
+    try:
+        assert reopened.trim(2) == 1
+        assert len(reopened) == 2
+    finally:
+        reopened.close()

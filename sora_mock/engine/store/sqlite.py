@@ -69,10 +69,18 @@ _ROWS_KEPT = 4096
 _KEEP_CLOCK = "UPDATE meta SET value = ? WHERE key = 'clock' AND value < ?"
 
 
-#: Trims between two exact counts of the file's tasks (a count reads the whole table).
-_RECOUNT_EVERY = 10_000
 #: Most tasks one trim deletes (a lowered bound is reached over several requests).
 _TRIM_BATCH = 10_000
+#: The meta row that counts the tasks, and the triggers that keep it (every writer's rows
+#: count, in the transaction that writes them). A file written before it is counted once.
+_COUNTED = "tasks"
+_COUNT_TASKS = (
+    f"INSERT OR IGNORE INTO meta (key, value) SELECT '{_COUNTED}', COUNT(*) FROM tasks",
+    "CREATE TRIGGER IF NOT EXISTS tasks_added AFTER INSERT ON tasks BEGIN"
+    f" UPDATE meta SET value = value + 1 WHERE key = '{_COUNTED}'; END",
+    "CREATE TRIGGER IF NOT EXISTS tasks_deleted AFTER DELETE ON tasks BEGIN"
+    f" UPDATE meta SET value = value - 1 WHERE key = '{_COUNTED}'; END",
+)
 
 
 class SqliteTaskStore:
@@ -95,13 +103,13 @@ class SqliteTaskStore:
         self._keys: dict[str, str] = {}
         self._plans: PlanData = {}
         self._kept_time = float("-inf")
-        self._tally = _Tally(counted=0, top=0, trims=_RECOUNT_EVERY)
         self._unsettled: float | None = None  # a time kept, not yet committed
         self._rows: dict[str, _Row] = {}  # decoded tasks, as the file has them
         self._soonest: float | None = None  # the earliest expiry in the file (None: unknown)
         self._version: int | None = None  # the file's data_version when last looked at
         self._changes = -1  # this connection's total_changes when last looked at
         self._hash_plain_tokens()
+        self._count_tasks()
 
     def add(self, task: Task) -> bool:
         """Store and commit a new task, its token as a keyed hash; False, storing nothing,
@@ -210,27 +218,17 @@ class SqliteTaskStore:
                 (now, -1 if limit is None else limit),
             )
             self._forget_rows()
-            self._tally.counted -= dropped
         return dropped
 
     def trim(self, max_tasks: int) -> int:
         """Delete tasks while more than ``max_tasks`` are stored, at most a batch a call:
         finished ones (their end recorded) first, the longest finished first; when none is,
-        those whose expiry comes first. The file's tasks are counted exactly every so many
-        calls; in between, every task added to the file (by any process, by its row ids) and
-        this process's deletions count, so the count is never below the file's (another
-        process's deletions count at the next exact count)."""
+        those whose expiry comes first. The file counts its tasks (every process's)."""
         with self._lock:
-            tally = self._tally
-            (top,) = self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM tasks").fetchone()
-            tally.trims += 1
-            if tally.trims >= _RECOUNT_EVERY:
-                (tally.counted,) = self._db.execute("SELECT COUNT(*) FROM tasks").fetchone()
-                tally.trims = 0
-            else:
-                tally.counted += max(0, top - tally.top)
-            tally.top = top
-            excess = min(tally.counted - max_tasks, _TRIM_BATCH)
+            (stored,) = self._db.execute(
+                "SELECT value FROM meta WHERE key = ?", (_COUNTED,)
+            ).fetchone()
+            excess = min(stored - max_tasks, _TRIM_BATCH)
             forgotten = 0
             for which in ("WHERE ended_at IS NOT NULL", ""):
                 if forgotten >= excess:
@@ -240,14 +238,12 @@ class SqliteTaskStore:
                     " ORDER BY expires_at LIMIT ?)",
                     (excess - forgotten,),
                 ).rowcount
-            tally.counted -= forgotten
         return forgotten
 
     def clear(self) -> None:
         """Delete every task (the mock time and the secrets stay)."""
         with self._lock:
             self._write("DELETE FROM tasks", ())
-            self._tally.trims = _RECOUNT_EVERY
             self._forget_rows()
 
     def link_secret(self) -> bytes:
@@ -365,6 +361,19 @@ class SqliteTaskStore:
             if rows:  # the plain tokens' old pages: out of the log, overwritten in the file
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def _count_tasks(self) -> None:
+        """Start counting the file's tasks in its meta table, unless it does already (one
+        process does it; the others wait, then find it done)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _COUNT_TASKS:
+                    self._db.execute(statement)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def _marked(self) -> bool:
         """True when the file's tokens are keyed hashes already."""
         row = self._db.execute("SELECT 1 FROM meta WHERE key = ?", (_HASHED,)).fetchone()
@@ -436,16 +445,6 @@ class _Row:
     def task(self) -> Task:
         """A new task of this row (its plan and reported values shared)."""
         return Task(**self.created, polls=self.polls, ended_at=self.ended_at)
-
-
-@dataclasses.dataclass(slots=True)
-class _Tally:
-    """How many tasks the file holds as this process knows: the count, the largest row id
-    when counted, and the trims since the last exact count."""
-
-    counted: int
-    top: int
-    trims: int
 
 
 #: What a task was created with: its fields but its read state (which has columns).
