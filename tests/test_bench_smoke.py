@@ -30,7 +30,7 @@ def test_one_store_size_is_measured_and_purged() -> None:
     assert result["expiry"]["stored_before"] >= 1000
     assert result["expiry"]["stored_after"] == 0
     assert result["create"]["median_us"] > 0
-    assert result["rss_growth_bytes_per_task"] >= 0
+    assert result["bytes_per_stored_task"] >= 0
     assert result["full_collection_seconds"] > 0
 
 
