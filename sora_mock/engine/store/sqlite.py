@@ -233,11 +233,13 @@ class SqliteTaskStore:
             for which in ("WHERE ended_at IS NOT NULL", ""):
                 if forgotten >= excess:
                     break
-                forgotten += self._db.execute(
+                forgotten += self._write(
                     f"DELETE FROM tasks WHERE id IN (SELECT id FROM tasks {which}"
                     " ORDER BY expires_at LIMIT ?)",
                     (excess - forgotten,),
-                ).rowcount
+                )
+            if forgotten:
+                self._forget_rows()
         return forgotten
 
     def clear(self) -> None:
