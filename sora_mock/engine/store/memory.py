@@ -1,4 +1,5 @@
-"""The task store in memory: every task the mock has created, until its retention runs out."""
+"""The task store in memory: every task the mock has created, until its retention runs out
+or the bound on stored tasks makes room for newer ones."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ _STALE_KEPT = 1024
 
 
 class TaskStore:
-    """Tasks in memory by id, dropped once expired. Not thread-safe alone: the engine locks.
+    """Tasks in memory by id, dropped once expired or forgotten beyond the bound (:meth:`trim`).
+    Not thread-safe alone: the engine locks.
 
     Each task is kept as a row of strings and numbers (:class:`~sora_mock.engine.rows.RowCodec`,
     its plan and reported values shared by value), not as a :class:`Task`: the cycle collector stops
@@ -32,7 +34,7 @@ class TaskStore:
         self._rows: dict[str, Row] = {}
         self._expiry: list[tuple[float, str]] = []
         self._finished: deque[str] = deque()  # in the order their ends were seen
-        self._ended_at = self._codec.names.index("ended_at")
+        self._ended_at = self._codec.names.index("ended_at")  # where a row keeps it
         self._strings: dict[str, str] = {}
         self._link_secret = secrets.token_bytes(32)
         self._reached = float("-inf")
