@@ -329,3 +329,12 @@ def test_the_conformance_harness_flags_a_client_that_invents_its_result(spec: Pa
     verdict = harness.check(liar, ["success"]).result("success").verdict("outcome")
     assert verdict.failed
     assert "reported nickname 'toon_Invent', but the task made toon_" in verdict.message
+
+
+def test_a_config_mapping_names_the_user_spec_s_own_failure_codes(spec: Path) -> None:
+    scenario = {
+        "name": "rejected",
+        "task": {"outcome": "failed", "failure": {"code": "style_rejected"}},
+    }
+    api = MockAPI(spec=spec, config={"scenarios": [scenario]})
+    assert "rejected" in api.engine.scenario_names()

@@ -115,7 +115,7 @@ def build_engine(
         limit = {"requests": requests, "window_seconds": seconds * speed}
         overrides["tokens"] = {"default": {"rate_limit": limit}}
     if overrides:
-        config = config.with_overrides(overrides)
+        config = config.with_overrides(overrides, contract)
     if variation is None and situation.variation is not None:
         variation = fixed_variations(contract, model)[situation.variation]
     engine = RecordingEngine(

@@ -100,12 +100,15 @@ class MockConfig:
         *,
         checked: bool = False,
         scenarios: tuple[Scenario, ...] | None = None,
+        contract: Contract | None = None,
     ) -> MockConfig:
-        """Build from a complete settings mapping (merge user data over the defaults first)."""
+        """Build from a complete settings mapping (merge user data over the defaults first);
+        its scenarios are checked against ``contract`` (default: the bundled one)."""
         if not checked:
             check_mapping(data, "<config>")
         if scenarios is None:
-            scenarios = scenarios_from_document(YamlDocument(data, "<config>", None))
+            document = YamlDocument(data, "<config>", None)
+            scenarios = scenarios_from_document(document, contract=contract)
         task = dict(data.get("task", {}))
         retention = float(task.pop("retention", 86400.0))
         tokens = data.get("tokens", {}) or {}
@@ -136,11 +139,14 @@ class MockConfig:
         """The shipped defaults, unchanged (loaded once per process; frozen, so shared)."""
         return _defaults()
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> MockConfig:
-        """A new config with ``overrides`` (same format as a file) merged over this one."""
+    def with_overrides(
+        self, overrides: Mapping[str, Any], contract: Contract | None = None
+    ) -> MockConfig:
+        """A new config with ``overrides`` (same format as a file) merged over this one; its
+        scenarios are checked against ``contract`` (default: the bundled one)."""
         merged = deep_merge(self.raw, overrides)
         check_mapping(merged, "<overrides>")
-        return MockConfig.from_dict(merged, checked=True)
+        return MockConfig.from_dict(merged, checked=True, contract=contract)
 
     def token_profile(self, token: str) -> TokenProfile | None:
         """The profile of ``token``; ``None`` when unknown tokens are refused and it is unknown."""

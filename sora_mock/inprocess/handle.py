@@ -329,12 +329,12 @@ class MockAPI:
 def load_config(
     config: ConfigLike, *overrides: Mapping[str, Any] | None, contract: Contract | None = None
 ) -> MockConfig:
-    """A :class:`MockConfig` from ``config`` (config, overrides mapping or file path); a
-    file's scenarios are checked against ``contract`` (default: the bundled one)."""
+    """A :class:`MockConfig` from ``config`` (config, overrides mapping or file path); its
+    scenarios are checked against ``contract`` (default: the bundled one)."""
     if isinstance(config, MockConfig):
         base = config
     elif isinstance(config, Mapping):
-        base = _defaults().with_overrides(config)
+        base = _defaults().with_overrides(config, contract)
     elif config is None:
         base = _defaults()
     elif isinstance(config, str | os.PathLike):
@@ -343,7 +343,7 @@ def load_config(
         raise UsageError(f"config must be a MockConfig, a mapping or a path, not {config!r}")
     for layer in overrides:
         if layer:
-            base = base.with_overrides(layer)
+            base = base.with_overrides(layer, contract)
     return base
 
 
