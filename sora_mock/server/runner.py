@@ -24,7 +24,7 @@ from typing import Self
 import uvicorn
 
 from sora_mock.contract import BUNDLED, Contract
-from sora_mock.engine import Engine
+from sora_mock.engine import Engine, SqliteTaskStore
 from sora_mock.errors import PortInUseError, ServerError
 from sora_mock.server.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
 from sora_mock.server.limits import ConnectionLimits, die_with_parent, guarded, quiet_repeats
@@ -94,8 +94,6 @@ class ServeSettings:
         config = MockConfig.load(self.config, contract=contract)
         store = None
         if self.state:
-            from sora_mock.engine import SqliteTaskStore
-
             store = SqliteTaskStore(self.state)
         seed = self.seed
         if seed is not None and self.workers > 1:
@@ -121,6 +119,9 @@ def run_server(
         return
     from uvicorn.supervisors import Multiprocess
 
+    if settings.state is not None:
+        # Made (and migrated) here, once, so the workers starting together find it ready.
+        SqliteTaskStore(settings.state).close()
     os.environ[_SETTINGS_VARIABLE] = json.dumps(asdict(settings))
     os.environ[_PARENT_VARIABLE] = str(os.getpid())
     server = uvicorn_server(

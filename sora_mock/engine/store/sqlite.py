@@ -92,7 +92,11 @@ class SqliteTaskStore:
         self._db = sqlite3.connect(
             self.path, timeout=10, check_same_thread=False, isolation_level=None
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        # Switching to WAL needs the file to itself (busy connections make it fail at once,
+        # with no wait): done once, by whoever opens a new file first; a WAL file stays so.
+        (mode,) = self._db.execute("PRAGMA journal_mode").fetchone()
+        if mode != "wal":
+            self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
         self._db.executescript(_SCHEMA)
