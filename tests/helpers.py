@@ -40,22 +40,32 @@ VALID_BODY: dict[str, Any] = {
 }
 
 
-@contextlib.contextmanager
-def serve_command(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``sora-mock serve --port 0 OPTIONS`` in a subprocess, with the URL it printed."""
+def start_serve(*options: str, says: str = "") -> tuple[subprocess.Popen[str], str]:
+    """``sora-mock serve --port 0 OPTIONS`` started in a subprocess, with the URL it printed
+    (the caller stops it); a server that does not start, or whose start-up line does not
+    hold ``says``, fails the test with its stderr."""
     process = subprocess.Popen(
         [*COMMAND, "serve", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    started = re.match(r"sora-mock: serving \d+ models? \(.+\) on http://127\.0\.0\.1:\d+ ", first)
+    if not started or says not in first:
+        process.kill()
+        _, errors = process.communicate(timeout=10)
+        raise AssertionError(f"the server did not start: {first}{errors}")
+    return process, first.split(" on ")[1].split(" ")[0]
+
+
+@contextlib.contextmanager
+def serve_command(*options: str, says: str = "") -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """:func:`start_serve` as a context: the server is stopped on leaving."""
+    process, url = start_serve(*options, says=says)
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert re.match(
-            r"sora-mock: serving \d+ models? \(.+\) on http://127\.0\.0\.1:\d+ ", first
-        ), first
-        yield process, first.split(" on ")[1].split(" ")[0]
+        yield process, url
     finally:
         process.terminate()
         process.communicate(timeout=10)  # also closes the pipes

@@ -6,7 +6,6 @@ the conformance harness judges a client written for it: no code of sora-mock cha
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,7 +20,7 @@ from sora_mock.engine import Engine, VirtualClock
 from sora_mock.inprocess import DEFAULT_BASE_URL, MockAPI
 from sora_mock.server import BackgroundServer
 from tests.conformance_clients import polite
-from tests.helpers import COMMAND
+from tests.helpers import serve_command
 
 if TYPE_CHECKING:  # the example is loaded by path at run time; mypy reads it as a module
     from examples.clients.polite_client import CharacterClient as PoliteClient
@@ -251,22 +250,9 @@ def test_the_mock_serves_a_user_spec_in_process(spec: Path) -> None:
 
 
 def test_sora_mock_serve_loads_the_user_spec_from_the_command_line(spec: Path) -> None:
-    process = subprocess.Popen(
-        [*COMMAND, "serve", "--port", "0", "--spec", str(spec)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert "serving 1 model (toon-1) on http://127.0.0.1:" in first, first
-        url = first.split(" on ")[1].split(" ")[0]
+    with serve_command("--spec", str(spec), says="serving 1 model (toon-1) on ") as (_, url):
         created = httpx.post(f"{url}/v2/avatars", json=BODY, headers=AUTH, timeout=10)
         assert created.status_code == 200, created.text
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
 
 
 def test_the_checker_finds_the_mock_keeps_the_user_spec(spec: Path) -> None:

@@ -26,9 +26,9 @@ from sora_mock.contract.request_rules import (
 )
 from sora_mock.contract.resources import (
     builtin_scenarios_path,
-    data_path,
     defaults_path,
     json_schema,
+    sample_video,
     spec_path,
     spec_paths,
 )
@@ -72,11 +72,11 @@ __all__ = [
     "builtin_scenarios_path",
     "callback_target",
     "callback_url_problem",
-    "data_path",
     "defaults_path",
     "json_bytes",
     "json_schema",
     "parse_retry_after",
+    "sample_video",
     "span_problem",
     "spec_path",
     "spec_paths",

@@ -40,9 +40,10 @@ def admin_spec_path() -> Path:
     return spec_dir() / "mock-admin.yaml"
 
 
-def data_path(name: str) -> Path:
-    """A data file shipped in ``sora_mock/data`` (e.g. ``sample.mp4``)."""
-    return _PACKAGE / "data" / name
+@cache
+def sample_video() -> bytes:
+    """The small real MP4 shipped in ``sora_mock/data``, which video file links serve."""
+    return (_PACKAGE / "data" / "sample.mp4").read_bytes()
 
 
 def builtin_scenarios_path() -> Path:

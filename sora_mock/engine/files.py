@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from sora_mock.contract import data_path
+from sora_mock.contract import sample_video
 from sora_mock.engine.images import png_picture
 
 #: The media types a spec's ``file`` values may have.
@@ -16,10 +14,5 @@ def file_content(media_type: str, seed: str) -> bytes:
     if media_type == "image/png":
         return png_picture(seed)
     if media_type == "video/mp4":
-        return _sample_video()
+        return sample_video()
     raise ValueError(f"no file content for {media_type}")
-
-
-@cache
-def _sample_video() -> bytes:
-    return data_path("sample.mp4").read_bytes()

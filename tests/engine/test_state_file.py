@@ -15,7 +15,16 @@ import pytest
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.store.sqlite import SqliteTaskStore
-from tests.helpers import CREATE_PATH, VALID_BODY, a_task, auth, create, create_request, poll
+from tests.helpers import (
+    CREATE_PATH,
+    VALID_BODY,
+    a_task,
+    auth,
+    create,
+    create_request,
+    poll,
+    start_serve,
+)
 
 
 def _engine(path: Path, clock: VirtualClock) -> Engine:
@@ -59,27 +68,7 @@ def test_poll_driven_state_and_expiry_persist(tmp_path: Path, clock: VirtualCloc
 
 
 def _serve(state: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sora_mock",
-            "serve",
-            "--port",
-            "0",
-            "--quiet",
-            "--state",
-            str(state),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert "serving" in line, line + (process.stderr.read() if process.stderr else "")
-    return process, line.split(" on ")[1].split(" ")[0]
+    return start_serve("--quiet", "--state", str(state), *extra)
 
 
 def _stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth
+from tests.helpers import CREATE_PATH, VALID_BODY, auth, start_serve
 
 TASKS = 12
 TOKENS = ("sk-restart-alpha-5f2c9e", "sk-restart-bravo-81d0aa", "sk-restart-charlie-3b7e41")
@@ -32,31 +32,7 @@ Seen = dict[str, tuple[str, int]]
 
 
 def _serve(state: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    """``sora-mock serve`` on ``state`` at 50x speed, a free loopback port, and its URL."""
-    process = subprocess.Popen(
-        [
-            *COMMAND,
-            "serve",
-            "--port",
-            "0",
-            "--quiet",
-            "--speed",
-            "50",
-            "--state",
-            str(state),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "serving" not in line:
-        process.kill()
-        _, errors = process.communicate(timeout=DEADLINE)
-        pytest.fail(f"the server did not start: {line}{errors}")
-    return process, line.split(" on ")[1].split(" ")[0]
+    return start_serve("--quiet", "--speed", "50", "--state", str(state), *extra)
 
 
 def _stop(process: subprocess.Popen[str], sig: signal.Signals) -> str:
@@ -89,8 +65,8 @@ def _half_done(seen: Seen) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "workers"),
-    [(signal.SIGKILL, 1), (signal.SIGTERM, 1), (signal.SIGTERM, 2)],
-    ids=["kill-9", "sigterm", "sigterm-2-workers"],
+    [(signal.SIGKILL, 1), (signal.SIGTERM, 1), (signal.SIGTERM, 2), (signal.SIGKILL, 2)],
+    ids=["kill-9", "sigterm", "sigterm-2-workers", "kill-9-2-workers"],
 )
 def test_a_restart_never_shows_an_earlier_status_or_lower_progress(
     tmp_path: Path, sig: signal.Signals, workers: int
