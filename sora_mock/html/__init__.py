@@ -1,0 +1,1 @@
+"""Self-contained HTML: pages, tables and inline SVG with no external assets, for reports."""
