@@ -71,7 +71,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 def console_errors(driver: WebDriver) -> list[dict[str, Any]]:
     """The console entries at level SEVERE since the last call (reading the log empties it)."""
-    entries: list[dict[str, Any]] = driver.get_log("browser")
+    entries: list[dict[str, Any]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
     return [entry for entry in entries if entry.get("level") == "SEVERE"]
 
 
