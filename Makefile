@@ -64,3 +64,8 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+
+# Run the code behind every marked example output of README.md and docs/*.md and write it in.
+.PHONY: docs-examples
+docs-examples: install
+	$(BIN)/python -m tests.docs_examples --write

@@ -4,7 +4,8 @@ Each situation gets its own port (and engine) on one server, on a real clock spe
 ``speed`` times, and the command runs with ``SORA_BASE_URL``, ``SORA_API_KEY``,
 ``SORA_MODEL``, ``SORA_REQUEST_BODY`` (a valid create body, as JSON), ``SORA_VIDEO_URL``
 (when the body has a URL field: see :class:`~sora_mock.conformance.Target`) and
-``SORA_CONFORMANCE_SITUATION`` set. Situations run in parallel,
+``SORA_CONFORMANCE_SITUATION`` set, and ``SORA_MAX_WAIT`` (a give-up bound in real seconds:
+a quarter of ``time_limit``) unless the environment sets it. Situations run in parallel,
 ``jobs`` at a time. A command still running after ``time_limit`` real seconds (or after
 ``max_requests`` requests) is stopped: its process group is terminated.
 
@@ -44,6 +45,9 @@ from sora_mock.errors import UsageError
 
 #: Exit codes of ``sh -c`` when the command cannot be found or run.
 _CANNOT_RUN = (126, 127)
+#: The share of ``time_limit`` offered to the client as its give-up bound (``SORA_MAX_WAIT``),
+#: leaving room for the retries and the report that follow giving up.
+MAX_WAIT_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class CommandHarness:
             "SORA_REQUEST_BODY": json.dumps(subject.body),
             "SORA_CONFORMANCE_SITUATION": situation.name,
         }
+        env.setdefault("SORA_MAX_WAIT", f"{o.time_limit * MAX_WAIT_SHARE:g}")
         if subject.url is not None:
             env["SORA_VIDEO_URL"] = subject.url
         slot.serve(engine)

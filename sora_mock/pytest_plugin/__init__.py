@@ -6,7 +6,8 @@ uvicorn server, one per session or xdist worker, a fresh mock behind it per test
 Marker: ``@pytest.mark.sora(scenario=, config=, clock=, seed=, spec=)``. Options:
 ``--sora-spec`` (or the ini key ``sora_spec``; default ``SORA_MOCK_SPEC``, else the bundled
 documents), ``--sora-config``, ``--sora-seed``, ``--sora-base-url``,
-``--sora-coverage-report``, ``--sora-coverage-fail-under``. See docs/pytest-plugin.md.
+``--sora-coverage`` (``off|summary|full``; ini ``sora_coverage``), ``--sora-coverage-report``,
+``--sora-coverage-fail-under``. See docs/pytest-plugin.md.
 
 Loading this module imports only pytest and the standard library; everything heavy is
 imported inside the fixtures, so an unrelated test run pays nothing for it.
@@ -39,6 +40,8 @@ MARKER = (
     "or a config file, a clock (or the virtual clock's start time), a seed, and the spec "
     "(a path, a list of paths or a Contract) instead of the session's"
 )
+#: What the terminal summary shows of contract coverage (``--sora-coverage``).
+COVERAGE_MODES = ("off", "summary", "full")
 
 
 @dataclass
@@ -93,6 +96,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(tests that need the mock's clock, calls or scenarios are skipped)",
     )
     group.addoption(
+        "--sora-coverage",
+        choices=COVERAGE_MODES,
+        metavar="off|summary|full",
+        help="contract coverage in the terminal summary: off, summary (totals, the default; "
+        "or the sora_coverage ini key) or full (every item exercised and never exercised)",
+    )
+    group.addoption(
         "--sora-coverage-report",
         metavar="FILE",
         help="write the contract coverage of this session as JSON to FILE",
@@ -111,6 +121,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini(
+        "sora_coverage",
+        "contract coverage in the terminal summary: off, summary or full",
+        default="summary",
+    )
+    parser.addini(
         "sora_api_url",
         "base URL the in-process sora_api mock answers at",
         default=DEFAULT_BASE_URL,
@@ -122,12 +137,26 @@ def pytest_configure(config: pytest.Config) -> None:
     threshold = config.getoption("sora_coverage_fail_under")
     if threshold is not None and not 0 <= threshold <= 100:
         raise pytest.UsageError(f"--sora-coverage-fail-under must be 0-100, got {threshold}")
+    _coverage_mode(config)
     path = config.getoption("sora_config")
     if path is not None and not Path(path).is_file():
         raise pytest.UsageError(f"--sora-config: no such file: {path}")
     state = _State(spec=_spec_paths(config))
     config.stash[_STATE] = state
     _coverage.push(state.coverage)
+
+
+def _coverage_mode(config: pytest.Config) -> str:
+    """``--sora-coverage``, else the ``sora_coverage`` ini key (checked: a usage error)."""
+    mode: str | None = config.getoption("sora_coverage")
+    if mode is None:
+        mode = str(config.getini("sora_coverage")).strip()
+        if mode not in COVERAGE_MODES:
+            raise pytest.UsageError(
+                f"the sora_coverage ini key must be one of {', '.join(COVERAGE_MODES)}, "
+                f"got {mode!r}"
+            )
+    return mode
 
 
 def _spec_paths(config: pytest.Config) -> tuple[str, ...] | None:
@@ -278,6 +307,14 @@ def _live(request: pytest.FixtureRequest, settings: Settings) -> LiveAPI | None:
 # -- contract coverage ---------------------------------------------------------------------
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Note each conformance test, whose traffic coverage cannot see."""
+    if "sora_situation" in getattr(item, "fixturenames", ()):
+        state = item.config.stash.get(_STATE, None)
+        if state is not None:
+            state.coverage.add_conformance_test()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(_STATE, None)
@@ -313,9 +350,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = config.stash.get(_STATE, None)
     if state is None or state.report is None:
         return
-    terminalreporter.write_sep("-", "sora-mock contract coverage")
-    for line in state.report.lines():
-        terminalreporter.write_line(line)
+    mode = _coverage_mode(config)
+    if mode != "off":
+        terminalreporter.write_sep("-", "sora-mock contract coverage")
+        lines = state.report.lines() if mode == "full" else state.report.summary_lines()
+        for line in lines:
+            terminalreporter.write_line(line)
     report_path = config.getoption("sora_coverage_report")
     if report_path:
         terminalreporter.write_line(f"JSON report written to {report_path}")

@@ -43,12 +43,15 @@ class ContractCoverage:
         self.counts: dict[str, Counter[str]] = {name: Counter() for name in CATEGORIES}
         self.outside = 0  # requests answered outside the contract (404/405, mock routes)
         self.known_scenarios: set[str] = set()
+        #: Conformance tests run (``conformance_tests()``): their engines are their own, so
+        #: their traffic is not counted, and the summary says so.
+        self.conformance_tests = 0
         self._lock = threading.Lock()
 
     @property
     def used(self) -> bool:
-        """True once any request was recorded."""
-        return self.outside > 0 or any(self.counts.values())
+        """True once any request or conformance test was recorded."""
+        return self.outside > 0 or self.conformance_tests > 0 or any(self.counts.values())
 
     def record(
         self,
@@ -78,6 +81,11 @@ class ContractCoverage:
         with self._lock:
             self.known_scenarios.update(names)
 
+    def add_conformance_test(self) -> None:
+        """Note one conformance test run (not counted: see :attr:`conformance_tests`)."""
+        with self._lock:
+            self.conformance_tests += 1
+
     def to_json(self) -> dict[str, Any]:
         """Plain data (for xdist's ``workeroutput`` or a file)."""
         with self._lock:
@@ -85,6 +93,7 @@ class ContractCoverage:
                 "counts": {name: dict(counter) for name, counter in self.counts.items()},
                 "outside": self.outside,
                 "known_scenarios": sorted(self.known_scenarios),
+                "conformance_tests": self.conformance_tests,
             }
 
     def merge(self, data: Mapping[str, Any]) -> None:
@@ -94,6 +103,7 @@ class ContractCoverage:
                 self.counts.setdefault(name, Counter()).update(counts)
             self.outside += int(data.get("outside", 0))
             self.known_scenarios.update(data.get("known_scenarios", ()))
+            self.conformance_tests += int(data.get("conformance_tests", 0))
 
     def report(self, documented: Mapping[str, Iterable[str]]) -> CoverageReport:
         """Compare what was exercised with what is ``documented`` (see :func:`documented`)."""
@@ -106,7 +116,9 @@ class ContractCoverage:
                 rows.append(
                     CoverageRow(category=name, documented=listed, exercised=dict(self.counts[name]))
                 )
-            return CoverageReport(rows=tuple(rows), outside=self.outside)
+            return CoverageReport(
+                rows=tuple(rows), outside=self.outside, conformance_tests=self.conformance_tests
+            )
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,7 @@ class CoverageReport:
 
     rows: tuple[CoverageRow, ...]
     outside: int = 0
+    conformance_tests: int = 0
 
     @property
     def covered(self) -> int:
@@ -175,8 +188,31 @@ class CoverageReport:
             "categories": {row.category: row.to_json() for row in self.rows},
         }
 
+    def summary_lines(self) -> list[str]:
+        """The short terminal summary: the totals, the share per category, how to see more."""
+        total = f"{self.covered}/{self.total} documented items exercised ({self.percent:.1f}%)"
+        return [
+            "; ".join([total, *self._notes()]),
+            ", ".join(
+                f"{row.category} {len(row.covered)}/{len(row.documented)}" for row in self.rows
+            ),
+            "--sora-coverage=full lists what was and was not exercised; =off hides this",
+        ]
+
+    def _notes(self) -> list[str]:
+        """What the counts leave out, one phrase each."""
+        notes = []
+        if self.outside:
+            notes.append(f"{self.outside} request(s) outside the contract not counted")
+        if self.conformance_tests:
+            notes.append(
+                f"{self.conformance_tests} conformance test(s) not counted (each serves one "
+                "forced situation on an engine of its own)"
+            )
+        return notes
+
     def lines(self) -> list[str]:
-        """The terminal summary, one line per category and one per list of missing items."""
+        """The full terminal summary, one line per category and one per list of items."""
         width = max(len(row.category) for row in self.rows)
         out = []
         for row in self.rows:
@@ -194,8 +230,7 @@ class CoverageReport:
             if row.extra:
                 out.append(f"{pad}  undocumented: {_compact(row.extra, row.exercised)}")
         out.append(f"{'total':<{width}}  {self.covered:>3}/{self.total:<3} {self.percent:5.1f}%")
-        if self.outside:
-            out.append(f"({self.outside} request(s) outside the contract not counted)")
+        out.extend(f"({note})" for note in self._notes())
         return out
 
 

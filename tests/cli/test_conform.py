@@ -190,3 +190,39 @@ def test_a_command_client_conforms_to_a_model_of_a_given_spec(tmp_path: Path) ->
     )
     assert bad.returncode == 1
     assert "\noutcome: " in bad.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("documented", "command"),
+    [
+        pytest.param(
+            'sora-mock conform --run "python examples/clients/polite_client.py"',
+            f"{sys.executable} examples/clients/polite_client.py",
+            id="polite",
+        ),
+        pytest.param(
+            'sora-mock conform --run "sh examples/clients/curl_client.sh"',
+            "sh examples/clients/curl_client.sh",
+            id="curl",
+            marks=needs_curl,
+        ),
+    ],
+)
+def test_the_example_clients_pass_the_documented_command(documented: str, command: str) -> None:
+    """Every situation, with no give-up bound set: the harness offers one in SORA_MAX_WAIT."""
+    root = EXAMPLES.parents[1]
+    where = root / "docs" / "conformance.md" if "curl" in command else EXAMPLES / "polite_client.py"
+    assert documented in where.read_text()
+    env = {key: value for key, value in os.environ.items() if key != "SORA_MAX_WAIT"}
+    out = subprocess.run(
+        [*CONFORM, "--run", command, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=root,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert " rules: all kept" in out.stdout

@@ -220,7 +220,7 @@ def test_the_coverage_summary_lists_exactly_what_was_exercised(
 ) -> None:
     pytester.makepyfile(EXERCISE)
     report = pytester.path / "coverage.json"
-    result = pytester.runpytest(f"--sora-coverage-report={report}")
+    result = pytester.runpytest("--sora-coverage=full", f"--sora-coverage-report={report}")
     result.assert_outcomes(passed=1)
     scenarios = len(_builtin_scenarios())
     documented = 2 + 19 + 4 + 16 + scenarios
@@ -264,6 +264,106 @@ def test_the_coverage_summary_lists_exactly_what_was_exercised(
     assert categories["task states"]["missing"] == ["processing"]
     assert len(categories["scenarios"]["missing"]) == scenarios - 1
     assert (data["covered"], data["documented"]) == (10, documented)
+
+
+def test_the_default_summary_is_the_totals_in_three_lines(pytester: pytest.Pytester) -> None:
+    """The default; the full listing's test above shows the same counts item by item."""
+    pytester.makepyfile(EXERCISE)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    scenarios = len(_builtin_scenarios())
+    documented = 2 + 19 + 4 + 16 + scenarios
+    result.stdout.re_match_lines(
+        [
+            r"-+ sora-mock contract coverage -+$",
+            rf"10/{documented} documented items exercised \([0-9.]+%\)$",
+            r"operations 2/2, status codes 3/19, task states 3/4, failure codes 1/16, "
+            rf"scenarios 1/{scenarios}$",
+            r"--sora-coverage=full lists what was and was not exercised; =off hides this$",
+            r"=+ 1 passed",
+        ],
+        consecutive=True,
+    )
+    assert "never:" not in result.stdout.str()
+
+
+def test_coverage_off_hides_the_summary_but_keeps_report_and_gate(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(EXERCISE)
+    report = pytester.path / "coverage.json"
+    result = pytester.runpytest(
+        "--sora-coverage=off", f"--sora-coverage-report={report}", "--sora-coverage-fail-under=50"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    assert "sora-mock contract coverage -" not in out
+    assert "documented items exercised" not in out
+    result.stdout.fnmatch_lines(
+        ["JSON report written to *", "FAIL Required sora-mock contract coverage of 50% *"]
+    )
+    assert json.loads(report.read_text())["covered"] == 10
+
+
+@pytest.mark.parametrize(
+    ("ini", "shown", "hidden"),
+    [
+        ("off", None, "documented items exercised"),
+        ("full", "operations *2/2 100.0%", "documented items exercised"),
+        ("summary", "10/* documented items exercised *", "never:"),
+    ],
+)
+def test_the_ini_key_sets_the_mode(
+    pytester: pytest.Pytester, ini: str, shown: str | None, hidden: str
+) -> None:
+    pytester.makeini(f"[pytest]\nsora_coverage = {ini}\n")
+    pytester.makepyfile(EXERCISE)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    if shown is not None:
+        result.stdout.fnmatch_lines([shown])
+    assert hidden not in result.stdout.str()
+
+
+def test_the_option_wins_over_the_ini_key_and_both_are_checked(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nsora_coverage = off\n")
+    pytester.makepyfile(EXERCISE)
+    result = pytester.runpytest("--sora-coverage=summary")
+    result.stdout.fnmatch_lines(["10/* documented items exercised *"])
+    wrong_option = pytester.runpytest("--sora-coverage=some")
+    assert wrong_option.ret == pytest.ExitCode.USAGE_ERROR
+    wrong_option.stderr.fnmatch_lines(["*--sora-coverage: invalid choice: 'some'*"])
+    pytester.makeini("[pytest]\nsora_coverage = loud\n")
+    wrong_ini = pytester.runpytest()
+    assert wrong_ini.ret == pytest.ExitCode.USAGE_ERROR
+    wrong_ini.stderr.fnmatch_lines(
+        ["*the sora_coverage ini key must be one of off, summary, full, got 'loud'*"]
+    )
+
+
+def test_the_summary_says_conformance_tests_are_not_counted(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+from sora_mock.conformance import conformance_tests
+
+
+def client(target):
+    return None  # reports success without a request: each situation fails, which is fine
+
+
+test_client = conformance_tests(client, ["success", "slow"])
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "0/* documented items exercised (0.0%); 2 conformance test(s) not counted (each "
+            "serves one forced situation on an engine of its own)",
+        ]
+    )
 
 
 def _builtin_scenarios() -> list[str]:
@@ -557,7 +657,12 @@ def test_api_{n}(sora_api):
     pytester.makepyfile(**{f"test_part{n}": body.replace("{n}", str(n)) for n in range(4)})
     report = pytester.path / "coverage.json"
     result = pytester.runpytest(
-        "-n", "2", f"--sora-coverage-report={report}", "-p", "no:cacheprovider"
+        "-n",
+        "2",
+        "--sora-coverage=full",
+        f"--sora-coverage-report={report}",
+        "-p",
+        "no:cacheprovider",
     )
     result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["*sora-mock contract coverage*", "operations *2/2 100.0%"])
@@ -591,8 +696,10 @@ def test_docs_list_every_fixture_marker_and_option() -> None:
         "--sora-config",
         "--sora-seed",
         "--sora-base-url",
+        "--sora-coverage",
         "--sora-coverage-report",
         "--sora-coverage-fail-under",
         "sora_api_url",
+        "sora_coverage",
     ]
     assert [n for n in names if f"`{n}" not in docs] == []
