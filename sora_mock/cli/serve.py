@@ -22,6 +22,11 @@ def register(subparsers: Any) -> None:
         "serve",
         help="serve the mock API over HTTP",
         description="Serve the mock of the API the spec describes over HTTP until interrupted.",
+        examples=(
+            "sora-mock serve --port 9000",
+            "sora-mock serve --config my-scenarios.yaml --seed 3 --speed 100",
+            "sora-mock serve --port 0 --quiet",
+        ),
     )
     add_spec_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -112,7 +112,12 @@ class MockApp:
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                # A second Ctrl+C cancels every task before uvicorn sends the shutdown: the
+                # process is ending, and uvicorn would print the cancellation as a traceback.
+                return
             if message["type"] == "lifespan.startup":
                 await self.callbacks.start()
                 await send({"type": "lifespan.startup.complete"})
