@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# More options for `make serve`, e.g. make serve PORT=9000 ARGS="--seed 3 --config my.yaml".
+ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 CHECKER_BENCH_ARGS ?= --repeat 1
@@ -19,8 +21,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# make serve PORT=9000 ARGS="--config my.yaml": HOST, PORT and ARGS (any serve option).
 serve: install
-	$(BIN)/sora-mock serve --host $(HOST) --port $(PORT)
+	$(BIN)/sora-mock serve --host $(HOST) --port $(PORT) $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -7,10 +7,12 @@ start-up problems.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sora_mock.errors import SoraMockError, SourceError
 
@@ -26,13 +28,48 @@ COMMAND_MODULES = (
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process ended by SIGPIPE
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose errors are a single line, not a usage block."""
+    """An argument parser whose errors are a single line naming the (sub)command, not a usage
+    block; a mistyped option gets the closest known one. ``examples`` are command lines shown
+    at the end of ``--help`` (and checked by the tests)."""
+
+    def __init__(self, *args: Any, examples: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.examples = tuple(examples)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse, refusing what this parser does not know: a subcommand's own parser names
+        itself in the error, instead of leaving the extras to the top parser."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}{self._suggestion(extras)}")
+        return parsed, extras
+
+    def format_help(self) -> str:
+        """The help text, then the examples, printed as written."""
+        text = super().format_help()
+        if not self.examples:
+            return text
+        lines = "\n".join(f"  {example}" for example in self.examples)
+        return f"{text}\nexamples:\n{lines}\n"
+
+    def _suggestion(self, extras: Sequence[str]) -> str:
+        """``; did you mean --port?`` for the first unknown option close to a known one."""
+        known = [name for name in self._option_string_actions if name.startswith("--")]
+        for extra in extras:
+            if extra.startswith("--"):
+                close = difflib.get_close_matches(extra.partition("=")[0], known, n=1)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sora-mock",
         description="A stateful mock and contract checker for Evolink's video task API, "
         "driven by its OpenAPI documents.",
+        examples=(
+            "sora-mock serve --port 9000",
+            "sora-mock scenarios list",
+            "sora-mock check --base-url http://127.0.0.1:8000",
+        ),
     )
     from sora_mock import __version__
 
@@ -77,5 +119,18 @@ def _one_line(error: SoraMockError) -> str:
 
 
 def run() -> NoReturn:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point. Output into a pipe its reader closed (``| head``) ends
+    quietly with 141, as a shell reports a process that SIGPIPE ended (the recipe of the
+    ``signal`` module's documentation)."""
+    try:
+        try:
+            code: int | str | None = main()
+        except SystemExit as exc:  # --help, --version and usage errors
+            code = exc.code
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)

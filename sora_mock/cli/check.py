@@ -41,6 +41,11 @@ def register(subparsers: Any) -> None:
             "lifecycle of every model. Exit 0 when every rule holds, 1 when one fails, 2 for "
             "usage errors, a broken spec or an unreachable server."
         ),
+        examples=(
+            "sora-mock check --base-url http://127.0.0.1:8000",
+            "sora-mock check --base-url http://127.0.0.1:8000 --max-tasks 0 --seed 7",
+            'sora-mock check --base-url https://api.evolink.ai --token "$EVOLINK_API_KEY"',
+        ),
     )
     add_spec_option(parser)
     parser.add_argument(

@@ -29,6 +29,11 @@ def register(subparsers: Any) -> None:
             "on the last line of stdout, and check what it sent. Exit 0 when every rule is "
             "kept, 1 when one is broken, 2 on a usage error."
         ),
+        examples=(
+            "sora-mock conform --list",
+            'sora-mock conform --run "python examples/clients/polite_client.py"',
+            "sora-mock conform --run ./my-client -k 'poll-*,slow'",
+        ),
     )
     parser.add_argument("--run", metavar="COMMAND", help="the client command (run by the shell)")
     add_spec_option(parser)

@@ -1,18 +1,32 @@
-"""``sora-mock scenarios``: check a scenario file, or list the scenarios available."""
+"""``sora-mock scenarios``: check a scenario file, list the scenarios available, or print an
+example file to start from."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import resources
 from typing import Any
 
 from sora_mock.cli.options import add_spec_option, spec_contract
 
+#: The example scenario file's name in ``sora_mock/data`` (``examples/scenarios`` in the
+#: repository holds the same text under ``unhappy-paths.yaml``).
+EXAMPLE_FILE = "example-scenarios.yaml"
+
 
 def register(subparsers: Any) -> None:
-    """Add ``scenarios validate`` and ``scenarios list`` to the command line."""
+    """Add ``scenarios validate``, ``scenarios list`` and ``scenarios example`` to the
+    command line."""
     parser = subparsers.add_parser(
-        "scenarios", help="validate or list scenarios", description="Work with scenarios."
+        "scenarios",
+        help="validate, list or start a file of scenarios",
+        description="Work with scenarios.",
+        examples=(
+            "sora-mock scenarios list",
+            "sora-mock scenarios example > my-scenarios.yaml",
+            "sora-mock scenarios validate my-scenarios.yaml",
+        ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
@@ -20,6 +34,10 @@ def register(subparsers: Any) -> None:
         "validate",
         help="check a scenario (or settings) file without starting anything",
         description="Check FILE against the schema and the scenario rules; exit 1 if broken.",
+        examples=(
+            "sora-mock scenarios example > my-scenarios.yaml",
+            "sora-mock scenarios validate my-scenarios.yaml",
+        ),
     )
     validate.add_argument("file", metavar="FILE")
     add_spec_option(validate)
@@ -28,10 +46,26 @@ def register(subparsers: Any) -> None:
         "list",
         help="print every scenario available (built-in, and from --config)",
         description="Print every scenario a request can choose with Prefer: scenario=NAME.",
+        examples=(
+            "sora-mock scenarios list",
+            "sora-mock scenarios list --config my-scenarios.yaml",
+            "sora-mock scenarios list | grep poll-",
+        ),
     )
     listing.add_argument("--config", metavar="FILE", help="also list this file's scenarios")
     add_spec_option(listing)
     listing.set_defaults(func=list_scenarios)
+    example = actions.add_parser(
+        "example",
+        help="print an example scenario file to start from",
+        description="Print a scenario file (a failed task, a 429 with Retry-After, a 402) "
+        "that passes 'scenarios validate' and serves with 'serve --config'.",
+        examples=(
+            "sora-mock scenarios example > my-scenarios.yaml",
+            "sora-mock serve --config my-scenarios.yaml",
+        ),
+    )
+    example.set_defaults(func=print_example)
 
 
 def validate_file(args: argparse.Namespace) -> int:
@@ -62,4 +96,16 @@ def list_scenarios(args: argparse.Namespace) -> int:
     for scenario in book:
         origin = "builtin" if scenario.source == "builtin" else "file"
         print(f"{scenario.name:<{width}}  {origin:<7}  {scenario.description}")
+    return 0
+
+
+def example_text() -> str:
+    """The example scenario file shipped in the package (``sora_mock/data``)."""
+    path = resources.files("sora_mock") / "data" / EXAMPLE_FILE
+    return path.read_text(encoding="utf-8")
+
+
+def print_example(args: argparse.Namespace) -> int:
+    """Print the example scenario file."""
+    sys.stdout.write(example_text())
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import logging
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,12 @@ from sora_mock.errors import UsageError
 
 if TYPE_CHECKING:
     from sora_mock.contract import Contract
+    from sora_mock.engine import MockConfig
+    from sora_mock.server import ServeSettings, StartupLine
+
+# server.logs.LOG_FORMATS and LOG_LEVELS, written out: importing them would load uvicorn.
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +27,11 @@ def register(subparsers: Any) -> None:
         "serve",
         help="serve the mock API over HTTP",
         description="Serve the mock of the API the spec describes over HTTP until interrupted.",
+        examples=(
+            "sora-mock serve --port 9000",
+            "sora-mock serve --config my-scenarios.yaml --seed 3 --speed 100",
+            "sora-mock serve --port 0 --log-format json --log-level warning",
+        ),
     )
     add_spec_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -38,6 +48,19 @@ def register(subparsers: Any) -> None:
         help="mock seconds per real second (default from config: 50)",
     )
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text lines, or one JSON object per line (time, level, method, path, status, "
+        "latency_ms, ...); default text",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="least level logged; info shows one line per request (default info)",
+    )
     parser.add_argument(
         "--http",
         # protocols.HTTP_NAMES, written out: importing it would load uvicorn for every command
@@ -86,7 +109,15 @@ def serve(args: argparse.Namespace) -> int:
     """Check the spec and settings, bind the port, print what it serves where, serve until
     stopped."""
     from sora_mock.engine import MockConfig, admin_exposure_warning
-    from sora_mock.server import ConnectionLimits, ServeSettings, base_url, bind, run_server
+    from sora_mock.server import (
+        ConnectionLimits,
+        ServeSettings,
+        base_url,
+        bind,
+        configure_logging,
+        run_server,
+        write_startup,
+    )
 
     if args.workers > 1 and not args.state:
         raise UsageError("--workers above 1 needs --state FILE, so that workers share tasks")
@@ -104,6 +135,8 @@ def serve(args: argparse.Namespace) -> int:
         speed=speed,
         state=args.state,
         quiet=args.quiet,
+        log_format=args.log_format,
+        log_level=args.log_level,
         workers=args.workers,
         origin=time.time(),
         http=args.http,
@@ -117,17 +150,47 @@ def serve(args: argparse.Namespace) -> int:
     if warning is not None:
         print(f"sora-mock: {warning}", file=sys.stderr, flush=True)
     sock = bind(args.host, args.port)
-    if not args.quiet:
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    workers = f", {args.workers} workers" if args.workers > 1 else ""
-    state = f", state in {args.state}" if args.state else ""
-    print(
-        f"sora-mock: serving {served(contract)} on {base_url(sock)} "
-        f"(clock speed {speed:g}x{workers}{state}, Ctrl+C to stop)",
-        flush=True,
-    )
+    configure_logging(args.log_format, args.log_level)
+    write_startup(startup_lines(settings, base_url(sock), contract, config), args.log_format)
     run_server(settings, sock, contract if args.workers == 1 else None)
     return 0
+
+
+def startup_lines(
+    settings: ServeSettings, url: str, contract: Contract, config: MockConfig
+) -> list[StartupLine]:
+    """Where the server listens, then which spec, settings and scenario files it loaded."""
+    from sora_mock.contract import BUNDLED, builtin_scenarios_path, defaults_path
+    from sora_mock.contract import spec_paths as bundled_paths
+    from sora_mock.engine import ScenarioBook
+    from sora_mock.server import StartupLine
+
+    speed = settings.speed or config.speed
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    state = f", state in {settings.state}" if settings.state else ""
+    specs = [
+        str(path)
+        for name in settings.spec
+        for path in (bundled_paths() if name == BUNDLED else (name,))
+    ]
+    configs = [str(defaults_path()), *([settings.config] if settings.config else [])]
+    builtin = len(ScenarioBook.standard(contract).builtin)
+    names = [s.name for s in config.scenarios]
+    loaded = f", {len(names)} from {settings.config} ({', '.join(names)})" if names else ""
+    return [
+        StartupLine(
+            f"serving {served(contract)} on {url} "
+            f"(clock speed {speed:g}x{workers}{state}, Ctrl+C to stop)",
+            {"url": url, "models": list(contract.tasks.models), "speed": speed},
+        ),
+        StartupLine(f"spec: {', '.join(specs)}", {"spec": specs}),
+        StartupLine(f"settings: {', then '.join(configs)}", {"config": configs}),
+        StartupLine(
+            f"scenarios: {builtin} built-in (the spec's errors and "
+            f"{builtin_scenarios_path()}){loaded}",
+            {"scenarios": {"builtin": builtin, "file": settings.config, "names": names}},
+        ),
+    ]
 
 
 def served(contract: Contract) -> str:
@@ -146,4 +209,4 @@ def _port(text: str) -> int:
     return port
 
 
-__all__ = ["register", "serve", "served"]
+__all__ = ["register", "serve", "served", "startup_lines"]

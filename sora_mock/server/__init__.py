@@ -3,6 +3,7 @@ delivery."""
 
 from sora_mock.server.asgi import MockApp, Receive, Scope, Send
 from sora_mock.server.limits import ConnectionLimits, default_max_connections
+from sora_mock.server.logs import RequestLine, StartupLine, configure_logging, write_startup
 from sora_mock.server.runner import (
     BackgroundServer,
     ServerThread,
@@ -17,12 +18,16 @@ __all__ = [
     "ConnectionLimits",
     "MockApp",
     "Receive",
+    "RequestLine",
     "Scope",
     "Send",
     "ServeSettings",
     "ServerThread",
+    "StartupLine",
     "base_url",
     "bind",
+    "configure_logging",
     "default_max_connections",
     "run_server",
+    "write_startup",
 ]

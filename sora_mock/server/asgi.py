@@ -6,14 +6,16 @@ A request line plus headers over :data:`MAX_HEAD_BYTES` answers 431 before the b
 read up to the configured limit, then the engine decides. A body over the limit is not read:
 a ``Content-Length`` over it is answered at once, before any ``100 Continue``, and a chunked
 body as soon as it passes it; either answer closes the connection, since the rest of the
-body is still on its way. One log line per request goes to the ``sora_mock`` logger, with
-the token masked and control characters escaped.
+body is still on its way. One log line per request goes to the ``sora_mock.requests``
+logger (a :class:`~sora_mock.server.logs.RequestLine`: latency from the head's arrival to
+the answer's last byte, the token masked, control characters escaped).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine, mask_token
 from sora_mock.server.callbacks import CallbackDispatcher
+from sora_mock.server.logs import REQUEST_FIELD, RequestLine
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -80,6 +83,7 @@ class MockApp:
             if scope["type"] == "lifespan":
                 await self._lifespan(receive, send)
             return
+        started = time.perf_counter()
         if _head_size(scope) > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (_CLOSE,))
@@ -107,12 +111,17 @@ class MockApp:
         if response.delay > 0:
             await asyncio.sleep(response.delay)
         await _send_response(send, response)
-        if self.log_requests:
-            _log(request, response)
+        if self.log_requests and log.isEnabledFor(logging.INFO):
+            _log(request, response, time.perf_counter() - started)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                # A second Ctrl+C cancels every task before uvicorn sends the shutdown: the
+                # process is ending, and uvicorn would print the cancellation as a traceback.
+                return
             if message["type"] == "lifespan.startup":
                 await self.callbacks.start()
                 await send({"type": "lifespan.startup.complete"})
@@ -227,17 +236,18 @@ def _close_connection(send: Send) -> bool:
     return True
 
 
-def _log(request: Request, response: Response) -> None:
+def _log(request: Request, response: Response, seconds: float) -> None:
     token = request.headers.get("authorization", "").partition(" ")[2].strip() or None
-    log.info(
-        "%s %s%s -> %d (token %s, %d bytes)",
-        _printable(request.method),
-        _printable(request.path),
-        f"?{_printable(request.query)}" if request.query else "",
-        response.status,
-        _printable(mask_token(token) or "-"),
-        len(response.body),
+    line = RequestLine(
+        method=_printable(request.method),
+        path=_printable(request.path),
+        query=_printable(request.query),
+        status=response.status,
+        latency_ms=round(seconds * 1000, 3),
+        token=_printable(mask_token(token) or "-"),
+        bytes=len(response.body),
     )
+    log.info("%s", line.text(), extra={REQUEST_FIELD: line})
 
 
 def _printable(text: str) -> str:

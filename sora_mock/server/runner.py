@@ -11,10 +11,8 @@ import contextlib
 import errno
 import gc
 import json
-import logging
 import os
 import socket
-import sys
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +26,7 @@ from sora_mock.engine import Engine, SqliteTaskStore
 from sora_mock.errors import PortInUseError, ServerError
 from sora_mock.server.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
 from sora_mock.server.limits import ConnectionLimits, die_with_parent, guarded, quiet_repeats
+from sora_mock.server.logs import LogFormat, configure_logging
 from sora_mock.server.protocols import HttpName, protocol_class
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -76,6 +75,8 @@ class ServeSettings:
     speed: float | None = None
     state: str | None = None
     quiet: bool = False
+    log_format: LogFormat = "text"
+    log_level: str = "info"
     workers: int = 1
     origin: float | None = None
     http: HttpName = "auto"
@@ -113,7 +114,9 @@ def run_server(
     if settings.workers == 1:
         app = MockApp(settings.engine(contract), log_requests=not settings.quiet)
         _settle_heap()
-        server = uvicorn_server(app, http=settings.http, limits=limits)
+        server = uvicorn_server(
+            app, log_level=_uvicorn_level(settings), http=settings.http, limits=limits
+        )
         quiet_repeats()
         server.run(sockets=[sock])
         return
@@ -126,6 +129,7 @@ def run_server(
     os.environ[_PARENT_VARIABLE] = str(os.getpid())
     server = uvicorn_server(
         f"{__name__}:app_from_environment",
+        log_level=_uvicorn_level(settings),
         workers=settings.workers,
         http=settings.http,
         limits=limits,
@@ -147,11 +151,15 @@ def app_from_environment() -> MockApp:
             "limits": ConnectionLimits(**fields["limits"]),
         }
     )
-    if not settings.quiet:
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    configure_logging(settings.log_format, settings.log_level)
     app = MockApp(settings.engine(), log_requests=not settings.quiet)
     _settle_heap()
     return app
+
+
+def _uvicorn_level(settings: ServeSettings) -> str:
+    """uvicorn's own log level: its warnings show unless only errors are asked for."""
+    return "error" if settings.log_level == "error" else "warning"
 
 
 def _settle_heap() -> None:

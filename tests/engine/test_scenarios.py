@@ -311,7 +311,7 @@ BROKEN_FILES = {
         ":4:",
         "invalid YAML",
     ),
-    "unknown key": ("scenarios:\n  - name: a\n    creat: {}\n", ":2:", "creat"),
+    "unknown key": ("scenarios:\n  - name: a\n    creat: {}\n", ":3:", "did you mean 'create'"),
     "unknown status": (
         "scenarios:\n  - name: a\n    create:\n      response: {status: 418}\n",
         ":4:",

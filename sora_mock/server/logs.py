@@ -1,0 +1,137 @@
+"""What the server writes: its start-up lines and one line per request, as text or as JSON
+lines (one object per line, for log collectors).
+
+Every line of the ``sora_mock`` loggers carries the time (UTC, ISO 8601, milliseconds) and the
+level; a request line also its method, path, status, latency and the token, masked.
+
+Example::
+
+    configure_logging("json", "info")
+    # {"time": "2026-01-09T10:00:00.123Z", "level": "info", "logger": "sora_mock.requests",
+    #  "message": "GET /v1/tasks/t -> 404 ...", "method": "GET", "path": "/v1/tasks/t", ...}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
+
+LogFormat = Literal["text", "json"]
+#: The values of ``--log-format`` and ``--log-level``.
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+#: The attribute of a log record that holds its :class:`RequestLine`.
+REQUEST_FIELD = "sora_request"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    """One answered request, as the log shows it (``token`` already masked)."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    latency_ms: float
+    token: str
+    bytes: int
+
+    def text(self) -> str:
+        """``GET /path?q -> 200 (token sk-…xyz, 321 bytes, 1.25 ms)``."""
+        query = f"?{self.query}" if self.query else ""
+        return (
+            f"{self.method} {self.path}{query} -> {self.status} "
+            f"(token {self.token}, {self.bytes} bytes, {self.latency_ms:.2f} ms)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StartupLine:
+    """One start-up line: its text, and the same facts as fields for the JSON format."""
+
+    message: str
+    fields: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def configure_logging(
+    log_format: LogFormat = "text", level: str = "info", stream: TextIO | None = None
+) -> None:
+    """Send the ``sora_mock`` loggers to ``stream`` (default stdout) in ``log_format``, from
+    ``level`` up (one of :data:`LOG_LEVELS`)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    logger = logging.getLogger("sora_mock")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
+def write_startup(
+    lines: Sequence[StartupLine], log_format: LogFormat, stream: TextIO | None = None
+) -> None:
+    """Write the start-up lines (whatever the level: they say where the server is)."""
+    out = stream or sys.stdout
+    now = _timestamp(datetime.datetime.now(datetime.UTC).timestamp())
+    for line in lines:
+        if log_format == "json":
+            record: dict[str, Any] = {"time": now, "level": "info", "logger": "sora_mock.serve"}
+            record.update({"message": line.message, **line.fields})
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            out.write(f"sora-mock: {line.message}\n")
+    out.flush()
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-01-09T10:00:00.123Z INFO message``, then any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"{_timestamp(record.created)} {record.levelname} {record.getMessage()}"
+        if record.exc_info:
+            text = f"{text}\n{self.formatException(record.exc_info)}"
+        return text
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, a request's fields, and any
+    traceback as one string under ``error``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": _timestamp(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line = getattr(record, REQUEST_FIELD, None)
+        if isinstance(line, RequestLine):
+            data.update(dataclasses.asdict(line))
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def _timestamp(seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+__all__ = [
+    "LOG_FORMATS",
+    "LOG_LEVELS",
+    "REQUEST_FIELD",
+    "JsonFormatter",
+    "LogFormat",
+    "RequestLine",
+    "StartupLine",
+    "TextFormatter",
+    "configure_logging",
+    "write_startup",
+]

@@ -1,0 +1,104 @@
+"""The server's log lines, as text and as JSON lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sora_mock.engine import Engine, VirtualClock
+from sora_mock.server import BackgroundServer, StartupLine, configure_logging, write_startup
+from tests.helpers import VALID_BODY, auth
+
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+TOKEN = "sk-secret-token-for-the-log-0123"
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    logger = logging.getLogger("sora_mock")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    stream = io.StringIO()
+    yield stream
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def _serve_one_request(query: str = "") -> None:
+    with BackgroundServer(Engine(clock=VirtualClock()), log_requests=True) as server:
+        answer = httpx.post(
+            f"{server.base_url}/v1/videos/generations{query}", json=VALID_BODY, headers=auth(TOKEN)
+        )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_text_request_line_has_time_level_status_and_latency(log_stream: io.StringIO) -> None:
+    configure_logging("text", "info", log_stream)
+    _serve_one_request()
+    (line,) = log_stream.getvalue().splitlines()
+    assert re.fullmatch(
+        rf"{TIME} INFO POST /v1/videos/generations -> 200 "
+        r"\(token sk-\S+, \d+ bytes, \d+\.\d\d ms\)",
+        line,
+    ), line
+    assert TOKEN not in line
+
+
+def test_a_json_request_line_is_one_object_with_named_fields(log_stream: io.StringIO) -> None:
+    configure_logging("json", "info", log_stream)
+    _serve_one_request("?trace=1")
+    (line,) = log_stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert re.fullmatch(TIME, record["time"])
+    assert record["level"] == "info"
+    assert record["logger"] == "sora_mock.requests"
+    assert (record["method"], record["path"], record["query"]) == (
+        "POST",
+        "/v1/videos/generations",
+        "trace=1",
+    )
+    assert record["status"] == 200
+    assert isinstance(record["latency_ms"], float)
+    assert record["latency_ms"] >= 0
+    assert record["bytes"] > 0
+    assert record["token"].startswith("sk-")
+    assert TOKEN not in line
+
+
+def test_a_level_above_info_drops_request_lines(log_stream: io.StringIO) -> None:
+    configure_logging("json", "warning", log_stream)
+    _serve_one_request()
+    assert log_stream.getvalue() == ""
+
+
+def test_a_json_error_keeps_its_traceback_inside_the_object(log_stream: io.StringIO) -> None:
+    configure_logging("json", "info", log_stream)
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        logging.getLogger("sora_mock.requests").exception("failed on %s", "GET /")
+    (line,) = log_stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["level"] == "error"
+    assert record["message"] == "failed on GET /"
+    assert "ValueError: broken" in record["error"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_startup_lines_in_either_format(log_format: str) -> None:
+    stream = io.StringIO()
+    lines = [StartupLine("spec: a.yaml", {"spec": ["a.yaml"]}), StartupLine("settings: b")]
+    write_startup(lines, "json" if log_format == "json" else "text", stream)
+    written = stream.getvalue().splitlines()
+    if log_format == "text":
+        assert written == ["sora-mock: spec: a.yaml", "sora-mock: settings: b"]
+    else:
+        first = json.loads(written[0])
+        assert first["message"] == "spec: a.yaml"
+        assert first["spec"] == ["a.yaml"]
+        assert re.fullmatch(TIME, first["time"])
+        assert json.loads(written[1])["message"] == "settings: b"
