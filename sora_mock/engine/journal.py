@@ -11,6 +11,13 @@ from typing import Any
 
 from sora_mock.engine.rows import Row, RowCodec
 
+#: The most bytes of one body an entry keeps (the rest is cut; the entry says how long the
+#: whole body was).
+BODY_LIMIT = 4096
+#: The most body bytes the whole journal keeps: past it, the oldest entries lose their
+#: bodies (the entries stay).
+BODY_BUDGET = 2 * 1024 * 1024
+
 
 @functools.lru_cache(maxsize=4096)
 def mask_token(token: str | None) -> str | None:
@@ -34,6 +41,13 @@ class JournalEntry:
     ``task_status`` and ``task_progress`` are the state a create or read answered with (a
     failed task's code is the ``failure_code`` note). ``token`` is masked.
 
+    ``authorization`` is the request's header as sent (unmasked, never in :meth:`as_dict`:
+    :mod:`~sora_mock.engine.journal_view` masks what it shows); ``request_type`` and
+    ``response_type`` are the ``Content-Type`` headers; ``request_body`` and
+    ``response_body`` are at most :data:`BODY_LIMIT` bytes of bodies ``request_size`` and
+    ``response_size`` long, empty once the journal's body budget dropped them. Values only
+    (no header tuples): a row of strings and bytes is not walked by the cycle collector.
+
     A value, like :class:`~sora_mock.contract.Request`: nothing changes an entry once
     recorded; not frozen only because every request builds one and a frozen dataclass is
     several times slower to build.
@@ -53,6 +67,13 @@ class JournalEntry:
     scenario: str | None = None
     violations: tuple[str, ...] = ()
     notes: dict[str, Any] = field(default_factory=dict)
+    authorization: str | None = None
+    request_type: str | None = None
+    request_body: bytes = b""
+    request_size: int = 0
+    response_type: str | None = None
+    response_body: bytes = b""
+    response_size: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -77,19 +98,37 @@ class JournalEntry:
 #: Entries are kept as rows: a journal of ten thousand entries is not walked by every
 #: collection of the cycle collector.
 _ROWS = RowCodec(JournalEntry, blank=("notes",))
+_FIELDS = _ROWS.names
+_SEQ = _FIELDS.index("seq")
+_REQUEST_BODY = _FIELDS.index("request_body")
+_RESPONSE_BODY = _FIELDS.index("response_body")
 
 
 class Journal:
     """A bounded log of requests, oldest dropped first.
 
+    Each entry keeps at most ``body_limit`` bytes of each body, and all entries together at
+    most ``body_budget`` bytes of bodies: past it, the oldest bodies are dropped first.
+
     ``lock`` guards it: :meth:`record`'s callers hold it (the engine records under its own
     lock, which it passes here), and readers take it.
     """
 
-    def __init__(self, lock: threading.RLock, size: int = 10_000) -> None:
+    def __init__(
+        self,
+        lock: threading.RLock,
+        size: int = 10_000,
+        *,
+        body_limit: int = BODY_LIMIT,
+        body_budget: int = BODY_BUDGET,
+    ) -> None:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
         self._rows: deque[Row] = deque(maxlen=size)
         self._seq = 0
+        self.body_limit = body_limit
+        self.body_budget = body_budget
+        self._bodies: deque[tuple[int, int]] = deque()  # (seq, bytes kept), oldest first
+        self._body_bytes = 0
         self._recorded = threading.Condition(lock)
         self._waiting = 0
 
@@ -109,11 +148,20 @@ class Journal:
         scenario: str | None = None,
         violations: tuple[str, ...] = (),
         notes: dict[str, Any] | None = None,
+        authorization: str | None = None,
+        request_type: str | None = None,
+        request_body: bytes = b"",
+        response_type: str | None = None,
+        response_body: bytes = b"",
     ) -> JournalEntry:
         """Append an entry (``token`` already masked) with the next sequence number; return it.
 
-        The caller holds the journal's lock."""
+        The bodies are kept as given (a slice when longer than the limit: no copy of a
+        short one). The caller holds the journal's lock."""
         self._seq += 1
+        limit = self.body_limit
+        kept_request = request_body[:limit]
+        kept_response = response_body[:limit]
         entry = JournalEntry(
             seq=self._seq,
             time=time,
@@ -129,8 +177,23 @@ class Journal:
             scenario=scenario,
             violations=violations,
             notes=notes or {},
+            authorization=authorization,
+            request_type=request_type,
+            request_body=kept_request,
+            request_size=len(request_body),
+            response_type=response_type,
+            response_body=kept_response,
+            response_size=len(response_body),
         )
         self._rows.append(_ROWS.encode(entry))
+        while self._bodies and self._bodies[0][0] <= self._seq - len(self._rows):
+            self._body_bytes -= self._bodies.popleft()[1]  # its entry has left the journal
+        kept = len(kept_request) + len(kept_response)
+        if kept:
+            self._bodies.append((self._seq, kept))
+            self._body_bytes += kept
+            if self._body_bytes > self.body_budget:
+                self._drop_bodies()
         if self._waiting:
             self._recorded.notify_all()
         return entry
@@ -163,8 +226,22 @@ class Journal:
     def _entries(self) -> list[JournalEntry]:
         return [_ROWS.decode(row) for row in self._rows]
 
+    def _drop_bodies(self) -> None:
+        """Empty the bodies of the oldest entries until the rest fit the budget."""
+        first = self._rows[0][_SEQ] if self._rows else self._seq + 1
+        while self._bodies and self._body_bytes > self.body_budget:
+            seq, kept = self._bodies.popleft()
+            self._body_bytes -= kept
+            at = seq - first
+            if at >= 0:  # an entry still in the journal keeps its place, without bodies
+                row = list(self._rows[at])
+                row[_REQUEST_BODY] = row[_RESPONSE_BODY] = b""
+                self._rows[at] = tuple(row)
+
     def clear(self) -> None:
         """Forget every entry."""
         with self._recorded:
             self._rows.clear()
             self._seq = 0
+            self._bodies.clear()
+            self._body_bytes = 0
