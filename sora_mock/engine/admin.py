@@ -1,4 +1,5 @@
-"""The mock's own routes under ``/__mock/``: health, task files, the spec and the admin API.
+"""The mock's own routes under ``/__mock/``: health, task files, the spec, the admin API and
+the live page (``/__mock/``, behind the admin API's guard).
 
 Health, task files (a completed task's picture or video) and the spec are public.
 Everything else controls or reveals the mock's state, so it answers only in-process
@@ -24,6 +25,7 @@ from sora_mock.engine.files import file_content
 from sora_mock.engine.journal import Journal, mask_token
 from sora_mock.engine.journal_view import JournalQuery, entry_view
 from sora_mock.engine.lifecycle import Observation, observe
+from sora_mock.engine.page import page_file
 from sora_mock.engine.rendering import MOCK_PREFIX, end_time, link_signature
 from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
 from sora_mock.engine.scenarios.book import Scenario, ScenarioBook, scenarios_from_text
@@ -101,12 +103,21 @@ def _route(engine: MockState, request: Request, now: float) -> Response:
         _require(request, "GET")
         return spec_response(engine.contract)
     route = _ROUTES.get(parts[0]) if parts else None
-    if route is None:
+    if route is not None:
+        _guard(engine, request)
+        return route(engine, request, now, parts[1:])
+    page = page_file(parts[0]) if len(parts) == 1 else None
+    if page is None:
         raise Answer(not_found(request))
+    _guard(engine, request)
+    _require(request, "GET")
+    return page
+
+
+def _guard(engine: MockState, request: Request) -> None:
     refusal = _admin_refusal(engine, request)
     if refusal is not None:
         raise Answer(mock_error(403, "admin_forbidden", refusal))
-    return route(engine, request, now, parts[1:])
 
 
 def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
