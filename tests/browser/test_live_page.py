@@ -48,7 +48,7 @@ def _status_of(browser: WebDriver, task_id: str) -> str:
         'const cell = document.querySelector(`#tasks tr[data-task-id="${arguments[0]}"] '
         ".status`); return cell ? cell.textContent : '';"
     )
-    text: str = browser.execute_script(script, task_id)  # type: ignore[no-untyped-call]
+    text: str = browser.execute_script(script, task_id)
     return text
 
 
