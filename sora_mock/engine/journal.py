@@ -98,10 +98,6 @@ class JournalEntry:
 #: Entries are kept as rows: a journal of ten thousand entries is not walked by every
 #: collection of the cycle collector.
 _ROWS = RowCodec(JournalEntry, blank=("notes",))
-_FIELDS = _ROWS.names
-_SEQ = _FIELDS.index("seq")
-_REQUEST_BODY = _FIELDS.index("request_body")
-_RESPONSE_BODY = _FIELDS.index("response_body")
 
 
 class Journal:
@@ -127,7 +123,8 @@ class Journal:
         self._seq = 0
         self.body_limit = body_limit
         self.body_budget = body_budget
-        self._bodies: deque[tuple[int, int]] = deque()  # (seq, bytes kept), oldest first
+        # Bodies beside the rows, oldest first: dropping the oldest is a popleft.
+        self._bodies: deque[tuple[int, bytes, bytes]] = deque()  # (seq, request, response)
         self._body_bytes = 0
         self._recorded = threading.Condition(lock)
         self._waiting = 0
@@ -179,21 +176,19 @@ class Journal:
             notes=notes or {},
             authorization=authorization,
             request_type=request_type,
-            request_body=kept_request,
             request_size=len(request_body),
             response_type=response_type,
-            response_body=kept_response,
             response_size=len(response_body),
         )
         self._rows.append(_ROWS.encode(entry))
+        entry.request_body, entry.response_body = kept_request, kept_response
         while self._bodies and self._bodies[0][0] <= self._seq - len(self._rows):
-            self._body_bytes -= self._bodies.popleft()[1]  # its entry has left the journal
-        kept = len(kept_request) + len(kept_response)
-        if kept:
-            self._bodies.append((self._seq, kept))
-            self._body_bytes += kept
-            if self._body_bytes > self.body_budget:
-                self._drop_bodies()
+            self._forget_oldest_bodies()  # its entry has left the journal
+        if kept_request or kept_response:
+            self._bodies.append((self._seq, kept_request, kept_response))
+            self._body_bytes += len(kept_request) + len(kept_response)
+            while self._body_bytes > self.body_budget:
+                self._forget_oldest_bodies()
         if self._waiting:
             self._recorded.notify_all()
         return entry
@@ -224,19 +219,18 @@ class Journal:
         return len(self._rows)
 
     def _entries(self) -> list[JournalEntry]:
-        return [_ROWS.decode(row) for row in self._rows]
+        entries = [_ROWS.decode(row) for row in self._rows]
+        if entries and self._bodies:
+            first = entries[0].seq
+            for seq, request, response in self._bodies:
+                if seq >= first:
+                    entry = entries[seq - first]
+                    entry.request_body, entry.response_body = request, response
+        return entries
 
-    def _drop_bodies(self) -> None:
-        """Empty the bodies of the oldest entries until the rest fit the budget."""
-        first = self._rows[0][_SEQ] if self._rows else self._seq + 1
-        while self._bodies and self._body_bytes > self.body_budget:
-            seq, kept = self._bodies.popleft()
-            self._body_bytes -= kept
-            at = seq - first
-            if at >= 0:  # an entry still in the journal keeps its place, without bodies
-                row = list(self._rows[at])
-                row[_REQUEST_BODY] = row[_RESPONSE_BODY] = b""
-                self._rows[at] = tuple(row)
+    def _forget_oldest_bodies(self) -> None:
+        _, request, response = self._bodies.popleft()
+        self._body_bytes -= len(request) + len(response)
 
     def clear(self) -> None:
         """Forget every entry."""
