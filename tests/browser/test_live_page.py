@@ -52,6 +52,15 @@ def _status_of(browser: WebDriver, task_id: str) -> str:
     return text
 
 
+def _journal_statuses(browser: WebDriver) -> list[str]:
+    script = (
+        "return [...document.querySelectorAll('#journal tr[data-seq]')]"
+        ".map((row) => row.cells[3].textContent);"
+    )
+    statuses: list[str] = browser.execute_script(script)
+    return statuses
+
+
 def test_the_page_shows_moves_and_resets_a_task(
     browser: WebDriver, server: str, tmp_path: Path
 ) -> None:
@@ -77,6 +86,13 @@ def test_the_page_shows_moves_and_resets_a_task(
     assert TOKEN not in browser.page_source
     assert not browser.find_elements("css selector", "#journal img")
     assert browser.title == "sora-mock"
+
+    # Filters go to the journal route: only the create of the task is left.
+    browser.find_element("id", "filter-task").send_keys(task_id)
+    _until("the filtered journal", lambda: _journal_statuses(browser) == ["200"])
+    browser.find_element("id", "filter-task").clear()
+    browser.find_element("id", "filter-status").send_keys("4xx")
+    _until("the 4xx entries", lambda: _journal_statuses(browser) == ["400"])
 
     seconds = browser.find_element("id", "advance-seconds")
     seconds.clear()

@@ -135,10 +135,15 @@ function journalQuery(since, limit) {
 }
 
 let refreshing = false;
+let again = false; // a refresh asked for while one runs: run it after
 
 async function refresh() {
-  if (refreshing) return;
+  if (refreshing) {
+    again = true;
+    return;
+  }
   refreshing = true;
+  again = false;
   try {
     const [clock, tasks, head] = await Promise.all([read("clock"), read("tasks"), read("journal?limit=0")]);
     document.getElementById("clock-now").textContent = when(clock.now);
@@ -155,6 +160,7 @@ async function refresh() {
     showProblem(error);
   } finally {
     refreshing = false;
+    if (again) refresh();
   }
 }
 
