@@ -67,12 +67,12 @@ class JournalEntry:
     scenario: str | None = None
     violations: tuple[str, ...] = ()
     notes: dict[str, Any] = field(default_factory=dict)
-    authorization: str | None = None
+    authorization: str | None = field(default=None, repr=False)  # a secret: not in reprs
     request_type: str | None = None
-    request_body: bytes = b""
+    request_body: bytes = field(default=b"", repr=False)
     request_size: int = 0
     response_type: str | None = None
-    response_body: bytes = b""
+    response_body: bytes = field(default=b"", repr=False)
     response_size: int = 0
 
     def as_dict(self) -> dict[str, Any]:

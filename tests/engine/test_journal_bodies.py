@@ -52,6 +52,13 @@ def test_an_entry_shows_its_request_and_response_with_the_token_masked(engine: E
     assert TOKEN not in _journal(engine).body.decode()
 
 
+def test_an_entry_s_repr_holds_no_token(engine: Engine) -> None:
+    entry = engine.exchange(create_request()).entry
+    assert entry is not None
+    assert entry.authorization == f"Bearer {TOKEN}"  # kept, for ?token= with the full token
+    assert TOKEN not in repr(entry)
+
+
 def test_a_token_copied_into_a_body_is_masked_too(engine: Engine) -> None:
     create(engine, {**VALID_BODY, "video_url": f"https://example.com/{TOKEN}.mp4"})
     text = _journal(engine).body.decode()
