@@ -25,9 +25,11 @@ from sora_mock.contract.request_rules import (
     span_problem,
 )
 from sora_mock.contract.resources import (
+    LIVE_PAGE_FILES,
     builtin_scenarios_path,
     defaults_path,
     json_schema,
+    live_page_file,
     sample_video,
     spec_path,
     spec_paths,
@@ -50,6 +52,7 @@ __all__ = [
     "BUNDLED",
     "CREATE_ROLE",
     "JSON_CONTENT",
+    "LIVE_PAGE_FILES",
     "PATTERN_PART",
     "READ_ROLE",
     "BodyProblem",
@@ -75,6 +78,7 @@ __all__ = [
     "defaults_path",
     "json_bytes",
     "json_schema",
+    "live_page_file",
     "parse_retry_after",
     "sample_video",
     "span_problem",

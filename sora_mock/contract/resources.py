@@ -1,4 +1,4 @@
-"""Where the files shipped with sora-mock live (the spec and the JSON Schemas)."""
+"""Where the files shipped with sora-mock live (the spec, the JSON Schemas, the live page)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ def admin_spec_path() -> Path:
 def sample_video() -> bytes:
     """The small real MP4 shipped in ``sora_mock/data``, which video file links serve."""
     return (_PACKAGE / "data" / "sample.mp4").read_bytes()
+
+
+#: The files of the live page the mock serves under ``/__mock/`` (in ``sora_mock/data/live``).
+LIVE_PAGE_FILES = ("index.html", "live.js", "live.css")
+
+
+@cache
+def live_page_file(name: str) -> bytes:
+    """A file of the live page (one of :data:`LIVE_PAGE_FILES`), read once."""
+    if name not in LIVE_PAGE_FILES:
+        raise ValueError(f"the live page has no file {name!r}")
+    return (_PACKAGE / "data" / "live" / name).read_bytes()
 
 
 def builtin_scenarios_path() -> Path:

@@ -1,4 +1,5 @@
-"""The mock's own routes under ``/__mock/``: health, task files, the spec and the admin API.
+"""The mock's own routes under ``/__mock/``: health, task files, the spec, the admin API and
+the live page (``/__mock/``, behind the admin API's guard).
 
 Health, task files (a completed task's picture or video) and the spec are public.
 Everything else controls or reveals the mock's state, so it answers only in-process
@@ -22,8 +23,10 @@ from sora_mock.engine.clock import AdjustableClock, Clock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.files import file_content
 from sora_mock.engine.journal import Journal, mask_token
-from sora_mock.engine.lifecycle import Observation
-from sora_mock.engine.rendering import MOCK_PREFIX, link_signature
+from sora_mock.engine.journal_view import JournalQuery, entry_view
+from sora_mock.engine.lifecycle import Observation, observe
+from sora_mock.engine.page import page_file
+from sora_mock.engine.rendering import MOCK_PREFIX, end_time, link_signature
 from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
 from sora_mock.engine.scenarios.book import Scenario, ScenarioBook, scenarios_from_text
 from sora_mock.engine.store.task import Task, TaskStorage
@@ -100,12 +103,21 @@ def _route(engine: MockState, request: Request, now: float) -> Response:
         _require(request, "GET")
         return spec_response(engine.contract)
     route = _ROUTES.get(parts[0]) if parts else None
-    if route is None:
+    if route is not None:
+        _guard(engine, request)
+        return route(engine, request, now, parts[1:])
+    page = page_file(parts[0]) if len(parts) == 1 else None
+    if page is None:
         raise Answer(not_found(request))
+    _guard(engine, request)
+    _require(request, "GET")
+    return page
+
+
+def _guard(engine: MockState, request: Request) -> None:
     refusal = _admin_refusal(engine, request)
     if refusal is not None:
         raise Answer(mock_error(403, "admin_forbidden", refusal))
-    return route(engine, request, now, parts[1:])
 
 
 def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
@@ -145,7 +157,7 @@ def _tasks(engine: MockState, request: Request, now: float, rest: list[str]) -> 
     if task is None:
         return mock_error(404, "task_not_found", "The requested task could not be found")
     view = _task_view(engine, task, now)
-    view["body"] = engine.render(task, task.peek(now), now)
+    view["body"] = engine.render(task, _shown_state(task, now), now)
     return Response.json(200, view)
 
 
@@ -199,13 +211,12 @@ def _scenarios(engine: MockState, request: Request, now: float, rest: list[str])
 
 def _journal(engine: MockState, request: Request, now: float, rest: list[str]) -> Response:
     _require(request, "GET", rest)
-    params = request.query_params
     try:
-        since = int(params.get("since", "0"))
-        limit = int(params.get("limit", "1000"))
-    except ValueError:
-        return _bad("since and limit must be whole numbers")
-    entries = [e.as_dict() for e in engine.journal if e.seq > since][: max(0, limit)]
+        query = JournalQuery.from_params(request.query_params)
+    except ValueError as exc:
+        return _bad(str(exc))
+    chosen = [e for e in engine.journal if query.matches(e)][: query.limit]
+    entries = [entry_view(e) for e in chosen]
     return Response.json(200, {"entries": entries, "total": engine.journal.total})
 
 
@@ -256,7 +267,9 @@ def _denied(body: bytes) -> Response:
 
 
 def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
-    seen = task.peek(now)
+    """A task as the admin routes list it. ``ended_at`` is the mock time it ended, given
+    exactly when the state shown is terminal, else None."""
+    seen = _shown_state(task, now)
     return {
         "id": task.id,
         "token": mask_token(task.token),
@@ -265,9 +278,20 @@ def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
         "scenario": task.scenario,
         "created": task.created,
         "polls": task.polls,
-        "ended_at": task.ended_at,
+        "ended_at": end_time(task, now) if seen.terminal else None,
         "callback_url": task.callback_url,
     }
+
+
+def _shown_state(task: Task, now: float) -> Observation:
+    """The state the admin routes show of ``task`` at ``now``: a task ends when its time is
+    up (tasks whose end waits for no status read: whether or not a read saw it) or at the
+    status read that ends it; until then one whose end waits for reads shows the state of
+    its reads so far."""
+    seen = task.peek(now)  # what the next status read would see
+    if seen.terminal and task.ended_at is None and task.plan.counts_polls:
+        return observe(task.plan, task.created_at, now, max(0, task.polls - 1))
+    return seen
 
 
 def _clock_view(engine: MockState, now: float) -> dict[str, Any]:

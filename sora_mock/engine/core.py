@@ -145,21 +145,6 @@ class Engine:
             outcome = self._route(request, token, now)
             if outcome.operation == "mock":  # the admin API may have moved the clock
                 self.store.keep_time(self.clock.now())
-            entry = self.journal.record(
-                time=now,
-                method=request.method,
-                path=request.path,
-                operation=outcome.operation,
-                token=mask_token(token),
-                status=outcome.response.status,
-                role=outcome.role,
-                task_status=outcome.task_status,
-                task_progress=outcome.task_progress,
-                task_id=outcome.task_id,
-                scenario=outcome.scenario,
-                violations=outcome.violations,
-                notes=outcome.notes,
-            )
             answered = outcome.response
             request_id = ("x-request-id", f"req-{self._request_counter:08d}")
             response = Response(
@@ -168,6 +153,27 @@ class Engine:
                 body=answered.body,
                 delay=answered.delay,
                 fault=answered.fault,
+            )
+            own = outcome.operation == "mock"  # the mock's own routes: no bodies kept
+            entry = self.journal.record(
+                time=now,
+                method=request.method,
+                path=request.path,
+                operation=outcome.operation,
+                token=mask_token(token),
+                status=answered.status,
+                role=outcome.role,
+                task_status=outcome.task_status,
+                task_progress=outcome.task_progress,
+                task_id=outcome.task_id,
+                scenario=outcome.scenario,
+                violations=outcome.violations,
+                notes=outcome.notes,
+                authorization=request.headers.get("authorization"),
+                request_type=request.headers.get("content-type"),
+                request_body=b"" if own else request.body,
+                response_type=_content_type(answered.headers),
+                response_body=b"" if own else response.body,
             )
             self.store.settle()  # the time answered at, durable before the answer
             return Exchange(request, response, entry)
@@ -253,6 +259,8 @@ class Engine:
                 status=status or 0,
                 task_id=delivery.task_id,
                 scenario=task.scenario if task else None,
+                request_type=JSON_CONTENT[1],
+                request_body=delivery.body,
                 notes={
                     "attempt": delivery.attempt,
                     "answered_at": now,
@@ -608,3 +616,10 @@ def _check_values(config: MockConfig, contract: Contract) -> None:
         problem = values.problem(name, value)
         if problem is not None:
             raise ConfigError(f"task.{name}: {problem}", source="<config>")
+
+
+def _content_type(headers: tuple[tuple[str, str], ...]) -> str | None:
+    """The ``Content-Type`` of an engine's response (first, as the engine writes it)."""
+    if headers and headers[0][0] == "content-type":
+        return headers[0][1]
+    return next((value for name, value in headers if name.lower() == "content-type"), None)

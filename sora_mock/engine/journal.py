@@ -11,6 +11,13 @@ from typing import Any
 
 from sora_mock.engine.rows import Row, RowCodec
 
+#: The most bytes of one body an entry keeps (the rest is cut; the entry says how long the
+#: whole body was).
+BODY_LIMIT = 4096
+#: The most body bytes the whole journal keeps: past it, the oldest entries lose their
+#: bodies (the entries stay).
+BODY_BUDGET = 2 * 1024 * 1024
+
 
 @functools.lru_cache(maxsize=4096)
 def mask_token(token: str | None) -> str | None:
@@ -34,6 +41,13 @@ class JournalEntry:
     ``task_status`` and ``task_progress`` are the state a create or read answered with (a
     failed task's code is the ``failure_code`` note). ``token`` is masked.
 
+    ``authorization`` is the request's header as sent (unmasked, never in :meth:`as_dict`:
+    :mod:`~sora_mock.engine.journal_view` masks what it shows); ``request_type`` and
+    ``response_type`` are the ``Content-Type`` headers; ``request_body`` and
+    ``response_body`` are at most :data:`BODY_LIMIT` bytes of bodies ``request_size`` and
+    ``response_size`` long, empty once the journal's body budget dropped them. Values only
+    (no header tuples): a row of strings and bytes is not walked by the cycle collector.
+
     A value, like :class:`~sora_mock.contract.Request`: nothing changes an entry once
     recorded; not frozen only because every request builds one and a frozen dataclass is
     several times slower to build.
@@ -53,6 +67,13 @@ class JournalEntry:
     scenario: str | None = None
     violations: tuple[str, ...] = ()
     notes: dict[str, Any] = field(default_factory=dict)
+    authorization: str | None = field(default=None, repr=False)  # a secret: not in reprs
+    request_type: str | None = None
+    request_body: bytes = field(default=b"", repr=False)
+    request_size: int = 0
+    response_type: str | None = None
+    response_body: bytes = field(default=b"", repr=False)
+    response_size: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -82,14 +103,29 @@ _ROWS = RowCodec(JournalEntry, blank=("notes",))
 class Journal:
     """A bounded log of requests, oldest dropped first.
 
+    Each entry keeps at most ``body_limit`` bytes of each body, and all entries together at
+    most ``body_budget`` bytes of bodies: past it, the oldest bodies are dropped first.
+
     ``lock`` guards it: :meth:`record`'s callers hold it (the engine records under its own
     lock, which it passes here), and readers take it.
     """
 
-    def __init__(self, lock: threading.RLock, size: int = 10_000) -> None:
+    def __init__(
+        self,
+        lock: threading.RLock,
+        size: int = 10_000,
+        *,
+        body_limit: int = BODY_LIMIT,
+        body_budget: int = BODY_BUDGET,
+    ) -> None:
         # maxlen 0 keeps nothing (``size or None`` would have made 0 mean "unbounded").
         self._rows: deque[Row] = deque(maxlen=size)
         self._seq = 0
+        self.body_limit = body_limit
+        self.body_budget = body_budget
+        # Bodies beside the rows, oldest first: dropping the oldest is a popleft.
+        self._bodies: deque[tuple[int, bytes, bytes]] = deque()  # (seq, request, response)
+        self._body_bytes = 0
         self._recorded = threading.Condition(lock)
         self._waiting = 0
 
@@ -109,11 +145,20 @@ class Journal:
         scenario: str | None = None,
         violations: tuple[str, ...] = (),
         notes: dict[str, Any] | None = None,
+        authorization: str | None = None,
+        request_type: str | None = None,
+        request_body: bytes = b"",
+        response_type: str | None = None,
+        response_body: bytes = b"",
     ) -> JournalEntry:
         """Append an entry (``token`` already masked) with the next sequence number; return it.
 
-        The caller holds the journal's lock."""
+        The bodies are kept as given (a slice when longer than the limit: no copy of a
+        short one). The caller holds the journal's lock."""
         self._seq += 1
+        limit = self.body_limit
+        kept_request = request_body[:limit]
+        kept_response = response_body[:limit]
         entry = JournalEntry(
             seq=self._seq,
             time=time,
@@ -129,8 +174,21 @@ class Journal:
             scenario=scenario,
             violations=violations,
             notes=notes or {},
+            authorization=authorization,
+            request_type=request_type,
+            request_size=len(request_body),
+            response_type=response_type,
+            response_size=len(response_body),
         )
         self._rows.append(_ROWS.encode(entry))
+        entry.request_body, entry.response_body = kept_request, kept_response
+        while self._bodies and self._bodies[0][0] <= self._seq - len(self._rows):
+            self._forget_oldest_bodies()  # its entry has left the journal
+        if kept_request or kept_response:
+            self._bodies.append((self._seq, kept_request, kept_response))
+            self._body_bytes += len(kept_request) + len(kept_response)
+            while self._body_bytes > self.body_budget:
+                self._forget_oldest_bodies()
         if self._waiting:
             self._recorded.notify_all()
         return entry
@@ -161,10 +219,23 @@ class Journal:
         return len(self._rows)
 
     def _entries(self) -> list[JournalEntry]:
-        return [_ROWS.decode(row) for row in self._rows]
+        entries = [_ROWS.decode(row) for row in self._rows]
+        if entries and self._bodies:
+            first = entries[0].seq
+            for seq, request, response in self._bodies:
+                if seq >= first:
+                    entry = entries[seq - first]
+                    entry.request_body, entry.response_body = request, response
+        return entries
+
+    def _forget_oldest_bodies(self) -> None:
+        _, request, response = self._bodies.popleft()
+        self._body_bytes -= len(request) + len(response)
 
     def clear(self) -> None:
         """Forget every entry."""
         with self._recorded:
             self._rows.clear()
             self._seq = 0
+            self._bodies.clear()
+            self._body_bytes = 0
