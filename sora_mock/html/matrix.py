@@ -1,5 +1,5 @@
-"""A matrix of rows × rules as an HTML table: each cell says its state in a symbol, a word
-and a colour, so it reads without colour too."""
+"""A matrix of rows × columns of verdicts as an HTML table: each cell says its state in a
+symbol, a word and a colour, so it reads without colour too."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ SYMBOLS: dict[State, str] = {"kept": "✓", "broken": "✗", "n/a": "–", "warn
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A rule: its id (the column's key), a short title and a description (the tooltip)."""
+    """A column: its key (the cells' key), a short title and a description (its tooltip)."""
 
     key: str
     title: str
@@ -59,23 +59,25 @@ def matrix_table(matrix: Matrix) -> str:
     )
     body = "".join(
         f'<tr><th scope="row">{text(row.name)}</th>'
-        + "".join(_cell(row.cells.get(c.key, Cell("n/a")), c) for c in matrix.columns)
+        + "".join(_cell(row.cells.get(c.key, Cell("n/a")), row, c) for c in matrix.columns)
         + "</tr>"
         for row in matrix.rows
     )
     legend = "   ".join(f"{symbol} {state}" for state, symbol in SYMBOLS.items())
     return (
-        f'<table class="matrix"><thead><tr><th scope="col">{text(matrix.corner)}</th>{head}'
-        f'</tr></thead><tbody>{body}</tbody></table><p class="legend">{text(legend)}</p>'
+        f'<div class="matrix"><table class="matrix"><thead><tr><th scope="col">'
+        f"{text(matrix.corner)}</th>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        f'<p class="legend">{text(legend)}</p>'
     )
 
 
-def _cell(cell: Cell, column: Column) -> str:
+def _cell(cell: Cell, row: MatrixRow, column: Column) -> str:
     css = cell.state.replace("/", "-")
     label = f"{SYMBOLS[cell.state]} {cell.state}"
     content = f'<a href="{text(cell.link)}">{text(label)}</a>' if cell.link else text(label)
-    note = f"{column.key}: {cell.note}" if cell.note else column.key
+    where = f"{row.name} × {column.key}"
+    note = f"{where}: {cell.note}" if cell.note else where
     return (
-        f'<td class="{css}" data-rule="{text(column.key)}" data-state="{text(cell.state)}" '
-        f'title="{text(note)}">{content}</td>'
+        f'<td class="{css}" data-row="{text(row.name)}" data-column="{text(column.key)}" '
+        f'data-state="{text(cell.state)}" title="{text(note)}">{content}</td>'
     )

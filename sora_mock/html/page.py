@@ -23,6 +23,7 @@ pre { background: var(--soft); border: 1px solid var(--line); padding: .5rem .75
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
+div.matrix { overflow-x: auto; }
 table.matrix { border-collapse: collapse; margin: .5rem 0; }
 table.matrix th, table.matrix td { border: 1px solid var(--line); padding: .25rem .5rem;
   text-align: center; white-space: nowrap; }
@@ -38,6 +39,9 @@ figure.timeline { margin: .5rem 0 1rem; overflow-x: auto; }
 figure.timeline figcaption { color: #444; font-size: 12.5px; }
 svg.timeline { display: block; font: 11px ui-monospace, Menlo, Consolas, monospace; }
 .verdict { margin: .25rem 0; }
+div.evidence { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
+div.evidence > figure { flex: 0 0 auto; }
+div.evidence > div.requests { flex: 1 1 24rem; min-width: 20rem; }
 """
 
 

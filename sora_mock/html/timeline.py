@@ -125,15 +125,16 @@ def _drawing(marks: tuple[Mark, ...], height: int) -> list[str]:
             )
     for row, mark in enumerate(marks):
         if mark.retry_after is not None and mark.retry_after > 0:
+            # From the answer to the earliest allowed retry, over its row and the next one,
+            # where the request that followed shows inside the band or past it.
             left, right = x(mark.at), x(mark.at + mark.retry_after)
+            top = y(row) - _ROW / 2
             parts.append(
                 f'<g class="retry-after"><title>Retry-After: {mark.retry_after:g} s: no request '
                 f"before +{mark.at - start + mark.retry_after:.2f} s</title>"
-                f'<rect x="{left}" y="{y(row) - _ROW / 2}" width="{max(right - left, 1)}" '
-                f'height="{bottom - y(row) + _ROW / 2}" fill="#7b3fb3" fill-opacity="0.12" '
-                f'stroke="#7b3fb3" stroke-dasharray="3 2"/>'
-                f'<text x="{right + 3}" y="{y(row) + 4}" fill="#7b3fb3">'
-                f"Retry-After {mark.retry_after:g} s</text></g>"
+                f'<rect x="{left}" y="{top}" width="{max(right - left, 1)}" '
+                f'height="{min(2 * _ROW, bottom - top)}" fill="#7b3fb3" fill-opacity="0.15" '
+                f'stroke="#7b3fb3" stroke-dasharray="3 2"/></g>'
             )
     last: dict[str, float] = {}
     for row, mark in enumerate(marks):
@@ -158,12 +159,19 @@ def _row(
     parts = [f'<g class="request" data-status="{text(status)}">']
     parts.append(f'<text x="4" y="{y + 4}">{text(label)}</text>')
     previous = last.get(mark.key) if mark.key is not None else None
+    notes = []
     if previous is not None:
         parts.append(
-            f'<g class="gap"><line x1="{x(previous)}" y1="{y}" x2="{x(mark.at)}" y2="{y}" '
-            f'stroke="#888" stroke-width="1"/><text x="{x(mark.at) + 8}" y="{y + 4}" '
-            f'fill="#444">Δ{mark.at - previous:.2f} s</text></g>'
+            f'<line class="gap" x1="{x(previous)}" y1="{y}" x2="{x(mark.at)}" y2="{y}" '
+            f'stroke="#888" stroke-width="1"/>'
         )
+        notes.append(f'<tspan class="gap" fill="#444">Δ{mark.at - previous:.2f} s</tspan>')
+    if mark.retry_after is not None and mark.retry_after > 0:
+        notes.append(
+            f'<tspan class="wait" fill="#7b3fb3">Retry-After {mark.retry_after:g} s</tspan>'
+        )
+    if notes:
+        parts.append(f'<text x="{x(mark.at) + 9}" y="{y + 4}">{"  ".join(notes)}</text>')
     if mark.flag:
         parts.append(
             f'<circle cx="{x(mark.at)}" cy="{y}" r="7" fill="none" stroke="{_FLAG}" '

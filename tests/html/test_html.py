@@ -60,8 +60,9 @@ def test_the_timeline_is_well_formed_svg_with_one_mark_per_request() -> None:
 
 def test_the_poll_gaps_and_the_retry_after_band_are_drawn() -> None:
     root = ET.fromstring(timeline_svg(polls()))
-    gaps = ["".join(g.itertext()) for g in classes(root, "gap")]
+    gaps = ["".join(g.itertext()) for g in classes(root, "gap") if g.tag == f"{SVG}tspan"]
     assert gaps == ["Δ0.20 s", "Δ0.50 s"]  # between polls of one key only
+    assert len(classes(root, "gap")) == 4  # each a line and its text
     bands = classes(root, "retry-after")
     assert len(bands) == 1
     rect = bands[0].find(f"{SVG}rect")
@@ -69,7 +70,8 @@ def test_the_poll_gaps_and_the_retry_after_band_are_drawn() -> None:
     # The band runs from the 429 (+0.5 s) to the earliest retry (+2.5 s), the axis's end.
     assert float(rect.get("x", "0")) == 300 + 0.5 / 2.5 * 440
     assert float(rect.get("width", "0")) == 2.0 / 2.5 * 440
-    assert "Retry-After 2 s" in "".join(bands[0].itertext())
+    assert "Retry-After: 2 s" in "".join(bands[0].itertext())
+    assert ["".join(t.itertext()) for t in classes(root, "wait")] == ["Retry-After 2 s"]
     assert len(classes(root, "flagged")) == 1
 
 
@@ -133,7 +135,7 @@ def _cells(html: str) -> list[tuple[str, str, str]]:
 
         def handle_endtag(self, tag: str) -> None:
             if tag == "td" and self._open is not None:
-                rule, state = self._open.get("data-rule"), self._open.get("data-state")
+                rule, state = self._open.get("data-column"), self._open.get("data-state")
                 self.found.append((rule or "", state or "", self._text))
                 self._open = None
 
