@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 
 from sora_mock.html import (
     Cell,
@@ -20,6 +19,7 @@ from sora_mock.html import (
     short_path,
     timeline_svg,
 )
+from tests.html.parsing import parse
 
 SVG = "{http://www.w3.org/2000/svg}"
 TASK = "/v1/tasks/task-unified-1757000000-abcdef12"
@@ -103,7 +103,10 @@ def test_the_matrix_says_each_state_in_a_symbol_and_a_word() -> None:
             ),
         ),
     )
-    cells = _cells(page("m", matrix_table(matrix)))
+    cells = [
+        (c.attrs["data-column"], c.attrs["data-state"], c.text)
+        for c in parse(page("m", matrix_table(matrix))).cells
+    ]
     assert cells == [
         ("poll-interval", "kept", "✓ kept"),
         ("outcome", "n/a", "– n/a"),
@@ -115,30 +118,3 @@ def test_the_matrix_says_each_state_in_a_symbol_and_a_word() -> None:
 def test_short_paths_keep_both_ends_of_long_segments() -> None:
     assert short_path("/v1/tasks/task-unified-1757000000-abcdef12") == "/v1/tasks/task-uni…ef12"
     assert short_path("/v1/videos/generations") == "/v1/videos/generations"
-
-
-def _cells(html: str) -> list[tuple[str, str, str]]:
-    class Cells(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.found: list[tuple[str, str, str]] = []
-            self._open: dict[str, str | None] | None = None
-            self._text = ""
-
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag == "td":
-                self._open, self._text = dict(attrs), ""
-
-        def handle_data(self, data: str) -> None:
-            if self._open is not None:
-                self._text += data
-
-        def handle_endtag(self, tag: str) -> None:
-            if tag == "td" and self._open is not None:
-                rule, state = self._open.get("data-column"), self._open.get("data-state")
-                self.found.append((rule or "", state or "", self._text))
-                self._open = None
-
-    parser = Cells()
-    parser.feed(html)
-    return parser.found

@@ -1,0 +1,75 @@
+"""The check run's HTML report: summary, rules × groups, the failing requests as a timeline
+beside curl commands, everything the server said escaped."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+
+import httpx
+
+from sora_mock.checker import Checker, CheckOptions, CheckResult
+from sora_mock.checker.html_report import html_report
+from sora_mock.contract import Request, Response
+from sora_mock.server import BackgroundServer
+from tests.html.parsing import parse
+from tests.mutants import Mutant
+
+TOKEN = "sk-html-check-token-1"
+SCRIPT = "<script>alert('from the server')</script>"
+
+
+class ScriptInErrors(Mutant):
+    """Answers an unknown task with an HTML page: breaks ``content_type`` and
+    ``error_envelope``."""
+
+    def mutate_response(self, request: Request, response: Response) -> Response:
+        if response.status != 404:
+            return super().mutate_response(request, response)
+        headers = [(k, v) for k, v in response.headers if k.lower() != "content-type"]
+        return replace(
+            response, headers=(*headers, ("content-type", "text/html")), body=SCRIPT.encode()
+        )
+
+
+def run(engine: Mutant) -> CheckResult:
+    options = CheckOptions(token=TOKEN, max_examples=2, max_tasks=1, poll_interval=0)
+    with BackgroundServer(engine) as server, httpx.Client(base_url=server.base_url) as client:
+        return Checker(client, options, sleep=lambda _: None, clock=time.monotonic).run()
+
+
+def test_a_broken_rule_shows_in_the_matrix_with_its_requests_and_curl() -> None:
+    result = run(ScriptInErrors())
+    html = html_report(result, spec="bundled")
+    parsed = parse(html)
+    broken = [c for c in parsed.cells if c.attrs["data-state"] == "broken"]
+    assert broken
+    assert {c.attrs["data-row"] for c in broken} == {"content_type", "error_envelope"}
+    assert "malformed and unknown task ids" in {c.attrs["data-column"] for c in broken}
+    assert all(c.text == "✗ broken" for c in broken)
+    assert {c.attrs["data-state"] for c in parsed.cells} >= {"kept", "broken", "n/a"}
+    assert any(t.attrs.get("id") == "rule-content_type" for t in parsed.tags)
+    # The failing requests as a timeline, one mark per request that broke the rule.
+    failing = {id(f.probe) for f in result.ledger.failures if f.rule == "content_type"}
+    start = html.index('id="rule-content_type"')
+    svg = html[html.index("<svg", start) : html.index("</svg>", start) + 6]
+    marks = [e for e in ET.fromstring(svg).iter() if e.get("class") == "mark"]
+    assert len(marks) == len(failing)
+    # Curl commands that run, the token as its variable; the server's page only as text.
+    assert "curl -sS -i -X GET" in parsed.text
+    assert '"Authorization: Bearer $SORA_TOKEN"' in parsed.text
+    assert TOKEN not in html
+    assert SCRIPT in parsed.text
+    assert "<script" not in html
+    assert parsed.external_references() == []
+
+
+def test_a_clean_run_has_no_broken_section() -> None:
+    result = run(Mutant())
+    parsed = parse(html_report(result))
+    assert result.ok
+    assert "PASSED" in parsed.text
+    assert all(c.attrs["data-state"] != "broken" for c in parsed.cells)
+    assert "Broken rules" not in parsed.text
+    assert parsed.named("svg") == []
