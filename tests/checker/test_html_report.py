@@ -3,44 +3,16 @@ beside curl commands, everything the server said escaped."""
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 
-import httpx
-
-from sora_mock.checker import Checker, CheckOptions, CheckResult
 from sora_mock.checker.html_report import html_report
-from sora_mock.contract import Request, Response
-from sora_mock.server import BackgroundServer
 from tests.html.parsing import parse
+from tests.html.reports import SCRIPT, TOKEN, ScriptInErrors, checked
 from tests.mutants import Mutant
-
-TOKEN = "sk-html-check-token-1"
-SCRIPT = "<script>alert('from the server')</script>"
-
-
-class ScriptInErrors(Mutant):
-    """Answers an unknown task with an HTML page: breaks ``content_type`` and
-    ``error_envelope``."""
-
-    def mutate_response(self, request: Request, response: Response) -> Response:
-        if response.status != 404:
-            return super().mutate_response(request, response)
-        headers = [(k, v) for k, v in response.headers if k.lower() != "content-type"]
-        return replace(
-            response, headers=(*headers, ("content-type", "text/html")), body=SCRIPT.encode()
-        )
-
-
-def run(engine: Mutant) -> CheckResult:
-    options = CheckOptions(token=TOKEN, max_examples=2, max_tasks=1, poll_interval=0)
-    with BackgroundServer(engine) as server, httpx.Client(base_url=server.base_url) as client:
-        return Checker(client, options, sleep=lambda _: None, clock=time.monotonic).run()
 
 
 def test_a_broken_rule_shows_in_the_matrix_with_its_requests_and_curl() -> None:
-    result = run(ScriptInErrors())
+    result = checked(ScriptInErrors())
     html = html_report(result, spec="bundled")
     parsed = parse(html)
     broken = [c for c in parsed.cells if c.attrs["data-state"] == "broken"]
@@ -66,7 +38,7 @@ def test_a_broken_rule_shows_in_the_matrix_with_its_requests_and_curl() -> None:
 
 
 def test_a_clean_run_has_no_broken_section() -> None:
-    result = run(Mutant())
+    result = checked(Mutant())
     parsed = parse(html_report(result))
     assert result.ok
     assert "PASSED" in parsed.text

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 from sora_mock.conformance import Target, check_client
 from sora_mock.conformance.html_report import MAX_ROWS, html_report
-from tests.conformance_clients import IgnoresRetryAfter, runner
 from tests.html.parsing import parse
+from tests.html.reports import ignores_retry_after
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -23,9 +23,7 @@ def svgs(html: str) -> list[ET.Element]:
 
 
 def test_a_client_that_ignores_retry_after_shows_the_band_it_ran_into() -> None:
-    report = check_client(
-        runner(IgnoresRetryAfter), ["success", "poll-rate-limited-once"], min_interval=1.0
-    )
+    report = ignores_retry_after()
     html = html_report(report, spec="bundled")
     parsed = parse(html)
     cells = {(c.attrs["data-row"], c.attrs["data-column"]): c for c in parsed.cells}
