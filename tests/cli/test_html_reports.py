@@ -73,13 +73,15 @@ def test_conform_writes_an_html_report_of_the_naive_client(tmp_path: Path) -> No
         [
             *(sys.executable, "-m", "sora_mock", "conform"),
             *("--run", NAIVE_CLIENT, "-k", ",".join(NAIVE_SITUATIONS)),
-            *("--time-limit", "4", "--examples", "0", "--quiet", "--html", str(page)),
+            *("--time-limit", "15", "--examples", "0", "--quiet", "--html", str(page)),
         ],
         capture_output=True,
         text=True,
         timeout=120,
         env={**os.environ, "SORA_MAX_WAIT": "6"},
     )
+    # The time limit is long enough for the situations that end to end on a loaded machine;
+    # the ones the client never gives up on run to it.
     assert out.returncode == 1, out.stdout + out.stderr
     parsed = parse(page.read_text(encoding="utf-8"))
     broken = {
@@ -87,7 +89,7 @@ def test_conform_writes_an_html_report_of_the_naive_client(tmp_path: Path) -> No
         for c in parsed.cells
         if c.attrs["data-state"] == "broken"
     }
-    assert set(NAIVE_SITUATIONS.items()) <= broken
+    assert set(NAIVE_SITUATIONS.items()) <= broken, out.stdout
     ids = {t.attrs.get("id") for t in parsed.tags}
     for situation, rule in NAIVE_SITUATIONS.items():
         assert f"rule-{rule}" in ids
