@@ -7,7 +7,7 @@ answer. Tokens appear as ``$SORA_TOKEN`` / ``$SORA_OTHER_TOKEN``, as in the text
 
 Example::
 
-    Path("check.html").write_text(html_report(result, spec="bundled"))
+    Path("check.html").write_text(html_page(result, spec="bundled"))
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from sora_mock.html import (
     timeline_figure,
 )
 
-__all__ = ["html_report"]
+__all__ = ["html_page"]
 
 #: Requests drawn per broken rule at most (its first failures).
 MAX_ROWS = 40
@@ -59,7 +59,7 @@ _STATES: dict[str, State] = {
 _NOT_GROUPS = ("", "starting", "done")
 
 
-def html_report(result: CheckResult, spec: str = "bundled") -> str:
+def html_page(result: CheckResult, spec: str = "bundled") -> str:
     """The run as an HTML document; ``spec`` names the contract it was checked against."""
     outcomes = {row["rule"]: row for row in rule_outcomes(result)}
     body = [

@@ -105,6 +105,7 @@ def check(args: argparse.Namespace) -> int:
         RULES,
         CheckOptions,
         dumps,
+        html_page,
         json_report,
         junit_xml,
         render_failures,
@@ -154,10 +155,8 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(dumps(json_report(result)), encoding="utf-8")
     if args.html:
-        from sora_mock.checker.html_report import html_report
-
         spec = ", ".join(spec_paths(args))
-        Path(args.html).write_text(html_report(result, spec), encoding="utf-8")
+        Path(args.html).write_text(html_page(result, spec), encoding="utf-8")
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

@@ -140,10 +140,10 @@ def conform(args: argparse.Namespace) -> int:
         if path:
             Path(path).write_text(text(), encoding="utf-8")
     if args.html:
-        from sora_mock.conformance.html_report import html_report
+        from sora_mock.conformance import html_page
 
         spec = ", ".join(spec_paths(args))
-        Path(args.html).write_text(html_report(report, spec), encoding="utf-8")
+        Path(args.html).write_text(html_page(report, spec), encoding="utf-8")
     print(report.to_text(details=args.details), end="")
     if report.problems:
         print(f"sora-mock: error: {report.problems[0]}", file=sys.stderr)

@@ -6,7 +6,7 @@ poll gaps, ``Retry-After`` bands) beside the flagged requests as curl commands.
 
 Example::
 
-    Path("conformance.html").write_text(html_report(report, spec="bundled"))
+    Path("conformance.html").write_text(html_page(report, spec="bundled"))
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sora_mock.html import (
     timeline_figure,
 )
 
-__all__ = ["html_report"]
+__all__ = ["html_page"]
 
 #: Where the curl commands send the client's requests again: ``sora-mock serve``'s default.
 REPLAY_URL = "http://127.0.0.1:8000"
@@ -49,7 +49,7 @@ _STATES: dict[str, State] = {"pass": "kept", "fail": "broken", "n/a": "n/a"}
 _TRANSPORT = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding"}
 
 
-def html_report(report: ConformanceReport, spec: str = "bundled") -> str:
+def html_page(report: ConformanceReport, spec: str = "bundled") -> str:
     """The whole report as an HTML document; ``spec`` names the contract it was checked on."""
     broken = report.broken()
     body = [

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sora_mock.checker.html_report import html_report as check_html
-from sora_mock.conformance.html_report import html_report as conform_html
+from sora_mock.checker import html_page as check_html
+from sora_mock.conformance import html_page as conform_html
 from tests.browser.conftest import console_errors, screenshot
 from tests.html.reports import SCRIPT, ScriptInErrors, checked, ignores_retry_after
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sora_mock.checker.html_report import html_report
+from sora_mock.checker import html_page
 from tests.html.parsing import parse
 from tests.html.reports import SCRIPT, TOKEN, ScriptInErrors, checked
 from tests.mutants import Mutant
@@ -13,7 +13,7 @@ from tests.mutants import Mutant
 
 def test_a_broken_rule_shows_in_the_matrix_with_its_requests_and_curl() -> None:
     result = checked(ScriptInErrors())
-    html = html_report(result, spec="bundled")
+    html = html_page(result, spec="bundled")
     parsed = parse(html)
     broken = [c for c in parsed.cells if c.attrs["data-state"] == "broken"]
     assert broken
@@ -39,7 +39,7 @@ def test_a_broken_rule_shows_in_the_matrix_with_its_requests_and_curl() -> None:
 
 def test_a_clean_run_has_no_broken_section() -> None:
     result = checked(Mutant())
-    parsed = parse(html_report(result))
+    parsed = parse(html_page(result))
     assert result.ok
     assert "PASSED" in parsed.text
     assert all(c.attrs["data-state"] != "broken" for c in parsed.cells)

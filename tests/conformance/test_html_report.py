@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sora_mock.conformance import Target, check_client
-from sora_mock.conformance.html_report import MAX_ROWS, html_report
+from sora_mock.conformance import Target, check_client, html_page
+from sora_mock.conformance.html_report import MAX_ROWS
 from tests.html.parsing import parse
 from tests.html.reports import ignores_retry_after
 
@@ -24,7 +24,7 @@ def svgs(html: str) -> list[ET.Element]:
 
 def test_a_client_that_ignores_retry_after_shows_the_band_it_ran_into() -> None:
     report = ignores_retry_after()
-    html = html_report(report, spec="bundled")
+    html = html_page(report, spec="bundled")
     parsed = parse(html)
     cells = {(c.attrs["data-row"], c.attrs["data-column"]): c for c in parsed.cells}
     assert len(cells) == 2 * len(report.rules)
@@ -59,6 +59,6 @@ def test_what_a_client_says_is_escaped() -> None:
         raise ValueError("<script>alert('from the client')</script>")
 
     report = check_client(client, ["success"])
-    html = html_report(report)
+    html = html_page(report)
     assert "<script" not in html
     assert "<script>alert('from the client')</script>" in parse(html).text
