@@ -132,7 +132,7 @@ def _situation_block(result: SituationResult, verdict: Verdict) -> str:
     lines = [
         f'<p class="verdict"><strong>{text(result.situation.name)}</strong>: '
         f"{text(verdict.message)}</p>",
-        f'<p class="note">{text(result.situation.description)}; expected: '
+        f'<p class="note">{text(result.situation.description.rstrip("."))}; expected: '
         f"{text(result.situation.expected())}; the client: "
         f"{text(run.outcome.detail or run.outcome.status)}</p>",
     ]
