@@ -2,12 +2,14 @@
 stateful machine and reports. All of them read the given contract (default: the bundled
 one): its operations, models, examples and task body.
 
-The JUnit XML writer (:class:`JUnitSuite`) serves every tool that reports, conformance too.
+:func:`html_page` makes a run's self-contained HTML report. The JUnit XML writer
+(:class:`JUnitSuite`) serves every tool that reports, conformance too.
 
 :mod:`sora_mock.checker.stateful` (a hypothesis state machine) is imported on its own.
 """
 
 from sora_mock.checker.cases import RequestCases
+from sora_mock.checker.html_report import html_page
 from sora_mock.checker.junit import JUnitCase, JUnitOutcome, JUnitSuite
 from sora_mock.checker.options import add_token_options
 from sora_mock.checker.report import (
@@ -51,6 +53,7 @@ __all__ = [
     "check_probe",
     "curl_command",
     "dumps",
+    "html_page",
     "json_report",
     "junit_xml",
     "render_failures",

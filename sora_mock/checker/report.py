@@ -21,8 +21,10 @@ __all__ = [
     "dumps",
     "json_report",
     "junit_xml",
+    "mask_secrets",
     "render_failures",
     "render_summary",
+    "response_lines",
     "rule_outcomes",
     "secrets_of",
 ]
@@ -114,29 +116,30 @@ def render_failures(
             key = (warning.rule, warning.message)
             if key not in seen:
                 seen.add(key)
-                lines.append(f"  ! {warning.rule}: {_mask(warning.message, secrets)}")
+                lines.append(f"  ! {warning.rule}: {mask_secrets(warning.message, secrets)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
 def _render_finding(finding: Finding, base_url: str, secrets: Mapping[str, str]) -> str:
-    lines = [f"FAIL {finding.rule}: {_mask(finding.message, secrets)}"]
+    lines = [f"FAIL {finding.rule}: {mask_secrets(finding.message, secrets)}"]
     probe = finding.probe
     if probe is not None:
         lines.append(f"  request ({probe.label}):")
         lines.append("    " + curl_command(probe.request, base_url, secrets))
         lines.append("  response:")
-        lines.extend("    " + line for line in _response_lines(probe, secrets))
+        lines.extend("    " + line for line in response_lines(probe, secrets))
     return "\n".join(lines)
 
 
-def _response_lines(probe: Probe, secrets: Mapping[str, str]) -> list[str]:
+def response_lines(probe: Probe, secrets: Mapping[str, str]) -> list[str]:
+    """The answer to ``probe``: status, the headers worth showing and the body (bounded)."""
     response = probe.response
     if response is None:
         return [f"(no response: {probe.error})"]
     lines = [f"HTTP {response.status}"]
     lines += [f"{k}: {v}" for k, v in response.headers if k.lower() in _SHOWN_HEADERS]
-    lines.append(_mask(_body_text(response), secrets))
+    lines.append(mask_secrets(_body_text(response), secrets))
     return lines
 
 
@@ -185,7 +188,8 @@ def _body_text(response: Response) -> str:
     return text or "(empty body)"
 
 
-def _mask(text: str, secrets: Mapping[str, str]) -> str:
+def mask_secrets(text: str, secrets: Mapping[str, str]) -> str:
+    """``text`` with each secret replaced by its shell variable (``$SORA_TOKEN``)."""
     for secret, variable in secrets.items():
         if secret:
             text = text.replace(secret, f"${variable}")
@@ -230,7 +234,7 @@ def _finding_json(finding: Finding, base_url: str, secrets: Mapping[str, str]) -
     data: dict[str, Any] = {
         "rule": finding.rule,
         "severity": finding.severity,
-        "message": _mask(finding.message, secrets),
+        "message": mask_secrets(finding.message, secrets),
         "after_seconds": round(finding.at, 3),
     }
     probe = finding.probe
@@ -247,8 +251,8 @@ def _finding_json(finding: Finding, base_url: str, secrets: Mapping[str, str]) -
             if response is None
             else {
                 "status": response.status,
-                "headers": {k: _mask(v, secrets) for k, v in response.headers},
-                "body": _mask(_body_text(response), secrets),
+                "headers": {k: mask_secrets(v, secrets) for k, v in response.headers},
+                "body": mask_secrets(_body_text(response), secrets),
             }
         )
     return data
@@ -273,7 +277,7 @@ def _junit_case(
     outcome: JUnitOutcome = "passed"
     message = details = ""
     if row["outcome"] == "fail":
-        outcome, message = "failed", _mask(failures[0].message, secrets)
+        outcome, message = "failed", mask_secrets(failures[0].message, secrets)
         details = "\n\n".join(_render_finding(f, result.base_url, secrets) for f in failures[:20])
     elif row["outcome"] in ("skip", "ignored"):
         outcome = "skipped"
@@ -287,7 +291,7 @@ def _junit_case(
         message,
         details,
         properties={"description": row["description"]},
-        output="\n".join(f"warning: {_mask(w.message, secrets)}" for w in warnings),
+        output="\n".join(f"warning: {mask_secrets(w.message, secrets)}" for w in warnings),
     )
 
 

@@ -138,32 +138,40 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Finding:
-    """A rule that did not hold (``failure``) or held only loosely (``warning``)."""
+    """A rule that did not hold (``failure``) or held only loosely (``warning``), ``at``
+    seconds into the run, in a ``group`` of checks (the run's phase)."""
 
     rule: str
     severity: Severity
     message: str
     probe: Probe | None = None
     at: float = 0.0
+    group: str = ""
 
 
 @dataclass
 class Ledger:
     """Counts how often each rule was checked and collects what it found.
 
-    Rules in ``ignore`` are neither counted nor reported.
+    Rules in ``ignore`` are neither counted nor reported. ``group`` names the checks under
+    way (the runner's phase): counts are kept per group too (``by_group``), and findings
+    carry it.
     """
 
     ignore: frozenset[str] = frozenset()
     checked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
     findings: list[Finding] = field(default_factory=list)
     now: Callable[[], float] = field(default=lambda: 0.0, repr=False)
+    group: str = ""
+    by_group: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, *rules: str) -> None:
         """Record that ``rules`` were checked once more."""
+        counts = self.by_group.setdefault(self.group, {})
         for rule in rules:
             if rule not in self.ignore:
                 self.checked[rule] = self.checked.get(rule, 0) + 1
+                counts[rule] = counts.get(rule, 0) + 1
 
     def fail(
         self,
@@ -177,7 +185,7 @@ class Ledger:
             return
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}")
-        self.findings.append(Finding(rule, severity, message, probe, self.now()))
+        self.findings.append(Finding(rule, severity, message, probe, self.now(), self.group))
 
     def warn(self, rule: str, message: str, probe: Probe | None = None) -> None:
         """Record that ``rule`` held only loosely."""

@@ -154,7 +154,7 @@ class Checker:
         seed = options.seed if options.seed is not None else random.getrandbits(32)
         self.ledger = Ledger(ignore=options.ignore, now=self._elapsed)
         self.result = CheckResult(str(client.base_url).rstrip("/"), options, seed, self.ledger)
-        self._phase = "starting"
+        self._enter("starting")
         self._groups = 0
         self._base_path = client.base_url.path.rstrip("/")
         self._unknown_id = ""
@@ -179,25 +179,25 @@ class Checker:
         # first seconds, and every model gets a task to follow through its lifecycle.
         firsts = examples[:budget]
         if firsts:
-            self._phase = "valid create requests"
+            self._enter("valid create requests")
             for body in firsts:
                 create(body)
         self._auth_checks(examples[0] if examples else {})
-        self._phase = "invalid create requests"
+        self._enter("invalid create requests")
         self._explore(
             cases.invalid_groups(callbacks=False), self.options.max_examples, self._invalid_create
         )
-        self._phase = "malformed and unknown task ids"
+        self._enter("malformed and unknown task ids")
         self._explore(cases.id_groups(), self.options.max_examples // 2, self._task_id_case)
         if firsts:
-            self._phase = "valid create requests"
+            self._enter("valid create requests")
             if budget > len(firsts):
                 others = cases.valid().filter(lambda body: body not in firsts)
                 self._explore([others], budget - len(firsts) - 1, create)
             self._isolation(histories)
             self._lifecycle(histories)
             self._isolation(histories)
-        self._phase = "done"
+        self._enter("done")
         self.result.duration = self._elapsed()
         self.result.tasks = [_summary(h) for h in histories]
         return self.result
@@ -205,7 +205,7 @@ class Checker:
     # -- phases --------------------------------------------------------------------------
 
     def _probe(self) -> None:
-        self._phase = "connecting"
+        self._enter("connecting")
         probe = self._send("probe: unknown task", "GET", self.cases.task_path(self._unknown_id))
         if probe.response is None:
             raise UnreachableError(f"cannot reach {self.result.base_url}: {probe.error}")
@@ -213,7 +213,7 @@ class Checker:
         check_probe(self.ledger, probe, expected, self.contract)
 
     def _auth_checks(self, example: dict[str, Any]) -> None:
-        self._phase = "authentication"
+        self._enter("authentication")
         tasks = self.contract.tasks
         body = json.dumps(example).encode()
         create_401 = Expectation(401, error_code(tasks.create, 401), kind="auth")
@@ -273,7 +273,7 @@ class Checker:
         other = self.options.other_token
         if other is None:
             return
-        self._phase = "token isolation"
+        self._enter("token isolation")
         expected = Expectation(403, error_code(self.contract.tasks.read, 403), kind="isolation")
         for history in histories:
             if not _path_safe(history.task_id):
@@ -287,7 +287,7 @@ class Checker:
             check_probe(self.ledger, probe, expected, self.contract)
 
     def _lifecycle(self, histories: list[TaskHistory]) -> None:
-        self._phase = "polling tasks"
+        self._enter("polling tasks")
         pollable = [h for h in histories if _path_safe(h.task_id)]
         deadline = self._clock() + self.options.timeout
         waiting = [h for h in pollable if not h.terminal]
@@ -420,6 +420,11 @@ class Checker:
         else:
             wait = asked.wait(now=time.time())
         return min(wait, self.options.max_retry_wait)
+
+    def _enter(self, phase: str) -> None:
+        """Start ``phase``: the progress line names it, the ledger groups its checks by it."""
+        self._phase = phase
+        self.ledger.group = phase
 
     def _elapsed(self) -> float:
         return self._clock() - self._start

@@ -21,6 +21,8 @@ from sora_mock.cli.options import (
     non_negative_number,
     positive_number,
     spec_contract,
+    spec_paths,
+    unwritable,
 )
 
 if TYPE_CHECKING:
@@ -94,6 +96,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     parser.add_argument("--json", metavar="FILE", help="write a JSON report to FILE")
+    parser.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML report to FILE (for CI)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument("--list-rules", action=_ListRules, nargs=0, help="list the rules and exit")
     parser.set_defaults(func=check)
@@ -105,6 +110,7 @@ def check(args: argparse.Namespace) -> int:
         RULES,
         CheckOptions,
         dumps,
+        html_page,
         json_report,
         junit_xml,
         render_failures,
@@ -120,9 +126,9 @@ def check(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.ignore_rule) - set(RULES))
     if unknown:
         return _usage(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
-    for path in (args.junit, args.json):
-        if path and not Path(path).resolve().parent.is_dir():
-            return _usage(f"cannot write {path}: its directory does not exist")
+    problem = next(filter(None, map(unwritable, (args.junit, args.json, args.html))), None)
+    if problem is not None:
+        return _usage(problem)
     options = CheckOptions(
         token=args.token,
         other_token=args.other_token or None,
@@ -153,6 +159,9 @@ def check(args: argparse.Namespace) -> int:
         Path(args.junit).write_text(junit_xml(result), encoding="utf-8")
     if args.json:
         Path(args.json).write_text(dumps(json_report(result)), encoding="utf-8")
+    if args.html:
+        spec = ", ".join(spec_paths(args))
+        Path(args.html).write_text(html_page(result, spec), encoding="utf-8")
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

@@ -13,6 +13,8 @@ from sora_mock.cli.options import (
     non_negative_number,
     positive_number,
     spec_contract,
+    spec_paths,
+    unwritable,
     whole,
 )
 
@@ -83,6 +85,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
     parser.add_argument(
+        "--html", metavar="FILE", help="also write a self-contained HTML report (for CI artifacts)"
+    )
+    parser.add_argument(
         "--details",
         type=count,
         default=3,
@@ -108,6 +113,9 @@ def conform(args: argparse.Namespace) -> int:
         return 0
     if not args.run:
         raise UsageError("--run COMMAND is required (or --list)")
+    problem = next(filter(None, map(unwritable, (args.junit, args.json, args.html))), None)
+    if problem is not None:
+        raise UsageError(problem)
     options = CommandOptions(
         speed=args.speed,
         time_limit=args.time_limit,
@@ -136,6 +144,11 @@ def conform(args: argparse.Namespace) -> int:
     for path, text in ((args.junit, report.to_junit), (args.json, report.to_json)):
         if path:
             Path(path).write_text(text(), encoding="utf-8")
+    if args.html:
+        from sora_mock.conformance import html_page
+
+        spec = ", ".join(spec_paths(args))
+        Path(args.html).write_text(html_page(report, spec), encoding="utf-8")
     print(report.to_text(details=args.details), end="")
     if report.problems:
         print(f"sora-mock: error: {report.problems[0]}", file=sys.stderr)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,3 +83,18 @@ def number(*, positive: bool = False) -> Callable[[str], float]:
 positive_number = number(positive=True)
 non_negative_number = number()
 count = whole(0)
+
+
+def unwritable(path: str | None) -> str | None:
+    """Why a report cannot be written to ``path`` (one line), or None when it can (or no
+    path was given)."""
+    if not path:
+        return None
+    target = Path(path).resolve()
+    if target.is_dir():
+        return f"cannot write {path}: it is a directory"
+    if not target.parent.is_dir():
+        return f"cannot write {path}: its directory does not exist"
+    if not os.access(target if target.exists() else target.parent, os.W_OK):
+        return f"cannot write {path}: permission denied"
+    return None

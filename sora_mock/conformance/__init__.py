@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 from sora_mock.conformance.command import CommandHarness, CommandOptions
+from sora_mock.conformance.html_report import html_page
 from sora_mock.conformance.outcome import Made, Outcome
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, rules
@@ -50,6 +51,7 @@ __all__ = [
     "catalogue",
     "check_client",
     "conformance_tests",
+    "html_page",
     "rules",
     "select",
 ]

@@ -9,8 +9,8 @@ the clock speed of the run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
@@ -25,12 +25,14 @@ Status = Literal["pass", "fail", "n/a"]
 
 @dataclass(frozen=True)
 class Verdict:
-    """A rule's judgement of one run."""
+    """A rule's judgement of one run; ``marks`` says why each request that breaks it does
+    (by its index in the run's exchanges)."""
 
     rule: str
     status: Status
     message: str = ""
     evidence: tuple[str, ...] = ()
+    marks: Mapping[int, str] = field(default_factory=dict, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -72,6 +74,7 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
         "fail",
         f"{len(marks)} request(s) break the spec: {'; '.join(found[:3])}",
         run.timeline(marks),
+        marks,
     )
 
 
@@ -133,6 +136,7 @@ def _bearer_token(run: Run, settings: Settings) -> Verdict:
         "fail",
         f"{len(marks)} of {len(run.api_exchanges)} requests lack the bearer token: {first}",
         run.timeline(marks),
+        marks,
     )
 
 
@@ -164,6 +168,7 @@ def _poll_interval(run: Run, settings: Settings) -> Verdict:
         f"{len(marks)} of {polls} polls came sooner than {minimum} after the previous "
         f"request for the task (shortest {min(gaps):.2f} s)",
         run.timeline(marks),
+        marks,
     )
 
 
@@ -175,12 +180,9 @@ def _retry_after(run: Run, settings: Settings) -> Verdict:
         if exchange.response.status != 429:
             continue
         limited += 1
-        asked = parse_retry_after(exchange.response.header("retry-after"))
-        if asked is None or position + 1 >= len(api):
+        wait = retry_wait(run, exchange)
+        if wait is None or position + 1 >= len(api):
             continue
-        wait = asked.wait(now=exchange.time)
-        if asked.at is not None:
-            wait /= run.speed  # a date is on the mock's clock; delta-seconds are the client's
         index, following = api[position + 1]
         gap = run.seconds(exchange, following)
         if gap < wait - settings.tolerance:
@@ -194,7 +196,18 @@ def _retry_after(run: Run, settings: Settings) -> Verdict:
         "fail",
         f"{len(marks)} of {limited} 429 answers were not waited out",
         run.timeline(marks),
+        marks,
     )
+
+
+def retry_wait(run: Run, exchange: Exchange) -> float | None:
+    """The client seconds ``exchange``'s ``Retry-After`` asked to wait, if it asked."""
+    asked = parse_retry_after(exchange.response.header("retry-after"))
+    if asked is None:
+        return None
+    wait = asked.wait(now=exchange.time)
+    # A date is on the mock's clock; delta-seconds are the client's.
+    return wait / run.speed if asked.at is not None else wait
 
 
 def _stops_at_terminal(run: Run, settings: Settings) -> Verdict:
@@ -219,6 +232,7 @@ def _stops_at_terminal(run: Run, settings: Settings) -> Verdict:
         "fail",
         f"{len(marks)} poll(s) after the task was completed or failed",
         run.timeline(marks),
+        marks,
     )
 
 
@@ -231,6 +245,7 @@ def _give_up_bound(run: Run, settings: Settings) -> Verdict:
             "fail",
             f"{run.stopped}; the harness stopped the client ({polls} polls)",
             run.timeline(marks),
+            marks,
         )
     if run.situation.never_ends:
         return Verdict(
@@ -262,6 +277,7 @@ def _no_futile_retry(run: Run, settings: Settings) -> Verdict:
         "fail",
         f"repeated {len(marks)} request(s) that cannot succeed",
         run.timeline(marks),
+        marks,
     )
 
 
