@@ -38,7 +38,7 @@ from sora_mock.inprocess.handle import (
     MockAPI,
     SpecLike,
 )
-from sora_mock.inprocess.httpx_route import Route, SoraTransport, route
+from sora_mock.inprocess.httpx_route import Route, route, to_httpx, to_request
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 Via = Literal["respx", "transport"]
@@ -308,6 +308,34 @@ def mock(
     )
 
 
+class MockTransport(MockAPI, httpx.MockTransport):
+    """An ``httpx.MockTransport`` that is also the mock's handle: a :class:`MockAPI`.
+
+    It answers every request it is given, whatever the host, and offers the handle's whole
+    API (``advance``, ``run_until_idle``, ``tasks``, ``calls``, ``reset``, ``scenario``,
+    ``assert_*``). ``api`` is the transport itself.
+
+    Example::
+
+        transport = sora_mock.transport(seed=1)
+        client = httpx.Client(transport=transport, base_url="https://api.evolink.ai")
+        transport.run_until_idle()
+        transport.assert_all_requests_valid()
+    """
+
+    def __init__(self, **options: Any) -> None:
+        MockAPI.__init__(self, **options)
+        httpx.MockTransport.__init__(self, self._answer)
+
+    @property
+    def api(self) -> MockTransport:
+        """The handle: this transport."""
+        return self
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        return to_httpx(self.handle(to_request(request)), request)
+
+
 def transport(
     *,
     spec: SpecLike = None,
@@ -317,13 +345,13 @@ def transport(
     scenario: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
     **options: Any,
-) -> SoraTransport[MockAPI]:
-    """An ``httpx.MockTransport`` over a fresh mock; its handle is ``.api``.
+) -> MockTransport:
+    """An ``httpx.MockTransport`` over a fresh mock, which is also its handle.
 
     ``spec`` is the contract to mock, as for :func:`mock`; ``base_url`` only shapes the
     links the mock writes when a request does not say its own.
     """
-    api = MockAPI(
+    return MockTransport(
         spec=spec,
         config=config,
         seed=seed,
@@ -332,4 +360,3 @@ def transport(
         base_url=base_url,
         **options,
     )
-    return SoraTransport(api)
