@@ -34,6 +34,7 @@ _EXPORTS = {
     "TaskState": "sora_mock.inprocess.calls",
     "Via": "sora_mock.inprocess.httpx_door",
     "from_httpx": "sora_mock.inprocess.httpx_route",
+    "library_routes": "sora_mock.inprocess._libraries",
     "load_config": "sora_mock.inprocess.handle",
     "mock": "sora_mock.inprocess.httpx_door",
     "route": "sora_mock.inprocess.httpx_route",
@@ -60,6 +61,7 @@ __all__ = [
     "add_listener",
     "default_spec",
     "from_httpx",
+    "library_routes",
     "load_config",
     "load_contract",
     "mock",
@@ -71,6 +73,7 @@ __all__ = [
 ]
 
 if typing.TYPE_CHECKING:
+    from sora_mock.inprocess._libraries import library_routes
     from sora_mock.inprocess.calls import Call, Calls, TaskState
     from sora_mock.inprocess.handle import (
         DEFAULT_BASE_URL,
