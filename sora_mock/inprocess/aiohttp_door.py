@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http
 import inspect
 import json
 import types
@@ -117,6 +118,14 @@ def _timeout_error(response: Response, timeout: aiohttp.ClientTimeout) -> Except
     return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
 
 
+def _reason(status: int) -> str:
+    """The reason phrase a server sends with ``status`` (aiohttp needs one to raise)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def to_result(response: Response, timeout: aiohttp.ClientTimeout) -> CallbackResult:
     """What ``aioresponses`` builds the client's response from; raises the fault's exception."""
     late = _timeout_error(response, timeout)
@@ -131,6 +140,7 @@ def to_result(response: Response, timeout: aiohttp.ClientTimeout) -> CallbackRes
         body=response.body,
         headers=headers,  # type: ignore[arg-type]  # annotated a dict; a multidict keeps repeats
         content_type=headers.get("Content-Type", "application/octet-stream"),
+        reason=_reason(response.status),
         response_class=_TruncatedResponse if response.fault == "truncated_body" else MockedResponse,
     )
 

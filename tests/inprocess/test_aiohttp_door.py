@@ -156,3 +156,18 @@ def test_without_aiohttp_installed_only_the_others_are_patched(
         pytest.raises(UsageError, match=r"pip install 'sora-mock\[aiohttp\]'"),
     ):
         api.aioresponses  # noqa: B018
+
+
+def test_an_error_status_raises_for_status_as_from_a_server() -> None:
+    async def create() -> None:
+        async with (
+            aiohttp.ClientSession(API, headers=HEADERS, raise_for_status=True) as session,
+            session.post(CREATE_PATH, json=VALID_BODY),
+        ):
+            pass
+
+    with (
+        sora_mock.mock(seed=1, scenario="create-insufficient_quota"),
+        pytest.raises(aiohttp.ClientResponseError, match="402, message='Payment Required'"),
+    ):
+        asyncio.run(create())
