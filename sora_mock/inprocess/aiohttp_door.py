@@ -7,7 +7,9 @@ exceptions aiohttp raises against a real server that misbehaves so:
 
 - a ``delay`` past ``sock_read``: ``aiohttp.SocketTimeoutError`` (a ``ServerTimeoutError``
   and ``TimeoutError``); past ``total``: ``TimeoutError``;
-- ``drop_connection``: ``aiohttp.ServerDisconnectedError`` (a ``ClientConnectionError``);
+- ``drop_connection``: ``aiohttp.ServerDisconnectedError`` (a ``ClientConnectionError``),
+  after aiohttp's one retry of an idempotent request (GET, PUT, DELETE ...), as it retries
+  on a real server;
 - ``truncated_body``: reading the body raises ``aiohttp.ClientPayloadError``.
 
 Everything else passes through to whatever answered before the block (a test's own
@@ -118,6 +120,14 @@ def _timeout_error(response: Response, timeout: aiohttp.ClientTimeout) -> Except
     return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
 
 
+#: What aiohttp sends once more on a fresh connection when the server closed without answering.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+class _Dropped(aiohttp.ServerDisconnectedError):
+    """The mock closed without answering (told apart from a test's own mocked errors)."""
+
+
 def _reason(status: int) -> str:
     """The reason phrase a server sends with ``status`` (aiohttp needs one to raise)."""
     try:
@@ -132,7 +142,7 @@ def to_result(response: Response, timeout: aiohttp.ClientTimeout) -> CallbackRes
     if late is not None:
         raise late
     if response.fault == "drop_connection":
-        raise aiohttp.ServerDisconnectedError()
+        raise _Dropped()
     headers = CIMultiDict(response.headers)
     headers.setdefault("Content-Length", str(len(response.body)))
     return CallbackResult(
@@ -161,10 +171,21 @@ class _Responses(aioresponses):
         ) -> aiohttp.ClientResponse:
             if not isinstance(kwargs.get("timeout"), aiohttp.ClientTimeout):
                 kwargs["timeout"] = session.timeout
-            response: aiohttp.ClientResponse = await self._request_mock(
-                session, method, url, *args, **kwargs
-            )
-            return response
+            # aiohttp sends an idempotent request once more when the server closes without
+            # answering; a second drop reaches the caller.
+            retry = getattr(session, "_retry_connection", True)
+            retry = retry and method.upper() in IDEMPOTENT_METHODS
+            for attempt in (1, 2):
+                try:
+                    response: aiohttp.ClientResponse = await self._request_mock(
+                        session, method, url, *args, **kwargs
+                    )
+                except _Dropped:
+                    if retry and attempt == 1:
+                        continue
+                    raise aiohttp.ServerDisconnectedError() from None
+                return response
+            raise AssertionError("unreachable")
 
         self.patcher = unittest.mock.patch("aiohttp.client.ClientSession._request", new=request)
 

@@ -62,7 +62,6 @@ def test_a_whole_lifecycle_on_virtual_time() -> None:
 @pytest.mark.parametrize(
     ("scenario", "error"),
     [
-        ("drop-connection", aiohttp.ServerDisconnectedError),
         ("truncated-body", aiohttp.ClientPayloadError),
         ("malformed-body", ValueError),  # json.JSONDecodeError, as from a real server
         ("timeout", TimeoutError),  # the session's total timeout
@@ -74,6 +73,27 @@ def test_faults_are_what_aiohttp_raises(scenario: str, error: type[Exception]) -
         asyncio.run(_first_poll(api, scenario))
     assert time.perf_counter() - started < 10  # the timeout fault does not wait its 300 s
     assert api.calls.last.scenario == scenario
+
+
+def test_a_dropped_get_is_sent_once_more_as_aiohttp_does() -> None:
+    with sora_mock.mock(seed=1) as api:
+        body = asyncio.run(_first_poll(api, "drop-connection"))
+    assert body["status"] in ("pending", "processing")
+    assert [call.response.fault for call in api.calls.polls] == ["drop_connection", None]
+
+
+@pytest.mark.parametrize("step", ["create", "poll"])
+def test_a_connection_dropped_again_is_a_server_disconnect(step: str) -> None:
+    dropping = {"name": "drop-always", "description": "d", step: {"fault": "drop_connection"}}
+    with (
+        sora_mock.mock(seed=1, config={"scenarios": [dropping]}) as api,
+        pytest.raises(aiohttp.ServerDisconnectedError) as dropped,
+    ):
+        asyncio.run(_first_poll(api, "drop-always"))
+    assert type(dropped.value) is aiohttp.ServerDisconnectedError
+    assert len(api.calls.polls if step == "poll" else api.calls.creates) == (
+        2 if step == "poll" else 1  # a POST is not sent again
+    )
 
 
 def test_a_read_timeout_is_a_socket_timeout() -> None:
