@@ -105,6 +105,12 @@ class _TruncatedResponse(MockedResponse):
         )
 
 
+#: What a read past ``sock_read`` raises (``ServerTimeoutError`` before aiohttp 3.10).
+_SOCKET_TIMEOUT: type[Exception] = getattr(
+    aiohttp, "SocketTimeoutError", aiohttp.ServerTimeoutError
+)
+
+
 def _timeout_error(response: Response, timeout: aiohttp.ClientTimeout) -> Exception | None:
     """The exception aiohttp raises when ``response`` comes past ``timeout``, if it does."""
     limits = {"sock_read": timeout.sock_read, "total": timeout.total}
@@ -117,11 +123,16 @@ def _timeout_error(response: Response, timeout: aiohttp.ClientTimeout) -> Except
         return None
     if name == "total":
         return TimeoutError()
-    return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
+    return _SOCKET_TIMEOUT("Timeout on reading data from socket")
 
 
 #: What aiohttp sends once more on a fresh connection when the server closed without answering.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+def _retries(session: aiohttp.ClientSession, method: str) -> bool:
+    """Whether aiohttp sends ``method`` once more after the server closed without answering."""
+    return getattr(session, "_retry_connection", True) and method.upper() in IDEMPOTENT_METHODS
 
 
 class _Dropped(aiohttp.ServerDisconnectedError):
@@ -171,21 +182,24 @@ class _Responses(aioresponses):
         ) -> aiohttp.ClientResponse:
             if not isinstance(kwargs.get("timeout"), aiohttp.ClientTimeout):
                 kwargs["timeout"] = session.timeout
+
             # aiohttp sends an idempotent request once more when the server closes without
             # answering; a second drop reaches the caller.
-            retry = getattr(session, "_retry_connection", True)
-            retry = retry and method.upper() in IDEMPOTENT_METHODS
-            for attempt in (1, 2):
+            async def attempt() -> aiohttp.ClientResponse | None:
                 try:
-                    response: aiohttp.ClientResponse = await self._request_mock(
+                    answered: aiohttp.ClientResponse = await self._request_mock(
                         session, method, url, *args, **kwargs
                     )
                 except _Dropped:
-                    if retry and attempt == 1:
-                        continue
-                    raise aiohttp.ServerDisconnectedError() from None
-                return response
-            raise AssertionError("unreachable")
+                    return None
+                return answered
+
+            response = await attempt()
+            if response is None and _retries(session, method):
+                response = await attempt()
+            if response is None:
+                raise aiohttp.ServerDisconnectedError()
+            return response
 
         self.patcher = unittest.mock.patch("aiohttp.client.ClientSession._request", new=request)
 
