@@ -24,7 +24,7 @@ BODY = {"model": "sora-character", "video_url": "https://example.com/v.mp4", "ti
 AUTH = {"Authorization": "Bearer sk-parity-0001"}
 TIMEOUT = 1.5  # past the latency scenario's 0.5 s, short of the timeout scenario's 300 s
 #: Scenarios whose answers wait out a real delay over HTTP.
-WAITING = {"latency", "timeout"}
+WAITING = ("latency", "timeout")
 SCENARIOS = [
     pytest.param(name, marks=pytest.mark.slow) if name in WAITING else name
     for name in ("success", "drop-connection", "truncated-body", "malformed-body", *WAITING)
