@@ -11,7 +11,8 @@ Every error derives from :class:`SoraMockError`, so one ``except`` catches them 
     │   └── PortInUseError
     ├── UnreachableError                 the server under check does not answer
     ├── ContractViolation(AssertionError)  a request or response breaks the contract
-    └── ConformanceFailure(AssertionError) a client breaks a conformance rule
+    ├── ConformanceFailure(AssertionError) a client breaks a conformance rule
+    └── UnmockedCallError(AssertionError)  a test called the API's host and no mock answered
 
 Usage errors also derive from the built-in exception a generic caller would expect;
 a contract violation is also an ``AssertionError`` so that pytest reports it as a
@@ -29,6 +30,7 @@ __all__ = [
     "SoraMockError",
     "SourceError",
     "SpecError",
+    "UnmockedCallError",
     "UnreachableError",
     "UsageError",
 ]
@@ -97,3 +99,7 @@ class ContractViolation(SoraMockError, AssertionError):  # noqa: N818 - reads as
 
 class ConformanceFailure(SoraMockError, AssertionError):  # noqa: N818 - reads as a finding
     """A client under test breaks conformance rules; the message lists each with evidence."""
+
+
+class UnmockedCallError(SoraMockError, AssertionError):
+    """A test called the API's host and no mock answered: the call never left the machine."""

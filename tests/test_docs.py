@@ -9,6 +9,9 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "tests" / "examples" / "test_readme_example.py"
+EXAMPLES = [
+    ROOT / "tests" / "examples" / f"test_readme_example_{lib}.py" for lib in ("requests", "aiohttp")
+]
 
 
 def test_the_readme_example_is_the_tested_file() -> None:
@@ -23,8 +26,20 @@ def test_the_readme_example_is_the_tested_file() -> None:
     assert found.group(1) == EXAMPLE.read_text()
 
 
-def test_the_readme_example_runs_on_its_own(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("library", ["requests", "aiohttp"])
+def test_the_readme_excerpts_are_from_the_tested_files(library: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    name = f"tests/examples/test_readme_example_{library}.py"
+    found = re.search(
+        rf"<!-- excerpt of {re.escape(name)}[^>]*-->\n```python\n(.*?)```", readme, re.DOTALL
+    )
+    assert found, f"README.md lost its {library} example"
+    assert found.group(1) in (ROOT / name).read_text()
+
+
+@pytest.mark.parametrize("example", [EXAMPLE, *EXAMPLES])
+def test_the_readme_examples_run_on_their_own(pytester: pytest.Pytester, example: Path) -> None:
     # Copied into an empty directory: no conftest, nothing from this repository but the plugin.
-    pytester.makepyfile(test_character=EXAMPLE.read_text())
+    pytester.makepyfile(test_character=example.read_text())
     result = pytester.runpytest("--strict-markers", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
@@ -116,9 +117,9 @@ class Outcome:
         while seen is not None and len(texts) < 5:
             texts.append(f"{type(seen).__name__}: {seen}")
             for name in _CODE_ATTRIBUTES:
-                code = code or _text(getattr(seen, name, None))
+                code = code or _text(_attribute(seen, name))
             for name in _STATUS_ATTRIBUTES:
-                value = getattr(seen, name, None)
+                value = _attribute(seen, name)
                 if status is None and isinstance(value, int) and 100 <= value <= 599:
                     status = value
             response = getattr(seen, "response", None)
@@ -273,3 +274,11 @@ def _json_object(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _attribute(value: object, name: str) -> object:
+    """``value.name`` or None, read quietly: a library may warn that a name is deprecated
+    (aiohttp's ``ClientResponseError.code``), and the client did not ask for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return getattr(value, name, None)

@@ -12,7 +12,9 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -273,15 +275,16 @@ class Harness:
     @contextlib.contextmanager
     def _door(self, engine: RecordingEngine, guard: _Guard) -> Iterator[str]:
         if self.transport == "inprocess":
-            from sora_mock.inprocess import route
+            from sora_mock.inprocess import library_routes, route
 
             def answer(request: Request) -> Response:
                 guard.check()
                 return engine.handle(request)
 
             # httpx's transports are patched, so a client that builds its own httpx.Client
-            # or AsyncClient is served too (sora_mock.mock(via="transport") does the same).
-            with route(INPROCESS_URL, answer):
+            # or AsyncClient is served too (sora_mock.mock(via="transport") does the same);
+            # requests and aiohttp clients through responses and aioresponses, if installed.
+            with route(INPROCESS_URL, answer), library_routes(INPROCESS_URL, answer):
                 yield INPROCESS_URL
             return
         assert self._server is not None
@@ -312,9 +315,14 @@ class Harness:
 
 
 def call(client: ClientFunction, target: Target) -> Outcome:
-    """Run ``client`` on ``target`` and turn what it returns or raises into an Outcome."""
+    """Run ``client`` on ``target`` and turn what it returns or raises into an Outcome.
+
+    An async client (a coroutine function) runs to its end in an event loop of its own.
+    """
     try:
         value = client(target)
+        if inspect.iscoroutine(value):
+            value = asyncio.run(value)
     except Stopped:
         return Outcome("stopped", detail="stopped by the harness")
     except SystemExit as exc:

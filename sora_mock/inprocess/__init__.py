@@ -1,9 +1,10 @@
-"""The in-process doors: one handle (:class:`MockAPI`) that every door shares, and httpx.
+"""The in-process doors: one handle (:class:`MockAPI`) every door shares; httpx, requests, aiohttp.
 
 A test's requests reach the engine without a socket: through a respx router, a patch of
-httpx's transports, or an injected ``httpx.MockTransport``. The handle records every call,
-checks them, and runs virtual time; listeners (:func:`add_listener`) are told of every mock
-and call, which is how the pytest plugin counts contract coverage.
+httpx's transports, or an injected ``httpx.MockTransport``; through ``responses`` for
+requests and ``aioresponses`` for aiohttp, where they are installed. The handle records
+every call, checks them, and runs virtual time; listeners (:func:`add_listener`) are told
+of every mock and call, which is how the pytest plugin counts contract coverage.
 
 Names are loaded on first use: the listener hook costs only the standard library, so the
 pytest plugin adds its listener without loading the engine or httpx.
@@ -24,6 +25,7 @@ _EXPORTS = {
     "DEFAULT_BASE_URL": "sora_mock.inprocess.handle",
     "HttpxMock": "sora_mock.inprocess.httpx_door",
     "MockAPI": "sora_mock.inprocess.handle",
+    "MockTransport": "sora_mock.inprocess.httpx_door",
     "SPEC_VARIABLE": "sora_mock.inprocess.handle",
     "SpecLike": "sora_mock.inprocess.handle",
     "default_spec": "sora_mock.inprocess.handle",
@@ -32,6 +34,7 @@ _EXPORTS = {
     "TaskState": "sora_mock.inprocess.calls",
     "Via": "sora_mock.inprocess.httpx_door",
     "from_httpx": "sora_mock.inprocess.httpx_route",
+    "library_routes": "sora_mock.inprocess._libraries",
     "load_config": "sora_mock.inprocess.handle",
     "mock": "sora_mock.inprocess.httpx_door",
     "route": "sora_mock.inprocess.httpx_route",
@@ -50,6 +53,7 @@ __all__ = [
     "HttpxMock",
     "MockAPI",
     "MockListener",
+    "MockTransport",
     "SoraTransport",
     "SpecLike",
     "TaskState",
@@ -57,6 +61,7 @@ __all__ = [
     "add_listener",
     "default_spec",
     "from_httpx",
+    "library_routes",
     "load_config",
     "load_contract",
     "mock",
@@ -68,6 +73,7 @@ __all__ = [
 ]
 
 if typing.TYPE_CHECKING:
+    from sora_mock.inprocess._libraries import library_routes
     from sora_mock.inprocess.calls import Call, Calls, TaskState
     from sora_mock.inprocess.handle import (
         DEFAULT_BASE_URL,
@@ -80,7 +86,7 @@ if typing.TYPE_CHECKING:
         load_config,
         load_contract,
     )
-    from sora_mock.inprocess.httpx_door import HttpxMock, Via, mock, transport
+    from sora_mock.inprocess.httpx_door import HttpxMock, MockTransport, Via, mock, transport
     from sora_mock.inprocess.httpx_route import SoraTransport, from_httpx, route, to_request
     from sora_mock.inprocess.sleeps import virtual_sleep
 

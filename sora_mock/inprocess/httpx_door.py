@@ -30,6 +30,7 @@ import respx
 from respx.patterns import parse_url_patterns
 
 from sora_mock.errors import UsageError
+from sora_mock.inprocess._libraries import library_routes
 from sora_mock.inprocess.handle import (
     DEFAULT_BASE_URL,
     ClockLike,
@@ -37,7 +38,7 @@ from sora_mock.inprocess.handle import (
     MockAPI,
     SpecLike,
 )
-from sora_mock.inprocess.httpx_route import Route, SoraTransport, route
+from sora_mock.inprocess.httpx_route import Route, route, to_httpx, to_request
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 Via = Literal["respx", "transport"]
@@ -66,11 +67,15 @@ class _ApiRoute(respx.Route):
 
 
 class HttpxMock(MockAPI):
-    """A :class:`MockAPI` that answers httpx requests for its base URL while active.
+    """A :class:`MockAPI` that answers httpx, requests and aiohttp calls for its base URL
+    while active (requests and aiohttp where installed, through ``responses`` and
+    ``aioresponses``: see :mod:`sora_mock.inprocess.requests_door` and
+    :mod:`sora_mock.inprocess.aiohttp_door`).
 
     Use it as a context manager (``with``/``async with``) or decorate a sync or async
     function with it. Requests to other hosts go out untouched, or, with
-    ``assert_all_mocked=True``, fail with respx's ``AllMockedAssertionError``. Re-entering
+    ``assert_all_mocked=True``, fail (httpx: respx's ``AllMockedAssertionError``; requests
+    and aiohttp: the ``ConnectionError`` and ``ClientConnectionError`` of their mocks). Re-entering
     starts from a reset state (see :meth:`MockAPI.reset`). ``via`` chooses how httpx is
     reached (see :func:`mock`).
     """
@@ -95,6 +100,7 @@ class HttpxMock(MockAPI):
         self._fallback: respx.MockRouter | None = None
         self._route: Route | None = None
         self._active: contextlib.ExitStack | None = None
+        self._libraries: dict[str, Any] = {}
         self._used = False
 
     @property
@@ -114,6 +120,26 @@ class HttpxMock(MockAPI):
                 self._route.exclusive = False  # the router refuses instead, after its routes
         return self._router
 
+    @property
+    def responses(self) -> Any:
+        """The ``responses.RequestsMock`` answering ``requests`` while active: add your own
+        responses for other hosts to it (a ``responses`` mock started inside the block
+        would see the API's requests first)."""
+        return self._library("requests")
+
+    @property
+    def aioresponses(self) -> Any:
+        """The ``aioresponses`` mock answering aiohttp while active: add your own responses
+        for other hosts to it."""
+        return self._library("aiohttp")
+
+    def _library(self, name: str) -> Any:
+        if self._active is None:
+            raise UsageError("the mock is not active; use it in a with block or as a decorator")
+        if name not in self._libraries:
+            raise UsageError(f"{name} is not installed: pip install 'sora-mock[{name}]'")
+        return self._libraries[name]
+
     def start(self) -> HttpxMock:
         """Start answering httpx requests for the base URL."""
         if self._active is not None:
@@ -129,6 +155,10 @@ class HttpxMock(MockAPI):
             else:
                 self._router = self._start_router(Route(self.base_url, self.handle))
                 stack.callback(self._stop_router)
+            self._libraries = stack.enter_context(
+                library_routes(self.base_url, self.handle, exclusive=self.assert_all_mocked)
+            )
+            stack.callback(setattr, self, "_libraries", {})
             if self.patch_sleep or self.patch_clocks:
                 stack.enter_context(self.virtual_sleep(clocks=self.patch_clocks))
             self._active = stack.pop_all()
@@ -226,7 +256,7 @@ def mock(
     via: Via = "transport",
     **options: Any,
 ) -> HttpxMock:
-    """A mock of the API for httpx clients: a context manager and a decorator.
+    """A mock of the API for httpx, requests and aiohttp clients: a context manager and a decorator.
 
     Args:
         base_url: the URL the mocked API answers at (scheme, host, port and path prefix).
@@ -278,6 +308,34 @@ def mock(
     )
 
 
+class MockTransport(MockAPI, httpx.MockTransport):
+    """An ``httpx.MockTransport`` that is also the mock's handle: a :class:`MockAPI`.
+
+    It answers every request it is given, whatever the host, and offers the handle's whole
+    API (``advance``, ``run_until_idle``, ``tasks``, ``calls``, ``reset``, ``scenario``,
+    ``assert_*``). ``api`` is the transport itself.
+
+    Example::
+
+        transport = sora_mock.transport(seed=1)
+        client = httpx.Client(transport=transport, base_url="https://api.evolink.ai")
+        transport.run_until_idle()
+        transport.assert_all_requests_valid()
+    """
+
+    def __init__(self, **options: Any) -> None:
+        MockAPI.__init__(self, **options)
+        httpx.MockTransport.__init__(self, self._answer)
+
+    @property
+    def api(self) -> MockTransport:
+        """The handle: this transport."""
+        return self
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        return to_httpx(self.handle(to_request(request)), request)
+
+
 def transport(
     *,
     spec: SpecLike = None,
@@ -287,13 +345,13 @@ def transport(
     scenario: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
     **options: Any,
-) -> SoraTransport[MockAPI]:
-    """An ``httpx.MockTransport`` over a fresh mock; its handle is ``.api``.
+) -> MockTransport:
+    """An ``httpx.MockTransport`` over a fresh mock, which is also its handle.
 
     ``spec`` is the contract to mock, as for :func:`mock`; ``base_url`` only shapes the
     links the mock writes when a request does not say its own.
     """
-    api = MockAPI(
+    return MockTransport(
         spec=spec,
         config=config,
         seed=seed,
@@ -302,4 +360,3 @@ def transport(
         base_url=base_url,
         **options,
     )
-    return SoraTransport(api)

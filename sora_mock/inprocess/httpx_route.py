@@ -27,8 +27,8 @@ import respx
 from httpx._transports import default as _default_transport
 
 from sora_mock.contract import Request, Response
+from sora_mock.inprocess._door import wait_out
 from sora_mock.inprocess._patching import SharedPatch
-from sora_mock.inprocess.sleeps import virtual_wait
 
 Handler = Callable[[Request], Response]
 
@@ -65,9 +65,7 @@ def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
     client sees when a real server does that.
     """
     timeout = (request.extensions.get("timeout") or {}).get("read")
-    if response.delay > 0:
-        virtual_wait(response.delay if timeout is None else min(response.delay, timeout))
-    if timeout is not None and response.delay > timeout:
+    if wait_out(response, timeout):
         raise httpx.ReadTimeout(
             f"sora-mock: the answer comes after {response.delay:g} s, past the read timeout "
             f"of {timeout:g} s",

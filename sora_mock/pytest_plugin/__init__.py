@@ -1,13 +1,15 @@
 """The sora-mock pytest plugin (entry point ``pytest11``: ``sora_mock``).
 
-Fixtures: ``sora_api`` (in-process mock for httpx, fresh per test), ``sora_server`` (a real
-uvicorn server, one per session or xdist worker, a fresh mock behind it per test),
+Fixtures: ``sora_api`` (in-process mock for httpx, requests and aiohttp, fresh per test),
+``sora_server`` (a real uvicorn server, one per session or xdist worker, a fresh mock
+behind it per test),
 ``sora_spec`` (the contract), and the override fixtures ``sora_config`` and ``sora_seed``.
 Marker: ``@pytest.mark.sora(scenario=, config=, clock=, seed=, spec=)``. Options:
 ``--sora-spec`` (or the ini key ``sora_spec``; default ``SORA_MOCK_SPEC``, else the bundled
 documents), ``--sora-config``, ``--sora-seed``, ``--sora-base-url``,
 ``--sora-coverage`` (``off|summary|full``; ini ``sora_coverage``), ``--sora-coverage-report``,
-``--sora-coverage-fail-under``. See docs/pytest-plugin.md.
+``--sora-coverage-fail-under``; ini keys ``sora_api_url`` and ``sora_guard`` (calls to the
+API's host that no mock answers fail the test). See docs/pytest-plugin.md.
 
 Loading this module imports only pytest and the standard library; everything heavy is
 imported inside the fixtures, so an unrelated test run pays nothing for it.
@@ -15,6 +17,7 @@ imported inside the fixtures, so an unrelated test run pays nothing for it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from sora_mock.pytest_plugin import _coverage
 if TYPE_CHECKING:
     from sora_mock.contract import Contract
     from sora_mock.inprocess import MockAPI
+    from sora_mock.inprocess.guard import Guard
     from sora_mock.pytest_plugin._coverage import CoverageReport
     from sora_mock.pytest_plugin._support import LiveAPI, Settings, Switch
     from sora_mock.server import BackgroundServer
@@ -51,6 +55,8 @@ class _State:
     coverage: _coverage.ContractCoverage = field(default_factory=_coverage.ContractCoverage)
     report: CoverageReport | None = None
     gate_failed: bool = False
+    #: What refuses calls to the API's host that no mock answers (None: switched off).
+    guard: Guard | None = None
     #: The spec files of the session (``--sora-spec``, else the ``sora_spec`` ini key; None:
     #: ``SORA_MOCK_SPEC`` or the bundled documents), and their contract once loaded.
     spec: tuple[str, ...] | None = None
@@ -130,6 +136,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "base URL the in-process sora_api mock answers at",
         default=DEFAULT_BASE_URL,
     )
+    parser.addini(
+        "sora_guard",
+        "fail a test's httpx, requests or aiohttp call to sora_api_url's host that no sora "
+        "mock answers, instead of letting it reach the network (default true)",
+        type="bool",
+        default=True,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -141,7 +154,7 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("sora_config")
     if path is not None and not Path(path).is_file():
         raise pytest.UsageError(f"--sora-config: no such file: {path}")
-    state = _State(spec=_spec_paths(config))
+    state = _State(spec=_spec_paths(config), guard=_guard(config))
     config.stash[_STATE] = state
     _coverage.push(state.coverage)
 
@@ -177,6 +190,59 @@ def _spec_paths(config: pytest.Config) -> tuple[str, ...] | None:
         if path != "bundled" and not Path(path).is_file():
             raise pytest.UsageError(f"{where}: no such file: {path}")
     return paths
+
+
+def _guard(config: pytest.Config) -> Guard | None:
+    """The session's guard, unless ``sora_guard`` is off or a live run targets the API's host."""
+    if not config.getini("sora_guard"):
+        return None
+    from sora_mock.inprocess.guard import Guard, Origin
+
+    api_url = str(config.getini("sora_api_url"))
+    live = config.getoption("sora_base_url")
+    if live and Origin.of(live) == Origin.of(api_url):
+        return None
+    hint = (
+        "use the sora_api fixture (answers in-process), sora_server (point the client at "
+        "sora_server.base_url), or --sora-base-url URL for a live run; sora_guard = false in "
+        "the ini file lets such calls out"
+    )
+    return Guard(api_url, hint)
+
+
+@contextlib.contextmanager
+def _guarded(item: pytest.Item) -> Iterator[None]:
+    """One phase of a test under the session's guard; a refused call the test swallowed
+    fails it afterwards."""
+    state = item.config.stash.get(_STATE, None)
+    guard = state.guard if state is not None else None
+    if guard is None:
+        yield
+        return
+    guard.take_refused()
+    with guard.watching():
+        yield
+    refused = guard.take_refused()
+    if refused is not None:
+        raise guard.error(refused)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _guarded(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _guarded(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    with _guarded(item):
+        return (yield)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -226,11 +292,13 @@ def _sora_settings(
 
 @pytest.fixture
 def sora_api(request: pytest.FixtureRequest, _sora_settings: Settings) -> Iterator[Any]:
-    """A fresh in-process mock answering httpx requests to the API's base URL.
+    """A fresh in-process mock answering httpx, requests and aiohttp calls to the API's
+    base URL.
 
-    Yields a :class:`~sora_mock.inprocess.HttpxMock` on its default door (httpx's transports
-    patched for the base URL); other hosts are left to the test's own respx mocks, the
-    mock's ``router``, or the network.
+    Yields a :class:`~sora_mock.inprocess.HttpxMock` on its default doors (httpx's transports
+    patched for the base URL; ``responses`` and ``aioresponses`` where installed); other
+    hosts are left to the test's own mocks, the mock's ``router``, ``responses`` and
+    ``aioresponses``, or the network.
     """
     live = _live(request, _sora_settings)
     if live is not None:

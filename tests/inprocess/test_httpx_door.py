@@ -17,7 +17,7 @@ import respx
 import sora_mock
 from sora_mock.engine import Engine, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.inprocess import HttpxMock, SoraTransport, Via
+from sora_mock.inprocess import HttpxMock, Via
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
 
@@ -88,8 +88,8 @@ def test_async_client_full_lifecycle_in_milliseconds(via: Via) -> None:
 def test_transport_serves_sync_and_async_clients(make: Any) -> None:
     transport = sora_mock.transport(seed=1)
     assert isinstance(transport, httpx.MockTransport)
-    assert isinstance(transport, SoraTransport)
     api = transport.api
+    assert api is transport
     if make is httpx.Client:
         with httpx.Client(transport=transport, base_url="http://anything.test") as client:
             statuses = _lifecycle(client, api)
@@ -103,6 +103,25 @@ def test_transport_serves_sync_and_async_clients(make: Any) -> None:
     assert statuses[-1] == "completed"
     # Links point back to where the client reached the mock.
     assert api.calls.last.json()["results"][0].startswith("http://")
+
+
+def test_the_transport_is_the_documented_handle() -> None:
+    transport = sora_mock.transport(seed=1, scenario="fail-content_policy_violation")
+    assert isinstance(transport, sora_mock.MockAPI)
+    with httpx.Client(transport=transport, base_url=API, headers=HEADERS) as client:
+        task_id = client.post(CREATE_PATH, json=VALID_BODY).json()["id"]
+        transport.advance(5)
+        transport.run_until_idle()
+        assert client.get(f"/v1/tasks/{task_id}").json()["status"] == "failed"
+    assert [task.status for task in transport.tasks] == ["failed"]
+    assert len(transport.calls.polls) == 1
+    transport.assert_all_requests_valid()
+    transport.assert_polls(1)
+    transport.assert_scenario_reached("fail-content_policy_violation")
+    with pytest.raises(AssertionError):
+        transport.assert_polls(2)
+    transport.reset()
+    assert (transport.tasks, transport.scenario, len(transport.calls)) == ([], None, 0)
 
 
 def test_a_handle_makes_its_own_transport() -> None:
