@@ -10,6 +10,7 @@ import argparse
 import difflib
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -29,6 +30,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process ended by SIGPIPE
+EXIT_INTERRUPTED = 128 + 2  # as a shell reports a process ended by SIGINT (Ctrl+C)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -105,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sora-mock: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 
@@ -121,13 +123,20 @@ def _one_line(error: SoraMockError) -> str:
 def run() -> NoReturn:
     """Console-script entry point. Output into a pipe its reader closed (``| head``) ends
     quietly with 141, as a shell reports a process that SIGPIPE ended (the recipe of the
-    ``signal`` module's documentation)."""
+    ``signal`` module's documentation). A Ctrl+C that arrives while the command is already
+    ending (a second one during a server's shutdown, say) ends it with 130, quietly."""
     try:
         try:
             code: int | str | None = main()
         except SystemExit as exc:  # --help, --version and usage errors
             code = exc.code
+        except KeyboardInterrupt:
+            code = EXIT_INTERRUPTED
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stdout.flush()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:
         # Python flushes stdout again at exit: point it at devnull so that cannot fail.
         devnull = os.open(os.devnull, os.O_WRONLY)
