@@ -5,6 +5,19 @@ killing the server loses none. Each process keeps its own connection; SQLite ser
 writers across processes. What is *not* shared between workers: rate-limit windows, spent
 credits, burst counts and the journal (each worker keeps its own).
 
+What an answer costs: one look at whether another connection wrote (``PRAGMA data_version``,
+at its start, in :meth:`SqliteTaskStore.keep_time`; the answer's reads and writes use that
+view) and one write transaction: the new task, or a poll's count (with its end and expiry
+only when this read ends the task), and the answer's time. Tasks the answers touched stay
+decoded beside the file until another connection writes.
+
+Why ``synchronous=NORMAL``: in WAL mode a commit is written to the log without a sync at
+either setting; once ``write()`` returns, the commit is the operating system's, and killing
+the process (``kill -9`` included) loses none of it. A sync only guards against a power cut
+or an operating-system crash, and NORMAL does it at checkpoints, which a thread runs beside
+the requests; OFF would save those syncs, not a request's time, and leave a power cut able to
+corrupt the file rather than only lose its last commits.
+
 Besides the tasks, the file's ``meta`` table keeps:
 
 - ``clock``: the latest mock time any engine on the file has answered at (the largest any
