@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sqlite3
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from sora_mock.engine.lifecycle import Lifecycle
 from sora_mock.engine.reported import Reported
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
 from sora_mock.engine.store.memory import _STRINGS_KEPT
-from sora_mock.engine.store.sqlite import _task_to_dict
+from sora_mock.engine.store.stored import StoredTask
 from tests.helpers import a_task, create, poll
 
 
@@ -177,7 +178,7 @@ def test_a_state_file_with_plain_tokens_is_hashed_when_opened(tmp_path: Path) ->
         )
         old.execute(
             "INSERT INTO tasks VALUES (?, ?, ?, ?, ?)",
-            (task.id, task.expires_at(), 3, task.ended_at, json.dumps(_task_to_dict(task))),
+            (task.id, task.expires_at(), 3, task.ended_at, json.dumps(StoredTask.of(task).data)),
         )
     old.close()
     assert token.encode() in path.read_bytes()
@@ -224,6 +225,67 @@ def test_a_create_and_a_poll_on_the_state_file_commit_once_each(tmp_path: Path) 
         assert poll(engine, task_id).status == 200
         assert _write_transactions(statements) == 1
         assert not [sql for sql in statements if sql.upper().startswith("SELECT")]
+
+
+def test_an_answer_looks_at_the_file_once_and_a_poll_rewrites_the_expiry_only_at_the_end(
+    tmp_path: Path,
+) -> None:
+    """Whether another connection wrote is read once per answer (at its start); a poll that
+    ends no task leaves the expiry, and so its index, out of the commit."""
+    store = SqliteTaskStore(tmp_path / "state.db")
+    engine = Engine(clock=VirtualClock(), seed=1, store=store)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    task_id = create(engine).json_body()["id"]
+    assert sum("data_version" in sql for sql in statements) == 1
+    statements.clear()
+    assert poll(engine, task_id).json_body()["status"] == "pending"
+    assert sum("data_version" in sql for sql in statements) == 1
+    assert not [sql for sql in statements if "expires_at" in sql]
+    engine.clock.advance(150)  # type: ignore[attr-defined]
+    statements.clear()
+    assert poll(engine, task_id).json_body()["status"] == "completed"  # ends at this read
+    assert [sql for sql in statements if "expires_at" in sql]
+    with sqlite3.connect(store.path) as other:
+        (expires,) = other.execute(
+            "SELECT expires_at FROM tasks WHERE id = ?", (task_id,)
+        ).fetchone()
+    task = store.get(task_id)
+    assert task is not None
+    assert expires == task.expires_at()
+
+
+def test_a_store_sees_another_connections_tasks_between_answers(tmp_path: Path) -> None:
+    # The view an answer starts with serves it; the next answer looks again.
+    path = tmp_path / "state.db"
+    first = Engine(clock=VirtualClock(), seed=1, store=SqliteTaskStore(path))
+    second = Engine(clock=VirtualClock(), seed=2, store=SqliteTaskStore(path))
+    task_id = create(first).json_body()["id"]
+    assert poll(second, task_id).json_body()["status"] == "pending"
+    assert poll(first, task_id).json_body()["status"] == "pending"
+    assert first.store.get(task_id).polls == 2  # type: ignore[union-attr]
+
+
+def test_values_orjson_cannot_write_exactly_are_kept_exactly(tmp_path: Path) -> None:
+    # orjson writes infinity as null and refuses integers past 64 bits and non-string keys:
+    # such plans and reported values go through the standard library.
+    path = tmp_path / "state.db"
+    store = SqliteTaskStore(path)
+    endless = a_task(
+        plan=Lifecycle(pending_seconds=math.inf, processing_seconds=None),
+        reported=Reported({"tiny": -math.inf}, retention=math.inf),
+    )
+    big = a_task(id="task-unified-1-bbbbbbbb", reported=Reported({"big": 2**70}), draw=2**63)
+    for task in (endless, big):
+        assert store.add(task)
+    store.close()
+    reopened = SqliteTaskStore(path)
+    try:
+        kept = [dataclasses.replace(task, token="sk-test") for task in reopened]
+        assert kept == [endless, big]
+        assert all(reopened.owns(task, "sk-test") for task in reopened)
+    finally:
+        reopened.close()
 
 
 def _file_time(path: Path) -> float:

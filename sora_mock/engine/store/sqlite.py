@@ -5,6 +5,19 @@ killing the server loses none. Each process keeps its own connection; SQLite ser
 writers across processes. What is *not* shared between workers: rate-limit windows, spent
 credits, burst counts and the journal (each worker keeps its own).
 
+What an answer costs: one look at whether another connection wrote (``PRAGMA data_version``,
+at its start, in :meth:`SqliteTaskStore.keep_time`; the answer's reads and writes use that
+view) and one write transaction: the new task, or a poll's count (with its end and expiry
+only when this read ends the task), and the answer's time. Tasks the answers touched stay
+decoded beside the file until another connection writes.
+
+Why ``synchronous=NORMAL``: in WAL mode a commit is written to the log without a sync at
+either setting; once ``write()`` returns, the commit is the operating system's, and killing
+the process (``kill -9`` included) loses none of it. A sync only guards against a power cut
+or an operating-system crash, and NORMAL does it at checkpoints, which a thread runs beside
+the requests; OFF would save those syncs, not a request's time, and leave a power cut able to
+corrupt the file rather than only lose its last commits.
+
 Besides the tasks, the file's ``meta`` table keeps:
 
 - ``clock``: the latest mock time any engine on the file has answered at (the largest any
@@ -21,7 +34,6 @@ live as long as the file.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import hmac
 import json
@@ -32,8 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sora_mock.engine.lifecycle import Failure, Lifecycle
-from sora_mock.engine.reported import Reported
+from sora_mock.engine.store.stored import Row, SharedForms, StoredTask
 from sora_mock.engine.store.task import Task
 
 _SCHEMA = """
@@ -61,8 +72,6 @@ _CHECKPOINT_EVERY = 200
 #: Log pages past which the serving connection copies the log back itself: a backstop,
 #: should the checkpoint thread fall far behind.
 _BACKSTOP_PAGES = 20_000
-#: Most plans whose JSON-ready data a store keeps (one per model and scenario in use).
-_PLANS_KEPT = 256
 #: Most tasks a store keeps decoded beside the file (clients poll the tasks they just made).
 _ROWS_KEPT = 4096
 #: Raise the file's time to the one given, never lower it (workers keep the largest).
@@ -105,43 +114,47 @@ class SqliteTaskStore:
         self._link_secret = self._secret("link_secret")
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
-        self._plans: PlanData = {}
+        self._forms = SharedForms()
         self._kept_time = float("-inf")
         self._unsettled: float | None = None  # a time kept, not yet committed
-        self._rows: dict[str, _Row] = {}  # decoded tasks, as the file has them
+        self._rows: dict[str, Row] = {}  # decoded tasks, as the file has them
         self._soonest: float | None = None  # the earliest expiry in the file (None: unknown)
         self._version: int | None = None  # the file's data_version when last looked at
         self._changes = -1  # this connection's total_changes when last looked at
+        self._answering = False  # between keep_time and settle: the view looked at serves
+        self._count: int | None = None  # the file's task count (None: read it from the file)
         self._hash_plain_tokens()
         self._count_tasks()
 
     def add(self, task: Task) -> bool:
         """Store and commit a new task, its token as a keyed hash; False, storing nothing,
         when its id is taken already (by this process or another sharing the file)."""
-        data = _task_to_dict(task, self._plans)
-        data["token"] = self._key(task.token)
+        stored = StoredTask.of(task, self._forms)
+        stored.data["token"] = self._key(task.token)
         expires = task.expires_at()
         with self._lock:
-            self._look()
+            self._see()
             added = (
                 self._write(
                     "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (task.id, expires, task.polls, task.ended_at, json.dumps(data)),
+                    (task.id, expires, task.polls, task.ended_at, stored.text()),
                 )
                 == 1
             )
             if added:
-                created = {**data, "plan": task.plan, "reported": task.reported}
-                self._remember(task.id, _Row(created, task.polls, task.ended_at))
+                created = {**stored.data, "plan": task.plan, "reported": task.reported}
+                self._remember(task.id, Row(created, task.polls, task.ended_at))
                 if self._soonest is not None:
                     self._soonest = min(self._soonest, expires)
+                if self._count is not None:
+                    self._count += 1
         return added
 
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now (its ``token`` the keyed hash), or None."""
         with self._lock:
-            self._look()
+            self._see()
             row = self._rows.get(task_id)
             if row is None:
                 stored = self._db.execute(
@@ -150,23 +163,27 @@ class SqliteTaskStore:
                 if stored is None:
                     return None
                 polls, ended_at, text = stored
-                row = self._remember(task_id, _Row.of(json.loads(text), polls, ended_at))
+                row = self._remember(task_id, Row.from_text(text, polls, ended_at))
         return row.task()
 
     def save(self, task: Task) -> None:
-        """Commit the task's polls and end time."""
-        expires = task.expires_at()
+        """Commit the task's polls and end time (and its expiry, which follows the end)."""
         with self._lock:
-            self._look()
-            self._write(
-                "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
-                (task.polls, task.ended_at, expires, task.id),
-            )
+            self._see()
             row = self._rows.get(task.id)
+            if row is not None and row.ended_at == task.ended_at:
+                # The expiry is unchanged: its index page stays out of the commit.
+                self._write("UPDATE tasks SET polls = ? WHERE id = ?", (task.polls, task.id))
+            else:
+                expires = task.expires_at()
+                self._write(
+                    "UPDATE tasks SET polls = ?, ended_at = ?, expires_at = ? WHERE id = ?",
+                    (task.polls, task.ended_at, expires, task.id),
+                )
+                if self._soonest is not None:
+                    self._soonest = min(self._soonest, expires)
             if row is not None:
                 row.polls, row.ended_at = task.polls, task.ended_at
-            if self._soonest is not None:
-                self._soonest = min(self._soonest, expires)
 
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (as :meth:`get` reads it: keyed hashes match)."""
@@ -178,6 +195,7 @@ class SqliteTaskStore:
         committed with the next write (:meth:`add`, :meth:`save`) or by :meth:`settle`."""
         with self._lock:
             self._look()
+            self._answering = True
             if now > self._kept_time:
                 self._kept_time = self._unsettled = now
             return self._kept_time
@@ -185,6 +203,7 @@ class SqliteTaskStore:
     def settle(self) -> None:
         """Commit the time :meth:`keep_time` kept, unless a write has committed it."""
         with self._lock:
+            self._answering = False
             if self._unsettled is not None:
                 self._write(_KEEP_CLOCK, (self._unsettled, self._unsettled))
 
@@ -203,14 +222,12 @@ class SqliteTaskStore:
             rows = self._db.execute(
                 "SELECT polls, ended_at, task FROM tasks ORDER BY rowid"
             ).fetchall()
-        return iter(
-            [_Row.of(json.loads(text), polls, ended_at).task() for polls, ended_at, text in rows]
-        )
+        return iter([Row.from_text(text, polls, ended_at).task() for polls, ended_at, text in rows])
 
     def purge(self, now: float, limit: int | None = None) -> int:
         """Delete tasks whose stored expiry has passed (at most ``limit``)."""
         with self._lock:
-            self._look()
+            self._see()
             if self._soonest is None:
                 (soonest,) = self._db.execute("SELECT min(expires_at) FROM tasks").fetchone()
                 self._soonest = float("inf") if soonest is None else soonest
@@ -229,10 +246,12 @@ class SqliteTaskStore:
         finished ones (their end recorded) first, the longest finished first; when none is,
         those whose expiry comes first. The file counts its tasks (every process's)."""
         with self._lock:
-            (stored,) = self._db.execute(
-                "SELECT value FROM meta WHERE key = ?", (_COUNTED,)
-            ).fetchone()
-            excess = min(stored - max_tasks, _TRIM_BATCH)
+            self._see()
+            if self._count is None:
+                (self._count,) = self._db.execute(
+                    "SELECT value FROM meta WHERE key = ?", (_COUNTED,)
+                ).fetchone()
+            excess = min(self._count - max_tasks, _TRIM_BATCH)
             forgotten = 0
             for which in ("WHERE ended_at IS NOT NULL", ""):
                 if forgotten >= excess:
@@ -286,6 +305,14 @@ class SqliteTaskStore:
             self._checkpoints.wake()
         return changed
 
+    def _see(self) -> None:
+        """Look at the file (:meth:`_look`) unless an answer is in progress: its reads and
+        writes use the view :meth:`keep_time` took at its start, as if other connections'
+        commits meanwhile had come after the answer (writes stay safe: ids are taken by
+        ``INSERT OR IGNORE``, so two processes never store one id)."""
+        if not self._answering:
+            self._look()
+
     def _look(self) -> None:
         """Read the file's time again, and forget the decoded tasks, when the file changed
         other than through this store's writes (another connection committed: a worker, a
@@ -298,10 +325,12 @@ class SqliteTaskStore:
             self._forget_rows()
 
     def _forget_rows(self) -> None:
+        """Forget what this store knows of the file's tasks: it reads them again."""
         self._rows.clear()
         self._soonest = None
+        self._count = None
 
-    def _remember(self, task_id: str, row: _Row) -> _Row:
+    def _remember(self, task_id: str, row: Row) -> Row:
         """Keep ``row`` decoded (the first few thousand tasks; then from none again)."""
         if len(self._rows) >= _ROWS_KEPT:
             self._rows.clear()
@@ -429,48 +458,3 @@ class _Checkpointer:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             db.close()
-
-
-@dataclasses.dataclass(slots=True)
-class _Row:
-    """A task as the file holds it, decoded: what it was created with, and its read state."""
-
-    created: dict[str, Any]
-    polls: int
-    ended_at: float | None
-
-    @classmethod
-    def of(cls, data: dict[str, Any], polls: int, ended_at: float | None) -> _Row:
-        """The row of a task stored as ``data`` (:func:`_task_to_dict`)."""
-        plan = dict(data["plan"])
-        plan["failure"] = Failure(**plan["failure"])
-        plan["progress_curve"] = tuple(plan["progress_curve"])
-        created = {**data, "plan": Lifecycle(**plan), "reported": Reported(**data["reported"])}
-        return cls(created, polls, ended_at)
-
-    def task(self) -> Task:
-        """A new task of this row (its plan and reported values shared)."""
-        return Task(**self.created, polls=self.polls, ended_at=self.ended_at)
-
-
-#: What a task was created with: its fields but its read state (which has columns).
-_CREATED = tuple(f.name for f in dataclasses.fields(Task) if f.name not in ("polls", "ended_at"))
-
-#: Plans as JSON-ready data, by the plan's id (the plan kept with it, so the id stays its).
-PlanData = dict[int, tuple[Lifecycle, dict[str, Any]]]
-
-
-def _task_to_dict(task: Task, plans: PlanData | None = None) -> dict[str, Any]:
-    """What a task was created with, as JSON-ready data (its read state has columns). Tasks
-    share plans: ``plans`` keeps each one's data, made once."""
-    data = {name: getattr(task, name) for name in _CREATED}
-    known = None if plans is None else plans.get(id(task.plan))
-    if known is None or known[0] is not task.plan:
-        known = task.plan, dataclasses.asdict(task.plan)
-        if plans is not None:
-            if len(plans) >= _PLANS_KEPT:
-                plans.clear()
-            plans[id(task.plan)] = known
-    data["plan"] = known[1]
-    data["reported"] = {"values": task.reported.values, "retention": task.reported.retention}
-    return data

@@ -101,7 +101,9 @@ class TaskStorage(Protocol):
 
     def settle(self) -> None:
         """Make durable the time :meth:`keep_time` kept, if no write has yet (called before
-        an answer is sent)."""
+        an answer is sent). :meth:`keep_time` starts an answer and this ends it: a store
+        shared by processes may serve the reads and writes between them from the view of
+        the file it took at the start."""
         ...
 
     def __contains__(self, task_id: object) -> bool: ...
