@@ -229,6 +229,7 @@ def _guarded(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    _count_conformance_test(item)
     with _guarded(item):
         return (yield)
 
@@ -375,7 +376,7 @@ def _live(request: pytest.FixtureRequest, settings: Settings) -> LiveAPI | None:
 # -- contract coverage ---------------------------------------------------------------------
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
+def _count_conformance_test(item: pytest.Item) -> None:
     """Note each conformance test, whose traffic coverage cannot see."""
     if "sora_situation" in getattr(item, "fixturenames", ()):
         state = item.config.stash.get(_STATE, None)
