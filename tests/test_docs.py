@@ -14,27 +14,16 @@ EXAMPLES = [
 ]
 
 
-def test_the_readme_example_is_the_tested_file() -> None:
+@pytest.mark.parametrize("example", [EXAMPLE, *EXAMPLES], ids=lambda path: path.stem)
+def test_the_readme_excerpts_are_from_the_tested_files(example: Path) -> None:
     readme = (ROOT / "README.md").read_text()
-    found = re.search(
-        r"<!-- the example below is tests/examples/test_readme_example.py[^>]*-->\n"
-        r"```python\n(.*?)```",
-        readme,
-        re.DOTALL,
-    )
-    assert found, "README.md lost its pytest example"
-    assert found.group(1) == EXAMPLE.read_text()
-
-
-@pytest.mark.parametrize("library", ["requests", "aiohttp"])
-def test_the_readme_excerpts_are_from_the_tested_files(library: str) -> None:
-    readme = (ROOT / "README.md").read_text()
-    name = f"tests/examples/test_readme_example_{library}.py"
+    name = example.relative_to(ROOT).as_posix()
     found = re.search(
         rf"<!-- excerpt of {re.escape(name)}[^>]*-->\n```python\n(.*?)```", readme, re.DOTALL
     )
-    assert found, f"README.md lost its {library} example"
-    assert found.group(1) in (ROOT / name).read_text()
+    assert found, f"README.md lost its excerpt of {name}"
+    assert found.group(1) in example.read_text()
+    assert f"]({name})" in readme, f"README.md does not link the whole file {name}"
 
 
 @pytest.mark.parametrize("example", [EXAMPLE, *EXAMPLES])
