@@ -203,6 +203,13 @@ class _Responses(aioresponses):
 
         self.patcher = unittest.mock.patch("aiohttp.client.ClientSession._request", new=request)
 
+    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
+        """Add a response as ``aioresponses`` does, built as a :class:`MockedResponse`
+        unless the test names its own class (so it works on every aiohttp version)."""
+        if kwargs.get("response_class") is None:
+            kwargs["response_class"] = MockedResponse
+        super().add(url, method, *args, **kwargs)
+
 
 @contextlib.contextmanager
 def aiohttp_route(base_url: str, handle: Handler, *, exclusive: bool = False) -> Iterator[Any]:

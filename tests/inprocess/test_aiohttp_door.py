@@ -140,9 +140,7 @@ def test_the_mocks_own_aioresponses_takes_other_hosts() -> None:
             return response.status
 
     with sora_mock.mock(seed=1) as api:
-        api.aioresponses.get(
-            "https://storage.test/upload", status=204, response_class=MockedResponse
-        )
+        api.aioresponses.get("https://storage.test/upload", status=204)
         assert asyncio.run(upload()) == 204
     assert len(api.calls) == 0
 
