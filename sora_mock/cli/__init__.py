@@ -53,6 +53,8 @@ class OneLineParser(argparse.ArgumentParser):
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}{self._suggestion(extras)}")
+        if getattr(parsed, "program", None) is None:  # the innermost subcommand's name wins
+            parsed.program = self.prog
         return parsed, extras
 
     def format_help(self) -> str:
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except SoraMockError as exc:
-        print(f"sora-mock: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{args.program}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -147,7 +147,7 @@ def check(args: argparse.Namespace) -> int:
     except UnreachableError as exc:
         if progress is not None:
             progress.close()
-        print(f"sora-mock: error: {exc}", file=sys.stderr)
+        print(f"{args.program}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if progress is not None:
         progress.close()

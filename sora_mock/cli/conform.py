@@ -151,7 +151,7 @@ def conform(args: argparse.Namespace) -> int:
         Path(args.html).write_text(html_page(report, spec), encoding="utf-8")
     print(report.to_text(details=args.details), end="")
     if report.problems:
-        print(f"sora-mock: error: {report.problems[0]}", file=sys.stderr)
+        print(f"{args.program}: error: {report.problems[0]}", file=sys.stderr)
         return 2
     return 0 if report.passed else 1
 

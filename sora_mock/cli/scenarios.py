@@ -78,7 +78,7 @@ def validate_file(args: argparse.Namespace) -> int:
     try:
         config = MockConfig.load(args.file, contract=contract)
     except ConfigError as exc:
-        print(f"sora-mock: error: {exc}", file=sys.stderr)
+        print(f"{args.program}: error: {exc}", file=sys.stderr)
         return 1
     names = ", ".join(s.name for s in config.scenarios) or "none"
     print(f"{args.file}: valid ({len(config.scenarios)} scenarios: {names})")

@@ -119,7 +119,7 @@ def test_unreachable_server_is_exit_2_in_one_line(capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1
-    assert err[0].startswith(f"sora-mock: error: cannot reach http://127.0.0.1:{port}")
+    assert err[0].startswith(f"sora-mock check: error: cannot reach http://127.0.0.1:{port}")
 
 
 @pytest.mark.parametrize(
@@ -205,4 +205,4 @@ def test_a_broken_spec_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1, err
-    assert err[0].startswith(f"sora-mock: error: {broken}:3:"), err
+    assert err[0].startswith(f"sora-mock check: error: {broken}:3:"), err

@@ -101,7 +101,7 @@ def test_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     finally:
         taken.close()
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"sora-mock: error: port {port} on 127.0.0.1 is already in use"]
+    assert err == [f"sora-mock serve: error: port {port} on 127.0.0.1 is already in use"]
 
 
 def test_serve_offers_every_http_protocol() -> None:
@@ -127,7 +127,7 @@ def test_httptools_without_the_fast_extra_is_one_line(
     assert main(["serve", "--http", "httptools", "--port", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "sora-mock: error: --http httptools needs the fast extra: pip install 'sora-mock[fast]'"
+        "sora-mock serve: error: --http httptools needs the fast extra: pip install 'sora-mock[fast]'"
     ]
 
 
@@ -180,7 +180,7 @@ def test_scenarios_validate_ok_and_broken(
     assert main(["scenarios", "validate", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith(f"sora-mock: error: {bad}:3:")
+    assert err[0].startswith(f"sora-mock scenarios validate: error: {bad}:3:")
 
 
 def test_scenarios_list_includes_builtin_and_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -230,7 +230,7 @@ def test_a_missing_spec_file_is_refused_before_serving() -> None:
     result = _run("serve", "--port", "0", "--spec", "bundled", "--spec", "no-such.yaml")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "sora-mock: error: no-such.yaml: cannot read file: "
+        "sora-mock serve: error: no-such.yaml: cannot read file: "
         "[Errno 2] No such file or directory: 'no-such.yaml'"
     ]
 
@@ -298,7 +298,8 @@ def test_a_broken_spec_is_one_line_naming_file_line_and_column(
     assert main(["serve", "--spec", str(spec), "--port", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert re.match(rf"sora-mock: error: {re.escape(str(spec))}:{line}:\d+: \S", err[0]), err[0]
+    expected = rf"sora-mock serve: error: {re.escape(str(spec))}:{line}:\d+: \S"
+    assert re.match(expected, err[0]), err[0]
 
 
 # -- limits and lifetimes of a running server ------------------------------------------------
@@ -423,7 +424,7 @@ def test_serving_beyond_loopback_without_an_admin_token_warns(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("sora-mock: warning: listening on 192.0.2.1"), err
     assert "admin" in err[0]
-    assert err[1].startswith("sora-mock: error: cannot listen on 192.0.2.1:0"), err
+    assert err[1].startswith("sora-mock serve: error: cannot listen on 192.0.2.1:0"), err
 
 
 def test_serving_on_loopback_does_not_warn(capsys: pytest.CaptureFixture[str]) -> None:
@@ -432,4 +433,4 @@ def test_serving_on_loopback_does_not_warn(capsys: pytest.CaptureFixture[str]) -
         assert main(["serve", "--port", str(taken.getsockname()[1])]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith("sora-mock: error: port"), err
+    assert err[0].startswith("sora-mock serve: error: port"), err

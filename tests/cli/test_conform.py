@@ -99,7 +99,9 @@ def test_a_client_past_the_time_limit_is_stopped_and_reported() -> None:
 def test_a_command_that_cannot_run_is_a_usage_error() -> None:
     out = conform("--run", "no-such-client-command-here", "-k", "success", "--quiet")
     assert out.returncode == 2
-    assert out.stderr.startswith("sora-mock: error: the command could not be run (exit code 127)")
+    assert out.stderr.startswith(
+        "sora-mock conform: error: the command could not be run (exit code 127)"
+    )
     assert len(out.stderr.strip().splitlines()) == 1
 
 
@@ -132,7 +134,7 @@ def test_a_broken_spec_is_one_line_with_its_place(tmp_path: Path) -> None:
     spec.write_text("openapi: 3.1.0\ninfo: {title: x\n  version: 1\n", encoding="utf-8")
     out = conform("--spec", str(spec), "--run", "true")
     assert out.returncode == 2
-    assert out.stderr.startswith(f"sora-mock: error: {spec}:3:")
+    assert out.stderr.startswith(f"sora-mock conform: error: {spec}:3:")
     assert len(out.stderr.strip().splitlines()) == 1
 
 

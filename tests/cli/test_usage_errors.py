@@ -55,7 +55,7 @@ def test_an_empty_config_file_is_one_line_and_exit_2(
     assert main(["serve", "--port", "0", "--config", str(empty)]) == 2
     err = capsys.readouterr().err
     assert (
-        err == f"sora-mock: error: {empty}: the file is empty; it must hold a mapping of "
+        err == f"sora-mock serve: error: {empty}: the file is empty; it must hold a mapping of "
         "settings, such as 'scenarios: [...]'\n"
     )
 
@@ -67,6 +67,6 @@ def test_a_mistyped_config_key_is_named_with_the_closest_one(
     config.write_text("clock:\n  sped: 5\n", encoding="utf-8")
     assert main(["serve", "--port", "0", "--config", str(config)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"sora-mock: error: {config}:2:")
+    assert err.startswith(f"sora-mock serve: error: {config}:2:")
     assert err.endswith("clock/sped: unknown key (did you mean 'speed'?)\n")
     assert err.count("\n") == 1

@@ -134,7 +134,7 @@ def test_workers_without_state_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert (
         result.stderr.strip()
-        == "sora-mock: error: --workers above 1 needs --state FILE, so that workers share tasks"
+        == "sora-mock serve: error: --workers above 1 needs --state FILE, so that workers share tasks"
     )
 
 
