@@ -22,9 +22,10 @@ How writes are committed depends on the store's mode:
 
 What an answer costs: one look at whether another connection wrote (``PRAGMA data_version``,
 at its start, in :meth:`SqliteTaskStore.keep_time`; the answer's reads and writes use that
-view) and one write transaction: the new task, or a poll's count (with its end and expiry
-only when this read ends the task), and the answer's time. Tasks the answers touched stay
-decoded beside the file until another connection writes.
+view) and its writes: the new task, or a poll's count (with its end and expiry only when
+this read ends the task), and the answer's time, in a transaction of its own or its share of
+the group's. Tasks the answers touched stay decoded beside the file until another connection
+writes.
 
 Why ``synchronous=NORMAL``: in WAL mode a commit is written to the log without a sync at
 either setting; once ``write()`` returns, the commit is the operating system's, and killing
@@ -334,16 +335,16 @@ class SqliteTaskStore:
     def _write(self, sql: str, parameters: tuple[Any, ...]) -> int:
         """Run one write and commit it, with the time kept but not yet committed in the
         same transaction (in a group: run it in the group's transaction, opened by the first
-        write); the number of rows it changed."""
+        write, and commit nothing); the number of rows it changed."""
+        due = self._unsettled
         if self.group:
             if not self._db.in_transaction:
                 self._db.execute("BEGIN IMMEDIATE")
             changed = self._db.execute(sql, parameters).rowcount
             self._changes = self._db.total_changes
-            return changed
-        due = self._unsettled
-        if due is None:
+        elif due is None:
             changed = self._db.execute(sql, parameters).rowcount
+            self._committed()
         else:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -354,7 +355,7 @@ class SqliteTaskStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._unsettled = None
-        self._committed()
+            self._committed()
         return changed
 
     def _committed(self) -> None:
