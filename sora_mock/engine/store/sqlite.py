@@ -340,6 +340,7 @@ class SqliteTaskStore:
         if self.group:
             if not self._db.in_transaction:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._look_again()  # another worker may have committed since the answer began
             changed = self._db.execute(sql, parameters).rowcount
             self._changes = self._db.total_changes
         elif due is None:
@@ -378,7 +379,13 @@ class SqliteTaskStore:
     def _look(self) -> None:
         """Read the file's time again, and forget the decoded tasks, when the file changed
         other than through this store's writes (another connection committed: a worker, a
-        restarted server still closing)."""
+        restarted server still closing). Not while a group's transaction is open: it holds
+        the file's write lock, and it looked when it began (:meth:`_write`)."""
+        if not self._db.in_transaction:
+            self._look_again()
+
+    def _look_again(self) -> None:
+        """:meth:`_look`, now."""
         (version,) = self._db.execute("PRAGMA data_version").fetchone()
         if version != self._version or self._db.total_changes != self._changes:
             self._version, self._changes = version, self._db.total_changes
