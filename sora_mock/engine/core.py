@@ -178,6 +178,17 @@ class Engine:
             self.store.settle()  # the time answered at, durable before the answer
             return Exchange(request, response, entry)
 
+    def writes_pending(self) -> bool:
+        """True when answers given wrote to a store that commits in groups and that commit
+        has not happened yet (:meth:`commit_writes`): they must not be sent before it."""
+        with self.lock:
+            return self.store.pending()
+
+    def commit_writes(self) -> bool:
+        """Commit the store's pending writes in one transaction; False when it failed."""
+        with self.lock:
+            return self.store.commit_group()
+
     def reset(self) -> None:
         """Forget every task, spent credit, rate-limit window, burst count and journal entry."""
         with self.lock:

@@ -9,6 +9,10 @@ body as soon as it passes it; either answer closes the connection, since the res
 body is still on its way. One log line per request goes to the ``sora_mock.requests``
 logger (a :class:`~sora_mock.server.logs.RequestLine`: latency from the head's arrival to
 the answer's last byte, the token masked, control characters escaped).
+
+An answer whose writes a state file has not yet committed waits for the group commit of its
+pass of the event loop (:mod:`sora_mock.server.commits`); when that commit fails it is
+replaced by a 503 envelope, since nothing it wrote was kept.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine, mask_token
 from sora_mock.server.callbacks import CallbackDispatcher
+from sora_mock.server.commits import GroupCommit
 from sora_mock.server.logs import REQUEST_FIELD, RequestLine
 
 Scope = MutableMapping[str, Any]
@@ -50,14 +55,18 @@ _PROTOCOL_ERRORS = {
     ),
 }
 
+#: The 503's message when the state file failed to commit an answer's writes.
+NOT_SAVED = "The mock's state file could not save this request: try again shortly"
+
 #: Added to an answer after which the connection closes (the body was not read).
 _CLOSE = ("connection", "close")
 
 
-def protocol_error(status: int) -> dict[str, Any]:
-    """The error envelope the door itself answers with (400, 431, 500 or 503)."""
-    code, message, kind = _PROTOCOL_ERRORS[status]
-    return {"error": {"code": code, "message": message, "type": kind}}
+def protocol_error(status: int, message: str | None = None) -> dict[str, Any]:
+    """The error envelope the door itself answers with (400, 431, 500 or 503), with its
+    usual message unless ``message`` is given."""
+    code, usual, kind = _PROTOCOL_ERRORS[status]
+    return {"error": {"code": code, "message": message or usual, "type": kind}}
 
 
 Handler = Callable[[Request], Response]
@@ -76,7 +85,8 @@ class MockApp:
         self.engine = engine
         self.log_requests = log_requests
         self.handler = handler
-        self.callbacks = CallbackDispatcher(engine)
+        self.commits = GroupCommit(engine)
+        self.callbacks = CallbackDispatcher(engine, commits=self.commits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,6 +116,8 @@ class MockApp:
             # A bug must not cost the client its answer or the server its loop.
             log.exception("sora-mock failed on %s %s", request.method, _printable(request.path))
             response = Response.json(500, protocol_error(500))
+        if self.engine.writes_pending() and not await self.commits.durable():
+            response = Response.json(503, protocol_error(503, NOT_SAVED))
         if body is None and response.header("connection") is None:
             response = replace(response, headers=(*response.headers, _CLOSE))
         if response.delay > 0:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sora_mock.contract import CallbackTarget, callback_target
 from sora_mock.engine import TIMEOUT_SECONDS, Delivery, Engine
+from sora_mock.server.commits import GroupCommit
 
 if TYPE_CHECKING:
     import httpx
@@ -48,13 +49,20 @@ class CallbackDispatcher:
     """Delivers due callbacks from inside an asyncio event loop, never blocking requests.
 
     ``resolver`` looks up callback host names (default: the system's, :func:`resolve`);
-    tests give one that answers from a table.
+    tests give one that answers from a table. ``commits`` is the server's group commit: due
+    deliveries wait for it when finding them wrote to the state file.
     """
 
     def __init__(
-        self, engine: Engine, interval: float = 0.05, *, resolver: Resolver = resolve
+        self,
+        engine: Engine,
+        interval: float = 0.05,
+        *,
+        resolver: Resolver = resolve,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.engine = engine
+        self.commits = commits
         self.interval = interval
         self.resolver = resolver
         self._task: asyncio.Task[None] | None = None
@@ -84,7 +92,10 @@ class CallbackDispatcher:
     async def _run(self) -> None:
         pending: set[asyncio.Task[None]] = set()
         while True:
-            for delivery in self.engine.callbacks_due():
+            due = self.engine.callbacks_due()
+            if due and self.commits is not None and self.engine.writes_pending():
+                await self.commits.durable()  # the states shown stay shown after a restart
+            for delivery in due:
                 task = asyncio.create_task(self.deliver(delivery))
                 pending.add(task)
                 task.add_done_callback(pending.discard)

@@ -87,15 +87,16 @@ class ServeSettings:
         return Contract.bundled() if self.spec == (BUNDLED,) else Contract.load(self.spec)
 
     def engine(self, contract: Contract | None = None) -> Engine:
-        """The engine these settings describe (one per process); ``contract`` is the one
-        :attr:`spec` names when the caller has loaded it already."""
+        """The engine these settings describe (one per process; a state file's store commits
+        in groups, for the HTTP server); ``contract`` is the one :attr:`spec` names when the
+        caller has loaded it already."""
         from sora_mock.engine import MockConfig, RealClock
 
         contract = contract or self.contract()
         config = MockConfig.load(self.config, contract=contract)
         store = None
-        if self.state:
-            store = SqliteTaskStore(self.state)
+        if self.state:  # the server's answers share commits (sora_mock.server.commits)
+            store = SqliteTaskStore(self.state, group=True)
         seed = self.seed
         if seed is not None and self.workers > 1:
             seed = seed * 1_000_003 + os.getpid()  # workers must not draw the same task ids

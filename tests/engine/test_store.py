@@ -378,3 +378,68 @@ def test_a_state_file_from_before_the_bound_is_counted_when_opened(tmp_path: Pat
         assert len(reopened) == 2
     finally:
         reopened.close()
+
+
+def _tasks_in_file(path: Path) -> int:
+    """The tasks the state file holds, as another connection reads it."""
+    with sqlite3.connect(path) as other:
+        (count,) = other.execute("SELECT COUNT(*) FROM tasks").fetchone()
+    return int(count)
+
+
+def _deny_commit(action: int, what: str | None, *_: str | None) -> int:
+    """An authorizer under which SQLite refuses to prepare ``COMMIT`` (a commit that fails)."""
+    refused = action == sqlite3.SQLITE_TRANSACTION and what == "COMMIT"
+    return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+
+def test_a_group_store_commits_many_answers_in_one_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteTaskStore(path, group=True)
+    engine = Engine(clock=VirtualClock(), seed=1, store=store)
+    assert engine.commit_writes()
+    before, start = store.commits, _file_time(path)
+    engine.clock.advance(5)  # type: ignore[attr-defined]
+    ids = [create(engine).json_body()["id"] for _ in range(5)]
+    assert poll(engine, ids[0]).json_body()["status"] == "pending"
+    assert engine.writes_pending()
+    assert _tasks_in_file(path) == 0  # settled answers, nothing committed
+    assert _file_time(path) == start
+    assert engine.commit_writes()
+    assert not engine.writes_pending()
+    assert store.commits == before + 1
+    assert _tasks_in_file(path) == 5
+    assert _file_time(path) == engine.clock.now()
+    assert store.get(ids[0]).polls == 1  # type: ignore[union-attr]
+    assert engine.commit_writes()  # nothing pending: no transaction
+    assert store.commits == before + 1
+
+
+def test_a_failed_group_commit_keeps_nothing_of_its_answers(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteTaskStore(path, group=True)
+    engine = Engine(clock=VirtualClock(), seed=1, store=store)
+    kept = create(engine).json_body()["id"]
+    assert engine.commit_writes()
+    store._db.set_authorizer(_deny_commit)
+    lost = create(engine).json_body()["id"]
+    assert poll(engine, kept).status == 200
+    assert not engine.commit_writes()
+    assert not engine.writes_pending()  # rolled back
+    assert store.get(lost) is None  # the decoded rows are forgotten with it
+    assert store.get(kept).polls == 0  # type: ignore[union-attr]
+    assert _tasks_in_file(path) == 1
+    store._db.set_authorizer(None)
+    again = create(engine).json_body()["id"]
+    assert engine.commit_writes()
+    assert _tasks_in_file(path) == 2
+    assert {task.id for task in store} == {kept, again}
+
+
+def test_a_store_commits_each_answer_unless_grouped(tmp_path: Path) -> None:
+    store = SqliteTaskStore(tmp_path / "state.db")
+    engine = Engine(clock=VirtualClock(), seed=1, store=store)
+    create(engine)
+    assert not engine.writes_pending()
+    assert _tasks_in_file(store.path) == 1
+    assert not Engine(clock=VirtualClock()).writes_pending()  # in memory

@@ -82,6 +82,14 @@ class TaskStore:
     def settle(self) -> None:
         """Nothing to make durable: memory is not kept."""
 
+    def pending(self) -> bool:
+        """False: memory commits nothing."""
+        return False
+
+    def commit_group(self) -> bool:
+        """True: nothing waits."""
+        return True
+
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._rows
 

@@ -5,11 +5,27 @@ killing the server loses none. Each process keeps its own connection; SQLite ser
 writers across processes. What is *not* shared between workers: rate-limit windows, spent
 credits, burst counts and the journal (each worker keeps its own).
 
+How writes are committed depends on the store's mode:
+
+- per answer (the default): each write commits at once, with the time kept but not yet
+  committed in the same transaction, and :meth:`SqliteTaskStore.settle` commits that time
+  when the answer wrote nothing else.
+- in a group (``group=True``, the HTTP server with ``--state``): the first write opens a
+  transaction (``BEGIN IMMEDIATE``) that stays open, later answers' writes join it, and
+  :meth:`SqliteTaskStore.settle` commits nothing. :meth:`SqliteTaskStore.commit_group` is
+  the one way it is committed: with the latest time kept, in one ``COMMIT`` for every
+  answer since the last. The caller sends none of those answers before it returns True;
+  when it returns False (the commit failed: rolled back, the decoded tasks forgotten), none
+  of them was acknowledged. Between writes the open transaction holds the file's write lock,
+  so another worker's writes wait for the group's commit (the server commits every pass of
+  its event loop).
+
 What an answer costs: one look at whether another connection wrote (``PRAGMA data_version``,
 at its start, in :meth:`SqliteTaskStore.keep_time`; the answer's reads and writes use that
-view) and one write transaction: the new task, or a poll's count (with its end and expiry
-only when this read ends the task), and the answer's time. Tasks the answers touched stay
-decoded beside the file until another connection writes.
+view) and its writes: the new task, or a poll's count (with its end and expiry only when
+this read ends the task), and the answer's time, in a transaction of its own or its share of
+the group's. Tasks the answers touched stay decoded beside the file until another connection
+writes.
 
 Why ``synchronous=NORMAL``: in WAL mode a commit is written to the log without a sync at
 either setting; once ``write()`` returns, the commit is the operating system's, and killing
@@ -95,8 +111,9 @@ _COUNT_TASKS = (
 class SqliteTaskStore:
     """Tasks in a SQLite file (see the module docstring for what the file keeps)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, group: bool = False) -> None:
         self.path = Path(path)
+        self.group = group
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             self.path, timeout=10, check_same_thread=False, isolation_level=None
@@ -110,7 +127,8 @@ class SqliteTaskStore:
         self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
         self._db.executescript(_SCHEMA)
         self._checkpoints = _Checkpointer(self.path)
-        self._commits = 0
+        self._since_checkpoint = 0  # commits since the checkpoint thread was woken
+        self.commits = 0  # transactions committed by answers' writes and times
         self._link_secret = self._secret("link_secret")
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
@@ -201,11 +219,44 @@ class SqliteTaskStore:
             return self._kept_time
 
     def settle(self) -> None:
-        """Commit the time :meth:`keep_time` kept, unless a write has committed it."""
+        """Commit the time :meth:`keep_time` kept, unless a write has committed it (in a
+        group, nothing: :meth:`commit_group` commits it)."""
         with self._lock:
             self._answering = False
-            if self._unsettled is not None:
+            if self._unsettled is not None and not self.group:
                 self._write(_KEEP_CLOCK, (self._unsettled, self._unsettled))
+
+    def pending(self) -> bool:
+        """True when writes or a kept time wait for :meth:`commit_group` (in a group only)."""
+        with self._lock:
+            return self.group and (self._db.in_transaction or self._unsettled is not None)
+
+    def commit_group(self) -> bool:
+        """Commit every write and the time kept since the last commit, in one transaction;
+        True when they are durable (or nothing was pending). False when the commit failed:
+        it is rolled back, and the tasks this store had decoded, its task count and its
+        view of the file are forgotten (it reads them again)."""
+        with self._lock:
+            due = self._unsettled
+            committed = True
+            if self._db.in_transaction or due is not None:
+                try:
+                    if not self._db.in_transaction:
+                        self._db.execute("BEGIN IMMEDIATE")
+                    if due is not None:
+                        self._db.execute(_KEEP_CLOCK, (due, due))
+                    self._db.execute("COMMIT")
+                except sqlite3.Error:
+                    committed = False
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    self._forget_rows()
+                    self._version = None  # look at the file again: its time, its tasks
+                else:
+                    self._committed()
+                self._unsettled = None
+        return committed
 
     def __contains__(self, task_id: object) -> bool:
         with self._lock:
@@ -283,11 +334,18 @@ class SqliteTaskStore:
 
     def _write(self, sql: str, parameters: tuple[Any, ...]) -> int:
         """Run one write and commit it, with the time kept but not yet committed in the
-        same transaction; the number of rows it changed. Every so many commits, wake the
-        checkpoint thread."""
+        same transaction (in a group: run it in the group's transaction, opened by the first
+        write, and commit nothing); the number of rows it changed."""
         due = self._unsettled
-        if due is None:
+        if self.group:
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._look_again()  # another worker may have committed since the answer began
             changed = self._db.execute(sql, parameters).rowcount
+            self._changes = self._db.total_changes
+        elif due is None:
+            changed = self._db.execute(sql, parameters).rowcount
+            self._committed()
         else:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -298,12 +356,17 @@ class SqliteTaskStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._unsettled = None
-        self._changes = self._db.total_changes
-        self._commits += 1
-        if self._commits >= _CHECKPOINT_EVERY:
-            self._commits = 0
-            self._checkpoints.wake()
+            self._committed()
         return changed
+
+    def _committed(self) -> None:
+        """Note a commit; every so many, wake the checkpoint thread."""
+        self._changes = self._db.total_changes
+        self.commits += 1
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= _CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            self._checkpoints.wake()
 
     def _see(self) -> None:
         """Look at the file (:meth:`_look`) unless an answer is in progress: its reads and
@@ -316,7 +379,13 @@ class SqliteTaskStore:
     def _look(self) -> None:
         """Read the file's time again, and forget the decoded tasks, when the file changed
         other than through this store's writes (another connection committed: a worker, a
-        restarted server still closing)."""
+        restarted server still closing). Not while a group's transaction is open: it holds
+        the file's write lock, and it looked when it began (:meth:`_write`)."""
+        if not self._db.in_transaction:
+            self._look_again()
+
+    def _look_again(self) -> None:
+        """:meth:`_look`, now."""
         (version,) = self._db.execute("PRAGMA data_version").fetchone()
         if version != self._version or self._db.total_changes != self._changes:
             self._version, self._changes = version, self._db.total_changes

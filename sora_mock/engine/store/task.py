@@ -106,6 +106,16 @@ class TaskStorage(Protocol):
         the file it took at the start."""
         ...
 
+    def pending(self) -> bool:
+        """True when answers' writes (or a kept time) wait for :meth:`commit_group`: a store
+        that commits them in groups; such answers must not be sent before that commit."""
+        ...
+
+    def commit_group(self) -> bool:
+        """Commit what :meth:`pending` says waits, in one transaction; False when that
+        failed (nothing of it was kept: the answers waiting on it are not acknowledged)."""
+        ...
+
     def __contains__(self, task_id: object) -> bool: ...
 
     def __len__(self) -> int: ...

@@ -1,0 +1,112 @@
+"""Group commit on a state file: the answers of one pass of the server's event loop share
+one commit, none is sent before it, a failed commit answers 503, and ``kill -9`` loses no
+acknowledged task (one worker or two on the file)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sora_mock.engine.clock import RealClock
+from sora_mock.engine.core import Engine
+from sora_mock.engine.store.sqlite import SqliteTaskStore
+from sora_mock.server.asgi import NOT_SAVED, protocol_error
+from sora_mock.server.runner import BackgroundServer
+from tests.helpers import CREATE_PATH, VALID_BODY, auth, start_serve
+
+REQUESTS = 50
+TOKEN = "sk-group-commit-7d41e2"
+
+
+async def _create_all(url: str, *, fresh: bool = False) -> list[httpx.Response]:
+    """``REQUESTS`` creates sent at once (on new connections each when ``fresh``)."""
+    limits = httpx.Limits(max_keepalive_connections=0) if fresh else httpx.Limits()
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        sends = [
+            client.post(CREATE_PATH, json=VALID_BODY, headers=auth(TOKEN)) for _ in range(REQUESTS)
+        ]
+        return list(await asyncio.gather(*sends))
+
+
+def _acknowledged(responses: list[httpx.Response]) -> list[str]:
+    """The ids of ``responses``, each of which must be an acknowledged create."""
+    assert [response.status_code for response in responses] == [200] * len(responses), [
+        response.text for response in responses if response.status_code != 200
+    ]
+    return [response.json()["id"] for response in responses]
+
+
+def _tasks_in_file(path: Path) -> set[str]:
+    with sqlite3.connect(path) as other:
+        return {task_id for (task_id,) in other.execute("SELECT id FROM tasks")}
+
+
+def test_concurrent_creates_share_commits_and_are_in_the_file_when_answered(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteTaskStore(path, group=True)
+    engine = Engine(clock=RealClock(), store=store)
+    with BackgroundServer(engine) as server:
+        before = store.commits
+        ids = _acknowledged(asyncio.run(_create_all(server.base_url)))
+        commits = store.commits - before
+        assert set(ids) <= _tasks_in_file(path)  # committed before any answer was sent
+    assert len(set(ids)) == REQUESTS
+    assert 1 <= commits < REQUESTS, commits
+    store.close()
+
+
+def _deny_commit(action: int, what: str | None, *_: str | None) -> int:
+    """An authorizer under which SQLite refuses to prepare ``COMMIT`` (a commit that fails)."""
+    refused = action == sqlite3.SQLITE_TRANSACTION and what == "COMMIT"
+    return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+
+def test_a_failed_commit_answers_503_and_loses_no_earlier_task(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteTaskStore(path, group=True)
+    with (
+        BackgroundServer(Engine(clock=RealClock(), store=store)) as server,
+        httpx.Client(base_url=server.base_url, timeout=10) as client,
+    ):
+        kept = client.post(CREATE_PATH, json=VALID_BODY, headers=auth(TOKEN)).json()["id"]
+        store._db.set_authorizer(_deny_commit)
+        refused = client.post(CREATE_PATH, json=VALID_BODY, headers=auth(TOKEN))
+        read = client.get(f"/v1/tasks/{kept}", headers=auth(TOKEN))  # its count: a write
+        store._db.set_authorizer(None)
+        for response in (refused, read):
+            assert response.status_code == 503
+            assert response.json() == protocol_error(503, NOT_SAVED)
+            assert response.json()["error"]["code"] == "service_unavailable"
+        assert client.get(f"/v1/tasks/{kept}", headers=auth(TOKEN)).status_code == 200
+        assert client.get("/__mock/health").json()["tasks"] == 1
+    assert _tasks_in_file(path) == {kept}
+    store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_concurrent_creates_survive_kill_9_with_unique_ids(tmp_path: Path, workers: int) -> None:
+    state = tmp_path / "state.db"
+    process, url = start_serve("--quiet", "--state", str(state), "--workers", str(workers))
+    try:
+        ids = _acknowledged(asyncio.run(_create_all(url, fresh=workers > 1)))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    assert len(set(ids)) == REQUESTS
+    assert _tasks_in_file(state) == set(ids)
+    process, url = start_serve("--quiet", "--state", str(state))
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            for task_id in ids:
+                assert client.get(f"/v1/tasks/{task_id}", headers=auth(TOKEN)).status_code == 200
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
