@@ -60,6 +60,17 @@ def start_serve(*options: str, says: str = "") -> tuple[subprocess.Popen[str], s
     return process, first.split(" on ")[1].split(" ")[0]
 
 
+def stop_serve(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Stop a server :func:`start_serve` started; what it printed after the start-up line
+    (stdout, stderr). Reads stdout through the pipe's own buffer first: the start-up line's
+    ``readline`` may already hold the lines after it, which ``communicate`` would miss."""
+    process.terminate()
+    assert process.stdout is not None
+    out = process.stdout.read()
+    _, err = process.communicate(timeout=10)
+    return out, err
+
+
 @contextlib.contextmanager
 def serve_command(*options: str, says: str = "") -> Iterator[tuple[subprocess.Popen[str], str]]:
     """:func:`start_serve` as a context: the server is stopped on leaving."""

@@ -11,7 +11,7 @@ import httpx
 
 from sora_mock.cli.scenarios import example_text
 from sora_mock.contract import builtin_scenarios_path, defaults_path, spec_paths
-from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth, serve_command
+from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth, serve_command, stop_serve
 
 TOKEN = "sk-secret-token-for-the-log-0123"
 
@@ -78,7 +78,6 @@ def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
 def test_log_level_warning_leaves_out_request_lines() -> None:
     with serve_command("--log-level", "warning") as (process, url):
         httpx.post(f"{url}{CREATE_PATH}", json=VALID_BODY, headers=auth(TOKEN))
-        process.terminate()
-        out, _ = process.communicate(timeout=10)
+        out, _ = stop_serve(process)
     assert "POST /v1/videos/generations" not in out
     assert "sora-mock: scenarios:" in out  # start-up lines show at any level
