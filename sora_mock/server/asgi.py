@@ -94,14 +94,15 @@ class MockApp:
                 await self._lifespan(receive, send)
             return
         started = time.perf_counter()
-        if _head_size(scope) > MAX_HEAD_BYTES:
+        head = _Head.from_scope(scope)
+        if head.size > MAX_HEAD_BYTES:
             # Answer without reading the body; closing keeps the stream in step.
             response = Response.json(431, protocol_error(431), (_CLOSE,))
             await _send_response(send, response)
             return
         limit = self.engine.config.max_body_bytes
         # Reading would invite (100 Continue) and wait for a body that is refused anyway.
-        declared = _declared_length(scope)
+        declared = head.declared_length()
         if declared is not None and declared > limit:
             body = None
         else:
@@ -109,7 +110,7 @@ class MockApp:
             if not read.whole:
                 return  # the client left mid-body: no answer can reach it, so nothing runs
             body = read.data
-        request = _request_from_scope(scope, body)
+        request = _request_from_scope(scope, head.headers, body)
         try:
             response = (self.handler or self.engine.handle)(request)
         except Exception:
@@ -143,22 +144,36 @@ class MockApp:
                 return
 
 
-def _head_size(scope: Scope) -> int:
-    """The bytes of the request line and headers as they came on the wire (taking single
-    spaces and CRLF line ends)."""
-    target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-    query = scope.get("query_string", b"")
-    # "METHOD target?query HTTP/1.1\r\n", then "name: value\r\n" per header, then "\r\n".
-    size = len(scope["method"]) + len(target) + (len(query) + 1 if query else 0) + 14
-    for name, value in scope["headers"]:
-        size += len(name) + len(value) + 4
-    return size
+@dataclass(slots=True)
+class _Head:
+    """A request's headers, decoded (names in lower case, the last of repeats wins), and
+    the bytes its request line and headers took on the wire (taking single spaces and CRLF
+    line ends)."""
+
+    headers: dict[str, str]
+    size: int
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> _Head:
+        """The head of an ASGI ``http`` scope, in one pass over its headers."""
+        target = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+        query = scope.get("query_string", b"")
+        # "METHOD target?query HTTP/1.1\r\n", then "name: value\r\n" per header, then "\r\n".
+        size = len(scope["method"]) + len(target) + (len(query) + 1 if query else 0) + 14
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            size += len(name) + len(value) + 4
+            headers[name.decode("latin-1")] = value.decode("latin-1")
+        return cls(headers, size)
+
+    def declared_length(self) -> int | None:
+        """The body's ``Content-Length`` (the server's parser has checked it is one number)."""
+        value = self.headers.get("content-length")
+        return int(value) if value is not None and value.isdigit() else None
 
 
-def _request_from_scope(scope: Scope, body: bytes | None) -> Request:
+def _request_from_scope(scope: Scope, headers: dict[str, str], body: bytes | None) -> Request:
     """The engine's request; ``body`` None means the body passed the limit (413)."""
-    # ASGI gives header names in lower case already; the last of repeats wins (Request.build).
-    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
@@ -171,15 +186,7 @@ def _request_from_scope(scope: Scope, body: bytes | None) -> Request:
     return Request(method, path, query, headers, body or b"", base_url, client, body is None)
 
 
-def _declared_length(scope: Scope) -> int | None:
-    """The body's ``Content-Length`` (the server's parser has checked it is a number)."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Body:
     """A request body as read: its bytes (None once past the limit) and whether the client
     stayed to send it all."""
