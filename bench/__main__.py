@@ -29,7 +29,7 @@ def _stacks(fast: bool) -> list[http_bench.Stack]:
     # The project's .venv has httptools too (the tests use both protocols): say which.
     stacks = [http_bench.Stack("h11+asyncio", project_python(), "h11", target=0.75)]
     if fast:
-        stacks.append(http_bench.Stack(FAST_STACK, fast_python(), "httptools", target=0.45))
+        stacks.append(http_bench.Stack(FAST_STACK, fast_python(), "httptools", target=0.5))
     return stacks
 
 
