@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote, unquote_plus
 
 from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine, mask_token
@@ -260,13 +261,28 @@ def _log(request: Request, response: Response, seconds: float) -> None:
     line = RequestLine(
         method=_printable(request.method),
         path=_printable(request.path),
-        query=_printable(request.query),
+        query=_printable(_masked_query(request.query, token)),
         status=response.status,
         latency_ms=round(seconds * 1000, 3),
         token=_printable(mask_token(token) or "-"),
         bytes=len(response.body),
     )
     log.info("%s", line.text(), extra={REQUEST_FIELD: line})
+
+
+def _masked_query(query: str, token: str | None) -> str:
+    """``query`` with every token in it masked: the admin journal's ``token=`` filter, and
+    any value that is the request's own bearer token."""
+    if not query:
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        plain = unquote_plus(value)
+        if equals and plain and (name == "token" or plain == token):
+            part = f"{name}={quote(mask_token(plain) or '')}"
+        parts.append(part)
+    return "&".join(parts)
 
 
 def _printable(text: str) -> str:

@@ -102,3 +102,15 @@ def test_startup_lines_in_either_format(log_format: str) -> None:
         assert first["spec"] == ["a.yaml"]
         assert re.fullmatch(TIME, first["time"])
         assert json.loads(written[1])["message"] == "settings: b"
+
+
+def test_a_token_in_the_query_is_masked_in_the_log(log_stream: io.StringIO) -> None:
+    configure_logging("text", "info", log_stream)
+    with BackgroundServer(Engine(clock=VirtualClock()), log_requests=True) as server:
+        for query in (f"token={TOKEN}&status=4xx", f"key={TOKEN}"):
+            httpx.get(f"{server.base_url}/__mock/journal?{query}", headers=auth(TOKEN))
+    lines = log_stream.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert all(TOKEN not in line for line in lines), lines
+    assert "token=sk-s" in lines[0]
+    assert "&status=4xx" in lines[0]
