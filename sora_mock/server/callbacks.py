@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sora_mock.callbacks")
 
+#: The error a due delivery is recorded with when the state file could not save the state it
+#: shows: it is not sent, and is retried as a failed attempt is.
+UNSAVED = "not sent: the state file could not save the task's state"
+
 #: Resolves ``(host, port)`` to IP addresses, as text: the dispatcher's only name lookup.
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
@@ -93,8 +97,17 @@ class CallbackDispatcher:
         pending: set[asyncio.Task[None]] = set()
         while True:
             due = self.engine.callbacks_due()
-            if due and self.commits is not None and self.engine.writes_pending():
-                await self.commits.durable()  # the states shown stay shown after a restart
+            # The states they show must stay shown after a restart: none goes out unsaved.
+            unsaved = (
+                bool(due)
+                and self.commits is not None
+                and self.engine.writes_pending()
+                and not await self.commits.durable()
+            )
+            if unsaved:
+                for delivery in due:
+                    self.engine.callback_done(delivery, None, UNSAVED)
+                due = []
             for delivery in due:
                 task = asyncio.create_task(self.deliver(delivery))
                 pending.add(task)

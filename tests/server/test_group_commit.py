@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from sora_mock.engine.clock import RealClock
+from sora_mock.engine.clock import RealClock, VirtualClock
 from sora_mock.engine.core import Engine
+from sora_mock.engine.journal import JournalEntry
 from sora_mock.engine.store.sqlite import SqliteTaskStore
 from sora_mock.server.asgi import NOT_SAVED, protocol_error
+from sora_mock.server.callbacks import UNSAVED, CallbackDispatcher
+from sora_mock.server.commits import GroupCommit
 from sora_mock.server.runner import BackgroundServer
-from tests.helpers import CREATE_PATH, VALID_BODY, auth, start_serve
+from tests.helpers import CREATE_PATH, VALID_BODY, auth, create, start_serve
 
 REQUESTS = 50
 TOKEN = "sk-group-commit-7d41e2"
@@ -110,3 +114,41 @@ def test_concurrent_creates_survive_kill_9_with_unique_ids(tmp_path: Path, worke
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_no_callback_goes_out_when_its_state_could_not_be_saved(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    store = SqliteTaskStore(tmp_path / "state.db", group=True)
+    engine = Engine(clock=clock, store=store, seed=3)
+    created = create(engine, {**VALID_BODY, "callback_url": "https://hooks.example.com/hook"})
+    assert created.status == 200, created.json_body()
+    assert engine.commit_writes()
+    clock.advance(1000)  # the task has ended: its callback is due
+    looked_up: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return ["93.184.216.34"]
+
+    async def run() -> list[JournalEntry]:
+        dispatcher = CallbackDispatcher(
+            engine, interval=0.01, resolver=resolver, commits=GroupCommit(engine)
+        )
+        store._db.set_authorizer(_deny_commit)
+        await dispatcher.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not (attempts := [e for e in engine.journal if e.operation == "callback"]):
+                assert time.monotonic() < deadline, "no callback attempt recorded"
+                await asyncio.sleep(0.01)
+        finally:
+            await dispatcher.stop()
+            store._db.set_authorizer(None)
+        return attempts
+
+    (attempt,) = asyncio.run(run())
+    assert looked_up == []  # never contacted
+    assert attempt.notes["error"] == UNSAVED
+    assert not attempt.notes["delivered"]
+    assert attempt.notes["retry_planned"]
+    store.close()
