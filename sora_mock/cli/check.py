@@ -20,9 +20,9 @@ from sora_mock.cli.options import (
     count,
     non_negative_number,
     positive_number,
+    refuse_unwritable,
     spec_contract,
     spec_paths,
-    unwritable,
 )
 
 if TYPE_CHECKING:
@@ -126,9 +126,7 @@ def check(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.ignore_rule) - set(RULES))
     if unknown:
         return _usage(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
-    problem = next(filter(None, map(unwritable, (args.junit, args.json, args.html))), None)
-    if problem is not None:
-        return _usage(problem)
+    refuse_unwritable(args.junit, args.json, args.html)
     options = CheckOptions(
         token=args.token,
         other_token=args.other_token or None,

@@ -12,9 +12,9 @@ from sora_mock.cli.options import (
     count,
     non_negative_number,
     positive_number,
+    refuse_unwritable,
     spec_contract,
     spec_paths,
-    unwritable,
     whole,
 )
 
@@ -113,9 +113,7 @@ def conform(args: argparse.Namespace) -> int:
         return 0
     if not args.run:
         raise UsageError("--run COMMAND is required (or --list)")
-    problem = next(filter(None, map(unwritable, (args.junit, args.json, args.html))), None)
-    if problem is not None:
-        raise UsageError(problem)
+    refuse_unwritable(args.junit, args.json, args.html)
     options = CommandOptions(
         speed=args.speed,
         time_limit=args.time_limit,

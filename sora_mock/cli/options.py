@@ -98,3 +98,13 @@ def unwritable(path: str | None) -> str | None:
     if not os.access(target if target.exists() else target.parent, os.W_OK):
         return f"cannot write {path}: permission denied"
     return None
+
+
+def refuse_unwritable(*paths: str | None) -> None:
+    """Raise :class:`~sora_mock.errors.UsageError` naming the first of ``paths`` a report
+    cannot be written to (the command line prints it as one line and exits 2)."""
+    from sora_mock.errors import UsageError
+
+    problem = next(filter(None, map(unwritable, paths)), None)
+    if problem is not None:
+        raise UsageError(problem)

@@ -38,7 +38,7 @@ from sora_mock.inprocess.handle import (
     MockAPI,
     SpecLike,
 )
-from sora_mock.inprocess.httpx_route import Route, route, to_httpx, to_request
+from sora_mock.inprocess.httpx_route import Route, SoraTransport, route
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 Via = Literal["respx", "transport"]
@@ -308,12 +308,13 @@ def mock(
     )
 
 
-class MockTransport(MockAPI, httpx.MockTransport):
+class MockTransport(MockAPI, SoraTransport["MockTransport"]):
     """An ``httpx.MockTransport`` that is also the mock's handle: a :class:`MockAPI`.
 
     It answers every request it is given, whatever the host, and offers the handle's whole
     API (``advance``, ``run_until_idle``, ``tasks``, ``calls``, ``reset``, ``scenario``,
-    ``assert_*``). ``api`` is the transport itself.
+    ``assert_*``). It is the :class:`~sora_mock.inprocess.SoraTransport` of itself: ``api``
+    and :meth:`transport` are the transport itself.
 
     Example::
 
@@ -325,15 +326,11 @@ class MockTransport(MockAPI, httpx.MockTransport):
 
     def __init__(self, **options: Any) -> None:
         MockAPI.__init__(self, **options)
-        httpx.MockTransport.__init__(self, self._answer)
+        SoraTransport.__init__(self, self)
 
-    @property
-    def api(self) -> MockTransport:
-        """The handle: this transport."""
+    def transport(self) -> MockTransport:
+        """This transport: it already answers from this mock."""
         return self
-
-    def _answer(self, request: httpx.Request) -> httpx.Response:
-        return to_httpx(self.handle(to_request(request)), request)
 
 
 def transport(

@@ -215,22 +215,32 @@ class RequestHandler(Protocol):
     def handle(self, request: Request) -> Response: ...
 
 
-_Handler = TypeVar("_Handler", bound=RequestHandler)
+_Handler = TypeVar("_Handler", bound=RequestHandler, covariant=True)
 
 
 class SoraTransport(httpx.MockTransport, Generic[_Handler]):
     """An ``httpx.MockTransport`` answering every request from ``api``, whatever the host.
 
+    The one transport of the in-process doors: :meth:`MockAPI.transport
+    <sora_mock.inprocess.MockAPI.transport>` wraps a handle in one, and
+    :func:`sora_mock.transport` returns a :class:`~sora_mock.inprocess.MockTransport`, a
+    ``SoraTransport`` that is its own handle.
+
     Example::
 
-        transport = sora_mock.transport(seed=1)
-        client = httpx.Client(transport=transport, base_url="https://api.evolink.ai")
-        transport.api.run_until_idle()
+        api = sora_mock.inprocess.MockAPI(seed=1)
+        client = httpx.Client(transport=api.transport(), base_url="https://api.evolink.ai")
+        api.run_until_idle()
     """
 
     def __init__(self, api: _Handler) -> None:
-        self.api = api
+        self._api = api
         super().__init__(self._answer)
 
+    @property
+    def api(self) -> _Handler:
+        """What answers this transport's requests."""
+        return self._api
+
     def _answer(self, request: httpx.Request) -> httpx.Response:
-        return to_httpx(self.api.handle(to_request(request)), request)
+        return to_httpx(self._api.handle(to_request(request)), request)

@@ -17,7 +17,7 @@ import respx
 import sora_mock
 from sora_mock.engine import Engine, VirtualClock
 from sora_mock.errors import UsageError
-from sora_mock.inprocess import HttpxMock, Via
+from sora_mock.inprocess import HttpxMock, SoraTransport, Via
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
 
@@ -129,6 +129,32 @@ def test_a_handle_makes_its_own_transport() -> None:
     with httpx.Client(transport=api.transport(), base_url=API) as client:
         assert client.post(CREATE_PATH, json=VALID_BODY, headers=HEADERS).status_code == 200
     assert len(api.calls) == 1
+
+
+def test_one_transport_class_answers_for_both_doors() -> None:
+    # ``sora_mock.transport()`` answers and is the handle; a handle's ``transport()`` answers
+    # from that same mock; neither is a second copy of the conversion.
+    transport = sora_mock.transport(seed=1)
+    assert isinstance(transport, SoraTransport)
+    assert transport.api is transport
+    assert transport.transport() is transport
+    with httpx.Client(transport=transport, base_url=API, headers=HEADERS) as client:
+        task_id = client.post(CREATE_PATH, json=VALID_BODY).json()["id"]
+        transport.run_until_idle()
+        assert client.get(f"/v1/tasks/{task_id}").json()["status"] == "completed"
+    transport.assert_all_requests_valid()
+    transport.assert_polls(1)
+    api = sora_mock.MockAPI(seed=1)
+    wrapped = api.transport()
+    assert type(wrapped) is SoraTransport
+    assert wrapped.api is api
+    with httpx.Client(transport=wrapped, base_url=API, headers=HEADERS) as client:
+        task_id = client.post(CREATE_PATH, json=VALID_BODY).json()["id"]
+        api.run_until_idle()
+        assert client.get(f"/v1/tasks/{task_id}").json()["status"] == "completed"
+    assert [task.id for task in api.tasks] == [task_id]
+    api.assert_polls(1)
+    api.assert_all_requests_valid()
 
 
 @VIA
