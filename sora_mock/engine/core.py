@@ -140,43 +140,49 @@ class Engine:
         the response and the journal entry recorded for it."""
         with self.lock:
             now = self._now()
-            self._request_counter += 1
-            token = bearer_token(request.headers.get("authorization"))
-            outcome = self._route(request, token, now)
-            if outcome.operation == "mock":  # the admin API may have moved the clock
-                self.store.keep_time(self.clock.now())
-            answered = outcome.response
-            request_id = ("x-request-id", f"req-{self._request_counter:08d}")
-            response = Response(
-                status=answered.status,
-                headers=(*answered.headers, request_id),
-                body=answered.body,
-                delay=answered.delay,
-                fault=answered.fault,
-            )
-            own = outcome.operation == "mock"  # the mock's own routes: no bodies kept
-            entry = self.journal.record(
-                time=now,
-                method=request.method,
-                path=request.path,
-                operation=outcome.operation,
-                token=mask_token(token),
-                status=answered.status,
-                role=outcome.role,
-                task_status=outcome.task_status,
-                task_progress=outcome.task_progress,
-                task_id=outcome.task_id,
-                scenario=outcome.scenario,
-                violations=outcome.violations,
-                notes=outcome.notes,
-                authorization=request.headers.get("authorization"),
-                request_type=request.headers.get("content-type"),
-                request_body=b"" if own else request.body,
-                response_type=_content_type(answered.headers),
-                response_body=b"" if own else response.body,
-            )
-            self.store.settle()  # the time answered at, durable before the answer
-            return Exchange(request, response, entry)
+            try:
+                return self._exchange(request, now)
+            finally:
+                self.store.settle()  # ends the answer: the time answered at, made durable
+
+    def _exchange(self, request: Request, now: float) -> Exchange:
+        """:meth:`exchange`'s work, between the store's ``keep_time`` and ``settle``."""
+        self._request_counter += 1
+        token = bearer_token(request.headers.get("authorization"))
+        outcome = self._route(request, token, now)
+        if outcome.operation == "mock":  # the admin API may have moved the clock
+            self.store.keep_time(self.clock.now())
+        answered = outcome.response
+        request_id = ("x-request-id", f"req-{self._request_counter:08d}")
+        response = Response(
+            status=answered.status,
+            headers=(*answered.headers, request_id),
+            body=answered.body,
+            delay=answered.delay,
+            fault=answered.fault,
+        )
+        own = outcome.operation == "mock"  # the mock's own routes: no bodies kept
+        entry = self.journal.record(
+            time=now,
+            method=request.method,
+            path=request.path,
+            operation=outcome.operation,
+            token=mask_token(token),
+            status=answered.status,
+            role=outcome.role,
+            task_status=outcome.task_status,
+            task_progress=outcome.task_progress,
+            task_id=outcome.task_id,
+            scenario=outcome.scenario,
+            violations=outcome.violations,
+            notes=outcome.notes,
+            authorization=request.headers.get("authorization"),
+            request_type=request.headers.get("content-type"),
+            request_body=b"" if own else request.body,
+            response_type=_content_type(answered.headers),
+            response_body=b"" if own else response.body,
+        )
+        return Exchange(request, response, entry)
 
     def writes_pending(self) -> bool:
         """True when answers given wrote to a store that commits in groups and that commit

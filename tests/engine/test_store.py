@@ -10,6 +10,8 @@ import math
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from sora_mock.engine.clock import DEFAULT_EPOCH, VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.lifecycle import Lifecycle
@@ -443,3 +445,22 @@ def test_a_store_commits_each_answer_unless_grouped(tmp_path: Path) -> None:
     assert not engine.writes_pending()
     assert _tasks_in_file(store.path) == 1
     assert not Engine(clock=VirtualClock()).writes_pending()  # in memory
+
+
+def test_an_answer_that_raises_still_ends_the_answer(tmp_path: Path) -> None:
+    store = SqliteTaskStore(tmp_path / "state.db")
+    engine = Engine(clock=VirtualClock(), store=store, seed=1)
+    task_id = create(engine).json_body()["id"]
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug in the middle of an answer")
+
+    engine._route = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        create(engine)
+    other = sqlite3.connect(tmp_path / "state.db")
+    other.execute("DELETE FROM tasks")  # another worker's write, seen from outside answers
+    other.commit()
+    other.close()
+    assert store.get(task_id) is None  # the store looked at the file again
+    store.close()
