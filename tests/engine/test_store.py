@@ -455,7 +455,7 @@ def test_an_answer_that_raises_still_ends_the_answer(tmp_path: Path) -> None:
     def broken(*_: object) -> None:
         raise RuntimeError("a bug in the middle of an answer")
 
-    engine._route = broken  # type: ignore[method-assign]
+    engine._route = broken  # type: ignore[method-assign,assignment]
     with pytest.raises(RuntimeError):
         create(engine)
     other = sqlite3.connect(tmp_path / "state.db")
