@@ -215,8 +215,7 @@ def _journal(engine: MockState, request: Request, now: float, rest: list[str]) -
         query = JournalQuery.from_params(request.query_params)
     except ValueError as exc:
         return _bad(str(exc))
-    chosen = [e for e in engine.journal if query.matches(e)][: query.limit]
-    entries = [entry_view(e) for e in chosen]
+    entries = [entry_view(e) for e in query.chosen(engine.journal)]
     return Response.json(200, {"entries": entries, "total": engine.journal.total})
 
 

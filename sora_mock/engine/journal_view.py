@@ -7,7 +7,7 @@ request's bearer token in a body, are masked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,13 @@ class JournalQuery:
     (``404``), a class (``4xx``) or a task state (``completed``). ``token``: the masked
     form an entry shows, or the full token its request carried (a callback matches the
     full token of its task by the masked form). ``mock_routes``: False leaves out the
-    requests to the mock's own routes (``operation: mock``).
+    requests to the mock's own routes (``operation: mock``). ``newest``: the ``limit``
+    entries taken are the newest that pass, not the oldest (still listed oldest first).
     """
 
     since: int = 0
     limit: int = _DEFAULT_LIMIT
+    newest: bool = False
     task_id: str | None = None
     status: str | None = None
     token: str | None = None
@@ -60,11 +62,19 @@ class JournalQuery:
         return cls(
             since=_whole(params, "since", 0),
             limit=_whole(params, "limit", _DEFAULT_LIMIT),
+            newest=_newest(params.get("order", "oldest")),
             task_id=params.get("task_id") or None,
             status=status.lower() if status else None,
             token=params.get("token") or None,
             mock_routes=mock_routes == "true",
         )
+
+    def chosen(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
+        """The entries this query returns, oldest first."""
+        passing = [entry for entry in entries if self.matches(entry)]
+        if self.limit == 0:
+            return []
+        return passing[-self.limit :] if self.newest else passing[: self.limit]
 
     def matches(self, entry: JournalEntry) -> bool:
         """True when ``entry`` passes every filter."""
@@ -123,6 +133,12 @@ def _text(body: bytes, content_type: str, token: str | None) -> str | None:
     if token is not None and token in text:
         text = text.replace(token, mask_token(token) or "")
     return text
+
+
+def _newest(order: str) -> bool:
+    if order not in ("oldest", "newest"):
+        raise ValueError(f"order must be oldest or newest, not {order[:40]!r}")
+    return order == "newest"
 
 
 def _whole(params: Mapping[str, str], name: str, default: int) -> int:

@@ -167,6 +167,7 @@ def test_the_mock_s_own_routes_can_be_left_out(engine: Engine) -> None:
         "status=done",
         "status=",
         "mock_routes=maybe",
+        "order=latest",
         "since=" + "9" * 40,
     ],
 )
@@ -174,3 +175,16 @@ def test_bad_filter_values_get_the_error_envelope(engine: Engine, query: str) ->
     response = _journal(engine, query)
     assert response.status == 400
     assert response.json_body()["error"]["code"] == "invalid_request"
+
+
+def test_the_newest_matching_entries_are_found_past_the_mocks_own_reads(engine: Engine) -> None:
+    first = create(engine).json_body()["id"]
+    last = create(engine).json_body()["id"]
+    for _ in range(30):  # a page reading the admin API, many times over
+        _journal(engine, "limit=0")
+    newest = _entries(engine, "order=newest&limit=1&mock_routes=false")
+    assert [e["task_id"] for e in newest] == [last]
+    both = _entries(engine, "order=newest&limit=5&mock_routes=false")
+    assert [e["task_id"] for e in both] == [first, last]  # listed oldest first
+    oldest = _entries(engine, "limit=1&mock_routes=false")
+    assert [e["task_id"] for e in oldest] == [first]

@@ -123,8 +123,8 @@ function journalRows(entries) {
   return rows;
 }
 
-function journalQuery(since, limit) {
-  const params = new URLSearchParams({ since: String(since), limit: String(limit) });
+function journalQuery(limit) {
+  const params = new URLSearchParams({ order: "newest", limit: String(limit) });
   const filters = { token: "filter-token", task_id: "filter-task", status: "filter-status" };
   for (const [name, id] of Object.entries(filters)) {
     const value = document.getElementById(id).value.trim();
@@ -145,16 +145,16 @@ async function refresh() {
   refreshing = true;
   again = false;
   try {
-    const [clock, tasks, head] = await Promise.all([read("clock"), read("tasks"), read("journal?limit=0")]);
+    const [clock, tasks] = await Promise.all([read("clock"), read("tasks")]);
     document.getElementById("clock-now").textContent = when(clock.now);
     document.getElementById("clock-kind").textContent =
       clock.speed && clock.speed !== 1 ? `${clock.kind}, speed ${clock.speed}` : clock.kind;
     fill("tasks", taskRows(tasks.tasks));
     document.getElementById("task-count").textContent = `(${tasks.count})`;
-    const journal = await read(journalQuery(Math.max(0, head.total - JOURNAL_SHOWN), JOURNAL_SHOWN));
+    const journal = await read(journalQuery(JOURNAL_SHOWN));
     fill("journal", journalRows(journal.entries));
     document.getElementById("journal-count").textContent =
-      `(${journal.entries.length} shown of the latest ${Math.min(head.total, JOURNAL_SHOWN)} requests; ${journal.total} since the last reset)`;
+      `(the latest ${journal.entries.length} that match, at most ${JOURNAL_SHOWN}; ${journal.total} requests since the last reset)`;
     showProblem(null);
   } catch (error) {
     showProblem(error);
