@@ -4,6 +4,10 @@ The summary, the situation × rule matrix, and for each broken rule the situatio
 broke it: what the client did wrong, its requests as a timeline (client seconds, status,
 poll gaps, ``Retry-After`` bands) beside the flagged requests as curl commands.
 
+No credential leaves in clear: the token the harness gave the client is written as
+``$SORA_API_KEY``, and any other one the client sent or printed (its real key, say) is cut
+short with :func:`~sora_mock.engine.mask_token`, in curl commands and the client's words alike.
+
 Example::
 
     Path("conformance.html").write_text(html_page(report, spec="bundled"))
@@ -12,12 +16,15 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Callable
 
 from sora_mock.checker import curl_command
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, retry_wait
 from sora_mock.conformance.run import Run
-from sora_mock.engine import Exchange
+from sora_mock.contract import Request
+from sora_mock.engine import Exchange, mask_token
 from sora_mock.html import (
     Cell,
     Column,
@@ -47,25 +54,72 @@ MAX_COMMANDS = 3
 _STATES: dict[str, State] = {"pass": "kept", "fail": "broken", "n/a": "n/a"}
 # Headers that belong to the connection the client used, not to the request it meant.
 _TRANSPORT = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding"}
+#: What stands for the harness's token in the page.
+_VARIABLE = "SORA_API_KEY"
+# A bearer credential written in free text (the client's output, an error message).
+_BEARER = re.compile(r"(?i)\b(bearer)(\s+)([^\s\"'`,;<>]+)")
+# Credentials shorter than this are masked only after "Bearer" (a bare "x" is no secret).
+_MIN_SECRET = 8
+
+Mask = Callable[[str], str]
+
+
+def _masking(report: ConformanceReport) -> Mask:
+    """What hides credentials in text the report shows: each run's token becomes
+    ``$SORA_API_KEY``; any other bearer value, and any other credential a client sent in an
+    ``Authorization`` header, is cut short with :func:`~sora_mock.engine.mask_token`."""
+    tokens = {result.run.token for result in report.results} - {""}
+    sent = {
+        secret
+        for result in report.results
+        for exchange in result.run.exchanges
+        for secret in [_credential(exchange.request)]
+        if len(secret) >= _MIN_SECRET and secret not in tokens
+    }
+
+    def bearer(found: re.Match[str]) -> str:
+        if found[3].startswith("$"):
+            return found[0]
+        return f"{found[1]}{found[2]}{mask_token(found[3])}"
+
+    def mask(said: str) -> str:
+        for token in sorted(tokens, key=len, reverse=True):
+            said = said.replace(token, f"${_VARIABLE}")
+        said = _BEARER.sub(bearer, said)
+        for secret in sorted(sent, key=len, reverse=True):
+            said = said.replace(secret, mask_token(secret) or "")
+        return said
+
+    return mask
+
+
+def _credential(request: Request) -> str:
+    """The credential in ``request``'s ``Authorization`` header ("" when none)."""
+    value = request.headers.get("authorization", "").strip()
+    scheme, space, secret = value.partition(" ")
+    return secret.strip() if space and scheme.lower() == "bearer" else value
 
 
 def html_page(report: ConformanceReport, spec: str = "bundled") -> str:
     """The whole report as an HTML document; ``spec`` names the contract it was checked on."""
     broken = report.broken()
+    mask = _masking(report)
     body = [
         section("Summary", facts(_summary(report, spec, broken))),
         section(
             "Situations × rules",
-            matrix_table(_matrix(report))
+            matrix_table(_matrix(report, mask))
             + '<p class="note">A broken cell links to its evidence below.</p>',
         ),
     ]
-    notes = [f"{r.situation.name}: {r.note}" for r in report.results if r.note]
-    notes += [f"problem: {p}" for p in report.problems]
+    notes = [f"{r.situation.name}: {mask(r.note)}" for r in report.results if r.note]
+    notes += [f"problem: {mask(p)}" for p in report.problems]
     if notes:
         body.append(section("Notes", code_block(notes)))
     if broken:
-        blocks = [_rule_block(rule, broken[rule.id]) for rule in report.rules if rule.id in broken]
+        blocks = [
+            _rule_block(rule, broken[rule.id], mask) for rule in report.rules if rule.id in broken
+        ]
         body.append(section("What the client does wrong", "".join(blocks)))
     return page(f"sora-mock conformance: {report.client}", "".join(body))
 
@@ -101,7 +155,7 @@ def _summary(
     return found
 
 
-def _matrix(report: ConformanceReport) -> Matrix:
+def _matrix(report: ConformanceReport, mask: Mask) -> Matrix:
     columns = tuple(Column(rule.id, rule.title, rule.description) for rule in report.rules)
     rows = tuple(
         MatrixRow(
@@ -109,7 +163,7 @@ def _matrix(report: ConformanceReport) -> Matrix:
             {
                 v.rule: Cell(
                     _STATES[v.status],
-                    v.message,
+                    mask(v.message),
                     f"#{_anchor(v.rule, result.situation.name)}" if v.failed else "",
                 )
                 for v in result.verdicts
@@ -120,33 +174,33 @@ def _matrix(report: ConformanceReport) -> Matrix:
     return Matrix("situation", columns, rows)
 
 
-def _rule_block(rule: Rule, hits: list[SituationResult]) -> str:
+def _rule_block(rule: Rule, hits: list[SituationResult], mask: Mask) -> str:
     parts = [f"<p>{text(rule.description)}</p>"]
-    parts += [_situation_block(result, result.verdict(rule.id)) for result in hits]
+    parts += [_situation_block(result, result.verdict(rule.id), mask) for result in hits]
     title = f"{rule.id}: broken in {len(hits)} situation(s)"
     return section(title, "".join(parts), f"rule-{rule.id}", level=3)
 
 
-def _situation_block(result: SituationResult, verdict: Verdict) -> str:
+def _situation_block(result: SituationResult, verdict: Verdict, mask: Mask) -> str:
     run = result.run
     lines = [
         f'<p class="verdict"><strong>{text(result.situation.name)}</strong>: '
-        f"{text(verdict.message)}</p>",
+        f"{text(mask(verdict.message))}</p>",
         f'<p class="note">{text(result.situation.description.rstrip("."))}; expected: '
         f"{text(result.situation.expected())}; the client: "
-        f"{text(run.outcome.detail or run.outcome.status)}</p>",
+        f"{text(mask(run.outcome.detail or run.outcome.status))}</p>",
     ]
     if result.note:
-        lines.append(f'<p class="note">{text(result.note)}</p>')
+        lines.append(f'<p class="note">{text(mask(result.note))}</p>')
     drawn = _window(run, verdict)
     timeline = Timeline(
-        tuple(_mark(run, run.exchanges[i], verdict.marks.get(i, "")) for i in drawn),
+        tuple(_mark(run, run.exchanges[i], mask(verdict.marks.get(i, ""))) for i in drawn),
         f"{verdict.rule} in {result.situation.name}",
     )
     caption = "client seconds since the first request drawn"
     if len(drawn) < len(run.exchanges):
         caption += f"; requests {drawn.start + 1}-{drawn.stop} of {len(run.exchanges)}"
-    requests = _commands(run, verdict)
+    requests = _commands(run, verdict, mask)
     lines.append(
         f'<div class="evidence">{timeline_figure(timeline, caption)}'
         f'<div class="requests">{requests}</div></div>'
@@ -176,31 +230,39 @@ def _window(run: Run, verdict: Verdict) -> range:
     return range(start, min(total, start + MAX_ROWS))
 
 
-def _commands(run: Run, verdict: Verdict) -> str:
+def _commands(run: Run, verdict: Verdict, mask: Mask) -> str:
     chosen = sorted(verdict.marks)[:MAX_COMMANDS]
     if not chosen:
         if verdict.evidence:
-            return "<p>What the client said:</p>" + code_block(verdict.evidence)
+            return "<p>What the client said:</p>" + code_block(map(mask, verdict.evidence))
         return ""
-    secrets = {run.token: "SORA_API_KEY"}
+    secrets = {run.token: _VARIABLE}
     blocks = [
         f"<p>The flagged requests as curl (against <code>sora-mock serve</code> at "
         f"{text(REPLAY_URL)}, the token in <code>$SORA_API_KEY</code>):</p>"
     ]
     for index in chosen:
         exchange = run.exchanges[index]
-        request = dataclasses.replace(
-            exchange.request,
-            headers={k: v for k, v in exchange.request.headers.items() if k not in _TRANSPORT},
-        )
+        headers = {k: v for k, v in exchange.request.headers.items() if k not in _TRANSPORT}
+        if "authorization" in headers and run.token not in headers["authorization"]:
+            headers["authorization"] = _masked_authorization(headers["authorization"])
+        request = dataclasses.replace(exchange.request, headers=headers)
         blocks.append(
-            f'<p class="note">#{index + 1}: {text(verdict.marks[index])}; answered '
+            f'<p class="note">#{index + 1}: {text(mask(verdict.marks[index]))}; answered '
             f"{exchange.response.status}</p>"
             + code_block([curl_command(request, REPLAY_URL, secrets)], {"class": "curl"})
         )
     if len(verdict.marks) > len(chosen):
         blocks.append(f'<p class="note">… and {len(verdict.marks) - len(chosen)} more</p>')
     return "".join(blocks)
+
+
+def _masked_authorization(value: str) -> str:
+    """An ``Authorization`` value that is not the harness's token, its credential cut short."""
+    scheme, space, secret = value.strip().partition(" ")
+    if space and scheme.lower() == "bearer":
+        return f"{scheme} {mask_token(secret.strip())}"
+    return mask_token(value.strip()) or ""
 
 
 def _anchor(rule: str, situation: str) -> str:

@@ -62,3 +62,24 @@ def test_what_a_client_says_is_escaped() -> None:
     html = html_page(report)
     assert "<script" not in html
     assert "<script>alert('from the client')</script>" in parse(html).text
+
+
+def test_a_real_key_the_client_sends_and_prints_stays_out_of_the_page() -> None:
+    # The client ignores the token it was given, sends its own key and prints it on failing.
+    key = "sk-real-secret-123456"
+
+    def client(target: Target) -> None:
+        headers = {"Authorization": f"Bearer {key}"}
+        answer = target.http.post("/v1/videos/generations", json=target.body, headers=headers)
+        print(f"sent Authorization: Bearer {key}; got {answer.status_code}")
+        raise RuntimeError(f"the API refused {key}")
+
+    report = check_client(client, ["success"])
+    assert not report.passed
+    assert {"bearer-token", "outcome"} <= set(report.broken())
+    html = html_page(report)
+    assert key not in html
+    text = parse(html).text
+    assert "curl -sS -i -X POST" in text  # the flagged request is shown, its key cut short
+    assert f"Authorization: Bearer {key[:4]}…{key[-2:]}" in text
+    assert f"the API refused {key[:4]}…{key[-2:]}" in text
