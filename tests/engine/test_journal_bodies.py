@@ -188,3 +188,20 @@ def test_the_newest_matching_entries_are_found_past_the_mocks_own_reads(engine: 
     assert [e["task_id"] for e in both] == [first, last]  # listed oldest first
     oldest = _entries(engine, "limit=1&mock_routes=false")
     assert [e["task_id"] for e in oldest] == [first]
+
+
+def test_a_journal_that_keeps_no_entries_keeps_no_bodies() -> None:
+    journal = Journal(threading.RLock(), size=0)
+    with journal._recorded:
+        journal.record(
+            time=0.0,
+            method="POST",
+            path="/x",
+            operation=None,
+            token=None,
+            status=200,
+            request_body=b"{}",
+            response_body=b"{}",
+        )
+    assert list(journal) == []
+    assert journal._body_bytes == 0
