@@ -109,7 +109,7 @@ def _message(content_type: str | None, body: bytes, size: int, token: str | None
     headers = {} if content_type is None else {"content-type": content_type}
     return {
         "headers": headers,
-        "body": _text(body, content_type or "", token) if body else None,
+        "body": _text(body, content_type or "", token, len(body) < size) if body else None,
         "body_size": size,
         "body_truncated": 0 < len(body) < size,
         "body_dropped": size > 0 and not body,
@@ -123,15 +123,20 @@ def _masked_authorization(value: str) -> str:
     return mask_token(value) or ""
 
 
-def _text(body: bytes, content_type: str, token: str | None) -> str | None:
+def _text(body: bytes, content_type: str, token: str | None, cut: bool) -> str | None:
     """The body as text (a multi-byte character cut by the limit shows as U+FFFD), or None
-    for a media type that is not text."""
+    for a media type that is not text. The request's token is masked in it, a start of it
+    that the limit cut (``cut``) too."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media and not (media.startswith(_TEXT_TYPES) or media.endswith(_TEXT_SUFFIXES)):
         return None
     text = body.decode("utf-8", "replace")
-    if token is not None and token in text:
-        text = text.replace(token, mask_token(token) or "")
+    if token is not None:
+        masked = mask_token(token) or ""
+        text = text.replace(token, masked)
+        if cut:
+            start = next((n for n in range(len(token) - 1, 3, -1) if text.endswith(token[:n])), 0)
+            text = text[: len(text) - start] + (masked if start else "")
     return text
 
 

@@ -66,6 +66,18 @@ def test_a_token_copied_into_a_body_is_masked_too(engine: Engine) -> None:
     assert "https://example.com/sk-t…89.mp4" in text
 
 
+def test_a_token_the_limit_cuts_in_two_is_masked_too(engine: Engine) -> None:
+    body = {**VALID_BODY, "video_url": "https://example.com/"}
+    room = BODY_LIMIT - len(json.dumps(body)) + len('"}') + 3  # the limit falls in the token
+    body["video_url"] += "v" * room + TOKEN + ".mp4"
+    create(engine, body)
+    [entry] = _entries(engine, "mock_routes=false")
+    text = entry["request"]["body"]
+    assert entry["request"]["body_truncated"] is True
+    assert TOKEN[:8] not in text
+    assert text.endswith("sk-t…89")
+
+
 def test_markup_in_a_body_is_kept_as_text(engine: Engine) -> None:
     evil = '<img src=x onerror="alert(1)">'
     create(engine, {**VALID_BODY, "video_url": evil})
