@@ -16,14 +16,12 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable
 
 from sora_mock.checker import curl_command
+from sora_mock.conformance.masking import TOKEN_VARIABLE, Mask, masking
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, retry_wait
 from sora_mock.conformance.run import Run
-from sora_mock.contract import Request
 from sora_mock.engine import Exchange, mask_token
 from sora_mock.html import (
     Cell,
@@ -54,56 +52,12 @@ MAX_COMMANDS = 3
 _STATES: dict[str, State] = {"pass": "kept", "fail": "broken", "n/a": "n/a"}
 # Headers that belong to the connection the client used, not to the request it meant.
 _TRANSPORT = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding"}
-#: What stands for the harness's token in the page.
-_VARIABLE = "SORA_API_KEY"
-# A bearer credential written in free text (the client's output, an error message).
-_BEARER = re.compile(r"(?i)\b(bearer)(\s+)([^\s\"'`,;<>]+)")
-# Credentials shorter than this are masked only after "Bearer" (a bare "x" is no secret).
-_MIN_SECRET = 8
-
-Mask = Callable[[str], str]
-
-
-def _masking(report: ConformanceReport) -> Mask:
-    """What hides credentials in text the report shows: each run's token becomes
-    ``$SORA_API_KEY``; any other bearer value, and any other credential a client sent in an
-    ``Authorization`` header, is cut short with :func:`~sora_mock.engine.mask_token`."""
-    tokens = {result.run.token for result in report.results} - {""}
-    sent = {
-        secret
-        for result in report.results
-        for exchange in result.run.exchanges
-        for secret in [_credential(exchange.request)]
-        if len(secret) >= _MIN_SECRET and secret not in tokens
-    }
-
-    def bearer(found: re.Match[str]) -> str:
-        if found[3].startswith("$"):
-            return found[0]
-        return f"{found[1]}{found[2]}{mask_token(found[3])}"
-
-    def mask(said: str) -> str:
-        for token in sorted(tokens, key=len, reverse=True):
-            said = said.replace(token, f"${_VARIABLE}")
-        said = _BEARER.sub(bearer, said)
-        for secret in sorted(sent, key=len, reverse=True):
-            said = said.replace(secret, mask_token(secret) or "")
-        return said
-
-    return mask
-
-
-def _credential(request: Request) -> str:
-    """The credential in ``request``'s ``Authorization`` header ("" when none)."""
-    value = request.headers.get("authorization", "").strip()
-    scheme, space, secret = value.partition(" ")
-    return secret.strip() if space and scheme.lower() == "bearer" else value
 
 
 def html_page(report: ConformanceReport, spec: str = "bundled") -> str:
     """The whole report as an HTML document; ``spec`` names the contract it was checked on."""
     broken = report.broken()
-    mask = _masking(report)
+    mask = masking(result.run for result in report.results)
     body = [
         section("Summary", facts(_summary(report, spec, broken))),
         section(
@@ -236,7 +190,7 @@ def _commands(run: Run, verdict: Verdict, mask: Mask) -> str:
         if verdict.evidence:
             return "<p>What the client said:</p>" + code_block(map(mask, verdict.evidence))
         return ""
-    secrets = {run.token: _VARIABLE}
+    secrets = {run.token: TOKEN_VARIABLE}
     blocks = [
         f"<p>The flagged requests as curl (against <code>sora-mock serve</code> at "
         f"{text(REPLAY_URL)}, the token in <code>$SORA_API_KEY</code>):</p>"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sora_mock.checker import JUnitCase, JUnitOutcome, JUnitSuite
+from sora_mock.conformance.masking import masking
 from sora_mock.conformance.rules import Rule, Verdict, rules
 from sora_mock.conformance.run import Run
 from sora_mock.conformance.situations import Situation
@@ -60,7 +61,7 @@ class SituationResult:
         for verdict in self.failures:
             lines.append(f"BROKEN {verdict.rule}: {verdict.message}")
             lines += verdict.evidence
-        return "\n".join(lines)
+        return masking([run])("\n".join(lines))
 
     def raise_for_failures(self) -> None:
         """Raise :class:`ConformanceFailure` (an AssertionError) when a rule is broken."""
@@ -173,7 +174,7 @@ class ConformanceReport:
             for rule in self.rules:
                 if rule.id in broken:
                     lines += self._rule_block(rule, broken[rule.id], details)
-        return "\n".join(lines).rstrip() + "\n"
+        return self._masked("\n".join(lines).rstrip() + "\n")
 
     def _settings_line(self) -> str:
         s = self.settings
@@ -233,7 +234,7 @@ class ConformanceReport:
 
     def to_json(self) -> str:
         """The report as JSON text."""
-        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        return self._masked(json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n")
 
     def to_junit(self) -> str:
         """The report as JUnit XML: one test case per situation and rule."""
@@ -251,6 +252,10 @@ class ConformanceReport:
             for result in self.results
             for verdict in result.verdicts
         ]
-        return JUnitSuite(
-            f"sora-mock conformance: {self.client}", cases, self.wall_seconds
-        ).to_xml()
+        return self._masked(
+            JUnitSuite(f"sora-mock conformance: {self.client}", cases, self.wall_seconds).to_xml()
+        )
+
+    def _masked(self, text: str) -> str:
+        """``text`` with every credential a client sent or printed hidden (:mod:`masking`)."""
+        return masking(result.run for result in self.results)(text)

@@ -11,7 +11,14 @@ from xml.etree import ElementTree
 import pytest
 from hypothesis import given
 
-from sora_mock.conformance import ConformanceReport, Harness, catalogue, conformance_tests
+from sora_mock.conformance import (
+    ConformanceReport,
+    Harness,
+    Target,
+    catalogue,
+    check_client,
+    conformance_tests,
+)
 from sora_mock.conformance.recording import build_engine
 from sora_mock.conformance.variations import (
     NumberSlot,
@@ -199,3 +206,23 @@ def test_the_pytest_helper_makes_one_test_per_situation(tmp_path: Path) -> None:
     assert "test_naive[fail-service_error]" in out.stdout
     assert "BROKEN poll-interval" in out.stdout
     assert "BROKEN outcome" in out.stdout
+
+
+def test_a_real_key_the_client_sends_and_prints_stays_out_of_every_report() -> None:
+    # The client ignores the token it was given, sends its own key and prints it on failing.
+    key = "sk-real-secret-654321"
+
+    def client(target: Target) -> None:
+        headers = {"Authorization": f"Bearer {key}"}
+        answer = target.http.post("/v1/videos/generations", json=target.body, headers=headers)
+        print(f"sent Authorization: Bearer {key}; got {answer.status_code}")
+        raise RuntimeError(f"the API refused {key}")
+
+    report = check_client(client, ["success"])
+    assert not report.passed
+    for shown in (report.to_text(details=0), report.to_json(), report.to_junit()):
+        assert key not in shown
+        assert f"{key[:4]}…{key[-2:]}" in shown
+    with pytest.raises(ConformanceFailure) as failed:
+        report.results[0].raise_for_failures()
+    assert key not in str(failed.value)
