@@ -12,6 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from sora_mock.conformance import Target
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "clients"
 
 
@@ -140,3 +142,15 @@ BROKEN = {
         {"outcome"},
     ),
 }
+
+
+#: The key :func:`leaks_its_own_key` sends and prints: no report may show it whole.
+OWN_KEY = "sk-real-secret-123456"
+
+
+def leaks_its_own_key(target: Target) -> None:
+    """Ignores the token the harness gave it: sends its own key, prints it, then fails."""
+    headers = {"Authorization": f"Bearer {OWN_KEY}"}
+    answer = target.http.post("/v1/videos/generations", json=target.body, headers=headers)
+    print(f"sent Authorization: Bearer {OWN_KEY}; got {answer.status_code}")
+    raise RuntimeError(f"the API refused {OWN_KEY}")

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -130,3 +131,10 @@ def a_task(**changes: Any) -> Task:
         base_url="http://127.0.0.1:8000",
     )
     return dataclasses.replace(task, **changes)
+
+
+def deny_commit(action: int, what: str | None, *_: str | None) -> int:
+    """A SQLite authorizer under which ``COMMIT`` cannot be prepared: a commit that fails
+    (``connection.set_authorizer(deny_commit)``)."""
+    refused = action == sqlite3.SQLITE_TRANSACTION and what == "COMMIT"
+    return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from sora_mock.conformance import Target, check_client, html_page
 from sora_mock.conformance.html_report import MAX_ROWS
+from tests.conformance_clients import OWN_KEY, leaks_its_own_key
 from tests.html.parsing import parse
 from tests.html.reports import ignores_retry_after
 
@@ -65,16 +66,8 @@ def test_what_a_client_says_is_escaped() -> None:
 
 
 def test_a_real_key_the_client_sends_and_prints_stays_out_of_the_page() -> None:
-    # The client ignores the token it was given, sends its own key and prints it on failing.
-    key = "sk-real-secret-123456"
-
-    def client(target: Target) -> None:
-        headers = {"Authorization": f"Bearer {key}"}
-        answer = target.http.post("/v1/videos/generations", json=target.body, headers=headers)
-        print(f"sent Authorization: Bearer {key}; got {answer.status_code}")
-        raise RuntimeError(f"the API refused {key}")
-
-    report = check_client(client, ["success"])
+    key = OWN_KEY
+    report = check_client(leaks_its_own_key, ["success"])
     assert not report.passed
     assert {"bearer-token", "outcome"} <= set(report.broken())
     html = html_page(report)

@@ -19,7 +19,7 @@ from sora_mock.engine.reported import Reported
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
 from sora_mock.engine.store.memory import _STRINGS_KEPT
 from sora_mock.engine.store.stored import StoredTask
-from tests.helpers import a_task, create, poll
+from tests.helpers import a_task, create, deny_commit, poll
 
 
 def test_a_stored_task_reads_back_field_for_field() -> None:
@@ -389,12 +389,6 @@ def _tasks_in_file(path: Path) -> int:
     return int(count)
 
 
-def _deny_commit(action: int, what: str | None, *_: str | None) -> int:
-    """An authorizer under which SQLite refuses to prepare ``COMMIT`` (a commit that fails)."""
-    refused = action == sqlite3.SQLITE_TRANSACTION and what == "COMMIT"
-    return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
-
-
 def test_a_group_store_commits_many_answers_in_one_transaction(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = SqliteTaskStore(path, group=True)
@@ -423,7 +417,7 @@ def test_a_failed_group_commit_keeps_nothing_of_its_answers(tmp_path: Path) -> N
     engine = Engine(clock=VirtualClock(), seed=1, store=store)
     kept = create(engine).json_body()["id"]
     assert engine.commit_writes()
-    store._db.set_authorizer(_deny_commit)
+    store._db.set_authorizer(deny_commit)
     lost = create(engine).json_body()["id"]
     assert poll(engine, kept).status == 200
     assert not engine.commit_writes()

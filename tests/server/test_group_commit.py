@@ -21,7 +21,7 @@ from sora_mock.server.asgi import NOT_SAVED, protocol_error
 from sora_mock.server.callbacks import UNSAVED, CallbackDispatcher
 from sora_mock.server.commits import GroupCommit
 from sora_mock.server.runner import BackgroundServer
-from tests.helpers import CREATE_PATH, VALID_BODY, auth, create, start_serve
+from tests.helpers import CREATE_PATH, VALID_BODY, auth, create, deny_commit, start_serve
 
 REQUESTS = 50
 TOKEN = "sk-group-commit-7d41e2"
@@ -66,12 +66,6 @@ def test_concurrent_creates_share_commits_and_are_in_the_file_when_answered(
     store.close()
 
 
-def _deny_commit(action: int, what: str | None, *_: str | None) -> int:
-    """An authorizer under which SQLite refuses to prepare ``COMMIT`` (a commit that fails)."""
-    refused = action == sqlite3.SQLITE_TRANSACTION and what == "COMMIT"
-    return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
-
-
 def test_a_failed_commit_answers_503_and_loses_no_earlier_task(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = SqliteTaskStore(path, group=True)
@@ -80,7 +74,7 @@ def test_a_failed_commit_answers_503_and_loses_no_earlier_task(tmp_path: Path) -
         httpx.Client(base_url=server.base_url, timeout=10) as client,
     ):
         kept = client.post(CREATE_PATH, json=VALID_BODY, headers=auth(TOKEN)).json()["id"]
-        store._db.set_authorizer(_deny_commit)
+        store._db.set_authorizer(deny_commit)
         refused = client.post(CREATE_PATH, json=VALID_BODY, headers=auth(TOKEN))
         read = client.get(f"/v1/tasks/{kept}", headers=auth(TOKEN))  # its count: a write
         store._db.set_authorizer(None)
@@ -134,7 +128,7 @@ def test_no_callback_goes_out_when_its_state_could_not_be_saved(tmp_path: Path) 
         dispatcher = CallbackDispatcher(
             engine, interval=0.01, resolver=resolver, commits=GroupCommit(engine)
         )
-        store._db.set_authorizer(_deny_commit)
+        store._db.set_authorizer(deny_commit)
         await dispatcher.start()
         try:
             deadline = time.monotonic() + 10
