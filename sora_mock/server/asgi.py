@@ -118,7 +118,7 @@ class MockApp:
             # A bug must not cost the client its answer or the server its loop.
             log.exception("sora-mock failed on %s %s", request.method, _printable(request.path))
             response = Response.json(500, protocol_error(500))
-        if self.engine.writes_pending() and not await self.commits.durable():
+        if not await self.commits.saved():
             response = Response.json(503, protocol_error(503, NOT_SAVED))
         if body is None and response.header("connection") is None:
             response = replace(response, headers=(*response.headers, _CLOSE))
