@@ -1,5 +1,6 @@
 """What the server writes: its start-up lines and one line per request, as text or as JSON
-lines (one object per line, for log collectors).
+lines (one object per line, for log collectors); a warning repeated within an interval is
+written once (:class:`RepeatFilter`).
 
 Every line of the ``sora_mock`` loggers carries the time (UTC, ISO 8601, milliseconds) and the
 level; a request line also its method, path, status, latency and the token, masked.
@@ -18,7 +19,9 @@ import datetime
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
@@ -118,6 +121,58 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class RepeatFilter(logging.Filter):
+    """Lets a warning (or worse) through once per kind per ``interval`` seconds.
+
+    A kind is the logger, the message before its arguments and the exception's type; the
+    first record of a kind after an interval says how many were held back. A client that
+    reset its connection is no fault of the server: such a record keeps one line and loses
+    its traceback. Lines below WARNING (the request log) always pass.
+    """
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._seen: dict[tuple[str, str, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ConnectionError):
+            record.msg = f"{record.getMessage()}: {error}"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        kind = (record.name, str(record.msg), type(error).__name__)
+        now = self.clock()
+        with self._lock:
+            since, held = self._seen.get(kind, (-float("inf"), 0))
+            passes = now - since >= self.interval
+            self._seen[kind] = (now, 0) if passes else (since, held + 1)
+        if passes and held:
+            record.msg = (
+                f"{record.getMessage()} ({held} more like this in the last {self.interval:g} s)"
+            )
+            record.args = ()
+        return passes
+
+
+#: The loggers whose warnings :func:`quiet_repeats` throttles.
+THROTTLED_LOGGERS = ("uvicorn.error", "asyncio", "sora_mock.server", "sora_mock.callbacks")
+
+
+def quiet_repeats(interval: float = 10.0) -> None:
+    """Put one :class:`RepeatFilter` on each of :data:`THROTTLED_LOGGERS` (once)."""
+    repeats = RepeatFilter(interval)
+    for name in THROTTLED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RepeatFilter) for f in logger.filters):
+            logger.addFilter(repeats)
+
+
 def _timestamp(seconds: float) -> str:
     moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -127,11 +182,14 @@ __all__ = [
     "LOG_FORMATS",
     "LOG_LEVELS",
     "REQUEST_FIELD",
+    "THROTTLED_LOGGERS",
     "JsonFormatter",
     "LogFormat",
+    "RepeatFilter",
     "RequestLine",
     "StartupLine",
     "TextFormatter",
     "configure_logging",
+    "quiet_repeats",
     "write_startup",
 ]

@@ -1,11 +1,10 @@
-"""The limits a running server keeps: an early 413, idle keep-alive connections closed, a cap
-on open connections, and a log that says one line per kind of event per interval."""
+"""The limits a running server keeps: an early 413, idle keep-alive connections closed, and a
+cap on open connections."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
-from sora_mock.server.limits import ConnectionLimits, RepeatFilter, default_max_connections
+from sora_mock.server.limits import ConnectionLimits, default_max_connections
 from sora_mock.server.protocols import HttpName
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
@@ -163,48 +162,3 @@ def test_the_default_cap_leaves_a_reserve_below_the_file_limit() -> None:
     cap = default_max_connections()
     assert 0 < cap < soft
     assert ConnectionLimits().max_connections is None  # derived when the server starts
-
-
-# -- 6. one log line per kind of event per interval ------------------------------------------
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _record(
-    message: str, level: int = logging.WARNING, exc: BaseException | None = None
-) -> logging.LogRecord:
-    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-    return logging.LogRecord("uvicorn.error", level, __file__, 1, message, (), exc_info)
-
-
-def test_repeated_warnings_pass_once_per_interval_then_say_how_many_were_held_back() -> None:
-    clock = _Clock()
-    repeats = RepeatFilter(interval=10, clock=clock)
-    passed = [repeats.filter(_record("Invalid HTTP request received.")) for _ in range(500)]
-    assert passed.count(True) == 1
-    assert repeats.filter(_record("Exceeded concurrency limit."))  # another kind
-    clock.now = 10.5
-    again = _record("Invalid HTTP request received.")
-    assert repeats.filter(again)
-    assert "499 more like this in the last 10 s" in again.getMessage()
-
-
-def test_info_lines_are_never_held_back() -> None:
-    repeats = RepeatFilter(interval=10, clock=_Clock())
-    assert all(repeats.filter(_record("GET /x -> 200", logging.INFO)) for _ in range(50))
-
-
-def test_a_client_reset_loses_its_traceback() -> None:
-    try:
-        raise ConnectionResetError(104, "Connection reset by peer")
-    except ConnectionResetError as exc:
-        record = _record("Exception in callback", logging.ERROR, exc)
-    assert RepeatFilter(interval=10, clock=_Clock()).filter(record)
-    assert record.exc_info is None
-    assert "Connection reset by peer" in record.getMessage()

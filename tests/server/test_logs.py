@@ -1,4 +1,5 @@
-"""The server's log lines, as text and as JSON lines."""
+"""The server's log lines, as text and as JSON lines, and one line per kind of warning per
+interval."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from sora_mock.engine import Engine, VirtualClock
 from sora_mock.server import BackgroundServer, StartupLine, configure_logging, write_startup
+from sora_mock.server.logs import RepeatFilter
 from tests.helpers import VALID_BODY, auth
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -114,3 +116,45 @@ def test_a_token_in_the_query_is_masked_in_the_log(log_stream: io.StringIO) -> N
     assert all(TOKEN not in line for line in lines), lines
     assert "token=sk-s" in lines[0]
     assert "&status=4xx" in lines[0]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _record(
+    message: str, level: int = logging.WARNING, exc: BaseException | None = None
+) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord("uvicorn.error", level, __file__, 1, message, (), exc_info)
+
+
+def test_repeated_warnings_pass_once_per_interval_then_say_how_many_were_held_back() -> None:
+    clock = _Clock()
+    repeats = RepeatFilter(interval=10, clock=clock)
+    passed = [repeats.filter(_record("Invalid HTTP request received.")) for _ in range(500)]
+    assert passed.count(True) == 1
+    assert repeats.filter(_record("Exceeded concurrency limit."))  # another kind
+    clock.now = 10.5
+    again = _record("Invalid HTTP request received.")
+    assert repeats.filter(again)
+    assert "499 more like this in the last 10 s" in again.getMessage()
+
+
+def test_info_lines_are_never_held_back() -> None:
+    repeats = RepeatFilter(interval=10, clock=_Clock())
+    assert all(repeats.filter(_record("GET /x -> 200", logging.INFO)) for _ in range(50))
+
+
+def test_a_client_reset_loses_its_traceback() -> None:
+    try:
+        raise ConnectionResetError(104, "Connection reset by peer")
+    except ConnectionResetError as exc:
+        record = _record("Exception in callback", logging.ERROR, exc)
+    assert RepeatFilter(interval=10, clock=_Clock()).filter(record)
+    assert record.exc_info is None
+    assert "Connection reset by peer" in record.getMessage()
