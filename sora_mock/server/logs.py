@@ -24,6 +24,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
+from urllib.parse import quote, unquote_plus
+
+from sora_mock.contract import Request, Response
+from sora_mock.engine import mask_token
 
 LogFormat = Literal["text", "json"]
 #: The values of ``--log-format`` and ``--log-level``.
@@ -46,6 +50,21 @@ class RequestLine:
     token: str
     bytes: int
 
+    @classmethod
+    def of(cls, request: Request, response: Response, seconds: float) -> RequestLine:
+        """The line of ``request`` answered with ``response`` after ``seconds``: the bearer
+        token masked, in the query too, and control characters escaped."""
+        token = request.headers.get("authorization", "").partition(" ")[2].strip() or None
+        return cls(
+            method=printable(request.method),
+            path=printable(request.path),
+            query=printable(_masked_query(request.query, token)),
+            status=response.status,
+            latency_ms=round(seconds * 1000, 3),
+            token=printable(mask_token(token) or "-"),
+            bytes=len(response.body),
+        )
+
     def text(self) -> str:
         """``GET /path?q -> 200 (token sk-…xyz, 321 bytes, 1.25 ms)``."""
         query = f"?{self.query}" if self.query else ""
@@ -53,6 +72,29 @@ class RequestLine:
             f"{self.method} {self.path}{query} -> {self.status} "
             f"(token {self.token}, {self.bytes} bytes, {self.latency_ms:.2f} ms)"
         )
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped: a decoded path may hold CR, LF or escape
+    codes, and a log line must stay one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _masked_query(query: str, token: str | None) -> str:
+    """``query`` with every token in it masked: the admin journal's ``token=`` filter, and
+    any value that is the request's own bearer token."""
+    if not query:
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        plain = unquote_plus(value)
+        if equals and plain and (name == "token" or plain == token):
+            part = f"{name}={quote(mask_token(plain) or '')}"
+        parts.append(part)
+    return "&".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +232,7 @@ __all__ = [
     "StartupLine",
     "TextFormatter",
     "configure_logging",
+    "printable",
     "quiet_repeats",
     "write_startup",
 ]

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine, VirtualClock
 from sora_mock.server import BackgroundServer, StartupLine, configure_logging, write_startup
-from sora_mock.server.logs import RepeatFilter
+from sora_mock.server.logs import RepeatFilter, RequestLine
 from tests.helpers import VALID_BODY, auth
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -116,6 +117,22 @@ def test_a_token_in_the_query_is_masked_in_the_log(log_stream: io.StringIO) -> N
     assert all(TOKEN not in line for line in lines), lines
     assert "token=sk-s" in lines[0]
     assert "&status=4xx" in lines[0]
+
+
+def test_a_request_line_masks_tokens_and_escapes_control_characters() -> None:
+    request = Request(
+        "GET",
+        "/__mock/journal\r\nforged",
+        f"token={TOKEN}&key={TOKEN}&status=4xx",
+        {"authorization": f"Bearer {TOKEN}"},
+    )
+    line = RequestLine.of(request, Response(200, body=b"abc"), 0.00125)
+    assert line.path == "/__mock/journal\\r\\nforged"
+    assert line.query == "token=sk-s%E2%80%A623&key=sk-s%E2%80%A623&status=4xx"
+    assert (line.status, line.latency_ms, line.token, line.bytes) == (200, 1.25, "sk-s…23", 3)
+    assert TOKEN not in line.text()
+    anonymous = RequestLine.of(Request("GET", "/x"), Response(404), 0)
+    assert anonymous.token == "-"
 
 
 class _Clock:
