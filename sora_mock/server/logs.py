@@ -36,6 +36,8 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 #: The attribute of a log record that holds its :class:`RequestLine`.
 REQUEST_FIELD = "sora_request"
+#: The attribute of a log record that holds its :class:`StartupLine`.
+STARTUP_FIELD = "sora_startup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +125,21 @@ def write_startup(
 ) -> None:
     """Write the start-up lines (whatever the level: they say where the server is)."""
     out = stream or sys.stdout
-    now = _timestamp(datetime.datetime.now(datetime.UTC).timestamp())
+    formatter = JsonFormatter()
+    now = time.time()
     for line in lines:
         if log_format == "json":
-            record: dict[str, Any] = {"time": now, "level": "info", "logger": "sora_mock.serve"}
-            record.update({"message": line.message, **line.fields})
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            record = logging.makeLogRecord(
+                {
+                    "name": "sora_mock.serve",
+                    "levelno": logging.INFO,
+                    "levelname": "INFO",
+                    "msg": line.message,
+                    "created": now,
+                    STARTUP_FIELD: line,
+                }
+            )
+            out.write(formatter.format(record) + "\n")
         else:
             out.write(f"sora-mock: {line.message}\n")
     out.flush()
@@ -145,8 +156,8 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, a request's fields, and any
-    traceback as one string under ``error``."""
+    """One JSON object per line: time, level, logger, message, a request's or a start-up
+    line's fields, and any traceback as one string under ``error``."""
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
@@ -158,6 +169,9 @@ class JsonFormatter(logging.Formatter):
         line = getattr(record, REQUEST_FIELD, None)
         if isinstance(line, RequestLine):
             data.update(dataclasses.asdict(line))
+        startup = getattr(record, STARTUP_FIELD, None)
+        if isinstance(startup, StartupLine):
+            data.update(startup.fields)
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
@@ -224,6 +238,7 @@ __all__ = [
     "LOG_FORMATS",
     "LOG_LEVELS",
     "REQUEST_FIELD",
+    "STARTUP_FIELD",
     "THROTTLED_LOGGERS",
     "JsonFormatter",
     "LogFormat",

@@ -101,6 +101,8 @@ def test_startup_lines_in_either_format(log_format: str) -> None:
         assert written == ["sora-mock: spec: a.yaml", "sora-mock: settings: b"]
     else:
         first = json.loads(written[0])
+        assert list(first) == ["time", "level", "logger", "message", "spec"]
+        assert (first["level"], first["logger"]) == ("info", "sora_mock.serve")
         assert first["message"] == "spec: a.yaml"
         assert first["spec"] == ["a.yaml"]
         assert re.fullmatch(TIME, first["time"])
