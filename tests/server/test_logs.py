@@ -3,6 +3,7 @@ interval."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import logging
@@ -12,10 +13,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sora_mock.cli import build_parser
 from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine, VirtualClock
-from sora_mock.server import BackgroundServer, StartupLine, configure_logging, write_startup
-from sora_mock.server.logs import RepeatFilter, RequestLine
+from sora_mock.server import (
+    BackgroundServer,
+    ConnectionLimits,
+    ServeSettings,
+    StartupLine,
+    configure_logging,
+    write_startup,
+)
+from sora_mock.server.logs import LOG_FORMATS, LOG_LEVELS, RepeatFilter, RequestLine
 from tests.helpers import VALID_BODY, auth
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -119,6 +128,28 @@ def test_a_token_in_the_query_is_masked_in_the_log(log_stream: io.StringIO) -> N
     assert all(TOKEN not in line for line in lines), lines
     assert "token=sk-s" in lines[0]
     assert "&status=4xx" in lines[0]
+
+
+def test_the_serve_command_offers_the_log_formats_levels_and_limits_of_the_server() -> None:
+    # The CLI writes its own copy, so that parsing arguments does not import uvicorn.
+    [commands] = [
+        action
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    options = {action.dest: action for action in commands.choices["serve"]._actions}
+    assert tuple(options["log_format"].choices or ()) == LOG_FORMATS
+    assert tuple(options["log_level"].choices or ()) == LOG_LEVELS
+    settings, limits = ServeSettings(), ConnectionLimits()
+    assert (options["log_format"].default, options["log_level"].default) == (
+        settings.log_format,
+        settings.log_level,
+    )
+    assert (options["keep_alive"].default, options["head_timeout"].default) == (
+        limits.keep_alive,
+        limits.head_timeout,
+    )
+    assert (options["keep_alive"].default, options["head_timeout"].default) == (5, 5.0)
 
 
 def test_a_request_line_masks_tokens_and_escapes_control_characters() -> None:
