@@ -101,21 +101,6 @@ def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(http: HttpNam
         assert time.monotonic() - answered >= 0.5
 
 
-@pytest.mark.parametrize("http", HTTP)
-@pytest.mark.parametrize("sent", [b"", b"GET /__mock/health HTTP/1.1\r\nHost: x\r\n"])
-def test_a_head_that_does_not_arrive_in_time_is_closed(http: HttpName, sent: bytes) -> None:
-    with (
-        _served(http, ConnectionLimits(head_timeout=0.5)) as running,
-        socket.create_connection(address(running.base_url), timeout=5) as sock,
-    ):
-        sock.sendall(sent)
-        opened = time.monotonic()
-        rest, closed = read_until_closed(sock, opened + 5 - time.monotonic())
-        assert closed, "the connection waits for its head for ever"
-        assert rest == b""
-        assert time.monotonic() - opened >= 0.3
-
-
 # -- 6. a cap on open connections --------------------------------------------------------------
 
 
