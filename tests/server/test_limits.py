@@ -7,7 +7,6 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,12 +16,11 @@ from sora_mock.engine.core import Engine
 from sora_mock.server.limits import ConnectionLimits, default_max_connections
 from sora_mock.server.protocols import HttpName
 from sora_mock.server.runner import BackgroundServer
-from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+from tests.helpers import CREATE_PATH, VALID_BODY, auth
 from tests.rawhttp import RawResponse, address, request
 from tests.server.wire import read_until_closed
 
 HTTP: list[HttpName] = ["h11", "httptools"]
-JSON_AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
 def _served(http: HttpName, limits: ConnectionLimits | None = None) -> BackgroundServer:
@@ -45,21 +43,15 @@ def _read_response(sock: socket.socket) -> RawResponse:
 # -- 4. a declared body over the limit answers 413 before it is read --------------------------
 
 
-@pytest.fixture(scope="module", params=HTTP)
-def server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
-    with _served(request.param) as running:
-        yield running
-
-
 @pytest.mark.parametrize("expect", [True, False], ids=["expect 100-continue", "no expect"])
 def test_a_content_length_over_the_limit_answers_413_at_once(
-    server: BackgroundServer, expect: bool
+    mock_server: BackgroundServer, expect: bool
 ) -> None:
-    headers = {**JSON_AUTH, "Content-Length": "2147483648"}
+    headers = {**auth(), "Content-Length": "2147483648"}
     if expect:
         headers["Expect"] = "100-continue"
     head = request("POST", CREATE_PATH, headers=headers, close=False)
-    with socket.create_connection(address(server.base_url), timeout=5) as sock:
+    with socket.create_connection(address(mock_server.base_url), timeout=5) as sock:
         sock.sendall(head if expect else head + b'{"model": "sora-character", "pad": "')
         raw, closed = read_until_closed(sock, 5)
     assert not raw.startswith(b"HTTP/1.1 100"), raw[:200]
@@ -70,10 +62,10 @@ def test_a_content_length_over_the_limit_answers_413_at_once(
     assert closed, "the connection stays open after the 413"
 
 
-def test_a_content_length_within_the_limit_is_still_invited(server: BackgroundServer) -> None:
+def test_a_content_length_within_the_limit_is_still_invited(mock_server: BackgroundServer) -> None:
     body = json.dumps(VALID_BODY).encode()
-    headers = {**JSON_AUTH, "Content-Length": str(len(body)), "Expect": "100-continue"}
-    with socket.create_connection(address(server.base_url), timeout=5) as sock:
+    headers = {**auth(), "Content-Length": str(len(body)), "Expect": "100-continue"}
+    with socket.create_connection(address(mock_server.base_url), timeout=5) as sock:
         sock.sendall(request("POST", CREATE_PATH, headers=headers))
         interim = sock.recv(65536)
         assert interim.startswith(b"HTTP/1.1 100"), interim
