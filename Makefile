@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 CHECKER_BENCH_ARGS ?= --repeat 1
 
-.PHONY: install serve test fuzz test-fast lint format typecheck check bench bench-checker clean
+.PHONY: install serve test fuzz test-fast lint format typecheck check bench bench-checker docs-examples clean
 
 install: $(STAMP)
 
@@ -69,6 +69,5 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
 
 # Run the code behind every marked example output of README.md and docs/*.md and write it in.
-.PHONY: docs-examples
 docs-examples: install
 	$(BIN)/python -m tests.docs_examples --write

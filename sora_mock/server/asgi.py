@@ -23,13 +23,12 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote, unquote_plus
 
 from sora_mock.contract import Request, Response
-from sora_mock.engine import Engine, mask_token
+from sora_mock.engine import Engine
 from sora_mock.server.callbacks import CallbackDispatcher
 from sora_mock.server.commits import GroupCommit
-from sora_mock.server.logs import REQUEST_FIELD, RequestLine
+from sora_mock.server.logs import REQUEST_FIELD, RequestLine, printable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -116,9 +115,9 @@ class MockApp:
             response = (self.handler or self.engine.handle)(request)
         except Exception:
             # A bug must not cost the client its answer or the server its loop.
-            log.exception("sora-mock failed on %s %s", request.method, _printable(request.path))
+            log.exception("sora-mock failed on %s %s", request.method, printable(request.path))
             response = Response.json(500, protocol_error(500))
-        if self.engine.writes_pending() and not await self.commits.durable():
+        if not await self.commits.saved():
             response = Response.json(503, protocol_error(503, NOT_SAVED))
         if body is None and response.header("connection") is None:
             response = replace(response, headers=(*response.headers, _CLOSE))
@@ -126,7 +125,8 @@ class MockApp:
             await asyncio.sleep(response.delay)
         await _send_response(send, response)
         if self.log_requests and log.isEnabledFor(logging.INFO):
-            _log(request, response, time.perf_counter() - started)
+            line = RequestLine.of(request, response, time.perf_counter() - started)
+            log.info("%s", line.text(), extra={REQUEST_FIELD: line})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -254,39 +254,3 @@ def _close_connection(send: Send) -> bool:
         return False
     transport.close()
     return True
-
-
-def _log(request: Request, response: Response, seconds: float) -> None:
-    token = request.headers.get("authorization", "").partition(" ")[2].strip() or None
-    line = RequestLine(
-        method=_printable(request.method),
-        path=_printable(request.path),
-        query=_printable(_masked_query(request.query, token)),
-        status=response.status,
-        latency_ms=round(seconds * 1000, 3),
-        token=_printable(mask_token(token) or "-"),
-        bytes=len(response.body),
-    )
-    log.info("%s", line.text(), extra={REQUEST_FIELD: line})
-
-
-def _masked_query(query: str, token: str | None) -> str:
-    """``query`` with every token in it masked: the admin journal's ``token=`` filter, and
-    any value that is the request's own bearer token."""
-    if not query:
-        return query
-    parts = []
-    for part in query.split("&"):
-        name, equals, value = part.partition("=")
-        plain = unquote_plus(value)
-        if equals and plain and (name == "token" or plain == token):
-            part = f"{name}={quote(mask_token(plain) or '')}"
-        parts.append(part)
-    return "&".join(parts)
-
-
-def _printable(text: str) -> str:
-    # A decoded path may hold CR, LF or escape codes; a log line must stay one line.
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -53,8 +53,9 @@ class CallbackDispatcher:
     """Delivers due callbacks from inside an asyncio event loop, never blocking requests.
 
     ``resolver`` looks up callback host names (default: the system's, :func:`resolve`);
-    tests give one that answers from a table. ``commits`` is the server's group commit: due
-    deliveries wait for it when finding them wrote to the state file.
+    tests give one that answers from a table. ``commits`` is the server's group commit (by
+    default one of the dispatcher's own): due deliveries wait for it when finding them wrote
+    to the state file.
     """
 
     def __init__(
@@ -66,7 +67,7 @@ class CallbackDispatcher:
         commits: GroupCommit | None = None,
     ) -> None:
         self.engine = engine
-        self.commits = commits
+        self.commits = commits if commits is not None else GroupCommit(engine)
         self.interval = interval
         self.resolver = resolver
         self._task: asyncio.Task[None] | None = None
@@ -98,13 +99,7 @@ class CallbackDispatcher:
         while True:
             due = self.engine.callbacks_due()
             # The states they show must stay shown after a restart: none goes out unsaved.
-            unsaved = (
-                bool(due)
-                and self.commits is not None
-                and self.engine.writes_pending()
-                and not await self.commits.durable()
-            )
-            if unsaved:
+            if due and not await self.commits.saved():
                 for delivery in due:
                     self.engine.callback_done(delivery, None, UNSAVED)
                 due = []

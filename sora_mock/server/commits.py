@@ -2,7 +2,7 @@
 
 A store that commits in groups (:class:`~sora_mock.engine.SqliteTaskStore` with
 ``group=True``) keeps every answer's writes in one open transaction. An answer whose writes,
-or whose reads of others' writes, are not yet committed waits in :meth:`GroupCommit.durable`;
+or whose reads of others' writes, are not yet committed waits in :meth:`GroupCommit.saved`;
 the first to wait in a pass of the loop schedules the commit with ``loop.call_soon``, so it
 runs once the pass has computed every answer it can, and settles them all at once.
 """
@@ -23,6 +23,11 @@ class GroupCommit:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._waiting: list[asyncio.Future[bool]] = []
+
+    async def saved(self) -> bool:
+        """True when the engine has no writes pending, or when the commit they wait for
+        succeeded; False when it failed."""
+        return not self.engine.writes_pending() or await self.durable()
 
     async def durable(self) -> bool:
         """Wait for the next commit of the engine's writes; True when it committed, False

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from http import HTTPStatus
-from typing import Protocol
+from typing import Any, Protocol
 
 from uvicorn.server import ServerState
 
@@ -65,17 +65,30 @@ class HeadDeadline:
     """Closes the connection when a request head is not complete within
     :attr:`head_timeout` seconds of the connection opening or of its first byte.
 
-    Mixed into the protocols, which call :meth:`watch_head` whenever they may start or
-    finish waiting for a head; an idle connection between requests is the keep-alive
-    timeout's, not this one's.
+    Mixed into the protocols (before uvicorn's class): it takes the ``head_timeout``
+    keyword, starts the clock when the connection opens and stops it when it closes; the
+    protocols call :meth:`watch_head` whenever they may start or finish waiting for a head
+    in between. An idle connection between requests is the keep-alive timeout's, not this
+    one's.
     """
 
-    #: Seconds a request head may take to arrive whole.
-    head_timeout: float = 5.0
     #: The pending close, while a head is awaited.
     head_timer: asyncio.TimerHandle | None = None
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
+
+    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Seconds a request head may take to arrive whole.
+        self.head_timeout = head_timeout
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self.watch_head(True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.watch_head(False)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def watch_head(self, awaiting: bool) -> None:
         """Start the clock if a head is ``awaiting`` (and the clock is not running yet),

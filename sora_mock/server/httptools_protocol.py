@@ -7,7 +7,6 @@ importing this module needs httptools.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from typing import Any
 
@@ -42,22 +41,12 @@ class HttpToolsProtocol(HeadDeadline, _HttpToolsProtocol):
     #: The status to answer once the requests before the malformed one are answered.
     refusal: int | None = None
 
-    def __init__(self, *args: Any, head_timeout: float | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if head_timeout is not None:
-            self.head_timeout = head_timeout
         # As h11 does: ``3 \r\n`` is a chunk of 3 bytes.
         self.parser.set_dangerous_leniencies(lenient_spaces_after_chunk_size=True)
         #: The requests parsed and not yet answered, oldest first.
         self.unanswered: deque[RequestResponseCycle] = deque()
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.watch_head(True)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.watch_head(False)
-        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self.refusal is not None:

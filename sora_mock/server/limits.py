@@ -1,5 +1,5 @@
-"""The limits a long-running server keeps: idle connections, open connections, its log, and
-its worker processes' lives.
+"""The limits a long-running server keeps on its connections: how long they idle and how
+many are open.
 
 - A keep-alive connection idle past :attr:`ConnectionLimits.keep_alive` seconds is closed
   (uvicorn's ``timeout_keep_alive``), and so is one whose request head is not whole within
@@ -8,24 +8,14 @@ its worker processes' lives.
   default the process's file limit less a reserve (:func:`default_max_connections`); a
   connection over the cap is answered ``503`` with the error envelope and closed, before
   its request is parsed (:func:`guarded_protocol`).
-- :class:`RepeatFilter` lets a warning through once per kind per interval, then says how
-  many like it were held back; a client's reset loses its traceback.
-- :func:`die_with_parent` ends a worker process when the process that started it dies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import functools
 import logging
-import os
 import resource
-import signal
-import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -143,90 +133,10 @@ class Refusal(asyncio.Protocol):
             self.timer.cancel()
 
 
-class RepeatFilter(logging.Filter):
-    """Lets a warning (or worse) through once per kind per ``interval`` seconds.
-
-    A kind is the logger, the message before its arguments and the exception's type; the
-    first record of a kind after an interval says how many were held back. A client that
-    reset its connection is no fault of the server: such a record keeps one line and loses
-    its traceback. Lines below WARNING (the request log) always pass.
-    """
-
-    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        super().__init__()
-        self.interval = interval
-        self.clock = clock
-        self._seen: dict[tuple[str, str, str], tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return True
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, ConnectionError):
-            record.msg = f"{record.getMessage()}: {error}"
-            record.args = ()
-            record.exc_info = None
-            record.exc_text = None
-        kind = (record.name, str(record.msg), type(error).__name__)
-        now = self.clock()
-        with self._lock:
-            since, held = self._seen.get(kind, (-float("inf"), 0))
-            passes = now - since >= self.interval
-            self._seen[kind] = (now, 0) if passes else (since, held + 1)
-        if passes and held:
-            record.msg = (
-                f"{record.getMessage()} ({held} more like this in the last {self.interval:g} s)"
-            )
-            record.args = ()
-        return passes
-
-
-#: The loggers whose warnings :func:`quiet_repeats` throttles.
-THROTTLED_LOGGERS = ("uvicorn.error", "asyncio", "sora_mock.server", "sora_mock.callbacks")
-
-
-def quiet_repeats(interval: float = 10.0) -> None:
-    """Put one :class:`RepeatFilter` on each of :data:`THROTTLED_LOGGERS` (once)."""
-    repeats = RepeatFilter(interval)
-    for name in THROTTLED_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RepeatFilter) for f in logger.filters):
-            logger.addFilter(repeats)
-
-
-#: prctl(2)'s option that sends the calling process a signal when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process (SIGTERM, a graceful stop) when process ``parent`` dies.
-
-    On Linux the kernel sends the signal (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon
-    thread checks once a second. Either way, a parent already gone ends this process now.
-    """
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    else:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # died before the signal was asked for
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
 __all__ = [
     "ConnectionLimits",
     "Refusal",
-    "RepeatFilter",
     "default_max_connections",
-    "die_with_parent",
     "guarded",
     "guarded_protocol",
-    "quiet_repeats",
 ]

@@ -85,20 +85,10 @@ class H11Protocol(HeadDeadline, _H11Protocol):
     complete), so a refusal always comes after the earlier answers.
     """
 
-    def __init__(self, *args: Any, head_timeout: float | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if head_timeout is not None:
-            self.head_timeout = head_timeout
         size = self.config.h11_max_incomplete_event_size
         self.conn = _Connection(h11.SERVER) if size is None else _Connection(h11.SERVER, size)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.watch_head(True)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.watch_head(False)
-        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

@@ -8,12 +8,17 @@ connect immediately (the kernel queues them until uvicorn accepts).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import gc
 import json
 import os
+import signal
 import socket
+import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
@@ -25,8 +30,8 @@ from sora_mock.contract import BUNDLED, Contract
 from sora_mock.engine import Engine, SqliteTaskStore
 from sora_mock.errors import PortInUseError, ServerError
 from sora_mock.server.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
-from sora_mock.server.limits import ConnectionLimits, die_with_parent, guarded, quiet_repeats
-from sora_mock.server.logs import LogFormat, configure_logging
+from sora_mock.server.limits import ConnectionLimits, guarded
+from sora_mock.server.logs import LogFormat, configure_logging, quiet_repeats
 from sora_mock.server.protocols import HttpName, protocol_class
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -110,7 +115,7 @@ def run_server(
     """Serve on ``sock`` until interrupted: in this process, or in ``workers`` processes
     (each loads the contract of ``settings.spec``; ``contract``, if given, is that contract,
     already loaded, for a single process). Repeated warnings are logged once per interval
-    (:func:`~sora_mock.server.limits.quiet_repeats`); workers die with this process."""
+    (:func:`~sora_mock.server.logs.quiet_repeats`); workers die with this process."""
     limits = settings.limits
     if settings.workers == 1:
         app = MockApp(settings.engine(contract), log_requests=not settings.quiet)
@@ -156,6 +161,31 @@ def app_from_environment() -> MockApp:
     app = MockApp(settings.engine(), log_requests=not settings.quiet)
     _settle_heap()
     return app
+
+
+#: prctl(2)'s option that sends the calling process a signal when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process (SIGTERM, a graceful stop) when process ``parent`` dies.
+
+    On Linux the kernel sends the signal (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon
+    thread checks once a second. Either way, a parent already gone ends this process now.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _uvicorn_level(settings: ServeSettings) -> str:

@@ -110,6 +110,30 @@ def test_concurrent_creates_survive_kill_9_with_unique_ids(tmp_path: Path, worke
         process.communicate(timeout=30)
 
 
+def test_saved_commits_only_what_is_pending_and_says_whether_it_was_kept(
+    tmp_path: Path,
+) -> None:
+    store = SqliteTaskStore(tmp_path / "state.db", group=True)
+    engine = Engine(clock=VirtualClock(), store=store, seed=3)
+    commits = GroupCommit(engine)
+    assert engine.commit_writes()
+    assert not engine.writes_pending()
+    before = store.commits
+    assert asyncio.run(commits.saved())  # nothing pending: no commit
+    assert store.commits == before
+    assert create(engine, VALID_BODY).status == 200
+    assert engine.writes_pending()
+    store._db.set_authorizer(deny_commit)
+    try:
+        assert not asyncio.run(commits.saved())
+    finally:
+        store._db.set_authorizer(None)
+    assert create(engine, VALID_BODY).status == 200
+    assert asyncio.run(commits.saved())
+    assert not engine.writes_pending()
+    store.close()
+
+
 def test_no_callback_goes_out_when_its_state_could_not_be_saved(tmp_path: Path) -> None:
     clock = VirtualClock()
     store = SqliteTaskStore(tmp_path / "state.db", group=True)
@@ -125,9 +149,7 @@ def test_no_callback_goes_out_when_its_state_could_not_be_saved(tmp_path: Path) 
         return ["93.184.216.34"]
 
     async def run() -> list[JournalEntry]:
-        dispatcher = CallbackDispatcher(
-            engine, interval=0.01, resolver=resolver, commits=GroupCommit(engine)
-        )
+        dispatcher = CallbackDispatcher(engine, interval=0.01, resolver=resolver)
         store._db.set_authorizer(deny_commit)
         await dispatcher.start()
         try:

@@ -18,10 +18,8 @@ import requests
 from sora_mock.inprocess.aiohttp_door import aiohttp_route
 from sora_mock.inprocess.handle import MockAPI
 from sora_mock.inprocess.requests_door import requests_route
+from tests.helpers import CREATE_PATH, VALID_BODY, auth
 
-CREATE = "/v1/videos/generations"
-BODY = {"model": "sora-character", "video_url": "https://example.com/v.mp4", "timestamps": "1,3"}
-AUTH = {"Authorization": "Bearer sk-parity-0001"}
 TIMEOUT = 1.5  # past the latency scenario's 0.5 s, short of the timeout scenario's 300 s
 #: Scenarios whose answers wait out a real delay over HTTP.
 WAITING = ("latency", "timeout")
@@ -32,23 +30,36 @@ SCENARIOS = [
 Seen = list[tuple[Any, ...]]
 
 
-def _requests_lifecycle(base_url: str, api: MockAPI) -> Seen:
-    seen: Seen = []
+def _recorded(
+    seen: Seen, fetch: Callable[..., Any], errors: tuple[type[Exception], ...]
+) -> Callable[..., Any]:
+    """A send for :func:`_lifecycle`: ``fetch`` (which records an answer's status and content
+    type in ``seen`` and returns its parsed body), then the body, or the name of the
+    exception among ``errors`` it raised, recorded too; the body or None back."""
 
     def send(method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = requests.request(
-                method, f"{base_url}{path}", headers=AUTH, timeout=TIMEOUT, **kwargs
-            )
-            seen.append((response.status_code, response.headers.get("content-type")))
-            body = response.json()
-        except (requests.RequestException, ValueError) as error:
+            body = fetch(method, path, **kwargs)
+        except errors as error:
             seen.append(("error", type(error).__name__))
             return None
         seen.append(("body", body))
         return body
 
-    _lifecycle(send, api)
+    return send
+
+
+def _requests_lifecycle(base_url: str, api: MockAPI) -> Seen:
+    seen: Seen = []
+
+    def fetch(method: str, path: str, **kwargs: Any) -> Any:
+        response = requests.request(
+            method, f"{base_url}{path}", headers=auth(), timeout=TIMEOUT, **kwargs
+        )
+        seen.append((response.status_code, response.headers.get("content-type")))
+        return response.json()
+
+    _lifecycle(_recorded(seen, fetch, (requests.RequestException, ValueError)), api)
     return seen
 
 
@@ -62,26 +73,21 @@ def _aiohttp_lifecycle(base_url: str, api: MockAPI) -> Seen:
         connector = aiohttp.TCPConnector(force_close=True)
         async with (
             aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
-            session.request(method, f"{base_url}{path}", headers=AUTH, **kwargs) as response,
+            session.request(method, f"{base_url}{path}", headers=auth(), **kwargs) as response,
         ):
             seen.append((response.status, response.headers.get("content-type")))
             return await response.json(content_type=None)
 
-    def send(method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            body = asyncio.run(request(method, path, **kwargs))
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            seen.append(("error", type(error).__name__))
-            return None
-        seen.append(("body", body))
-        return body
+    def fetch(method: str, path: str, **kwargs: Any) -> Any:
+        return asyncio.run(request(method, path, **kwargs))
 
-    _lifecycle(send, api)
+    errors = (aiohttp.ClientError, TimeoutError, ValueError)
+    _lifecycle(_recorded(seen, fetch, errors), api)
     return seen
 
 
 def _lifecycle(send: Callable[..., Any], api: MockAPI) -> None:
-    created = send("POST", CREATE, json=BODY)
+    created = send("POST", CREATE_PATH, json=VALID_BODY)
     if created is not None and "id" in created:
         for step in (0, 3, 60):
             api.advance(step)

@@ -1,29 +1,26 @@
-"""The limits a running server keeps: an early 413, idle keep-alive connections closed, a cap
-on open connections, and a log that says one line per kind of event per interval."""
+"""The limits a running server keeps: an early 413, idle keep-alive connections closed, and a
+cap on open connections."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import socket
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
-from sora_mock.server.limits import ConnectionLimits, RepeatFilter, default_max_connections
+from sora_mock.server.limits import ConnectionLimits, default_max_connections
 from sora_mock.server.protocols import HttpName
 from sora_mock.server.runner import BackgroundServer
-from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+from tests.helpers import CREATE_PATH, VALID_BODY, auth
 from tests.rawhttp import RawResponse, address, request
 from tests.server.wire import read_until_closed
 
 HTTP: list[HttpName] = ["h11", "httptools"]
-JSON_AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
 def _served(http: HttpName, limits: ConnectionLimits | None = None) -> BackgroundServer:
@@ -46,21 +43,15 @@ def _read_response(sock: socket.socket) -> RawResponse:
 # -- 4. a declared body over the limit answers 413 before it is read --------------------------
 
 
-@pytest.fixture(scope="module", params=HTTP)
-def server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
-    with _served(request.param) as running:
-        yield running
-
-
 @pytest.mark.parametrize("expect", [True, False], ids=["expect 100-continue", "no expect"])
 def test_a_content_length_over_the_limit_answers_413_at_once(
-    server: BackgroundServer, expect: bool
+    mock_server: BackgroundServer, expect: bool
 ) -> None:
-    headers = {**JSON_AUTH, "Content-Length": "2147483648"}
+    headers = {**auth(), "Content-Length": "2147483648"}
     if expect:
         headers["Expect"] = "100-continue"
     head = request("POST", CREATE_PATH, headers=headers, close=False)
-    with socket.create_connection(address(server.base_url), timeout=5) as sock:
+    with socket.create_connection(address(mock_server.base_url), timeout=5) as sock:
         sock.sendall(head if expect else head + b'{"model": "sora-character", "pad": "')
         raw, closed = read_until_closed(sock, 5)
     assert not raw.startswith(b"HTTP/1.1 100"), raw[:200]
@@ -71,10 +62,10 @@ def test_a_content_length_over_the_limit_answers_413_at_once(
     assert closed, "the connection stays open after the 413"
 
 
-def test_a_content_length_within_the_limit_is_still_invited(server: BackgroundServer) -> None:
+def test_a_content_length_within_the_limit_is_still_invited(mock_server: BackgroundServer) -> None:
     body = json.dumps(VALID_BODY).encode()
-    headers = {**JSON_AUTH, "Content-Length": str(len(body)), "Expect": "100-continue"}
-    with socket.create_connection(address(server.base_url), timeout=5) as sock:
+    headers = {**auth(), "Content-Length": str(len(body)), "Expect": "100-continue"}
+    with socket.create_connection(address(mock_server.base_url), timeout=5) as sock:
         sock.sendall(request("POST", CREATE_PATH, headers=headers))
         interim = sock.recv(65536)
         assert interim.startswith(b"HTTP/1.1 100"), interim
@@ -100,21 +91,6 @@ def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(http: HttpNam
         assert closed, "the idle connection is still open"
         assert rest == b""
         assert time.monotonic() - answered >= 0.5
-
-
-@pytest.mark.parametrize("http", HTTP)
-@pytest.mark.parametrize("sent", [b"", b"GET /__mock/health HTTP/1.1\r\nHost: x\r\n"])
-def test_a_head_that_does_not_arrive_in_time_is_closed(http: HttpName, sent: bytes) -> None:
-    with (
-        _served(http, ConnectionLimits(head_timeout=0.5)) as running,
-        socket.create_connection(address(running.base_url), timeout=5) as sock,
-    ):
-        sock.sendall(sent)
-        opened = time.monotonic()
-        rest, closed = read_until_closed(sock, opened + 5 - time.monotonic())
-        assert closed, "the connection waits for its head for ever"
-        assert rest == b""
-        assert time.monotonic() - opened >= 0.3
 
 
 # -- 6. a cap on open connections --------------------------------------------------------------
@@ -163,48 +139,3 @@ def test_the_default_cap_leaves_a_reserve_below_the_file_limit() -> None:
     cap = default_max_connections()
     assert 0 < cap < soft
     assert ConnectionLimits().max_connections is None  # derived when the server starts
-
-
-# -- 6. one log line per kind of event per interval ------------------------------------------
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _record(
-    message: str, level: int = logging.WARNING, exc: BaseException | None = None
-) -> logging.LogRecord:
-    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-    return logging.LogRecord("uvicorn.error", level, __file__, 1, message, (), exc_info)
-
-
-def test_repeated_warnings_pass_once_per_interval_then_say_how_many_were_held_back() -> None:
-    clock = _Clock()
-    repeats = RepeatFilter(interval=10, clock=clock)
-    passed = [repeats.filter(_record("Invalid HTTP request received.")) for _ in range(500)]
-    assert passed.count(True) == 1
-    assert repeats.filter(_record("Exceeded concurrency limit."))  # another kind
-    clock.now = 10.5
-    again = _record("Invalid HTTP request received.")
-    assert repeats.filter(again)
-    assert "499 more like this in the last 10 s" in again.getMessage()
-
-
-def test_info_lines_are_never_held_back() -> None:
-    repeats = RepeatFilter(interval=10, clock=_Clock())
-    assert all(repeats.filter(_record("GET /x -> 200", logging.INFO)) for _ in range(50))
-
-
-def test_a_client_reset_loses_its_traceback() -> None:
-    try:
-        raise ConnectionResetError(104, "Connection reset by peer")
-    except ConnectionResetError as exc:
-        record = _record("Exception in callback", logging.ERROR, exc)
-    assert RepeatFilter(interval=10, clock=_Clock()).filter(record)
-    assert record.exc_info is None
-    assert "Connection reset by peer" in record.getMessage()

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sora_mock.engine.clock import VirtualClock
-from sora_mock.engine.core import Engine
 from sora_mock.server.asgi import MAX_HEAD_BYTES
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY, auth
@@ -37,16 +35,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module", params=["h11", "httptools"])
-def server(request: pytest.FixtureRequest) -> Iterator[BackgroundServer]:
-    """The mock on each of its HTTP protocols (httptools is the ``fast`` extra's)."""
-    with BackgroundServer(Engine(clock=VirtualClock(), seed=3), http=request.param) as running:
-        yield running
-
-
 @pytest.fixture(scope="module")
-def client(server: BackgroundServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+def client(mock_server: BackgroundServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=mock_server.base_url, timeout=10) as http:
         yield http
 
 
@@ -122,10 +113,10 @@ def test_oversized_chunked_body_gets_413(client: httpx.Client) -> None:
 
 
 def test_body_shorter_than_its_content_length_is_closed_cleanly(
-    server: BackgroundServer,
+    mock_server: BackgroundServer,
 ) -> None:
     head = request("POST", CREATE_PATH, headers={**JSON_AUTH, "Content-Length": "10000000"})
-    assert_clean(exchange(server.base_url, head + b'{"model":', shut_write=True))
+    assert_clean(exchange(mock_server.base_url, head + b'{"model":', shut_write=True))
 
 
 # -- oversized and malformed heads ----------------------------------------------------------
@@ -142,21 +133,21 @@ def test_body_shorter_than_its_content_length_is_closed_cleanly(
     ],
     ids=["one big header", "many headers", "long path", "long query", "with a body"],
 )
-def test_oversized_heads_get_431(server: BackgroundServer, raw: bytes) -> None:
-    response = exchange(server.base_url, raw)
+def test_oversized_heads_get_431(mock_server: BackgroundServer, raw: bytes) -> None:
+    response = exchange(mock_server.base_url, raw)
     assert response.status == 431, response.raw[:300]
     assert_clean(response, 431)
     assert response.json()["error"]["code"] == "request_headers_too_large"
     assert response.headers["connection"] == "close"
 
 
-def test_a_head_that_trickles_past_the_limit_gets_431(server: BackgroundServer) -> None:
+def test_a_head_that_trickles_past_the_limit_gets_431(mock_server: BackgroundServer) -> None:
     part = b"X-Part: " + b"f" * 10_000 + b"\r\n"
-    with socket.create_connection(address(server.base_url), timeout=5) as slow:
+    with socket.create_connection(address(mock_server.base_url), timeout=5) as slow:
         slow.sendall(b"GET /__mock/health HTTP/1.1\r\nHost: x\r\n" + part)
         # A full exchange on another connection: by the time it is answered, the server has
         # read the slow client's first part too, so the next part arrives on its own.
-        assert httpx.get(f"{server.base_url}/__mock/health").status_code == 200
+        assert httpx.get(f"{mock_server.base_url}/__mock/health").status_code == 200
         slow.sendall(part)
         answer = RawResponse(_read_all(slow))
     assert answer.status == 431, answer.raw[:300]
@@ -164,22 +155,22 @@ def test_a_head_that_trickles_past_the_limit_gets_431(server: BackgroundServer) 
 
 
 @pytest.mark.parametrize("query", ["", "?q=1"])
-def test_the_limit_counts_every_byte_of_the_head(server: BackgroundServer, query: str) -> None:
+def test_the_limit_counts_every_byte_of_the_head(mock_server: BackgroundServer, query: str) -> None:
     def head_of(size: int) -> bytes:
         base = request("GET", "/__mock/health" + query, headers={"X-Pad": ""})
         pad = "p" * (size - len(base))
         return request("GET", "/__mock/health" + query, headers={"X-Pad": pad})
 
     assert len(head_of(MAX_HEAD_BYTES)) == MAX_HEAD_BYTES
-    assert exchange(server.base_url, head_of(MAX_HEAD_BYTES)).status == 200
-    over = exchange(server.base_url, head_of(MAX_HEAD_BYTES + 1))
+    assert exchange(mock_server.base_url, head_of(MAX_HEAD_BYTES)).status == 200
+    over = exchange(mock_server.base_url, head_of(MAX_HEAD_BYTES + 1))
     assert over.status == 431, over.raw[:300]
     assert_clean(over, 431)
 
 
-def test_a_head_just_under_the_limit_is_served(server: BackgroundServer) -> None:
+def test_a_head_just_under_the_limit_is_served(mock_server: BackgroundServer) -> None:
     response = exchange(
-        server.base_url, request("GET", "/__mock/health", headers={"X-Big": "g" * 12_000})
+        mock_server.base_url, request("GET", "/__mock/health", headers={"X-Big": "g" * 12_000})
     )
     assert response.status == 200
     assert response.json()["status"] == "ok"
@@ -216,9 +207,9 @@ def test_a_head_just_under_the_limit_is_served(server: BackgroundServer) -> None
     ],
 )
 def test_protocol_errors_get_an_envelope_or_a_clean_close(
-    server: BackgroundServer, raw: bytes
+    mock_server: BackgroundServer, raw: bytes
 ) -> None:
-    response = exchange(server.base_url, raw, shut_write=True)
+    response = exchange(mock_server.base_url, raw, shut_write=True)
     assert_clean(response)
     if response.status is not None:
         assert response.headers["connection"] == "close"
@@ -227,31 +218,31 @@ def test_protocol_errors_get_an_envelope_or_a_clean_close(
 # -- slow, idle and half-closed connections -------------------------------------------------
 
 
-def test_a_slow_client_does_not_hold_up_others(server: BackgroundServer) -> None:
+def test_a_slow_client_does_not_hold_up_others(mock_server: BackgroundServer) -> None:
     raw = request("GET", "/__mock/health")
     with (
-        socket.create_connection(address(server.base_url), timeout=5) as slow,
-        socket.create_connection(address(server.base_url), timeout=5),  # idle, says nothing
+        socket.create_connection(address(mock_server.base_url), timeout=5) as slow,
+        socket.create_connection(address(mock_server.base_url), timeout=5),  # idle, says nothing
     ):
         slow.sendall(raw[:20])
         for _ in range(5):  # others are served while the slow head is incomplete
-            assert httpx.get(f"{server.base_url}/__mock/health").status_code == 200
+            assert httpx.get(f"{mock_server.base_url}/__mock/health").status_code == 200
         slow.sendall(raw[20:])
         answer = RawResponse(_read_all(slow))
     assert answer.status == 200
 
 
-def test_a_request_then_half_close_still_gets_its_answer(server: BackgroundServer) -> None:
+def test_a_request_then_half_close_still_gets_its_answer(mock_server: BackgroundServer) -> None:
     body = json.dumps(VALID_BODY).encode()
     raw = request("POST", CREATE_PATH, headers=JSON_AUTH, body=body)
-    response = exchange(server.base_url, raw, shut_write=True)
+    response = exchange(mock_server.base_url, raw, shut_write=True)
     assert response.status == 200
     assert response.json()["status"] == "pending"
 
 
-def test_a_client_that_vanishes_mid_body_is_forgotten(server: BackgroundServer) -> None:
+def test_a_client_that_vanishes_mid_body_is_forgotten(mock_server: BackgroundServer) -> None:
     head = request("POST", CREATE_PATH, headers={**JSON_AUTH, "Content-Length": "500"})
-    with socket.create_connection(address(server.base_url), timeout=5) as gone:
+    with socket.create_connection(address(mock_server.base_url), timeout=5) as gone:
         gone.sendall(head + b'{"model": "sora')
         gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     # closed with a reset; the autouse check proves the server carries on
@@ -280,8 +271,8 @@ def test_a_client_that_vanishes_mid_body_is_forgotten(server: BackgroundServer) 
         "*",
     ],
 )
-def test_odd_task_ids_get_an_envelope(server: BackgroundServer, target: str) -> None:
-    response = exchange(server.base_url, request("GET", target, headers=AUTH))
+def test_odd_task_ids_get_an_envelope(mock_server: BackgroundServer, target: str) -> None:
+    response = exchange(mock_server.base_url, request("GET", target, headers=AUTH))
     assert_clean(response, 400, 404)
 
 
@@ -296,8 +287,10 @@ def test_odd_task_ids_get_an_envelope(server: BackgroundServer, target: str) -> 
         "/__mock/files/x%0d%0aX-Evil:1/profile.png",
     ],
 )
-def test_crlf_in_the_target_never_becomes_a_header(server: BackgroundServer, target: str) -> None:
-    response = exchange(server.base_url, request("GET", target, headers=AUTH))
+def test_crlf_in_the_target_never_becomes_a_header(
+    mock_server: BackgroundServer, target: str
+) -> None:
+    response = exchange(mock_server.base_url, request("GET", target, headers=AUTH))
     assert_clean(response)
     head = response.raw.partition(b"\r\n\r\n")[0].lower()
     assert b"evil" not in head
@@ -339,18 +332,18 @@ def test_crlf_in_body_values_stays_in_the_json(
         "Bearer " + "k" * 100_00,
     ],
 )
-def test_hostile_tokens_get_401(server: BackgroundServer, authorization: str) -> None:
+def test_hostile_tokens_get_401(mock_server: BackgroundServer, authorization: str) -> None:
     # httptools (the `fast` extra) already refuses control characters with a 400.
     raw = request(
         "GET", "/v1/tasks/task-unified-1-abcdefgh", headers={"Authorization": authorization}
     )
-    response = exchange(server.base_url, raw)
+    response = exchange(mock_server.base_url, raw)
     assert_clean(response, 400, 401)
 
 
-def test_unknown_methods_get_405_without_echoing_headers(server: BackgroundServer) -> None:
+def test_unknown_methods_get_405_without_echoing_headers(mock_server: BackgroundServer) -> None:
     for method in ("FOO", "TRACE", "PROPFIND", "DELETE"):
-        response = exchange(server.base_url, request(method, CREATE_PATH, headers=AUTH))
+        response = exchange(mock_server.base_url, request(method, CREATE_PATH, headers=AUTH))
         # httptools refuses methods it does not know (FOO) with a 400 before routing.
         assert_clean(response, 400, 405)
         if response.status == 405:

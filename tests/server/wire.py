@@ -46,6 +46,13 @@ def split_responses(raw: bytes) -> list[RawResponse]:
     return found
 
 
+def assert_refused(answer: RawResponse) -> None:
+    """``answer`` is the 400 envelope of a malformed request, closing the connection."""
+    assert answer.status == 400, answer.raw[:300]
+    assert answer.json()["error"]["code"] == "invalid_request"
+    assert answer.headers["connection"] == "close"
+
+
 def read_until_closed(sock: socket.socket, within: float) -> tuple[bytes, bool]:
     """What ``sock`` receives until the server closes it, and whether it did within
     ``within`` seconds."""
