@@ -28,7 +28,7 @@ from sora_mock.cli.options import (
 if TYPE_CHECKING:
     from sora_mock.checker import CheckResult
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: Any) -> None:
@@ -117,15 +117,15 @@ def check(args: argparse.Namespace) -> int:
         render_summary,
         run_check,
     )
-    from sora_mock.errors import UnreachableError
+    from sora_mock.errors import UsageError
 
     if not args.token:
-        return _usage("--token (or $SORA_TOKEN) is required")
+        raise UsageError("--token (or $SORA_TOKEN) is required")
     if not args.base_url.startswith(("http://", "https://")):
-        return _usage(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+        raise UsageError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
     unknown = sorted(set(args.ignore_rule) - set(RULES))
     if unknown:
-        return _usage(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
+        raise UsageError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
     refuse_unwritable(args.junit, args.json, args.html)
     options = CheckOptions(
         token=args.token,
@@ -140,15 +140,11 @@ def check(args: argparse.Namespace) -> int:
     )
     contract = spec_contract(args)  # a broken file is one line from the command line's main
     progress = None if args.quiet else Progress(sys.stderr)
-    try:
+    try:  # an unreachable server is one line from the command line's main
         result = run_check(args.base_url, options, contract, on_progress=progress)
-    except UnreachableError as exc:
+    finally:
         if progress is not None:
             progress.close()
-        print(f"{args.program}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if progress is not None:
-        progress.close()
     failures = render_failures(result)
     if failures:
         print(failures, end="\n\n")
@@ -202,11 +198,6 @@ class _ListRules(argparse.Action):
         for rule, description in RULES.items():
             print(f"{rule:<{width}}  {description}")
         parser.exit(EXIT_OK)
-
-
-def _usage(message: str) -> int:
-    print(f"sora-mock check: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 __all__ = ["Progress", "check", "register"]

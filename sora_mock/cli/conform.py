@@ -148,9 +148,8 @@ def conform(args: argparse.Namespace) -> int:
         spec = ", ".join(spec_paths(args))
         Path(args.html).write_text(html_page(report, spec), encoding="utf-8")
     print(report.to_text(details=args.details), end="")
-    if report.problems:
-        print(f"{args.program}: error: {report.problems[0]}", file=sys.stderr)
-        return 2
+    if report.problems:  # printed by the command line's main, in one line, exit 2
+        raise UsageError(report.problems[0])
     return 0 if report.passed else 1
 
 
