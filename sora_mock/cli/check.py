@@ -22,7 +22,6 @@ from sora_mock.cli.options import (
     positive_number,
     refuse_unwritable,
     spec_contract,
-    spec_paths,
 )
 
 if TYPE_CHECKING:
@@ -154,7 +153,7 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(dumps(json_report(result)), encoding="utf-8")
     if args.html:
-        spec = ", ".join(spec_paths(args))
+        spec = ", ".join(contract.sources)
         Path(args.html).write_text(html_page(result, spec), encoding="utf-8")
     return EXIT_OK if result.ok else EXIT_FAILED
 

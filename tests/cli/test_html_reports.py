@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sora_mock.cli import main
+from sora_mock.contract import spec_paths
 from sora_mock.server import BackgroundServer
 from tests.conformance_clients import EXAMPLES
 from tests.html.parsing import parse
@@ -56,7 +57,7 @@ def test_check_writes_an_html_report_of_a_broken_server(
     html = page.read_text(encoding="utf-8")
     parsed = parse(html)
     assert f"target{server.base_url}" in parsed.text
-    assert "specbundled" in parsed.text
+    assert f"spec{', '.join(map(str, spec_paths()))}" in parsed.text  # the files, not "bundled"
     broken = {c.attrs["data-row"] for c in parsed.cells if c.attrs["data-state"] == "broken"}
     assert broken == {"content_type"}
     assert "content_type: broken" in parsed.text
