@@ -22,13 +22,12 @@ from sora_mock.cli.options import (
     positive_number,
     refuse_unwritable,
     spec_contract,
-    spec_paths,
 )
 
 if TYPE_CHECKING:
     from sora_mock.checker import CheckResult
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: Any) -> None:
@@ -117,15 +116,15 @@ def check(args: argparse.Namespace) -> int:
         render_summary,
         run_check,
     )
-    from sora_mock.errors import UnreachableError
+    from sora_mock.errors import UsageError
 
     if not args.token:
-        return _usage("--token (or $SORA_TOKEN) is required")
+        raise UsageError("--token (or $SORA_TOKEN) is required")
     if not args.base_url.startswith(("http://", "https://")):
-        return _usage(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+        raise UsageError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
     unknown = sorted(set(args.ignore_rule) - set(RULES))
     if unknown:
-        return _usage(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
+        raise UsageError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
     refuse_unwritable(args.junit, args.json, args.html)
     options = CheckOptions(
         token=args.token,
@@ -140,15 +139,11 @@ def check(args: argparse.Namespace) -> int:
     )
     contract = spec_contract(args)  # a broken file is one line from the command line's main
     progress = None if args.quiet else Progress(sys.stderr)
-    try:
+    try:  # an unreachable server is one line from the command line's main
         result = run_check(args.base_url, options, contract, on_progress=progress)
-    except UnreachableError as exc:
+    finally:
         if progress is not None:
             progress.close()
-        print(f"{args.program}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if progress is not None:
-        progress.close()
     failures = render_failures(result)
     if failures:
         print(failures, end="\n\n")
@@ -158,7 +153,7 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(dumps(json_report(result)), encoding="utf-8")
     if args.html:
-        spec = ", ".join(spec_paths(args))
+        spec = ", ".join(contract.sources)
         Path(args.html).write_text(html_page(result, spec), encoding="utf-8")
     return EXIT_OK if result.ok else EXIT_FAILED
 
@@ -202,11 +197,6 @@ class _ListRules(argparse.Action):
         for rule, description in RULES.items():
             print(f"{rule:<{width}}  {description}")
         parser.exit(EXIT_OK)
-
-
-def _usage(message: str) -> int:
-    print(f"sora-mock check: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 __all__ = ["Progress", "check", "register"]

@@ -14,7 +14,6 @@ from sora_mock.cli.options import (
     positive_number,
     refuse_unwritable,
     spec_contract,
-    spec_paths,
     whole,
 )
 
@@ -145,12 +144,11 @@ def conform(args: argparse.Namespace) -> int:
     if args.html:
         from sora_mock.conformance import html_page
 
-        spec = ", ".join(spec_paths(args))
+        spec = ", ".join(contract.sources)
         Path(args.html).write_text(html_page(report, spec), encoding="utf-8")
     print(report.to_text(details=args.details), end="")
-    if report.problems:
-        print(f"{args.program}: error: {report.problems[0]}", file=sys.stderr)
-        return 2
+    if report.problems:  # printed by the command line's main, in one line, exit 2
+        raise UsageError(report.problems[0])
     return 0 if report.passed else 1
 
 

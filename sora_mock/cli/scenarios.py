@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import resources
 from typing import Any
 
 from sora_mock.cli.options import add_spec_option, spec_contract
-
-#: The example scenario file's name in ``sora_mock/data`` (``examples/scenarios`` in the
-#: repository holds the same text under ``unhappy-paths.yaml``).
-EXAMPLE_FILE = "example-scenarios.yaml"
 
 
 def register(subparsers: Any) -> None:
@@ -100,9 +95,10 @@ def list_scenarios(args: argparse.Namespace) -> int:
 
 
 def example_text() -> str:
-    """The example scenario file shipped in the package (``sora_mock/data``)."""
-    path = resources.files("sora_mock") / "data" / EXAMPLE_FILE
-    return path.read_text(encoding="utf-8")
+    """The example scenario file shipped in the package."""
+    from sora_mock.contract import example_scenarios_path
+
+    return example_scenarios_path().read_text(encoding="utf-8")
 
 
 def print_example(args: argparse.Namespace) -> int:

@@ -160,19 +160,14 @@ def startup_lines(
     settings: ServeSettings, url: str, contract: Contract, config: MockConfig
 ) -> list[StartupLine]:
     """Where the server listens, then which spec, settings and scenario files it loaded."""
-    from sora_mock.contract import BUNDLED, builtin_scenarios_path, defaults_path
-    from sora_mock.contract import spec_paths as bundled_paths
+    from sora_mock.contract import builtin_scenarios_path, defaults_path
     from sora_mock.engine import ScenarioBook
     from sora_mock.server import StartupLine
 
     speed = settings.speed or config.speed
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
     state = f", state in {settings.state}" if settings.state else ""
-    specs = [
-        str(path)
-        for name in settings.spec
-        for path in (bundled_paths() if name == BUNDLED else (name,))
-    ]
+    specs = list(contract.sources)
     configs = [str(defaults_path()), *([settings.config] if settings.config else [])]
     builtin = len(ScenarioBook.standard(contract).builtin)
     names = [s.name for s in config.scenarios]

@@ -108,11 +108,17 @@ class RouteMatch:
 
 
 class Contract:
-    """A loaded, checked and compiled OpenAPI 3.1 document."""
+    """A loaded, checked and compiled OpenAPI 3.1 document; ``source`` names its file, or
+    ``sources`` the files it was merged from."""
 
-    def __init__(self, document: Mapping[str, Any], source: str = "<spec>") -> None:
+    def __init__(
+        self, document: Mapping[str, Any], source: str = "<spec>", *, sources: tuple[str, ...] = ()
+    ) -> None:
         self.document = document
-        self.source = source
+        #: The files the document was read from, in merge order (``bundled`` expanded).
+        self.sources = sources or (source,)
+        #: The files as one name: ``a.yaml + b.yaml``.
+        self.source = " + ".join(self.sources)
         self.operations = tuple(self._operations())
         self._by_id = {op.operation_id: op for op in self.operations}
         self._by_place = {(op.path, op.method.lower()): op for op in self.operations}
@@ -125,7 +131,7 @@ class Contract:
         if not sources:
             raise SpecError("no OpenAPI document given")
         document = merge_documents(sources)
-        contract = cls(document, " + ".join(s.source for s in sources))
+        contract = cls(document, sources=tuple(s.source for s in sources))
         try:
             contract.tasks  # noqa: B018  (built now, so a bad extension fails the load)
         except TaskApiError as exc:

@@ -63,6 +63,12 @@ def builtin_scenarios_path() -> Path:
     return _PACKAGE / "data" / "builtin-scenarios.yaml"
 
 
+def example_scenarios_path() -> Path:
+    """The example scenario file ``sora-mock scenarios example`` prints (the repository's
+    ``examples/scenarios/unhappy-paths.yaml`` holds the same text)."""
+    return _PACKAGE / "data" / "example-scenarios.yaml"
+
+
 @cache
 def json_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``sora_mock/schemas`` (``name`` without ``.schema.json``)."""

@@ -12,10 +12,11 @@ import pytest
 
 from sora_mock.checker import RULES
 from sora_mock.cli import main
-from sora_mock.contract import Contract
+from sora_mock.contract import Contract, spec_paths
 from sora_mock.engine import Engine, MockConfig, RealClock
 from sora_mock.server import BackgroundServer, bind
 from tests.helpers import COMMAND, serve_command
+from tests.html.parsing import parse
 from tests.made_up import ID_PREFIX, MODEL, write_made_up_api
 from tests.mutants import TextPlain
 
@@ -72,11 +73,11 @@ def test_self_check_passes_with_reports(served: str, tmp_path: Path) -> None:
     assert TOKEN not in report.read_text() + junit.read_text() + result.stdout
 
 
-def test_a_broken_server_fails_with_curl_response_and_rule(
+def test_a_broken_server_fails_with_curl_response_and_rule_in_every_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SORA_TOKEN", raising=False)
-    junit = tmp_path / "report.xml"
+    junit, page = tmp_path / "report.xml", tmp_path / "check.html"
     with BackgroundServer(TextPlain()) as server:
         code = main(
             [
@@ -93,6 +94,8 @@ def test_a_broken_server_fails_with_curl_response_and_rule(
                 "0",
                 "--junit",
                 str(junit),
+                "--html",
+                str(page),
                 "--quiet",
             ]
         )
@@ -109,6 +112,18 @@ def test_a_broken_server_fails_with_curl_response_and_rule(
         if case.find("failure") is not None
     ]  # fmt: skip
     assert failed == ["content_type"]
+    # The HTML report: one self-contained page.
+    html = page.read_text(encoding="utf-8")
+    parsed = parse(html)
+    assert f"target{server.base_url}" in parsed.text
+    assert f"spec{', '.join(map(str, spec_paths()))}" in parsed.text  # the files, not "bundled"
+    broken = {c.attrs["data-row"] for c in parsed.cells if c.attrs["data-state"] == "broken"}
+    assert broken == {"content_type"}
+    assert "content_type: broken" in parsed.text
+    assert "curl -sS -i -X GET" in parsed.text
+    assert len(parsed.named("svg")) == 1
+    assert TOKEN not in html
+    assert parsed.external_references() == []
 
 
 def test_unreachable_server_is_exit_2_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,15 @@ from sora_mock.cli import build_parser, main
 from sora_mock.errors import PortInUseError
 from sora_mock.server import bind
 from sora_mock.server.protocols import HTTP_NAMES
-from tests.helpers import COMMAND, CREATE_PATH, VALID_BODY, auth, serve_command
+from tests.helpers import (
+    COMMAND,
+    CREATE_PATH,
+    VALID_BODY,
+    auth,
+    serve_command,
+    start_serve,
+    stop_serve,
+)
 from tests.made_up import BODY, MODEL, write_made_up_model
 from tests.rawhttp import address, exchange, request
 
@@ -383,15 +391,8 @@ def test_workers_die_with_their_parent_so_a_restart_binds_the_port(tmp_path: Pat
 
 @pytest.mark.slow
 def test_serve_limits_connections_and_logs_refusals_once() -> None:
-    process = subprocess.Popen(
-        [*COMMAND, "serve", "--port", "0", "--max-connections", "1", "--keep-alive", "60"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, url = start_serve("--max-connections", "1", "--keep-alive", "60")
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split(" on ")[1].split(" ")[0]
         with socket.create_connection(address(url), timeout=5) as held:
             held.sendall(request("GET", "/__mock/health", close=False))
             assert held.recv(65536).startswith(b"HTTP/1.1 200")
@@ -400,8 +401,7 @@ def test_serve_limits_connections_and_logs_refusals_once() -> None:
                 assert refused.status == 503, refused.raw[:200]
                 assert refused.json()["error"]["code"] == "service_unavailable"
     finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=10)
+        output = "\n".join(stop_serve(process))
     refusals = [line for line in output.splitlines() if "Refused a connection" in line]
     assert len(refusals) == 1, output
     assert "Traceback" not in output

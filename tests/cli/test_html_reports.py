@@ -1,5 +1,6 @@
-"""``--html FILE`` of ``sora-mock check`` and ``sora-mock conform``: one self-contained page,
-and an unwritable path refused in one line with exit 2."""
+"""``--html FILE`` of ``sora-mock conform``: one self-contained page; of ``check`` and
+``conform``: an unwritable path refused in one line with exit 2. (The page ``check`` writes
+of a broken server is checked with its other reports in ``test_check.py``.)"""
 
 from __future__ import annotations
 
@@ -11,12 +12,9 @@ from pathlib import Path
 import pytest
 
 from sora_mock.cli import main
-from sora_mock.server import BackgroundServer
 from tests.conformance_clients import EXAMPLES
 from tests.html.parsing import parse
-from tests.mutants import TextPlain
 
-TOKEN = "sk-cli-html-token-1"
 NAIVE_CLIENT = f"{sys.executable} {EXAMPLES / 'naive_client.py'}"
 #: A situation for each of the five rules the naive client breaks.
 NAIVE_SITUATIONS = {
@@ -26,44 +24,6 @@ NAIVE_SITUATIONS = {
     "poll-invalid_task_id": "no-futile-retry",
     "fail-content_policy_violation": "outcome",
 }
-
-
-def test_check_writes_an_html_report_of_a_broken_server(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    page = tmp_path / "check.html"
-    with BackgroundServer(TextPlain()) as server:
-        code = main(
-            [
-                "check",
-                "--base-url",
-                server.base_url,
-                "--token",
-                TOKEN,
-                "--max-examples",
-                "2",
-                "--max-tasks",
-                "1",
-                "--poll-interval",
-                "0",
-                "--html",
-                str(page),
-                "--quiet",
-            ]
-        )
-    capsys.readouterr()
-    assert code == 1
-    html = page.read_text(encoding="utf-8")
-    parsed = parse(html)
-    assert f"target{server.base_url}" in parsed.text
-    assert "specbundled" in parsed.text
-    broken = {c.attrs["data-row"] for c in parsed.cells if c.attrs["data-state"] == "broken"}
-    assert broken == {"content_type"}
-    assert "content_type: broken" in parsed.text
-    assert "curl -sS -i -X GET" in parsed.text
-    assert len(parsed.named("svg")) == 1
-    assert TOKEN not in html
-    assert parsed.external_references() == []
 
 
 @pytest.mark.slow

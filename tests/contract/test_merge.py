@@ -106,6 +106,13 @@ def test_the_merged_document_is_valid_openapi_and_round_trips(
     assert yaml.safe_load(toy_contract.as_yaml()) == json.loads(json.dumps(merged))
 
 
+def test_a_merged_contract_names_each_file_it_was_read_from(toy_contract: Contract) -> None:
+    files = (*map(str, spec_paths()), toy_contract.sources[-1])
+    assert toy_contract.sources == files
+    assert toy_contract.sources[-1].endswith("toy.yaml")
+    assert toy_contract.source == " + ".join(files)
+
+
 def test_the_read_answer_follows_the_model_of_the_task(toy_contract: Contract) -> None:
     read = toy_contract.raw_operation(toy_contract.tasks.read)
     schema = read["responses"]["200"]["content"]["application/json"]["schema"]
