@@ -41,7 +41,8 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess._door import METHODS, BaseURL, wait_out
+from sora_mock.inprocess._door import METHODS, wait_out
+from sora_mock.inprocess._urls import BaseURL
 
 Handler = Callable[[Request], Response]
 

@@ -25,28 +25,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sora_mock.errors import UnmockedCallError
 from sora_mock.inprocess._patching import SharedPatch
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """A URL's scheme, host and port (the scheme's default when it names none)."""
-
-    scheme: str
-    host: str
-    port: int | None
-
-    @classmethod
-    def of(cls, url: str) -> Origin:
-        """The origin of ``url``."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        return cls(scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme))
+from sora_mock.inprocess._urls import DEFAULT_PORTS, Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +48,13 @@ class Guard:
         self.hint = hint
         self.refused: list[Refusal] = []
 
+    def covers(self, url: str) -> bool:
+        """True when ``url`` is on the guarded origin (scheme, host and port)."""
+        return Origin.of(url) == self.origin
+
     def check(self, method: str, url: str) -> None:
         """Raise :class:`UnmockedCallError` when ``url`` is on the guarded origin."""
-        if Origin.of(url) != self.origin:
+        if not self.covers(url):
             return
         refusal = Refusal(method.upper(), url)
         self.refused.append(refusal)
@@ -143,7 +129,7 @@ def _requests_patch() -> SharedPatch:
     from urllib3.connectionpool import HTTPConnectionPool
 
     def urlopen(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        default = pool.port in (None, _DEFAULT_PORTS.get(pool.scheme))
+        default = pool.port in (None, DEFAULT_PORTS.get(pool.scheme))
         port = "" if default else f":{pool.port}"
         full = url if "://" in url else f"{pool.scheme}://{pool.host}{port}{url}"
         _check(method, full)

@@ -29,15 +29,15 @@ from httpx._transports import default as _default_transport
 from sora_mock.contract import Request, Response
 from sora_mock.inprocess._door import wait_out
 from sora_mock.inprocess._patching import SharedPatch
+from sora_mock.inprocess._urls import BaseURL
 
 Handler = Callable[[Request], Response]
 
 
-def to_request(request: httpx.Request, prefix: str = "") -> Request:
-    """The plain request for an (already read) httpx request; ``prefix`` is stripped."""
-    path = request.url.path
-    if prefix and path.startswith(prefix):
-        path = path[len(prefix) :] or "/"
+def to_request(request: httpx.Request, base: BaseURL | None = None) -> Request:
+    """The plain request for an (already read) httpx request; ``base``'s prefix is stripped."""
+    prefix = "" if base is None else base.prefix
+    path = request.url.path if base is None else base.path(request.url.path)
     url = request.url
     return Request.build(
         request.method,
@@ -100,23 +100,18 @@ class Route:
     """
 
     def __init__(self, base_url: str, handle: Handler, exclusive: bool = False) -> None:
-        url = httpx.URL(base_url)
         self.base_url = base_url
+        self.base = BaseURL.parse(base_url)
         self.handle = handle
         self.exclusive = exclusive
-        self.prefix = url.path.rstrip("/")  # stripped before the handler sees a path
-        self._origin = (url.scheme, url.host, url.port)
 
     def covers(self, url: httpx.URL) -> bool:
         """True when ``url`` is under the base URL (the prefix on a segment boundary)."""
-        if (url.scheme, url.host, url.port) != self._origin:
-            return False
-        prefix = self.prefix
-        return not prefix or url.path == prefix or url.path.startswith(f"{prefix}/")
+        return self.base.covers(str(url))
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The handler's answer to an (already read) request, as httpx's."""
-        return to_httpx(self.handle(to_request(request, self.prefix)), request)
+        return to_httpx(self.handle(to_request(request, self.base)), request)
 
 
 # The transport patch. ``route`` adds to ``_routes`` (newest last; replaced, never changed in

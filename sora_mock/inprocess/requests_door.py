@@ -32,7 +32,8 @@ import responses
 from requests.adapters import HTTPAdapter
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess._door import METHODS, BaseURL, wait_out
+from sora_mock.inprocess._door import METHODS, wait_out
+from sora_mock.inprocess._urls import BaseURL
 
 Handler = Callable[[Request], Response]
 _Answer = tuple[int, list[tuple[str, str]], bytes]

@@ -163,6 +163,25 @@ def test_other_hosts_pass_through_or_are_refused(server: BackgroundServer) -> No
         asyncio.run(health())
 
 
+def test_a_base_url_with_a_path_prefix() -> None:
+    base = "http://proxy.internal:8080/sora"
+
+    async def post(url: str) -> int:
+        async with (
+            aiohttp.ClientSession(headers=HEADERS) as session,
+            session.post(url, json=VALID_BODY) as response,
+        ):
+            return response.status
+
+    with sora_mock.mock(base_url=base, seed=1, assert_all_mocked=True) as api:
+        assert asyncio.run(post(f"{base}{CREATE_PATH}")) == 200
+        for other in ("other", "SORA"):  # paths are case-sensitive
+            with pytest.raises(aiohttp.ClientConnectionError, match="Connection refused"):
+                asyncio.run(post(f"http://proxy.internal:8080/{other}{CREATE_PATH}"))
+    assert len(api.calls) == 1
+    assert api.calls[0].path == CREATE_PATH
+
+
 def test_without_aiohttp_installed_only_the_others_are_patched(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -125,7 +125,10 @@ def test_a_base_url_with_a_path_prefix() -> None:
         created = requests.post(f"{base}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"http://proxy.internal:8080/other{CREATE_PATH}", headers=HEADERS)
+        with pytest.raises(requests.exceptions.ConnectionError):  # paths are case-sensitive
+            requests.get(f"http://proxy.internal:8080/SORA{CREATE_PATH}", headers=HEADERS)
     assert created.status_code == 200
+    assert len(api.calls) == 1
     assert api.calls[0].path == CREATE_PATH
 
 
