@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import httpx
@@ -27,11 +27,9 @@ import respx
 from httpx._transports import default as _default_transport
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess._door import wait_out
+from sora_mock.inprocess._door import Handler, wait_out, wire_headers
 from sora_mock.inprocess._patching import SharedPatch
 from sora_mock.inprocess._urls import BaseURL
-
-Handler = Callable[[Request], Response]
 
 
 def to_request(request: httpx.Request, base: BaseURL | None = None) -> Request:
@@ -81,13 +79,10 @@ def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
             f"{len(response.body) // 2} bytes, expected {len(response.body)}",
             request=request,
         )
-    headers = list(response.headers)
-    if response.body and not any(name.lower() == "content-length" for name, _ in headers):
-        headers.append(("Content-Length", str(len(response.body))))
     # A ready stream: ``content=`` would set the same header at several times the cost.
     return httpx.Response(
         response.status,
-        headers=headers,
+        headers=wire_headers(response),
         stream=httpx.ByteStream(response.body),
         request=request,
     )
