@@ -4,8 +4,9 @@ The guard sits at the lowest layer each library offers (httpcore's connection po
 httpx, urllib3's connection pool for requests, aiohttp's connector), below every mock:
 ``sora_mock.mock()``'s doors, respx, ``responses`` and ``aioresponses`` answer first, and a
 request reaches the guard only when none of them did and it was about to open a connection.
-A guarded request raises :class:`~sora_mock.errors.UnmockedCallError` with a hint, and is
-kept in :attr:`Guard.refused`, so a client that swallows the error is caught after it.
+A guarded request raises :class:`~sora_mock.errors.UnmockedCallError` with a hint, and the
+first one is raised again when the :meth:`Guard.watching` block ends, so a client that
+swallows the error is caught after it.
 
 Only libraries already imported are patched (a guard costs nothing else), and only while a
 :meth:`Guard.watching` block is active. The pytest plugin watches each test's phases.
@@ -46,7 +47,7 @@ class Guard:
         self.base_url = base_url
         self.origin = Origin.of(base_url)
         self.hint = hint
-        self.refused: list[Refusal] = []
+        self.refused: Refusal | None = None
 
     def covers(self, url: str) -> bool:
         """True when ``url`` is on the guarded origin (scheme, host and port)."""
@@ -57,7 +58,8 @@ class Guard:
         if not self.covers(url):
             return
         refusal = Refusal(method.upper(), url)
-        self.refused.append(refusal)
+        if self.refused is None:
+            self.refused = refusal
         raise self.error(refusal)
 
     def error(self, refusal: Refusal) -> UnmockedCallError:
@@ -67,15 +69,15 @@ class Guard:
             f"the call would reach the real API; {self.hint}"
         )
 
-    def take_refused(self) -> Refusal | None:
-        """The first call refused since the last look, if any; forgets them all."""
-        refused, self.refused = self.refused, []
-        return refused[0] if refused else None
-
     @contextlib.contextmanager
     def watching(self) -> Iterator[Guard]:
-        """Within the block, refuse guarded calls from each library imported so far."""
+        """Within the block, refuse guarded calls from each library imported so far.
+
+        A block that ends normally after a refusal raises it again (the first one), so a
+        caller that swallowed the error still fails; :attr:`refused` starts empty each block.
+        """
         global _guards
+        self.refused = None
         with contextlib.ExitStack() as stack:
             for name, patch in _LIBRARY_PATCHES.items():
                 if name in sys.modules:
@@ -87,6 +89,8 @@ class Guard:
             finally:
                 with _lock:
                     _guards = tuple(g for g in _guards if g is not self)
+        if self.refused is not None:
+            raise self.error(self.refused)
 
 
 # Replaced, never changed in place, so the patched functions read it without a lock.
