@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sora_mock.errors import UnmockedCallError
-from sora_mock.inprocess._patching import SharedPatch
+from sora_mock.inprocess._patching import Registry, SharedPatch
 from sora_mock.inprocess._urls import DEFAULT_PORTS, Origin
 
 
@@ -76,30 +76,22 @@ class Guard:
         A block that ends normally after a refusal raises it again (the first one), so a
         caller that swallowed the error still fails; :attr:`refused` starts empty each block.
         """
-        global _guards
         self.refused = None
         with contextlib.ExitStack() as stack:
             for name, patch in _LIBRARY_PATCHES.items():
                 if name in sys.modules:
                     stack.enter_context(patch().applied())
-            with _lock:
-                _guards = (*_guards, self)
-            try:
-                yield self
-            finally:
-                with _lock:
-                    _guards = tuple(g for g in _guards if g is not self)
+            yield stack.enter_context(_guards.added(self))
         if self.refused is not None:
             raise self.error(self.refused)
 
 
-# Replaced, never changed in place, so the patched functions read it without a lock.
-_guards: tuple[Guard, ...] = ()
-_lock = threading.Lock()
+_guards: Registry[Guard] = Registry()
+_lock = threading.Lock()  # makes each library's patch once
 
 
 def _check(method: str, url: str) -> None:
-    for guard in _guards:
+    for guard in _guards.entries:
         guard.check(method, url)
 
 

@@ -28,7 +28,7 @@ from httpx._transports import default as _default_transport
 
 from sora_mock.contract import Request, Response
 from sora_mock.inprocess._door import Handler, wait_out, wire_headers
-from sora_mock.inprocess._patching import SharedPatch
+from sora_mock.inprocess._patching import Registry, SharedPatch
 from sora_mock.inprocess._urls import BaseURL
 
 
@@ -109,16 +109,15 @@ class Route:
         return to_httpx(self.handle(to_request(request, self.base)), request)
 
 
-# The transport patch. ``route`` adds to ``_routes`` (newest last; replaced, never changed in
-# place, so readers need no lock), and the patch stays applied while any route is.
-_routes: tuple[Route, ...] = ()
-_routes_lock = threading.Lock()
+# The transport patch, applied while any route is active; ``route`` adds to ``_routes``.
+_routes: Registry[Route] = Registry()
+_ssl_lock = threading.Lock()
 _ssl_contexts: dict[tuple[Any, ...], Any] = {}
 _SSL_ENVIRONMENT = ("SSL_CERT_FILE", "SSL_CERT_DIR", "SSLKEYLOGFILE")
 
 
 def _routed(request: httpx.Request) -> Route | None:
-    routes = _routes
+    routes = _routes.entries
     for candidate in reversed(routes):
         if candidate.covers(request.url):
             return candidate
@@ -154,7 +153,7 @@ def _ssl_context(*args: Any, **kwargs: Any) -> Any:
     if args or kwargs.get("cert") is not None or not isinstance(kwargs.get("verify", True), bool):
         return make(*args, **kwargs)
     key = (*sorted(kwargs.items()), *(os.environ.get(name) for name in _SSL_ENVIRONMENT))
-    with _routes_lock:
+    with _ssl_lock:
         if key not in _ssl_contexts:
             if len(_ssl_contexts) >= 8:
                 _ssl_contexts.clear()
@@ -187,16 +186,8 @@ def route(base_url: str, handle: Handler, *, exclusive: bool = False) -> Iterato
         with route("http://sora.test", engine.handle):
             httpx.get("http://sora.test/__mock/health")
     """
-    global _routes
-    added = Route(base_url, handle, exclusive)
-    with _TRANSPORTS.applied():
-        with _routes_lock:
-            _routes = (*_routes, added)
-        try:
-            yield added
-        finally:
-            with _routes_lock:
-                _routes = tuple(r for r in _routes if r is not added)
+    with _TRANSPORTS.applied(), _routes.added(Route(base_url, handle, exclusive)) as added:
+        yield added
 
 
 class RequestHandler(Protocol):
