@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 
 from sora_mock.checker import curl_command
-from sora_mock.conformance.masking import TOKEN_VARIABLE, Mask, masking
+from sora_mock.conformance.masking import TOKEN_VARIABLE, Mask, mask_authorization, masking
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, retry_wait
 from sora_mock.conformance.run import Run
-from sora_mock.engine import Exchange, mask_token
+from sora_mock.engine import Exchange
 from sora_mock.html import (
     Cell,
     Column,
@@ -199,7 +199,7 @@ def _commands(run: Run, verdict: Verdict, mask: Mask) -> str:
         exchange = run.exchanges[index]
         headers = {k: v for k, v in exchange.request.headers.items() if k not in _TRANSPORT}
         if "authorization" in headers and run.token not in headers["authorization"]:
-            headers["authorization"] = _masked_authorization(headers["authorization"])
+            headers["authorization"] = mask_authorization(headers["authorization"])
         request = dataclasses.replace(exchange.request, headers=headers)
         blocks.append(
             f'<p class="note">#{index + 1}: {text(mask(verdict.marks[index]))}; answered '
@@ -209,14 +209,6 @@ def _commands(run: Run, verdict: Verdict, mask: Mask) -> str:
     if len(verdict.marks) > len(chosen):
         blocks.append(f'<p class="note">… and {len(verdict.marks) - len(chosen)} more</p>')
     return "".join(blocks)
-
-
-def _masked_authorization(value: str) -> str:
-    """An ``Authorization`` value that is not the harness's token, its credential cut short."""
-    scheme, space, secret = value.strip().partition(" ")
-    if space and scheme.lower() == "bearer":
-        return f"{scheme} {mask_token(secret.strip())}"
-    return mask_token(value.strip()) or ""
 
 
 def _anchor(rule: str, situation: str) -> str:
