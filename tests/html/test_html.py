@@ -13,6 +13,7 @@ from sora_mock.html import (
     MatrixRow,
     Timeline,
     code_block,
+    evidence,
     facts,
     matrix_table,
     page,
@@ -90,6 +91,16 @@ def test_text_from_outside_is_escaped_everywhere() -> None:
     html = page(evil, facts([Fact(evil, evil)]) + code_block([evil]))
     assert "<script>" not in html
     assert html.count("&lt;script&gt;") == 5
+
+
+def test_evidence_sets_the_figure_beside_its_requests_and_counts_the_rest() -> None:
+    root = ET.fromstring(evidence("<figure/>", ["<p>one</p>", "<p>two</p>"], more=4))
+    assert root.get("class") == "evidence"
+    figure, requests = list(root)
+    assert figure.tag == "figure"
+    assert requests.get("class") == "requests"
+    assert ["".join(p.itertext()) for p in requests] == ["one", "two", "… and 4 more"]
+    assert "more" not in evidence("<figure/>", ["<p>one</p>"])
 
 
 def test_the_matrix_says_each_state_in_a_symbol_and_a_word() -> None:
