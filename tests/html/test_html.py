@@ -20,9 +20,8 @@ from sora_mock.html import (
     short_path,
     timeline_svg,
 )
-from tests.html.parsing import parse
+from tests.html.parsing import SVG, classes, parse
 
-SVG = "{http://www.w3.org/2000/svg}"
 TASK = "/v1/tasks/task-unified-1757000000-abcdef12"
 
 
@@ -35,10 +34,6 @@ def polls() -> Timeline:
             Mark(11.2, "GET", TASK, None, key="t"),
         )
     )
-
-
-def classes(root: ET.Element, name: str) -> list[ET.Element]:
-    return [e for e in root.iter() if e.get("class") == name]
 
 
 def test_the_timeline_is_well_formed_svg_with_one_mark_per_request() -> None:
