@@ -17,6 +17,7 @@ from sora_mock.inprocess._libraries import available_routes
 from sora_mock.inprocess.aiohttp_door import MockedResponse
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+from tests.inprocess.lifecycle import assert_whole_lifecycle
 
 API = "https://api.evolink.ai"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -51,12 +52,7 @@ def test_a_whole_lifecycle_on_virtual_time() -> None:
 
     with sora_mock.mock(seed=1, patch_sleep=True) as api:
         statuses = asyncio.run(run(api))
-    assert statuses[-1] == "completed"
-    assert api.calls[0].request.query == "a=1"
-    assert api.calls[0].request.headers["content-type"] == "application/json"
-    api.assert_all_requests_valid()
-    api.assert_polls(15)
-    api.assert_poll_interval(10)
+    assert_whole_lifecycle(api, statuses)
 
 
 @pytest.mark.parametrize(
