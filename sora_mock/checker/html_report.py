@@ -35,6 +35,7 @@ from sora_mock.html import (
     State,
     Timeline,
     code_block,
+    evidence,
     facts,
     matrix_table,
     page,
@@ -153,14 +154,11 @@ def _rule_block(result: CheckResult, rule: str, checked: int) -> str:
     if len(shown) < len(probes):
         caption += f"; {len(shown)} of {len(probes)} failing requests drawn"
     commands = [_command(result, f, secrets) for f in failures[:MAX_COMMANDS]]
-    if len(failures) > MAX_COMMANDS:
-        commands.append(f'<p class="note">… and {len(failures) - MAX_COMMANDS} more</p>')
     parts = [
         f"<p>{text(RULES[rule])}</p>",
         f'<p class="verdict">checked {checked} times, failed {len(failures)} times; '
         f"first: {text(mask_secrets(failures[0].message, secrets))}</p>",
-        f'<div class="evidence">{timeline_figure(timeline, caption)}'
-        f'<div class="requests">{"".join(commands)}</div></div>',
+        evidence(timeline_figure(timeline, caption), commands, len(failures) - len(commands)),
     ]
     return section(f"{rule}: broken", "".join(parts), f"rule-{rule}", level=3)
 

@@ -154,12 +154,11 @@ class Ledger:
     """Counts how often each rule was checked and collects what it found.
 
     Rules in ``ignore`` are neither counted nor reported. ``group`` names the checks under
-    way (the runner's phase): counts are kept per group too (``by_group``), and findings
-    carry it.
+    way (the runner's phase): counts are kept per group (``by_group``; ``checked`` sums
+    them), and findings carry it.
     """
 
     ignore: frozenset[str] = frozenset()
-    checked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
     findings: list[Finding] = field(default_factory=list)
     now: Callable[[], float] = field(default=lambda: 0.0, repr=False)
     group: str = ""
@@ -170,8 +169,16 @@ class Ledger:
         counts = self.by_group.setdefault(self.group, {})
         for rule in rules:
             if rule not in self.ignore:
-                self.checked[rule] = self.checked.get(rule, 0) + 1
                 counts[rule] = counts.get(rule, 0) + 1
+
+    @property
+    def checked(self) -> dict[str, int]:
+        """How often each rule was checked, over all groups (every rule named, 0 if never)."""
+        totals = dict.fromkeys(RULES, 0)
+        for counts in self.by_group.values():
+            for rule, times in counts.items():
+                totals[rule] = totals.get(rule, 0) + times
+        return totals
 
     def fail(
         self,

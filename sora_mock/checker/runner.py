@@ -409,7 +409,7 @@ class Checker:
             self.exchanges.record(probe.exchange)
         self.result.duration = self._elapsed()
         if self._on_progress is not None:
-            self._on_progress(self._phase, self.result)
+            self._on_progress(self.ledger.group, self.result)
         return probe
 
     def _retry_wait(self, response: Response, attempt: int) -> float:
@@ -423,7 +423,6 @@ class Checker:
 
     def _enter(self, phase: str) -> None:
         """Start ``phase``: the progress line names it, the ledger groups its checks by it."""
-        self._phase = phase
         self.ledger.group = phase
 
     def _elapsed(self) -> float:

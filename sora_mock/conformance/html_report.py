@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 
 from sora_mock.checker import curl_command
-from sora_mock.conformance.masking import TOKEN_VARIABLE, Mask, masking
+from sora_mock.conformance.masking import TOKEN_VARIABLE, Mask, mask_authorization, masking
 from sora_mock.conformance.report import ConformanceReport, SituationResult
 from sora_mock.conformance.rules import Rule, Verdict, retry_wait
 from sora_mock.conformance.run import Run
-from sora_mock.engine import Exchange, mask_token
+from sora_mock.engine import Exchange
 from sora_mock.html import (
     Cell,
     Column,
@@ -33,6 +33,7 @@ from sora_mock.html import (
     State,
     Timeline,
     code_block,
+    evidence,
     facts,
     matrix_table,
     page,
@@ -155,10 +156,8 @@ def _situation_block(result: SituationResult, verdict: Verdict, mask: Mask) -> s
     if len(drawn) < len(run.exchanges):
         caption += f"; requests {drawn.start + 1}-{drawn.stop} of {len(run.exchanges)}"
     requests = _commands(run, verdict, mask)
-    lines.append(
-        f'<div class="evidence">{timeline_figure(timeline, caption)}'
-        f'<div class="requests">{requests}</div></div>'
-    )
+    more = max(0, len(verdict.marks) - MAX_COMMANDS)
+    lines.append(evidence(timeline_figure(timeline, caption), requests, more))
     return f'<div id="{text(_anchor(verdict.rule, result.situation.name))}">{"".join(lines)}</div>'
 
 
@@ -184,12 +183,13 @@ def _window(run: Run, verdict: Verdict) -> range:
     return range(start, min(total, start + MAX_ROWS))
 
 
-def _commands(run: Run, verdict: Verdict, mask: Mask) -> str:
+def _commands(run: Run, verdict: Verdict, mask: Mask) -> list[str]:
+    """The first flagged requests as curl commands, else what the client said."""
     chosen = sorted(verdict.marks)[:MAX_COMMANDS]
     if not chosen:
         if verdict.evidence:
-            return "<p>What the client said:</p>" + code_block(map(mask, verdict.evidence))
-        return ""
+            return ["<p>What the client said:</p>" + code_block(map(mask, verdict.evidence))]
+        return []
     secrets = {run.token: TOKEN_VARIABLE}
     blocks = [
         f"<p>The flagged requests as curl (against <code>sora-mock serve</code> at "
@@ -199,24 +199,14 @@ def _commands(run: Run, verdict: Verdict, mask: Mask) -> str:
         exchange = run.exchanges[index]
         headers = {k: v for k, v in exchange.request.headers.items() if k not in _TRANSPORT}
         if "authorization" in headers and run.token not in headers["authorization"]:
-            headers["authorization"] = _masked_authorization(headers["authorization"])
+            headers["authorization"] = mask_authorization(headers["authorization"])
         request = dataclasses.replace(exchange.request, headers=headers)
         blocks.append(
             f'<p class="note">#{index + 1}: {text(mask(verdict.marks[index]))}; answered '
             f"{exchange.response.status}</p>"
             + code_block([curl_command(request, REPLAY_URL, secrets)], {"class": "curl"})
         )
-    if len(verdict.marks) > len(chosen):
-        blocks.append(f'<p class="note">… and {len(verdict.marks) - len(chosen)} more</p>')
-    return "".join(blocks)
-
-
-def _masked_authorization(value: str) -> str:
-    """An ``Authorization`` value that is not the harness's token, its credential cut short."""
-    scheme, space, secret = value.strip().partition(" ")
-    if space and scheme.lower() == "bearer":
-        return f"{scheme} {mask_token(secret.strip())}"
-    return mask_token(value.strip()) or ""
+    return blocks
 
 
 def _anchor(rule: str, situation: str) -> str:

@@ -61,6 +61,26 @@ def masking(runs: Iterable[Run]) -> Mask:
 
 def credential(request: Request) -> str:
     """The credential in ``request``'s ``Authorization`` header ("" when none)."""
-    value = request.headers.get("authorization", "").strip()
+    return _split(request.headers.get("authorization", ""))[1]
+
+
+def mask_authorization(value: str) -> str:
+    """An ``Authorization`` value with its credential cut short (a ``Bearer`` scheme kept).
+
+    Example::
+
+        mask_authorization("Bearer sk-real-secret-123456")   # 'Bearer sk-r…56'
+    """
+    scheme, secret = _split(value)
+    masked = mask_token(secret) or ""
+    return f"{scheme} {masked}" if scheme else masked
+
+
+def _split(value: str) -> tuple[str, str]:
+    """An ``Authorization`` value's ``Bearer`` scheme as written ("" for any other) and its
+    credential (the whole value for any other scheme)."""
+    value = value.strip()
     scheme, space, secret = value.partition(" ")
-    return secret.strip() if space and scheme.lower() == "bearer" else value
+    if space and scheme.lower() == "bearer":
+        return scheme, secret.strip()
+    return "", value

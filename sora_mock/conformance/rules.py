@@ -34,6 +34,11 @@ class Verdict:
     evidence: tuple[str, ...] = ()
     marks: Mapping[int, str] = field(default_factory=dict, compare=False)
 
+    @classmethod
+    def broken(cls, rule: str, message: str, run: Run, marks: Mapping[int, str]) -> Verdict:
+        """``rule`` broken in ``run``: its timeline as evidence, ``marks`` on the requests."""
+        return cls(rule, "fail", message, run.timeline(marks), marks)
+
     @property
     def failed(self) -> bool:
         """True for a broken rule."""
@@ -69,11 +74,10 @@ def _valid_requests(run: Run, settings: Settings) -> Verdict:
             found += [p for p in cache[key] if p not in found]
     if not marks:
         return Verdict("valid-requests", "pass", f"{len(run.api_exchanges)} requests, all valid")
-    return Verdict(
+    return Verdict.broken(
         "valid-requests",
-        "fail",
         f"{len(marks)} request(s) break the spec: {'; '.join(found[:3])}",
-        run.timeline(marks),
+        run,
         marks,
     )
 
@@ -131,11 +135,10 @@ def _bearer_token(run: Run, settings: Settings) -> Verdict:
     if not marks:
         return Verdict("bearer-token", "pass", "every request carries the bearer token")
     first = marks[min(marks)]
-    return Verdict(
+    return Verdict.broken(
         "bearer-token",
-        "fail",
         f"{len(marks)} of {len(run.api_exchanges)} requests lack the bearer token: {first}",
-        run.timeline(marks),
+        run,
         marks,
     )
 
@@ -162,12 +165,11 @@ def _poll_interval(run: Run, settings: Settings) -> Verdict:
         return Verdict("poll-interval", "n/a", "no task was polled")
     if not marks:
         return Verdict("poll-interval", "pass", f"{polls} polls, shortest gap {min(gaps):.2f} s")
-    return Verdict(
+    return Verdict.broken(
         "poll-interval",
-        "fail",
         f"{len(marks)} of {polls} polls came sooner than {minimum} after the previous "
         f"request for the task (shortest {min(gaps):.2f} s)",
-        run.timeline(marks),
+        run,
         marks,
     )
 
@@ -191,11 +193,10 @@ def _retry_after(run: Run, settings: Settings) -> Verdict:
         return Verdict("retry-after", "n/a", "no 429 was served")
     if not marks:
         return Verdict("retry-after", "pass", f"waited as told after {limited} 429 answer(s)")
-    return Verdict(
+    return Verdict.broken(
         "retry-after",
-        "fail",
         f"{len(marks)} of {limited} 429 answers were not waited out",
-        run.timeline(marks),
+        run,
         marks,
     )
 
@@ -227,11 +228,10 @@ def _stops_at_terminal(run: Run, settings: Settings) -> Verdict:
         return Verdict("stops-at-terminal", "n/a", "no task reached a terminal state")
     if not marks:
         return Verdict("stops-at-terminal", "pass", "stopped polling at the terminal state")
-    return Verdict(
+    return Verdict.broken(
         "stops-at-terminal",
-        "fail",
         f"{len(marks)} poll(s) after the task was completed or failed",
-        run.timeline(marks),
+        run,
         marks,
     )
 
@@ -240,11 +240,10 @@ def _give_up_bound(run: Run, settings: Settings) -> Verdict:
     polls = sum(1 for _, e in run.api_exchanges if e.is_poll)
     if run.stopped is not None:
         marks = {len(run.exchanges) - 1: "the last request"} if run.exchanges else {}
-        return Verdict(
+        return Verdict.broken(
             "give-up-bound",
-            "fail",
             f"{run.stopped}; the harness stopped the client ({polls} polls)",
-            run.timeline(marks),
+            run,
             marks,
         )
     if run.situation.never_ends:
@@ -272,11 +271,10 @@ def _no_futile_retry(run: Run, settings: Settings) -> Verdict:
         return Verdict("no-futile-retry", "n/a", "no 400, 401, 402, 403 or 413 was served")
     if not marks:
         return Verdict("no-futile-retry", "pass", "did not repeat a request that cannot succeed")
-    return Verdict(
+    return Verdict.broken(
         "no-futile-retry",
-        "fail",
         f"repeated {len(marks)} request(s) that cannot succeed",
-        run.timeline(marks),
+        run,
         marks,
     )
 

@@ -5,7 +5,7 @@ Nothing here knows the API or the reports that use it.
 """
 
 from sora_mock.html.matrix import SYMBOLS, Cell, Column, Matrix, MatrixRow, State, matrix_table
-from sora_mock.html.page import Fact, code_block, facts, page, section, text
+from sora_mock.html.page import Fact, code_block, evidence, facts, page, section, text
 from sora_mock.html.timeline import (
     Mark,
     Timeline,
@@ -26,6 +26,7 @@ __all__ = [
     "State",
     "Timeline",
     "code_block",
+    "evidence",
     "facts",
     "matrix_table",
     "page",

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["Fact", "code_block", "facts", "page", "section", "text"]
+__all__ = ["Fact", "code_block", "evidence", "facts", "page", "section", "text"]
 
 _CSS = """
 :root { color-scheme: light; --kept: #1b7f3b; --broken: #b3261e; --na: #6b6b6b;
@@ -85,3 +85,11 @@ def code_block(lines: Iterable[str], attributes: Mapping[str, str] | None = None
     """Plain-text lines in a ``<pre><code>`` block."""
     attrs = "".join(f' {name}="{text(value)}"' for name, value in (attributes or {}).items())
     return f"<pre{attrs}><code>{text(chr(10).join(lines))}</code></pre>"
+
+
+def evidence(figure: str, requests: Iterable[str], more: int = 0) -> str:
+    """A figure beside the requests it draws (both HTML), and a note for ``more`` not shown."""
+    blocks = list(requests)
+    if more > 0:
+        blocks.append(f'<p class="note">… and {more} more</p>')
+    return f'<div class="evidence">{figure}<div class="requests">{"".join(blocks)}</div></div>'

@@ -1,64 +1,30 @@
-"""What every in-process door shares: which URLs it answers, and a response's latency.
+"""What every in-process door shares beside the URLs it answers (``_urls``).
 
-:class:`BaseURL` says whether a URL is under the mock's base URL (scheme, host, port and a
-path prefix on a segment boundary) and gives the pattern the ``responses`` and
-``aioresponses`` registries match; :func:`wait_out` carries out a response's ``delay`` on
-the virtual clock. Each door turns the rest (faults) into its library's own exceptions.
+:data:`Handler` is what answers a door's requests; :func:`wire_headers` gives a response's
+headers as the server sends them; :func:`wait_out` carries out a response's ``delay`` on the
+virtual clock. Each door turns the rest (faults) into its library's own exceptions.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
 
-import httpx
-
-from sora_mock.contract import Response
+from sora_mock.contract import Request, Response
 from sora_mock.inprocess.sleeps import virtual_wait
+
+#: What answers a door's requests (``MockAPI.handle``, ``Engine.handle``).
+Handler = Callable[[Request], Response]
 
 #: The methods the doors register: a registry matches a method exactly.
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-@dataclass(frozen=True, slots=True)
-class BaseURL:
-    """A base URL as the doors compare it: scheme, host, port (None: the default) and prefix."""
-
-    url: str
-    scheme: str
-    host: str
-    port: int | None
-    prefix: str
-
-    @classmethod
-    def parse(cls, url: str) -> BaseURL:
-        """The base URL ``url`` names (httpx normalizes case and default ports)."""
-        parsed = httpx.URL(url)
-        return cls(url, parsed.scheme, parsed.host, parsed.port, parsed.path.rstrip("/"))
-
-    @property
-    def origin(self) -> str:
-        """``scheme://host[:port]``, spelled as the libraries spell a request's URL."""
-        port = "" if self.port is None else f":{self.port}"
-        return f"{self.scheme}://{self.host}{port}"
-
-    def covers(self, url: str | httpx.URL) -> bool:
-        """True when ``url`` is under this base URL."""
-        parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-        if (parsed.scheme, parsed.host, parsed.port) != (self.scheme, self.host, self.port):
-            return False
-        prefix = self.prefix
-        return not prefix or parsed.path == prefix or parsed.path.startswith(f"{prefix}/")
-
-    def pattern(self) -> re.Pattern[str]:
-        """A pattern full URLs under this base URL match (path and query included)."""
-        return re.compile(f"^{re.escape(self.origin + self.prefix)}(?:[/?#].*)?$", re.IGNORECASE)
-
-    def path(self, path: str) -> str:
-        """``path`` without the prefix, as the engine sees it."""
-        if self.prefix and path.startswith(self.prefix):
-            return path[len(self.prefix) :] or "/"
-        return path
+def wire_headers(response: Response) -> list[tuple[str, str]]:
+    """``response``'s headers with a ``Content-Length`` (unless it has one), as the server sends."""
+    headers = list(response.headers)
+    if not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("Content-Length", str(len(response.body))))
+    return headers
 
 
 def wait_out(response: Response, timeout: float | None) -> bool:

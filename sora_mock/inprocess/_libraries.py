@@ -12,9 +12,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sora_mock.contract import Request, Response
+from sora_mock.inprocess._door import Handler
 
-Handler = Callable[[Request], Response]
 _Route = Callable[..., contextlib.AbstractContextManager[Any]]
 
 

@@ -1,4 +1,4 @@
-"""Attribute patches shared by every user that needs them at the same time.
+"""Attribute patches shared by every user that needs them at the same time, and their users.
 
 ``unittest.mock.patch`` restores what it saw when it started, so two overlapping users that
 leave in the wrong order (two threads, say) leave the process patched for good. A
@@ -6,7 +6,8 @@ leave in the wrong order (two threads, say) leave the process patched for good. 
 leaves, whatever the order; the replacements decide per call (per thread, per URL) what to
 do and fall back to :attr:`SharedPatch.real`. Used for virtual time
 (:mod:`sora_mock.inprocess.sleeps`) and for routing httpx in-process
-(:mod:`sora_mock.inprocess.httpx_route`).
+(:mod:`sora_mock.inprocess.httpx_route`). A :class:`Registry` holds what a patch's
+replacements consult (the active routes, the active guards).
 
 Example::
 
@@ -20,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+_T = TypeVar("_T")
 
 
 class SharedPatch:
@@ -69,3 +72,25 @@ class SharedPatch:
             yield
         finally:
             self.release()
+
+
+class Registry(Generic[_T]):
+    """The active entries, oldest first, that patched functions read on every call.
+
+    :attr:`entries` is replaced under a lock, never changed in place, so readers need no lock.
+    """
+
+    def __init__(self) -> None:
+        self.entries: tuple[_T, ...] = ()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def added(self, entry: _T) -> Iterator[_T]:
+        """``entry`` among the active ones for the block."""
+        with self._lock:
+            self.entries = (*self.entries, entry)
+        try:
+            yield entry
+        finally:
+            with self._lock:
+                self.entries = tuple(e for e in self.entries if e is not entry)

@@ -31,7 +31,7 @@ import inspect
 import json
 import types
 import unittest.mock
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,9 +41,8 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess._door import METHODS, BaseURL, wait_out
-
-Handler = Callable[[Request], Response]
+from sora_mock.inprocess._door import METHODS, Handler, wait_out, wire_headers
+from sora_mock.inprocess._urls import BaseURL
 
 
 def _body(kwargs: Mapping[str, Any], headers: CIMultiDict[str]) -> bytes:
@@ -154,8 +153,7 @@ def to_result(response: Response, timeout: aiohttp.ClientTimeout) -> CallbackRes
         raise late
     if response.fault == "drop_connection":
         raise _Dropped()
-    headers = CIMultiDict(response.headers)
-    headers.setdefault("Content-Length", str(len(response.body)))
+    headers = CIMultiDict(wire_headers(response))
     return CallbackResult(
         status=response.status,
         body=response.body,

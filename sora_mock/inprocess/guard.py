@@ -4,8 +4,9 @@ The guard sits at the lowest layer each library offers (httpcore's connection po
 httpx, urllib3's connection pool for requests, aiohttp's connector), below every mock:
 ``sora_mock.mock()``'s doors, respx, ``responses`` and ``aioresponses`` answer first, and a
 request reaches the guard only when none of them did and it was about to open a connection.
-A guarded request raises :class:`~sora_mock.errors.UnmockedCallError` with a hint, and is
-kept in :attr:`Guard.refused`, so a client that swallows the error is caught after it.
+A guarded request raises :class:`~sora_mock.errors.UnmockedCallError` with a hint, and the
+first one is raised again when the :meth:`Guard.watching` block ends, so a client that
+swallows the error is caught after it.
 
 Only libraries already imported are patched (a guard costs nothing else), and only while a
 :meth:`Guard.watching` block is active. The pytest plugin watches each test's phases.
@@ -25,28 +26,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sora_mock.errors import UnmockedCallError
-from sora_mock.inprocess._patching import SharedPatch
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """A URL's scheme, host and port (the scheme's default when it names none)."""
-
-    scheme: str
-    host: str
-    port: int | None
-
-    @classmethod
-    def of(cls, url: str) -> Origin:
-        """The origin of ``url``."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        return cls(scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme))
+from sora_mock.inprocess._patching import Registry, SharedPatch
+from sora_mock.inprocess._urls import DEFAULT_PORTS, Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +47,19 @@ class Guard:
         self.base_url = base_url
         self.origin = Origin.of(base_url)
         self.hint = hint
-        self.refused: list[Refusal] = []
+        self.refused: Refusal | None = None
+
+    def covers(self, url: str) -> bool:
+        """True when ``url`` is on the guarded origin (scheme, host and port)."""
+        return Origin.of(url) == self.origin
 
     def check(self, method: str, url: str) -> None:
         """Raise :class:`UnmockedCallError` when ``url`` is on the guarded origin."""
-        if Origin.of(url) != self.origin:
+        if not self.covers(url):
             return
         refusal = Refusal(method.upper(), url)
-        self.refused.append(refusal)
+        if self.refused is None:
+            self.refused = refusal
         raise self.error(refusal)
 
     def error(self, refusal: Refusal) -> UnmockedCallError:
@@ -81,35 +69,29 @@ class Guard:
             f"the call would reach the real API; {self.hint}"
         )
 
-    def take_refused(self) -> Refusal | None:
-        """The first call refused since the last look, if any; forgets them all."""
-        refused, self.refused = self.refused, []
-        return refused[0] if refused else None
-
     @contextlib.contextmanager
     def watching(self) -> Iterator[Guard]:
-        """Within the block, refuse guarded calls from each library imported so far."""
-        global _guards
+        """Within the block, refuse guarded calls from each library imported so far.
+
+        A block that ends normally after a refusal raises it again (the first one), so a
+        caller that swallowed the error still fails; :attr:`refused` starts empty each block.
+        """
+        self.refused = None
         with contextlib.ExitStack() as stack:
             for name, patch in _LIBRARY_PATCHES.items():
                 if name in sys.modules:
                     stack.enter_context(patch().applied())
-            with _lock:
-                _guards = (*_guards, self)
-            try:
-                yield self
-            finally:
-                with _lock:
-                    _guards = tuple(g for g in _guards if g is not self)
+            yield stack.enter_context(_guards.added(self))
+        if self.refused is not None:
+            raise self.error(self.refused)
 
 
-# Replaced, never changed in place, so the patched functions read it without a lock.
-_guards: tuple[Guard, ...] = ()
-_lock = threading.Lock()
+_guards: Registry[Guard] = Registry()
+_lock = threading.Lock()  # makes each library's patch once
 
 
 def _check(method: str, url: str) -> None:
-    for guard in _guards:
+    for guard in _guards.entries:
         guard.check(method, url)
 
 
@@ -143,7 +125,7 @@ def _requests_patch() -> SharedPatch:
     from urllib3.connectionpool import HTTPConnectionPool
 
     def urlopen(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        default = pool.port in (None, _DEFAULT_PORTS.get(pool.scheme))
+        default = pool.port in (None, DEFAULT_PORTS.get(pool.scheme))
         port = "" if default else f":{pool.port}"
         full = url if "://" in url else f"{pool.scheme}://{pool.host}{port}{url}"
         _check(method, full)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 import httpx
@@ -27,17 +27,15 @@ import respx
 from httpx._transports import default as _default_transport
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess._door import wait_out
-from sora_mock.inprocess._patching import SharedPatch
+from sora_mock.inprocess._door import Handler, wait_out, wire_headers
+from sora_mock.inprocess._patching import Registry, SharedPatch
+from sora_mock.inprocess._urls import BaseURL
 
-Handler = Callable[[Request], Response]
 
-
-def to_request(request: httpx.Request, prefix: str = "") -> Request:
-    """The plain request for an (already read) httpx request; ``prefix`` is stripped."""
-    path = request.url.path
-    if prefix and path.startswith(prefix):
-        path = path[len(prefix) :] or "/"
+def to_request(request: httpx.Request, base: BaseURL | None = None) -> Request:
+    """The plain request for an (already read) httpx request; ``base``'s prefix is stripped."""
+    prefix = "" if base is None else base.prefix
+    path = request.url.path if base is None else base.path(request.url.path)
     url = request.url
     return Request.build(
         request.method,
@@ -81,13 +79,10 @@ def to_httpx(response: Response, request: httpx.Request) -> httpx.Response:
             f"{len(response.body) // 2} bytes, expected {len(response.body)}",
             request=request,
         )
-    headers = list(response.headers)
-    if response.body and not any(name.lower() == "content-length" for name, _ in headers):
-        headers.append(("Content-Length", str(len(response.body))))
     # A ready stream: ``content=`` would set the same header at several times the cost.
     return httpx.Response(
         response.status,
-        headers=headers,
+        headers=wire_headers(response),
         stream=httpx.ByteStream(response.body),
         request=request,
     )
@@ -100,35 +95,29 @@ class Route:
     """
 
     def __init__(self, base_url: str, handle: Handler, exclusive: bool = False) -> None:
-        url = httpx.URL(base_url)
         self.base_url = base_url
+        self.base = BaseURL.parse(base_url)
         self.handle = handle
         self.exclusive = exclusive
-        self.prefix = url.path.rstrip("/")  # stripped before the handler sees a path
-        self._origin = (url.scheme, url.host, url.port)
 
     def covers(self, url: httpx.URL) -> bool:
         """True when ``url`` is under the base URL (the prefix on a segment boundary)."""
-        if (url.scheme, url.host, url.port) != self._origin:
-            return False
-        prefix = self.prefix
-        return not prefix or url.path == prefix or url.path.startswith(f"{prefix}/")
+        return self.base.covers(str(url))
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The handler's answer to an (already read) request, as httpx's."""
-        return to_httpx(self.handle(to_request(request, self.prefix)), request)
+        return to_httpx(self.handle(to_request(request, self.base)), request)
 
 
-# The transport patch. ``route`` adds to ``_routes`` (newest last; replaced, never changed in
-# place, so readers need no lock), and the patch stays applied while any route is.
-_routes: tuple[Route, ...] = ()
-_routes_lock = threading.Lock()
+# The transport patch, applied while any route is active; ``route`` adds to ``_routes``.
+_routes: Registry[Route] = Registry()
+_ssl_lock = threading.Lock()
 _ssl_contexts: dict[tuple[Any, ...], Any] = {}
 _SSL_ENVIRONMENT = ("SSL_CERT_FILE", "SSL_CERT_DIR", "SSLKEYLOGFILE")
 
 
 def _routed(request: httpx.Request) -> Route | None:
-    routes = _routes
+    routes = _routes.entries
     for candidate in reversed(routes):
         if candidate.covers(request.url):
             return candidate
@@ -164,7 +153,7 @@ def _ssl_context(*args: Any, **kwargs: Any) -> Any:
     if args or kwargs.get("cert") is not None or not isinstance(kwargs.get("verify", True), bool):
         return make(*args, **kwargs)
     key = (*sorted(kwargs.items()), *(os.environ.get(name) for name in _SSL_ENVIRONMENT))
-    with _routes_lock:
+    with _ssl_lock:
         if key not in _ssl_contexts:
             if len(_ssl_contexts) >= 8:
                 _ssl_contexts.clear()
@@ -197,16 +186,8 @@ def route(base_url: str, handle: Handler, *, exclusive: bool = False) -> Iterato
         with route("http://sora.test", engine.handle):
             httpx.get("http://sora.test/__mock/health")
     """
-    global _routes
-    added = Route(base_url, handle, exclusive)
-    with _TRANSPORTS.applied():
-        with _routes_lock:
-            _routes = (*_routes, added)
-        try:
-            yield added
-        finally:
-            with _routes_lock:
-                _routes = tuple(r for r in _routes if r is not added)
+    with _TRANSPORTS.applied(), _routes.added(Route(base_url, handle, exclusive)) as added:
+        yield added
 
 
 class RequestHandler(Protocol):

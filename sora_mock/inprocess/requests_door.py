@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -32,9 +32,9 @@ import responses
 from requests.adapters import HTTPAdapter
 
 from sora_mock.contract import Request, Response
-from sora_mock.inprocess._door import METHODS, BaseURL, wait_out
+from sora_mock.inprocess._door import METHODS, Handler, wait_out, wire_headers
+from sora_mock.inprocess._urls import BaseURL
 
-Handler = Callable[[Request], Response]
 _Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
@@ -86,10 +86,7 @@ def to_answer(response: Response, request: requests.PreparedRequest) -> _Answer:
         raise requests.exceptions.ChunkedEncodingError(
             f"('Connection broken: {incomplete!r}', {incomplete!r})", request=request
         )
-    headers = list(response.headers)
-    if not any(name.lower() == "content-length" for name, _ in headers):
-        headers.append(("Content-Length", str(len(response.body))))
-    return response.status, headers, response.body
+    return response.status, wire_headers(response), response.body
 
 
 @contextlib.contextmanager

@@ -3,10 +3,8 @@ beside curl commands, everything the server said escaped."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 from sora_mock.checker import html_page
-from tests.html.parsing import parse
+from tests.html.parsing import classes, parse, svgs
 from tests.html.reports import SCRIPT, TOKEN, ScriptInErrors, checked
 from tests.mutants import Mutant
 
@@ -25,8 +23,7 @@ def test_a_broken_rule_shows_in_the_matrix_with_its_requests_and_curl() -> None:
     # The failing requests as a timeline, one mark per request that broke the rule.
     failing = {id(f.probe) for f in result.ledger.failures if f.rule == "content_type"}
     start = html.index('id="rule-content_type"')
-    svg = html[html.index("<svg", start) : html.index("</svg>", start) + 6]
-    marks = [e for e in ET.fromstring(svg).iter() if e.get("class") == "mark"]
+    marks = classes(svgs(html[start:])[0], "mark")
     assert len(marks) == len(failing)
     # Curl commands that run, the token as its variable; the server's page only as text.
     assert "curl -sS -i -X GET" in parsed.text

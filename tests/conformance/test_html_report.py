@@ -3,24 +3,11 @@ timeline with the poll gaps and the Retry-After the client should have honoured.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 from sora_mock.conformance import Target, check_client, html_page
 from sora_mock.conformance.html_report import MAX_ROWS
 from tests.conformance_clients import OWN_KEY, leaks_its_own_key
-from tests.html.parsing import parse
+from tests.html.parsing import classes, parse, svgs
 from tests.html.reports import ignores_retry_after
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def svgs(html: str) -> list[ET.Element]:
-    found, start = [], html.find("<svg")
-    while start >= 0:
-        end = html.index("</svg>", start) + len("</svg>")
-        found.append(ET.fromstring(html[start:end]))
-        start = html.find("<svg", end)
-    return found
 
 
 def test_a_client_that_ignores_retry_after_shows_the_band_it_ran_into() -> None:
@@ -39,16 +26,16 @@ def test_a_client_that_ignores_retry_after_shows_the_band_it_ran_into() -> None:
     # One timeline: a mark per request of the run, the band from the 429 to its Retry-After.
     (svg,) = svgs(html)
     run = report.result("poll-rate-limited-once").run
-    marks = [e for e in svg.iter() if e.get("class") == "mark"]
+    marks = classes(svg, "mark")
     drawn = run.exchanges[:MAX_ROWS]  # the window starts before the first flagged request
     assert len(marks) == len(drawn)
     if len(run.exchanges) > MAX_ROWS:
         assert f"requests 1-{MAX_ROWS} of {len(run.exchanges)}" in parsed.text
-    assert len([e for e in svg.iter() if e.get("class") == "flagged"]) == 1
+    assert len(classes(svg, "flagged")) == 1
     limited = sum(1 for e in drawn if e.response.status == 429)
     assert limited >= 1
-    assert len([e for e in svg.iter() if e.get("class") == "retry-after"]) == limited
-    assert any(e.get("class") == "gap" for e in svg.iter())
+    assert len(classes(svg, "retry-after")) == limited
+    assert classes(svg, "gap")
     assert "curl -sS -i -X GET http://127.0.0.1:8000/v1/tasks/" in parsed.text
     assert '"Authorization: Bearer $SORA_API_KEY"' in parsed.text
     assert run.token not in html

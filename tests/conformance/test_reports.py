@@ -18,6 +18,7 @@ from sora_mock.conformance import (
     check_client,
     conformance_tests,
 )
+from sora_mock.conformance.masking import mask_authorization
 from sora_mock.conformance.recording import build_engine
 from sora_mock.conformance.variations import (
     NumberSlot,
@@ -225,3 +226,18 @@ def test_a_real_key_the_client_sends_and_prints_stays_out_of_every_report() -> N
     with pytest.raises(ConformanceFailure) as failed:
         report.results[0].raise_for_failures()
     assert key not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("Bearer sk-real-secret-123456", "Bearer sk-r…56"),
+        ("  bearer   sk-real-secret-123456 ", "bearer sk-r…56"),
+        ("Basic dXNlcjpwYXNzd29yZA==", "Basi…=="),
+        ("short", "***"),
+    ],
+)
+def test_an_authorization_value_is_masked_with_its_bearer_scheme_kept(
+    value: str, masked: str
+) -> None:
+    assert mask_authorization(value) == masked

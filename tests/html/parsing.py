@@ -1,9 +1,14 @@
-"""Read an HTML report back with the standard library's parser: its tags, text and cells."""
+"""Read an HTML report back with the standard library's parsers: its tags, text and cells,
+and its inline SVG figures."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+#: The SVG namespace, as ElementTree spells a tag in it.
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,21 @@ def parse(html: str) -> Parsed:
     parser.feed(html)
     parser.close()
     return parser.parsed
+
+
+def svgs(html: str) -> list[ET.Element]:
+    """Each inline ``<svg>`` in ``html``, in order, parsed as XML (so it must be well formed)."""
+    found, start = [], html.find("<svg")
+    while start >= 0:
+        end = html.index("</svg>", start) + len("</svg>")
+        found.append(ET.fromstring(html[start:end]))
+        start = html.find("<svg", end)
+    return found
+
+
+def classes(root: ET.Element, name: str) -> list[ET.Element]:
+    """The elements under ``root`` (itself included) whose ``class`` is ``name``."""
+    return [e for e in root.iter() if e.get("class") == name]
 
 
 class _Parser(HTMLParser):

@@ -13,15 +13,15 @@ from sora_mock.html import (
     MatrixRow,
     Timeline,
     code_block,
+    evidence,
     facts,
     matrix_table,
     page,
     short_path,
     timeline_svg,
 )
-from tests.html.parsing import parse
+from tests.html.parsing import SVG, classes, parse
 
-SVG = "{http://www.w3.org/2000/svg}"
 TASK = "/v1/tasks/task-unified-1757000000-abcdef12"
 
 
@@ -34,10 +34,6 @@ def polls() -> Timeline:
             Mark(11.2, "GET", TASK, None, key="t"),
         )
     )
-
-
-def classes(root: ET.Element, name: str) -> list[ET.Element]:
-    return [e for e in root.iter() if e.get("class") == name]
 
 
 def test_the_timeline_is_well_formed_svg_with_one_mark_per_request() -> None:
@@ -90,6 +86,16 @@ def test_text_from_outside_is_escaped_everywhere() -> None:
     html = page(evil, facts([Fact(evil, evil)]) + code_block([evil]))
     assert "<script>" not in html
     assert html.count("&lt;script&gt;") == 5
+
+
+def test_evidence_sets_the_figure_beside_its_requests_and_counts_the_rest() -> None:
+    root = ET.fromstring(evidence("<figure/>", ["<p>one</p>", "<p>two</p>"], more=4))
+    assert root.get("class") == "evidence"
+    figure, requests = list(root)
+    assert figure.tag == "figure"
+    assert requests.get("class") == "requests"
+    assert ["".join(p.itertext()) for p in requests] == ["one", "two", "… and 4 more"]
+    assert "more" not in evidence("<figure/>", ["<p>one</p>"])
 
 
 def test_the_matrix_says_each_state_in_a_symbol_and_a_word() -> None:

@@ -17,6 +17,7 @@ from sora_mock.inprocess._libraries import available_routes
 from sora_mock.inprocess.aiohttp_door import MockedResponse
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+from tests.inprocess.lifecycle import assert_whole_lifecycle
 
 API = "https://api.evolink.ai"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -51,12 +52,7 @@ def test_a_whole_lifecycle_on_virtual_time() -> None:
 
     with sora_mock.mock(seed=1, patch_sleep=True) as api:
         statuses = asyncio.run(run(api))
-    assert statuses[-1] == "completed"
-    assert api.calls[0].request.query == "a=1"
-    assert api.calls[0].request.headers["content-type"] == "application/json"
-    api.assert_all_requests_valid()
-    api.assert_polls(15)
-    api.assert_poll_interval(10)
+    assert_whole_lifecycle(api, statuses)
 
 
 @pytest.mark.parametrize(
@@ -161,6 +157,25 @@ def test_other_hosts_pass_through_or_are_refused(server: BackgroundServer) -> No
         pytest.raises(aiohttp.ClientConnectionError, match="Connection refused"),
     ):
         asyncio.run(health())
+
+
+def test_a_base_url_with_a_path_prefix() -> None:
+    base = "http://proxy.internal:8080/sora"
+
+    async def post(url: str) -> int:
+        async with (
+            aiohttp.ClientSession(headers=HEADERS) as session,
+            session.post(url, json=VALID_BODY) as response,
+        ):
+            return response.status
+
+    with sora_mock.mock(base_url=base, seed=1, assert_all_mocked=True) as api:
+        assert asyncio.run(post(f"{base}{CREATE_PATH}")) == 200
+        for other in ("other", "SORA"):  # paths are case-sensitive
+            with pytest.raises(aiohttp.ClientConnectionError, match="Connection refused"):
+                asyncio.run(post(f"http://proxy.internal:8080/{other}{CREATE_PATH}"))
+    assert len(api.calls) == 1
+    assert api.calls[0].path == CREATE_PATH
 
 
 def test_without_aiohttp_installed_only_the_others_are_patched(

@@ -199,6 +199,8 @@ def test_a_base_url_with_a_path_prefix(via: Via) -> None:
             httpx.get(f"{API}{CREATE_PATH}", headers=HEADERS)
         with pytest.raises(respx.models.AllMockedAssertionError):
             httpx.get(f"http://proxy.internal:8080/other{CREATE_PATH}", headers=HEADERS)
+        with pytest.raises(respx.models.AllMockedAssertionError):  # paths are case-sensitive
+            httpx.get(f"http://proxy.internal:8080/SORA{CREATE_PATH}", headers=HEADERS)
     assert response.status_code == 200
     assert polled.json()["results"][0].startswith(f"{base}/__mock/files/")
     assert api.calls[0].path == CREATE_PATH

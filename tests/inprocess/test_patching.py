@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from unittest import mock
 
-from sora_mock.inprocess._patching import SharedPatch
+from sora_mock.inprocess._patching import Registry, SharedPatch
 
 
 def original() -> str:
@@ -45,3 +45,15 @@ def test_a_patch_on_top_of_ours_is_left_alone_and_ours_returns_to_the_original()
     with patch.applied():
         assert target.f is ours
     assert target.f is original  # the original was remembered, not ours
+
+
+def test_a_registry_keeps_its_entries_oldest_first_and_drops_each_in_any_order() -> None:
+    registry: Registry[str] = Registry()
+    first, second = registry.added("first"), registry.added("second")
+    assert first.__enter__() == "first"
+    second.__enter__()
+    assert list(registry.entries) == ["first", "second"]
+    first.__exit__(None, None, None)
+    assert list(registry.entries) == ["second"]
+    second.__exit__(None, None, None)
+    assert list(registry.entries) == []

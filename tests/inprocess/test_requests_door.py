@@ -14,6 +14,7 @@ from sora_mock.errors import UsageError
 from sora_mock.inprocess._libraries import available_routes
 from sora_mock.server import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY
+from tests.inprocess.lifecycle import assert_whole_lifecycle
 
 API = "https://api.evolink.ai"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -40,12 +41,7 @@ def test_a_whole_lifecycle_on_virtual_time() -> None:
             statuses.append(polled.json()["status"])
     assert created.status_code == 200
     assert created.headers["content-type"] == "application/json"
-    assert statuses[-1] == "completed"
-    assert api.calls[0].request.query == "a=1"
-    assert api.calls[0].request.headers["content-type"] == "application/json"
-    api.assert_all_requests_valid()
-    api.assert_polls(15)
-    api.assert_poll_interval(10)
+    assert_whole_lifecycle(api, statuses)
 
 
 @pytest.mark.parametrize(
@@ -125,7 +121,10 @@ def test_a_base_url_with_a_path_prefix() -> None:
         created = requests.post(f"{base}{CREATE_PATH}", json=VALID_BODY, headers=HEADERS)
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"http://proxy.internal:8080/other{CREATE_PATH}", headers=HEADERS)
+        with pytest.raises(requests.exceptions.ConnectionError):  # paths are case-sensitive
+            requests.get(f"http://proxy.internal:8080/SORA{CREATE_PATH}", headers=HEADERS)
     assert created.status_code == 200
+    assert len(api.calls) == 1
     assert api.calls[0].path == CREATE_PATH
 
 

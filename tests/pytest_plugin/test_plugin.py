@@ -14,6 +14,9 @@ from sora_mock.engine import Engine, VirtualClock
 from sora_mock.server import BackgroundServer
 
 HEAVY = ("uvicorn", "openapi_core", "httpx", "respx", "hypothesis", "jsonschema_rs")
+#: The bundled contract's documented items beside the scenarios: operations, status codes,
+#: task states and failure codes.
+CONTRACT_ITEMS = 2 + 19 + 4 + 16
 
 CLIENT = """
 import httpx
@@ -223,7 +226,7 @@ def test_the_coverage_summary_lists_exactly_what_was_exercised(
     result = pytester.runpytest("--sora-coverage=full", f"--sora-coverage-report={report}")
     result.assert_outcomes(passed=1)
     scenarios = len(_builtin_scenarios())
-    documented = 2 + 19 + 4 + 16 + scenarios
+    documented = CONTRACT_ITEMS + scenarios
     result.stdout.re_match_lines(
         [
             r"-+ sora-mock contract coverage -+$",
@@ -272,7 +275,7 @@ def test_the_default_summary_is_the_totals_in_three_lines(pytester: pytest.Pytes
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     scenarios = len(_builtin_scenarios())
-    documented = 2 + 19 + 4 + 16 + scenarios
+    documented = CONTRACT_ITEMS + scenarios
     result.stdout.re_match_lines(
         [
             r"-+ sora-mock contract coverage -+$",
