@@ -22,7 +22,7 @@ from sora_mock.contract import Contract, Request, Response
 from sora_mock.engine.clock import AdjustableClock, Clock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.files import file_content
-from sora_mock.engine.journal import Journal, mask_token
+from sora_mock.engine.journal import Journal
 from sora_mock.engine.journal_view import JournalQuery, entry_view
 from sora_mock.engine.lifecycle import Observation, observe
 from sora_mock.engine.page import page_file
@@ -271,7 +271,7 @@ def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
     seen = _shown_state(task, now)
     return {
         "id": task.id,
-        "token": mask_token(task.token),
+        "token": engine.store.shown_token(task),
         "status": seen.status,
         "progress": seen.progress,
         "scenario": task.scenario,

@@ -272,7 +272,7 @@ class Engine:
                 method="POST",
                 path=delivery.url,
                 operation="callback",
-                token=mask_token(task.token) if task else None,
+                token=self.store.shown_token(task) if task else None,
                 status=status or 0,
                 task_id=delivery.task_id,
                 scenario=task.scenario if task else None,

@@ -8,6 +8,7 @@ import secrets
 from collections import deque
 from collections.abc import Iterator
 
+from sora_mock.engine.journal import mask_token
 from sora_mock.engine.rows import Row, RowCodec
 from sora_mock.engine.store.task import Task
 
@@ -72,6 +73,10 @@ class TaskStore:
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (memory is not at rest: tokens are kept)."""
         return task.token == token
+
+    def shown_token(self, task: Task) -> str:
+        """The masked token of ``task`` (:func:`~sora_mock.engine.journal.mask_token`)."""
+        return mask_token(task.token) or ""
 
     def keep_time(self, now: float) -> float:
         """Note ``now`` as reached; return the latest mock time noted (at least ``now``)."""

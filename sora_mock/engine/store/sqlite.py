@@ -39,8 +39,9 @@ Besides the tasks, the file's ``meta`` table keeps:
 - ``clock``: the latest mock time any engine on the file has answered at (the largest any
   worker wrote), committed before the answer is sent; a restarted engine continues from it.
 - ``token_secret``: the key of the HMAC-SHA256 under which tasks name their owner. The file
-  holds no bearer token, only these keyed hashes; a file written before them has its tokens
-  hashed when it is opened.
+  holds no bearer token, only these keyed hashes and each task's token masked for display
+  (:func:`~sora_mock.engine.journal.mask_token`); a file written before the hashes has its
+  tokens masked and hashed when it is opened.
 - ``link_secret``: what file links are signed with (:meth:`SqliteTaskStore.link_secret`).
 
 The secrets are drawn at the file's first open (the first process to store one wins) and
@@ -60,7 +61,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sora_mock.engine.store.stored import Row, SharedForms, StoredTask
+from sora_mock.engine.journal import mask_token
+from sora_mock.engine.store.stored import (
+    SHOWN_TOKEN,
+    UNSHOWN_TOKEN,
+    Row,
+    SharedForms,
+    StoredTask,
+)
 from sora_mock.engine.store.task import Task
 
 _SCHEMA = """
@@ -149,6 +157,8 @@ class SqliteTaskStore:
         when its id is taken already (by this process or another sharing the file)."""
         stored = StoredTask.of(task, self._forms)
         stored.data["token"] = self._key(task.token)
+        created = {**stored.data, "plan": task.plan, "reported": task.reported}
+        shown = stored.data[SHOWN_TOKEN] = mask_token(task.token) or UNSHOWN_TOKEN
         expires = task.expires_at()
         with self._lock:
             self._see()
@@ -161,8 +171,7 @@ class SqliteTaskStore:
                 == 1
             )
             if added:
-                created = {**stored.data, "plan": task.plan, "reported": task.reported}
-                self._remember(task.id, Row(created, task.polls, task.ended_at))
+                self._remember(task.id, Row(created, task.polls, task.ended_at, shown))
                 if self._soonest is not None:
                     self._soonest = min(self._soonest, expires)
                 if self._count is not None:
@@ -172,17 +181,8 @@ class SqliteTaskStore:
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now (its ``token`` the keyed hash), or None."""
         with self._lock:
-            self._see()
-            row = self._rows.get(task_id)
-            if row is None:
-                stored = self._db.execute(
-                    "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
-                ).fetchone()
-                if stored is None:
-                    return None
-                polls, ended_at, text = stored
-                row = self._remember(task_id, Row.from_text(text, polls, ended_at))
-        return row.task()
+            row = self._row(task_id)
+        return None if row is None else row.task()
 
     def save(self, task: Task) -> None:
         """Commit the task's polls and end time (and its expiry, which follows the end)."""
@@ -206,6 +206,13 @@ class SqliteTaskStore:
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (as :meth:`get` reads it: keyed hashes match)."""
         return token is not None and hmac.compare_digest(task.token, self._key(token))
+
+    def shown_token(self, task: Task) -> str:
+        """The masked token kept with ``task`` when it was added (``***`` for a task stored
+        without it, or no longer stored)."""
+        with self._lock:
+            row = self._row(task.id)
+        return UNSHOWN_TOKEN if row is None else row.shown_token
 
     def keep_time(self, now: float) -> float:
         """Keep ``now`` as reached unless the file has a later time; return the file's time
@@ -399,6 +406,20 @@ class SqliteTaskStore:
         self._soonest = None
         self._count = None
 
+    def _row(self, task_id: str) -> Row | None:
+        """The decoded row of ``task_id`` as stored now, or None (the lock held)."""
+        self._see()
+        row = self._rows.get(task_id)
+        if row is None:
+            stored = self._db.execute(
+                "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
+            ).fetchone()
+            if stored is None:
+                return None
+            polls, ended_at, text = stored
+            row = self._remember(task_id, Row.from_text(text, polls, ended_at))
+        return row
+
     def _remember(self, task_id: str, row: Row) -> Row:
         """Keep ``row`` decoded (the first few thousand tasks; then from none again)."""
         if len(self._rows) >= _ROWS_KEPT:
@@ -446,6 +467,7 @@ class SqliteTaskStore:
                 for task_id, ended_at, stored in rows:
                     data = json.loads(stored)
                     latest = max(latest, data["created_at"], ended_at or 0.0)
+                    data.setdefault(SHOWN_TOKEN, mask_token(data["token"]) or UNSHOWN_TOKEN)
                     data["token"] = self._key(data["token"])
                     self._db.execute(
                         "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)

@@ -91,6 +91,12 @@ class TaskStorage(Protocol):
         keeps only a keyed hash of the token in ``task.token``; compare through here."""
         ...
 
+    def shown_token(self, task: Task) -> str:
+        """The token that created ``task`` as logs and the admin routes show it
+        (:func:`~sora_mock.engine.journal.mask_token`): a store at rest keeps it so beside
+        the keyed hash."""
+        ...
+
     def keep_time(self, now: float) -> float:
         """Keep ``now`` as a mock time the mock has reached and return the latest time kept
         (at least ``now``): by any engine on this store, before a restart too. A store at
