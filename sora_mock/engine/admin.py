@@ -13,12 +13,17 @@ in ``spec/mock-admin.yaml``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from sora_mock.contract import Contract, Request, Response
+from sora_mock.contract import (
+    Contract,
+    Request,
+    Response,
+    loopback_authority,
+    loopback_host,
+)
 from sora_mock.engine.clock import AdjustableClock, Clock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.files import file_content
@@ -123,7 +128,7 @@ def _guard(engine: MockState, request: Request) -> None:
 def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
     """One line to print when the server listens on ``host`` beyond loopback with no admin
     token: the admin API stays off for every client but loopback ones. None otherwise."""
-    if config.admin_token is not None or is_loopback_host(host.strip("[]")):
+    if config.admin_token is not None or loopback_host(host.strip("[]")):
         return None
     where = host or "every address"
     return (
@@ -131,16 +136,6 @@ def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
         "under /__mock/ answers loopback clients only (set admin.token in the settings to "
         "use it from elsewhere)"
     )
-
-
-def is_loopback_host(name: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (no port, no brackets)."""
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 # -- admin routes ----------------------------------------------------------------------------
@@ -309,10 +304,10 @@ def _admin_refusal(engine: MockState, request: Request) -> str | None:
     sent = request.headers.get(ADMIN_TOKEN_HEADER)
     with_token = token is not None and sent is not None and _same(sent, token)
     if not with_token:
-        if not is_loopback_host(request.client):
+        if not loopback_host(request.client):
             return "The admin API answers loopback clients, or clients with the admin token"
         host = request.headers.get("host")
-        if host is not None and not _loopback_authority(host):
+        if host is not None and not loopback_authority(host):
             return (
                 "The admin API answers requests addressed to localhost, 127.0.0.1 or [::1] "
                 f"(or with the admin token), not to Host {_shown(host)}"
@@ -337,27 +332,12 @@ def _same(sent: str, token: str) -> bool:
     return hmac.compare_digest(sent.encode("utf-8", "replace"), token.encode("utf-8", "replace"))
 
 
-def _loopback_authority(authority: str) -> bool:
-    """True for ``host[:port]`` where host is a loopback name or address (IPv6 bracketed)."""
-    text = authority.strip()
-    if text.startswith("["):
-        host, closed, port = text[1:].partition("]")
-        if not closed:
-            return False
-    else:
-        host, colon, digits = text.partition(":")
-        port = colon + digits
-    if port and not (port[0] == ":" and port[1:].isascii() and port[1:].isdigit()):
-        return False
-    return is_loopback_host(host)
-
-
 def _loopback_origin(origin: str) -> bool:
     """True for ``http(s)://`` and a loopback authority, as browsers write an origin."""
     scheme, sep, authority = origin.strip().partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
         return False
-    return "/" not in authority and "@" not in authority and _loopback_authority(authority)
+    return "/" not in authority and "@" not in authority and loopback_authority(authority)
 
 
 def _shown(value: str) -> str:

@@ -275,6 +275,20 @@ def test_loopback_names_and_origins_are_served(
     assert engine.handle(bare).status == 200  # no body, no content type
 
 
+@pytest.mark.parametrize(
+    ("client", "host"),
+    [
+        ("::ffff:127.0.0.1", "[::ffff:127.0.0.1]:8000"),
+        ("::ffff:127.0.0.1", "localhost:8000"),
+        ("127.0.0.1", "[::ffff:127.0.0.1]"),
+    ],
+)
+def test_an_ipv4_mapped_loopback_client_is_served(engine: Engine, client: str, host: str) -> None:
+    headers = {"host": host, "origin": f"http://{host}"}
+    assert _call(engine, "GET", "/__mock/journal", client=client, headers=headers).status == 200
+    assert _call(engine, "POST", "/__mock/reset", client=client, headers=headers).status == 200
+
+
 def test_the_admin_token_serves_a_remote_host(clock: VirtualClock) -> None:
     config = MockConfig.defaults().with_overrides({"admin": {"token": "admin-secret-1"}})
     engine = Engine(config=config, clock=clock)
