@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -274,6 +275,22 @@ def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
         "polls": task.polls,
         "ended_at": end_time(task, now) if seen.terminal else None,
         "callback_url": task.callback_url,
+        "lifecycle": _lifecycle_view(task),
+    }
+
+
+def _lifecycle_view(task: Task) -> dict[str, Any]:
+    """The plan ``task`` lives by: when it leaves pending and when it ends, in mock time and
+    in status reads (a state lasts until both are over), and how it ends."""
+    plan = task.plan
+    ends = task.created_at + plan.seconds_to_end
+    return {
+        "processing_at": task.created_at + plan.pending_seconds,
+        "processing_after_polls": plan.pending_polls,
+        "ends_at": None if math.isinf(ends) else ends,
+        "ends_after_polls": plan.pending_polls + plan.processing_polls,
+        "outcome": plan.outcome,
+        "failure_code": plan.failure.code if plan.outcome == "failed" else None,
     }
 
 

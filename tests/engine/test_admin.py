@@ -17,7 +17,7 @@ from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import Engine
 from sora_mock.errors import ConfigError
-from tests.helpers import TOKEN, create, create_request, poll
+from tests.helpers import TOKEN, auth, create, create_request, poll
 
 ADMIN = Contract.from_path(admin_spec_path())
 
@@ -65,6 +65,44 @@ def test_tasks_listing_and_detail(engine: Engine, clock: VirtualClock) -> None:
     assert detail["polls"] == 0, "reading through the admin API is not a poll"
     assert _call(engine, "GET", "/__mock/tasks", query="status=pending").json_body()["count"] == 0
     assert _call(engine, "GET", "/__mock/tasks/task-unified-1-zzzzzzzz").status == 404
+
+
+@pytest.mark.parametrize(
+    ("scenario", "after", "polls", "outcome", "code"),
+    [
+        (None, (5.0, 150.0), (0, 0), "completed", None),
+        ("never-finishes", (5.0, None), (0, 0), "completed", None),
+        ("poll-driven", (0.0, 0.0), (1, 4), "completed", None),
+        ("fail-service_error", (5.0, 150.0), (0, 0), "failed", "service_error"),
+    ],
+)
+def test_a_task_view_shows_its_lifecycle(
+    engine: Engine,
+    clock: VirtualClock,
+    scenario: str | None,
+    after: tuple[float, float | None],
+    polls: tuple[int, int],
+    outcome: str,
+    code: str | None,
+) -> None:
+    prefer = {"prefer": f"scenario={scenario}"} if scenario else {}
+    task_id = engine.handle(create_request(headers={**auth(), **prefer})).json_body()["id"]
+    created = clock.now()
+    (listed,) = _call(engine, "GET", "/__mock/tasks").json_body()["tasks"]
+    detail = _call(engine, "GET", f"/__mock/tasks/{task_id}").json_body()
+    ends = after[1]
+    assert (
+        listed["lifecycle"]
+        == detail["lifecycle"]
+        == {
+            "processing_at": created + after[0],
+            "processing_after_polls": polls[0],
+            "ends_at": None if ends is None else created + ends,
+            "ends_after_polls": polls[1],
+            "outcome": outcome,
+            "failure_code": code,
+        }
+    )
 
 
 def test_reset_forgets_everything(engine: Engine) -> None:
