@@ -30,7 +30,7 @@ from sora_mock.engine.config import MockConfig
 from sora_mock.engine.files import file_content
 from sora_mock.engine.journal import Journal
 from sora_mock.engine.journal_view import JournalQuery, entry_view
-from sora_mock.engine.lifecycle import Observation, observe
+from sora_mock.engine.lifecycle import Observation
 from sora_mock.engine.page import page_file
 from sora_mock.engine.rendering import MOCK_PREFIX, end_time, link_signature
 from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
@@ -153,7 +153,7 @@ def _tasks(engine: MockState, request: Request, now: float, rest: list[str]) -> 
     if task is None:
         return mock_error(404, "task_not_found", "The requested task could not be found")
     view = _task_view(engine, task, now)
-    view["body"] = engine.render(task, _shown_state(task, now), now)
+    view["body"] = engine.render(task, task.shown(now), now)
     return Response.json(200, view)
 
 
@@ -264,7 +264,7 @@ def _denied(body: bytes) -> Response:
 def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
     """A task as the admin routes list it. ``ended_at`` is the mock time it ended, given
     exactly when the state shown is terminal, else None."""
-    seen = _shown_state(task, now)
+    seen = task.shown(now)
     return {
         "id": task.id,
         "token": engine.store.shown_token(task),
@@ -292,17 +292,6 @@ def _lifecycle_view(task: Task) -> dict[str, Any]:
         "outcome": plan.outcome,
         "failure_code": plan.failure.code if plan.outcome == "failed" else None,
     }
-
-
-def _shown_state(task: Task, now: float) -> Observation:
-    """The state the admin routes show of ``task`` at ``now``: a task ends when its time is
-    up (tasks whose end waits for no status read: whether or not a read saw it) or at the
-    status read that ends it; until then one whose end waits for reads shows the state of
-    its reads so far."""
-    seen = task.peek(now)  # what the next status read would see
-    if seen.terminal and task.ended_at is None and task.plan.counts_polls:
-        return observe(task.plan, task.created_at, now, max(0, task.polls - 1))
-    return seen
 
 
 def _clock_view(engine: MockState, now: float) -> dict[str, Any]:

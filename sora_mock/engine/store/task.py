@@ -43,6 +43,16 @@ class Task:
         """The state at ``now`` without counting a read."""
         return observe(self.plan, self.created_at, now, self.polls)
 
+    def shown(self, now: float) -> Observation:
+        """The state at ``now`` as status reads have seen it so far, without counting one: a
+        task ends when its time is up (a task whose end waits for no read: whether or not a
+        read saw it) or at the status read that ends it; until then one whose end waits for
+        reads shows the state of its reads so far."""
+        seen = self.peek(now)  # what the next status read would see
+        if seen.terminal and self.ended_at is None and self.plan.counts_polls:
+            return observe(self.plan, self.created_at, now, max(0, self.polls - 1))
+        return seen
+
     def read(self, now: float) -> Observation:
         """The state at ``now`` as a status read sees it: counts the read, notes the end."""
         if self.ended_at is not None:  # over: its final state, whatever the time
