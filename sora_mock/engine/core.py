@@ -105,7 +105,12 @@ class Engine:
         self.effects = Effects(
             self.contract, ScenarioBook.standard(self.contract, self.config.scenarios), seed
         )
-        self.store: TaskStorage = store if store is not None else TaskStore()
+        self.store: TaskStorage = (
+            store
+            if store is not None
+            # Seeded runs repeat byte for byte: their links are signed with the seed's secret.
+            else TaskStore(None if seed is None else seeded_link_secret(seed))
+        )
         self._now()  # a restart's clock moves forward to the time the store had reached
         self._last_purge = float("-inf")
         self.accounts = Accounts()
@@ -586,10 +591,7 @@ class Engine:
     @functools.cached_property
     def link_secret(self) -> bytes:
         """The key file links are signed with: the store's secret (a state file's, shared by
-        workers and restarts), or, for a seeded engine on a memory store, which no other
-        engine reads, one drawn from the seed, so seeded runs repeat byte for byte."""
-        if self.seed is not None and isinstance(self.store, TaskStore):
-            return seeded_link_secret(self.seed)
+        workers and restarts; a seeded engine's own memory store's, drawn from the seed)."""
         return self.store.link_secret()
 
     def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:

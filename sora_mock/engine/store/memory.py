@@ -28,16 +28,17 @@ class TaskStore:
     are not walked again at every full collection (0.6-0.7 s near 10^6 task objects). Like
     the SQLite store, :meth:`get` gives a fresh ``Task`` and :meth:`save` keeps what changed.
     The token, model and base URL that many tasks repeat are kept as one string each.
+    ``link_secret`` signs file links (default: 32 random bytes).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, link_secret: bytes | None = None) -> None:
         self._codec = RowCodec(Task, shared=("plan", "reported"))
         self._rows: dict[str, Row] = {}
         self._expiry: list[tuple[float, str]] = []
         self._finished: deque[str] = deque()  # in the order their ends were seen
         self._ended_at = self._codec.names.index("ended_at")  # where a row keeps it
         self._strings: dict[str, str] = {}
-        self._link_secret = secrets.token_bytes(32)
+        self._link_secret = secrets.token_bytes(32) if link_secret is None else link_secret
         self._reached = float("-inf")
 
     def add(self, task: Task) -> bool:
@@ -155,7 +156,7 @@ class TaskStore:
         self._codec.clear()
 
     def link_secret(self) -> bytes:
-        """The secret that signs file links: drawn when this store was made."""
+        """The secret that signs file links: given or drawn when this store was made."""
         return self._link_secret
 
     def _same(self, text: str) -> str:
