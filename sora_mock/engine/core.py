@@ -184,7 +184,7 @@ class Engine:
             authorization=request.headers.get("authorization"),
             request_type=request.headers.get("content-type"),
             request_body=b"" if own else request.body,
-            response_type=_content_type(answered.headers),
+            response_type=answered.header("content-type"),
             response_body=b"" if own else response.body,
         )
         return Exchange(request, response, entry)
@@ -635,10 +635,3 @@ def _check_values(config: MockConfig, contract: Contract) -> None:
         problem = values.problem(name, value)
         if problem is not None:
             raise ConfigError(f"task.{name}: {problem}", source="<config>")
-
-
-def _content_type(headers: tuple[tuple[str, str], ...]) -> str | None:
-    """The ``Content-Type`` of an engine's response (first, as the engine writes it)."""
-    if headers and headers[0][0] == "content-type":
-        return headers[0][1]
-    return next((value for name, value in headers if name.lower() == "content-type"), None)
