@@ -354,14 +354,9 @@ class SqliteTaskStore:
             changed = self._db.execute(sql, parameters).rowcount
             self._committed()
         else:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 changed = self._db.execute(sql, parameters).rowcount
                 self._db.execute(_KEEP_CLOCK, (due, due))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             self._unsettled = None
             self._committed()
         return changed
@@ -456,32 +451,28 @@ class SqliteTaskStore:
             if self._marked():
                 return
             self._db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed
-            self._db.execute("BEGIN IMMEDIATE")  # one process does it; the others wait
             try:
-                rows = (
-                    []
-                    if self._marked()  # another process did it while this one waited
-                    else self._db.execute("SELECT id, ended_at, task FROM tasks").fetchall()
-                )
-                latest = 0.0
-                for task_id, ended_at, stored in rows:
-                    data = json.loads(stored)
-                    latest = max(latest, data["created_at"], ended_at or 0.0)
-                    data.setdefault(SHOWN_TOKEN, mask_token(data["token"]) or UNSHOWN_TOKEN)
-                    data["token"] = self._key(data["token"])
-                    self._db.execute(
-                        "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
+                with self._immediate():  # one process does it; the others wait
+                    rows = (
+                        []
+                        if self._marked()  # another process did it while this one waited
+                        else self._db.execute("SELECT id, ended_at, task FROM tasks").fetchall()
                     )
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('clock', ?)", (latest,)
-                )
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, 1)", (_HASHED,)
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                    latest = 0.0
+                    for task_id, ended_at, stored in rows:
+                        data = json.loads(stored)
+                        latest = max(latest, data["created_at"], ended_at or 0.0)
+                        data.setdefault(SHOWN_TOKEN, mask_token(data["token"]) or UNSHOWN_TOKEN)
+                        data["token"] = self._key(data["token"])
+                        self._db.execute(
+                            "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
+                        )
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('clock', ?)", (latest,)
+                    )
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, 1)", (_HASHED,)
+                    )
             finally:
                 self._db.execute("PRAGMA secure_delete = OFF")
             if rows:  # the plain tokens' old pages: out of the log, overwritten in the file
@@ -490,15 +481,21 @@ class SqliteTaskStore:
     def _count_tasks(self) -> None:
         """Start counting the file's tasks in its meta table, unless it does already (one
         process does it; the others wait, then find it done)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _COUNT_TASKS:
-                    self._db.execute(statement)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._immediate():
+            for statement in _COUNT_TASKS:
+                self._db.execute(statement)
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """A transaction that takes the file's write lock at once (``BEGIN IMMEDIATE``),
+        committed when the block ends, rolled back when it raises."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def _marked(self) -> bool:
         """True when the file's tokens are keyed hashes already."""
