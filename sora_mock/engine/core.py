@@ -630,8 +630,6 @@ class Engine:
 def _check_values(config: MockConfig, contract: Contract) -> None:
     """The values the configuration sets for every model must be ones the models report (a
     model's cost a number), or every create would fail on them."""
-    values = result_values(contract)
-    for name, value in config.task.values.items():
-        problem = values.problem(name, value)
-        if problem is not None:
-            raise ConfigError(f"task.{name}: {problem}", source="<config>")
+    found = result_values(contract).first_problem(config.task.values)
+    if found is not None:
+        raise ConfigError(f"task.{found.name}: {found.message}", source="<config>")
