@@ -127,8 +127,8 @@ class TaskStore:
 
     def trim(self, max_tasks: int) -> int:
         """Forget tasks while more than ``max_tasks`` are stored; return how many. Finished
-        tasks go first, in the order their ends were seen; when none is stored, those whose
-        retention ends soonest."""
+        tasks go first, in the order their ends were recorded (by a status read or a purge);
+        when none is stored, those whose retention ends soonest."""
         rows = self._rows
         forgotten = 0
         while len(rows) > max_tasks:

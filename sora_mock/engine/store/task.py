@@ -144,8 +144,10 @@ class TaskStorage(Protocol):
 
     def trim(self, max_tasks: int) -> int:
         """Forget tasks while more than ``max_tasks`` are stored; return how many. Finished
-        tasks (a status read has seen them end) go first, the longest finished first; when
-        none is stored, those whose retention ends soonest, finished or not."""
+        tasks (their end recorded: a status read or a purge saw it) go first: in memory in
+        the order their ends were recorded, in a state file those whose retention ends
+        soonest (the earliest ended, under one retention); when none is stored, those whose
+        retention ends soonest, finished or not."""
         ...
 
     def clear(self) -> None:
