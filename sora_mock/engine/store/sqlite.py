@@ -302,7 +302,8 @@ class SqliteTaskStore:
     def trim(self, max_tasks: int) -> int:
         """Delete tasks while more than ``max_tasks`` are stored, at most a batch a call:
         finished ones (their end recorded) first, those whose expiry comes first (the
-        earliest ended, under one retention); when none is, those whose expiry comes first. The file counts its tasks (every process's)."""
+        earliest ended, under one retention); when none is, those whose expiry comes first.
+        The file counts its tasks (every process's)."""
         with self._lock:
             self._see()
             if self._count is None:
