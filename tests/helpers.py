@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import re
 import sqlite3
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from sora_mock.contract.messages import Request, Response
+from sora_mock.contract.openapi import Contract
+from sora_mock.contract.resources import admin_spec_path
 from sora_mock.engine.core import Engine
 from sora_mock.engine.lifecycle import Lifecycle
 from sora_mock.engine.reported import Reported
@@ -138,3 +141,43 @@ def deny_commit(action: int, what: str | None, *_: str | None) -> int:
     (``connection.set_authorizer(deny_commit)``)."""
     refused = action == sqlite3.SQLITE_TRANSACTION and what == "COMMIT"
     return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+
+@functools.cache
+def admin_contract() -> Contract:
+    """The mock's own routes as ``spec/mock-admin.yaml`` documents them."""
+    return Contract.from_path(admin_spec_path())
+
+
+def admin_call(
+    engine: Engine,
+    method: str,
+    path: str,
+    body: Any = None,
+    client: str | None = "127.0.0.1",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+) -> Response:
+    """Send a request to the mock's own routes (``body`` as JSON unless bytes) and check a
+    JSON answer of a route that exists against ``spec/mock-admin.yaml``."""
+    from sora_mock.contract.validation import iter_response_errors  # openapi-core: heavy
+
+    raw = (
+        body
+        if isinstance(body, bytes)
+        else (json.dumps(body).encode() if body is not None else b"")
+    )
+    request = Request.build(
+        method,
+        path,
+        query=query,
+        body=raw,
+        client=client,
+        headers={"content-type": "application/json", **(headers or {})},
+    )
+    response = engine.handle(request)
+    routed = not (response.status == 405 or b'"code":"not_found"' in response.body)
+    if routed and response.header("content-type") == "application/json":
+        errors = list(iter_response_errors(request, response, admin_contract()))
+        assert errors == [], response.body
+    return response

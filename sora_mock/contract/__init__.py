@@ -22,6 +22,8 @@ from sora_mock.contract.request_rules import (
     CallbackTarget,
     callback_target,
     callback_url_problem,
+    loopback_authority,
+    loopback_host,
     span_problem,
 )
 from sora_mock.contract.resources import (
@@ -81,6 +83,8 @@ __all__ = [
     "json_bytes",
     "json_schema",
     "live_page_file",
+    "loopback_authority",
+    "loopback_host",
     "parse_retry_after",
     "sample_video",
     "span_problem",

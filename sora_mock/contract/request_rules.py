@@ -1,5 +1,6 @@
 """Request rules JSON Schema cannot express (the ``x-sora-mock`` field rules): each returns
-why a value breaks the rule, or None when it keeps it.
+why a value breaks the rule, or None when it keeps it; and whether an authority is loopback
+(:func:`loopback_authority`, the admin API's guard), read as the callback rule reads hosts.
 
 ``span`` (a ``start,end`` value with ``0 < end - start <= max``) and ``callback`` (a URL the
 mock may POST to: HTTPS on a public host, the default port). Each rule is a pure function of
@@ -194,6 +195,28 @@ class _Refusal:
             others = "".join(f", {allowed}" for allowed in sorted(self.allow_ports))
             return f"{field} must use port 443{others}, not {port}"
         return None
+
+
+def loopback_authority(authority: str) -> bool:
+    """True when ``host[:port]`` (a ``Host`` header, an origin's authority; IPv6 bracketed)
+    names this machine: a loopback name (``localhost``, no trailing dot) or any spelling of
+    a loopback address, IPv4-mapped IPv6 ones included (``[::ffff:127.0.0.1]``)."""
+    text = authority.strip()
+    if not text or any(char in "@/?#" for char in text):
+        return False
+    if (text if text.startswith("[") else text.partition(":")[0]).endswith("."):
+        return False  # a name with its root dot is looked up as written, not as loopback
+    split = _split(f"http://{text}", "host")
+    if split.problem is not None:
+        return False
+    if split.address is None:
+        return split.host in _LOOPBACK_NAMES
+    return _reach(split.address) == "loopback"
+
+
+def loopback_host(host: str) -> bool:
+    """:func:`loopback_authority` of a bare host (a name, or an IP address unbracketed)."""
+    return loopback_authority(f"[{host}]" if ":" in host else host)
 
 
 def _split(url: str, field: str) -> _Split:

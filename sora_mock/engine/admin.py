@@ -13,18 +13,24 @@ in ``spec/mock-admin.yaml``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from sora_mock.contract import Contract, Request, Response
+from sora_mock.contract import (
+    Contract,
+    Request,
+    Response,
+    loopback_authority,
+    loopback_host,
+)
 from sora_mock.engine.clock import AdjustableClock, Clock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.files import file_content
-from sora_mock.engine.journal import Journal, mask_token
+from sora_mock.engine.journal import Journal
 from sora_mock.engine.journal_view import JournalQuery, entry_view
-from sora_mock.engine.lifecycle import Observation, observe
+from sora_mock.engine.lifecycle import Observation
 from sora_mock.engine.page import page_file
 from sora_mock.engine.rendering import MOCK_PREFIX, end_time, link_signature
 from sora_mock.engine.replies import Answer, method_not_allowed, mock_error, not_found
@@ -123,7 +129,7 @@ def _guard(engine: MockState, request: Request) -> None:
 def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
     """One line to print when the server listens on ``host`` beyond loopback with no admin
     token: the admin API stays off for every client but loopback ones. None otherwise."""
-    if config.admin_token is not None or is_loopback_host(host.strip("[]")):
+    if config.admin_token is not None or loopback_host(host.strip("[]")):
         return None
     where = host or "every address"
     return (
@@ -131,16 +137,6 @@ def admin_exposure_warning(host: str, config: MockConfig) -> str | None:
         "under /__mock/ answers loopback clients only (set admin.token in the settings to "
         "use it from elsewhere)"
     )
-
-
-def is_loopback_host(name: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (no port, no brackets)."""
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 # -- admin routes ----------------------------------------------------------------------------
@@ -157,7 +153,7 @@ def _tasks(engine: MockState, request: Request, now: float, rest: list[str]) -> 
     if task is None:
         return mock_error(404, "task_not_found", "The requested task could not be found")
     view = _task_view(engine, task, now)
-    view["body"] = engine.render(task, _shown_state(task, now), now)
+    view["body"] = engine.render(task, task.shown(now), now)
     return Response.json(200, view)
 
 
@@ -268,10 +264,10 @@ def _denied(body: bytes) -> Response:
 def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
     """A task as the admin routes list it. ``ended_at`` is the mock time it ended, given
     exactly when the state shown is terminal, else None."""
-    seen = _shown_state(task, now)
+    seen = task.shown(now)
     return {
         "id": task.id,
-        "token": mask_token(task.token),
+        "token": engine.store.shown_token(task),
         "status": seen.status,
         "progress": seen.progress,
         "scenario": task.scenario,
@@ -279,18 +275,23 @@ def _task_view(engine: MockState, task: Task, now: float) -> dict[str, Any]:
         "polls": task.polls,
         "ended_at": end_time(task, now) if seen.terminal else None,
         "callback_url": task.callback_url,
+        "lifecycle": _lifecycle_view(task),
     }
 
 
-def _shown_state(task: Task, now: float) -> Observation:
-    """The state the admin routes show of ``task`` at ``now``: a task ends when its time is
-    up (tasks whose end waits for no status read: whether or not a read saw it) or at the
-    status read that ends it; until then one whose end waits for reads shows the state of
-    its reads so far."""
-    seen = task.peek(now)  # what the next status read would see
-    if seen.terminal and task.ended_at is None and task.plan.counts_polls:
-        return observe(task.plan, task.created_at, now, max(0, task.polls - 1))
-    return seen
+def _lifecycle_view(task: Task) -> dict[str, Any]:
+    """The plan ``task`` lives by: when it leaves pending and when it ends, in mock time and
+    in status reads (a state lasts until both are over), and how it ends."""
+    plan = task.plan
+    ends = task.created_at + plan.seconds_to_end
+    return {
+        "processing_at": task.created_at + plan.pending_seconds,
+        "processing_after_polls": plan.pending_polls,
+        "ends_at": None if math.isinf(ends) else ends,
+        "ends_after_polls": plan.pending_polls + plan.processing_polls,
+        "outcome": plan.outcome,
+        "failure_code": plan.failure.code if plan.outcome == "failed" else None,
+    }
 
 
 def _clock_view(engine: MockState, now: float) -> dict[str, Any]:
@@ -309,10 +310,10 @@ def _admin_refusal(engine: MockState, request: Request) -> str | None:
     sent = request.headers.get(ADMIN_TOKEN_HEADER)
     with_token = token is not None and sent is not None and _same(sent, token)
     if not with_token:
-        if not is_loopback_host(request.client):
+        if not loopback_host(request.client):
             return "The admin API answers loopback clients, or clients with the admin token"
         host = request.headers.get("host")
-        if host is not None and not _loopback_authority(host):
+        if host is not None and not loopback_authority(host):
             return (
                 "The admin API answers requests addressed to localhost, 127.0.0.1 or [::1] "
                 f"(or with the admin token), not to Host {_shown(host)}"
@@ -337,27 +338,12 @@ def _same(sent: str, token: str) -> bool:
     return hmac.compare_digest(sent.encode("utf-8", "replace"), token.encode("utf-8", "replace"))
 
 
-def _loopback_authority(authority: str) -> bool:
-    """True for ``host[:port]`` where host is a loopback name or address (IPv6 bracketed)."""
-    text = authority.strip()
-    if text.startswith("["):
-        host, closed, port = text[1:].partition("]")
-        if not closed:
-            return False
-    else:
-        host, colon, digits = text.partition(":")
-        port = colon + digits
-    if port and not (port[0] == ":" and port[1:].isascii() and port[1:].isdigit()):
-        return False
-    return is_loopback_host(host)
-
-
 def _loopback_origin(origin: str) -> bool:
     """True for ``http(s)://`` and a loopback authority, as browsers write an origin."""
     scheme, sep, authority = origin.strip().partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
         return False
-    return "/" not in authority and "@" not in authority and _loopback_authority(authority)
+    return "/" not in authority and "@" not in authority and loopback_authority(authority)
 
 
 def _shown(value: str) -> str:

@@ -85,11 +85,10 @@ class MockConfig:
             return cls.from_dict(data, checked=True)
         document = YamlDocument.from_path(path, ConfigError)
         data = deep_merge(data, check_document(document))
-        values = result_values(contract)
-        for name, value in (document.data.get("task") or {}).items():
-            problem = None if name == "retention" else values.problem(name, value)
-            if problem is not None:
-                raise document.error(problem, ["task", name], ConfigError)
+        task = document.data.get("task") or {}
+        found = result_values(contract).first_problem(task, skip=frozenset({"retention"}))
+        if found is not None:
+            raise document.error(found.message, ["task", found.name], ConfigError)
         scenarios = scenarios_from_document(document, contract=contract)
         return cls.from_dict(data, checked=True, scenarios=scenarios)
 

@@ -105,7 +105,12 @@ class Engine:
         self.effects = Effects(
             self.contract, ScenarioBook.standard(self.contract, self.config.scenarios), seed
         )
-        self.store: TaskStorage = store if store is not None else TaskStore()
+        self.store: TaskStorage = (
+            store
+            if store is not None
+            # Seeded runs repeat byte for byte: their links are signed with the seed's secret.
+            else TaskStore(None if seed is None else seeded_link_secret(seed))
+        )
         self._now()  # a restart's clock moves forward to the time the store had reached
         self._last_purge = float("-inf")
         self.accounts = Accounts()
@@ -179,7 +184,7 @@ class Engine:
             authorization=request.headers.get("authorization"),
             request_type=request.headers.get("content-type"),
             request_body=b"" if own else request.body,
-            response_type=_content_type(answered.headers),
+            response_type=answered.header("content-type"),
             response_body=b"" if own else response.body,
         )
         return Exchange(request, response, entry)
@@ -272,7 +277,7 @@ class Engine:
                 method="POST",
                 path=delivery.url,
                 operation="callback",
-                token=mask_token(task.token) if task else None,
+                token=self.store.shown_token(task) if task else None,
                 status=status or 0,
                 task_id=delivery.task_id,
                 scenario=task.scenario if task else None,
@@ -586,10 +591,7 @@ class Engine:
     @functools.cached_property
     def link_secret(self) -> bytes:
         """The key file links are signed with: the store's secret (a state file's, shared by
-        workers and restarts), or, for a seeded engine on a memory store, which no other
-        engine reads, one drawn from the seed, so seeded runs repeat byte for byte."""
-        if self.seed is not None and isinstance(self.store, TaskStore):
-            return seeded_link_secret(self.seed)
+        workers and restarts; a seeded engine's own memory store's, drawn from the seed)."""
         return self.store.link_secret()
 
     def _task_body(self, task: Task, seen: Observation, now: float) -> bytes:
@@ -628,15 +630,6 @@ class Engine:
 def _check_values(config: MockConfig, contract: Contract) -> None:
     """The values the configuration sets for every model must be ones the models report (a
     model's cost a number), or every create would fail on them."""
-    values = result_values(contract)
-    for name, value in config.task.values.items():
-        problem = values.problem(name, value)
-        if problem is not None:
-            raise ConfigError(f"task.{name}: {problem}", source="<config>")
-
-
-def _content_type(headers: tuple[tuple[str, str], ...]) -> str | None:
-    """The ``Content-Type`` of an engine's response (first, as the engine writes it)."""
-    if headers and headers[0][0] == "content-type":
-        return headers[0][1]
-    return next((value for name, value in headers if name.lower() == "content-type"), None)
+    found = result_values(contract).first_problem(config.task.values)
+    if found is not None:
+        raise ConfigError(f"task.{found.name}: {found.message}", source="<config>")

@@ -8,112 +8,122 @@ from typing import Any
 
 import pytest
 
-from sora_mock.contract.messages import Request, Response
+from sora_mock.contract.messages import Request
 from sora_mock.contract.openapi import Contract
-from sora_mock.contract.resources import admin_spec_path, spec_paths
-from sora_mock.contract.validation import iter_response_errors
+from sora_mock.contract.resources import spec_paths
 from sora_mock.engine.admin import admin_exposure_warning
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.config import MockConfig
 from sora_mock.engine.core import Engine
 from sora_mock.errors import ConfigError
-from tests.helpers import TOKEN, create, create_request, poll
-
-ADMIN = Contract.from_path(admin_spec_path())
-
-
-def _call(
-    engine: Engine,
-    method: str,
-    path: str,
-    body: Any = None,
-    client: str | None = "127.0.0.1",
-    headers: dict[str, str] | None = None,
-    query: str = "",
-) -> Response:
-    raw = (
-        body
-        if isinstance(body, bytes)
-        else (json.dumps(body).encode() if body is not None else b"")
-    )
-    request = Request.build(
-        method,
-        path,
-        query=query,
-        body=raw,
-        client=client,
-        headers={"content-type": "application/json", **(headers or {})},
-    )
-    response = engine.handle(request)
-    routed = not (response.status == 405 or b'"code":"not_found"' in response.body)
-    if routed and response.header("content-type") == "application/json":
-        assert list(iter_response_errors(request, response, ADMIN)) == [], response.body
-    return response
+from tests.helpers import TOKEN, admin_call, auth, create, create_request, poll
 
 
 def test_tasks_listing_and_detail(engine: Engine, clock: VirtualClock) -> None:
     task_id = create(engine).json_body()["id"]
     clock.advance(200)
-    listing = _call(engine, "GET", "/__mock/tasks").json_body()
+    listing = admin_call(engine, "GET", "/__mock/tasks").json_body()
     assert listing["count"] == 1
     view = listing["tasks"][0]
     assert view["id"] == task_id
     assert view["status"] == "completed"
     assert TOKEN not in json.dumps(listing)
-    detail = _call(engine, "GET", f"/__mock/tasks/{task_id}").json_body()
+    detail = admin_call(engine, "GET", f"/__mock/tasks/{task_id}").json_body()
     assert detail["body"]["status"] == "completed"
     assert detail["polls"] == 0, "reading through the admin API is not a poll"
-    assert _call(engine, "GET", "/__mock/tasks", query="status=pending").json_body()["count"] == 0
-    assert _call(engine, "GET", "/__mock/tasks/task-unified-1-zzzzzzzz").status == 404
+    assert (
+        admin_call(engine, "GET", "/__mock/tasks", query="status=pending").json_body()["count"] == 0
+    )
+    assert admin_call(engine, "GET", "/__mock/tasks/task-unified-1-zzzzzzzz").status == 404
+
+
+@pytest.mark.parametrize(
+    ("scenario", "after", "polls", "outcome", "code"),
+    [
+        (None, (5.0, 150.0), (0, 0), "completed", None),
+        ("never-finishes", (5.0, None), (0, 0), "completed", None),
+        ("poll-driven", (0.0, 0.0), (1, 4), "completed", None),
+        ("fail-service_error", (5.0, 150.0), (0, 0), "failed", "service_error"),
+    ],
+)
+def test_a_task_view_shows_its_lifecycle(
+    engine: Engine,
+    clock: VirtualClock,
+    scenario: str | None,
+    after: tuple[float, float | None],
+    polls: tuple[int, int],
+    outcome: str,
+    code: str | None,
+) -> None:
+    prefer = {"prefer": f"scenario={scenario}"} if scenario else {}
+    task_id = engine.handle(create_request(headers={**auth(), **prefer})).json_body()["id"]
+    created = clock.now()
+    (listed,) = admin_call(engine, "GET", "/__mock/tasks").json_body()["tasks"]
+    detail = admin_call(engine, "GET", f"/__mock/tasks/{task_id}").json_body()
+    ends = after[1]
+    assert (
+        listed["lifecycle"]
+        == detail["lifecycle"]
+        == {
+            "processing_at": created + after[0],
+            "processing_after_polls": polls[0],
+            "ends_at": None if ends is None else created + ends,
+            "ends_after_polls": polls[1],
+            "outcome": outcome,
+            "failure_code": code,
+        }
+    )
 
 
 def test_reset_forgets_everything(engine: Engine) -> None:
     task_id = create(engine).json_body()["id"]
-    assert _call(engine, "POST", "/__mock/reset").json_body() == {"reset": True}
+    assert admin_call(engine, "POST", "/__mock/reset").json_body() == {"reset": True}
     assert len(engine.store) == 0
     assert poll(engine, task_id).status == 404
-    assert _call(engine, "GET", "/__mock/reset").status == 405
+    assert admin_call(engine, "GET", "/__mock/reset").status == 405
 
 
 def test_clock_control(engine: Engine, clock: VirtualClock) -> None:
-    start = _call(engine, "GET", "/__mock/clock").json_body()["now"]
-    moved = _call(engine, "POST", "/__mock/clock/advance", {"seconds": 150}).json_body()
+    start = admin_call(engine, "GET", "/__mock/clock").json_body()["now"]
+    moved = admin_call(engine, "POST", "/__mock/clock/advance", {"seconds": 150}).json_body()
     assert moved["now"] == start + 150
     assert (
-        _call(engine, "POST", "/__mock/clock/set", {"time": start + 1000}).json_body()["now"]
+        admin_call(engine, "POST", "/__mock/clock/set", {"time": start + 1000}).json_body()["now"]
         == start + 1000
     )
     bodies: list[Any] = [{"seconds": -1}, {"seconds": "x"}, {}, [], b"{", {"seconds": True}]
     for body in bodies:
         path = "/__mock/clock/advance"
-        assert _call(engine, "POST", path, body).status == 400
-    assert _call(engine, "POST", "/__mock/clock/set", {"time": 0}).status == 400
+        assert admin_call(engine, "POST", path, body).status == 400
+    assert admin_call(engine, "POST", "/__mock/clock/set", {"time": 0}).status == 400
 
 
 def test_real_clock_can_be_advanced_too(contract: Contract) -> None:
     engine = Engine(contract=contract, config=MockConfig.defaults())
     before = engine.clock.now()
-    after = _call(engine, "POST", "/__mock/clock/advance", {"seconds": 3600}).json_body()["now"]
+    after = admin_call(engine, "POST", "/__mock/clock/advance", {"seconds": 3600}).json_body()[
+        "now"
+    ]
     assert after >= before + 3600
 
 
 def test_scenarios_list_and_load_at_run_time(engine: Engine) -> None:
-    listing = _call(engine, "GET", "/__mock/scenarios").json_body()
+    listing = admin_call(engine, "GET", "/__mock/scenarios").json_body()
     names = [s["name"] for s in listing["scenarios"]]
     assert "fail-content_policy_violation" in names
     assert "create-insufficient_quota" in names
     yaml_text = b"scenarios:\n  - name: broke\n    match: {token: sk-broke-01}\n    create: {response: {status: 402}}\n"
-    loaded = _call(
+    loaded = admin_call(
         engine, "PUT", "/__mock/scenarios", yaml_text, headers={"content-type": "application/yaml"}
     )
     assert loaded.json_body() == {"loaded": ["broke"], "count": 1}
     assert create(engine, token="sk-broke-01").status == 402
-    added = _call(engine, "POST", "/__mock/scenarios", {"scenarios": [{"name": "other"}]})
+    added = admin_call(engine, "POST", "/__mock/scenarios", {"scenarios": [{"name": "other"}]})
     assert added.status == 200
-    assert [s["name"] for s in _call(engine, "GET", "/__mock/scenarios").json_body()["scenarios"]][
-        :2
-    ] == ["other", "broke"]
-    _call(engine, "PUT", "/__mock/scenarios", {"scenarios": []})
+    assert [
+        s["name"] for s in admin_call(engine, "GET", "/__mock/scenarios").json_body()["scenarios"]
+    ][:2] == ["other", "broke"]
+    admin_call(engine, "PUT", "/__mock/scenarios", {"scenarios": []})
     assert create(engine, token="sk-broke-01").status == 200
 
 
@@ -133,7 +143,7 @@ def test_bad_scenario_uploads_are_refused_and_nothing_changes(
     engine: Engine, body: bytes, fragment: str
 ) -> None:
     before = engine.scenario_names()
-    response = _call(engine, "PUT", "/__mock/scenarios", body)
+    response = admin_call(engine, "PUT", "/__mock/scenarios", body)
     assert response.status == 400
     assert fragment in response.json_body()["error"]["message"]
     assert engine.scenario_names() == before
@@ -142,28 +152,28 @@ def test_bad_scenario_uploads_are_refused_and_nothing_changes(
 def test_journal(engine: Engine) -> None:
     create(engine)
     engine.handle(create_request({"model": "nope"}))
-    journal = _call(engine, "GET", "/__mock/journal").json_body()
+    journal = admin_call(engine, "GET", "/__mock/journal").json_body()
     api_entries = [e for e in journal["entries"] if e["operation"] == "createCharacterGeneration"]
     assert [e["status"] for e in api_entries] == [200, 400]
     assert api_entries[1]["violations"]
     assert TOKEN not in json.dumps(journal)
     since = api_entries[0]["seq"]
-    later = _call(engine, "GET", "/__mock/journal", query=f"since={since}&limit=1").json_body()
+    later = admin_call(engine, "GET", "/__mock/journal", query=f"since={since}&limit=1").json_body()
     assert [e["seq"] for e in later["entries"]] == [since + 1]
-    assert _call(engine, "GET", "/__mock/journal", query="since=abc").status == 400
+    assert admin_call(engine, "GET", "/__mock/journal", query="since=abc").status == 400
 
 
 def test_admin_refuses_remote_clients_without_the_token(clock: VirtualClock) -> None:
     config = MockConfig.defaults().with_overrides({"admin": {"token": "admin-secret-1"}})
     engine = Engine(config=config, clock=clock)
-    refused = _call(engine, "GET", "/__mock/tasks", client="192.0.2.7")
+    refused = admin_call(engine, "GET", "/__mock/tasks", client="192.0.2.7")
     assert refused.status == 403
     assert refused.json_body()["error"]["code"] == "admin_forbidden"
-    wrong = _call(
+    wrong = admin_call(
         engine, "GET", "/__mock/tasks", client="192.0.2.7", headers={"x-sora-admin-token": "nope"}
     )
     assert wrong.status == 403
-    allowed = _call(
+    allowed = admin_call(
         engine,
         "GET",
         "/__mock/tasks",
@@ -171,19 +181,19 @@ def test_admin_refuses_remote_clients_without_the_token(clock: VirtualClock) -> 
         headers={"x-sora-admin-token": "admin-secret-1"},
     )
     assert allowed.status == 200
-    assert _call(engine, "GET", "/__mock/tasks", client="::1").status == 200
-    assert _call(engine, "GET", "/__mock/health", client="192.0.2.7").status == 200
+    assert admin_call(engine, "GET", "/__mock/tasks", client="::1").status == 200
+    assert admin_call(engine, "GET", "/__mock/health", client="192.0.2.7").status == 200
 
 
 def test_admin_refuses_remote_clients_when_no_token_is_configured(engine: Engine) -> None:
-    assert _call(engine, "POST", "/__mock/reset", client="10.0.0.5").status == 403
-    assert _call(engine, "GET", "/__mock/journal", client="not-an-ip").status == 403
+    assert admin_call(engine, "POST", "/__mock/reset", client="10.0.0.5").status == 403
+    assert admin_call(engine, "GET", "/__mock/journal", client="not-an-ip").status == 403
 
 
 def test_unknown_admin_routes(engine: Engine) -> None:
-    assert _call(engine, "GET", "/__mock/nothing").status == 404
-    assert _call(engine, "GET", "/__mock/clock/backwards").status == 404
-    assert _call(engine, "DELETE", "/__mock/scenarios").status == 405
+    assert admin_call(engine, "GET", "/__mock/nothing").status == 404
+    assert admin_call(engine, "GET", "/__mock/clock/backwards").status == 404
+    assert admin_call(engine, "DELETE", "/__mock/scenarios").status == 405
 
 
 # -- who may drive the admin API ------------------------------------------------------------
@@ -233,7 +243,7 @@ def test_a_browser_cannot_change_the_mock(
     sent = {"host": "127.0.0.1:8000", "content-type": "application/json", **headers}
     if not body and "content-type" in headers:
         body = b"x"  # a form or text body, which the route would not read anyway
-    refused = _call(engine, method, path, body, headers=sent)
+    refused = admin_call(engine, method, path, body, headers=sent)
     assert refused.status == 403, refused.body
     assert refused.json_body()["error"]["code"] == "admin_forbidden"
     _unchanged(engine, clock, task_id, start)
@@ -244,7 +254,7 @@ def test_a_browser_cannot_change_the_mock(
 def test_reads_addressed_to_a_foreign_host_are_refused(
     engine: Engine, host: str, path: str
 ) -> None:
-    refused = _call(engine, "GET", path, headers={"host": host})
+    refused = admin_call(engine, "GET", path, headers={"host": host})
     assert refused.status == 403
     assert refused.json_body()["error"]["code"] == "admin_forbidden"
 
@@ -259,11 +269,11 @@ def test_loopback_names_and_origins_are_served(
     engine: Engine, clock: VirtualClock, host: str, origin: str | None
 ) -> None:
     headers = {"host": host} | ({"origin": origin} if origin else {})
-    assert _call(engine, "GET", "/__mock/journal", headers=headers).status == 200
-    moved = _call(engine, "POST", "/__mock/clock/advance", {"seconds": 1}, headers=headers)
+    assert admin_call(engine, "GET", "/__mock/journal", headers=headers).status == 200
+    moved = admin_call(engine, "POST", "/__mock/clock/advance", {"seconds": 1}, headers=headers)
     assert moved.status == 200
     yaml_text = b"scenarios:\n  - name: by-yaml\n"
-    put = _call(
+    put = admin_call(
         engine,
         "PUT",
         "/__mock/scenarios",
@@ -275,27 +285,54 @@ def test_loopback_names_and_origins_are_served(
     assert engine.handle(bare).status == 200  # no body, no content type
 
 
+@pytest.mark.parametrize(
+    ("client", "host"),
+    [
+        ("::ffff:127.0.0.1", "[::ffff:127.0.0.1]:8000"),
+        ("::ffff:127.0.0.1", "localhost:8000"),
+        ("127.0.0.1", "[::ffff:127.0.0.1]"),
+    ],
+)
+def test_an_ipv4_mapped_loopback_client_is_served(engine: Engine, client: str, host: str) -> None:
+    headers = {"host": host, "origin": f"http://{host}"}
+    assert (
+        admin_call(engine, "GET", "/__mock/journal", client=client, headers=headers).status == 200
+    )
+    assert admin_call(engine, "POST", "/__mock/reset", client=client, headers=headers).status == 200
+
+
 def test_the_admin_token_serves_a_remote_host(clock: VirtualClock) -> None:
     config = MockConfig.defaults().with_overrides({"admin": {"token": "admin-secret-1"}})
     engine = Engine(config=config, clock=clock)
     remote = {"host": "mock.internal:8000", "x-sora-admin-token": "admin-secret-1"}
-    assert _call(engine, "GET", "/__mock/journal", client="192.0.2.7", headers=remote).status == 200
-    assert _call(engine, "POST", "/__mock/reset", client="192.0.2.7", headers=remote).status == 200
+    assert (
+        admin_call(engine, "GET", "/__mock/journal", client="192.0.2.7", headers=remote).status
+        == 200
+    )
+    assert (
+        admin_call(engine, "POST", "/__mock/reset", client="192.0.2.7", headers=remote).status
+        == 200
+    )
     foreign = {**remote, "origin": "https://evil.example"}
-    assert _call(engine, "POST", "/__mock/reset", client="192.0.2.7", headers=foreign).status == 403
+    assert (
+        admin_call(engine, "POST", "/__mock/reset", client="192.0.2.7", headers=foreign).status
+        == 403
+    )
     texts = {**remote, "content-type": "text/plain"}
     assert (
-        _call(engine, "POST", "/__mock/clock/advance", b'{"seconds":1}', "192.0.2.7", texts).status
+        admin_call(
+            engine, "POST", "/__mock/clock/advance", b'{"seconds":1}', "192.0.2.7", texts
+        ).status
         == 403
     )
     no_token = {"host": "mock.internal:8000"}
-    assert _call(engine, "GET", "/__mock/journal", headers=no_token).status == 403
+    assert admin_call(engine, "GET", "/__mock/journal", headers=no_token).status == 403
 
 
 def test_public_routes_answer_any_host(engine: Engine) -> None:
     headers = {"host": "evil.example", "origin": "https://evil.example"}
-    assert _call(engine, "GET", "/__mock/health", headers=headers).status == 200
-    assert _call(engine, "GET", "/__mock/spec", headers=headers).status == 200
+    assert admin_call(engine, "GET", "/__mock/health", headers=headers).status == 200
+    assert admin_call(engine, "GET", "/__mock/spec", headers=headers).status == 200
 
 
 def test_in_process_calls_have_no_browser_to_fear(engine: Engine) -> None:
@@ -352,21 +389,7 @@ ODD_SCENARIOS = {
 def test_a_scenario_loaded_at_run_time_is_checked_as_a_file_is(
     engine: Engine, tmp_path: Path, odd: str
 ) -> None:
-    text = "scenarios:\n  - name: odd\n" + ODD_SCENARIOS[odd]
-    path = tmp_path / "odd.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as from_file:
-        MockConfig.load(path, contract=engine.contract)
-    response = _call(
-        engine,
-        "PUT",
-        "/__mock/scenarios",
-        text.encode(),
-        headers={"content-type": "application/yaml"},
-    )
-    assert response.status == 400
-    message = response.json_body()["error"]["message"]
-    assert message == str(from_file.value).replace(str(path), "<request body>")
+    _refused_as_a_file_is(engine, "scenarios:\n  - name: odd\n" + ODD_SCENARIOS[odd], tmp_path)
     assert "odd" not in engine.scenario_names()
     for token in (TOKEN, "sk-demo-no-credits"):  # a token with credits pays the cost
         assert create(engine, token=token).status in (200, 402)
@@ -378,21 +401,21 @@ def test_a_run_time_scenario_is_checked_against_the_contract_the_mock_serves(
     contract = Contract.load([spec_paths()[0]])  # sora-character alone: create has no 503
     engine = Engine(contract=contract, clock=clock)
     text = "scenarios:\n  - name: gateway\n    create: {response: {status: 503}}\n"
-    path = tmp_path / "gateway.yaml"
+    _refused_as_a_file_is(engine, text, tmp_path)
+
+
+def _refused_as_a_file_is(engine: Engine, text: str, tmp_path: Path) -> None:
+    """PUT ``text`` as YAML scenarios: refused (400) with the message that loading it from a
+    file against the engine's contract gives, the file named ``<request body>``."""
+    path = tmp_path / "scenarios.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as from_file:
-        MockConfig.load(path, contract=contract)
-    response = _call(
-        engine,
-        "PUT",
-        "/__mock/scenarios",
-        text.encode(),
-        headers={"content-type": "application/yaml"},
-    )
+        MockConfig.load(path, contract=engine.contract)
+    yaml = {"content-type": "application/yaml"}
+    response = admin_call(engine, "PUT", "/__mock/scenarios", text.encode(), headers=yaml)
     assert response.status == 400
-    assert response.json_body()["error"]["message"] == str(from_file.value).replace(
-        str(path), "<request body>"
-    )
+    message = response.json_body()["error"]["message"]
+    assert message == str(from_file.value).replace(str(path), "<request body>")
 
 
 def test_odd_but_valid_run_time_scenarios_never_make_a_500(
@@ -440,7 +463,7 @@ def test_odd_but_valid_run_time_scenarios_never_make_a_500(
         },
         {"name": "by-regex", "match": {"body": {"video_url": {"regex": "^https?://.*[.]mp4$"}}}},
     ]
-    loaded = _call(engine, "PUT", "/__mock/scenarios", {"scenarios": scenarios})
+    loaded = admin_call(engine, "PUT", "/__mock/scenarios", {"scenarios": scenarios})
     assert loaded.status == 200, loaded.body
     for token in (
         TOKEN,
@@ -463,8 +486,8 @@ def test_odd_but_valid_run_time_scenarios_never_make_a_500(
         for _ in range(3):
             clock.advance(200)
             assert poll(engine, task_id, token=token).status in (200, 429)
-    assert _call(engine, "GET", "/__mock/scenarios").status == 200
-    assert _call(engine, "GET", "/__mock/tasks").status == 200
+    assert admin_call(engine, "GET", "/__mock/scenarios").status == 200
+    assert admin_call(engine, "GET", "/__mock/tasks").status == 200
 
 
 def test_reset_puts_back_the_scenarios_the_mock_started_with(
@@ -484,10 +507,12 @@ def test_reset_puts_back_the_scenarios_the_mock_started_with(
             }
         ]
     }
-    assert _call(engine, "PUT", "/__mock/scenarios", planted).status == 200
+    assert admin_call(engine, "PUT", "/__mock/scenarios", planted).status == 200
     assert create(engine).status == 500
-    assert _call(engine, "POST", "/__mock/reset").status == 200
-    names = [s["name"] for s in _call(engine, "GET", "/__mock/scenarios").json_body()["scenarios"]]
+    assert admin_call(engine, "POST", "/__mock/reset").status == 200
+    names = [
+        s["name"] for s in admin_call(engine, "GET", "/__mock/scenarios").json_body()["scenarios"]
+    ]
     assert names[0] == "from-file"
     assert "planted" not in names
     assert create(engine).status == 200

@@ -9,24 +9,17 @@ from typing import Any
 
 import pytest
 
-from sora_mock.contract.messages import Request, Response
-from sora_mock.contract.openapi import Contract
-from sora_mock.contract.resources import admin_spec_path
-from sora_mock.contract.validation import iter_response_errors
+from sora_mock.contract.messages import Response
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.journal import BODY_LIMIT, Journal
-from tests.helpers import TOKEN, VALID_BODY, create, create_request, poll
+from tests.helpers import TOKEN, VALID_BODY, admin_call, create, create_request, poll
 
-ADMIN = Contract.from_path(admin_spec_path())
 OTHER = "sk-test-9876543210"
 
 
 def _journal(engine: Engine, query: str = "") -> Response:
-    request = Request.build("GET", "/__mock/journal", query=query, client="127.0.0.1")
-    response = engine.handle(request)
-    assert list(iter_response_errors(request, response, ADMIN)) == [], response.body
-    return response
+    return admin_call(engine, "GET", "/__mock/journal", query=query)
 
 
 def _entries(engine: Engine, query: str = "") -> list[dict[str, Any]]:

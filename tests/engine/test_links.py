@@ -11,13 +11,13 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 import pytest
 
-from sora_mock.contract.messages import Request, Response
+from sora_mock.contract.messages import Response
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.rendering import link_signature
 from sora_mock.engine.store.sqlite import SqliteTaskStore
 from sora_mock.server.runner import BackgroundServer
-from tests.helpers import auth, create, poll
+from tests.helpers import admin_call, auth, create, poll
 
 BASE = "http://127.0.0.1:8000"
 
@@ -31,7 +31,7 @@ def _finished_link(engine: Engine, clock: VirtualClock, token: str = "sk-test-01
 
 def _get(engine: Engine, url: str) -> Response:
     path, _, query = url.removeprefix(BASE).partition("?")
-    return engine.handle(Request.build("GET", path, query=query))
+    return admin_call(engine, "GET", path, client=None, query=query)
 
 
 def _with(url: str, **changes: str | None) -> str:

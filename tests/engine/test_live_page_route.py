@@ -10,11 +10,11 @@ from sora_mock.contract.messages import Request, Response
 from sora_mock.contract.resources import live_page_file
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
-from tests.helpers import auth, create, create_request, poll
+from tests.helpers import admin_call, auth, create, create_request, poll
 
 
 def _get(engine: Engine, path: str, client: str | None = "127.0.0.1", **headers: str) -> Response:
-    return engine.handle(Request.build("GET", path, client=client, headers=headers))
+    return admin_call(engine, "GET", path, client=client, headers=headers)
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sora_mock.contract import Request
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.store.sqlite import SqliteTaskStore
 from tests.helpers import (
     CREATE_PATH,
+    TOKEN,
     VALID_BODY,
     a_task,
     auth,
@@ -152,3 +154,25 @@ def test_checkpoints_run_beside_the_requests_not_in_them(state: Path) -> None:
         pass
     assert state.stat().st_size > empty
     store.close()
+
+
+def test_a_state_file_shows_and_journals_tasks_under_their_masked_token(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    body = {**VALID_BODY, "callback_url": "https://hooks.example.com/done"}
+    seen: list[tuple[str, str | None, list[str]]] = []
+    memory = Engine(clock=VirtualClock(), seed=3)
+    for engine in (memory, _engine(tmp_path / "state.db", clock)):
+        task_id = create(engine, body).json_body()["id"]
+        assert isinstance(engine.clock, VirtualClock)
+        engine.clock.advance(400)
+        view = engine.handle(Request.build("GET", f"/__mock/tasks/{task_id}")).json_body()
+        (delivery,) = engine.callbacks_due()
+        engine.callback_done(delivery, 200, None)
+        (callback,) = [e for e in engine.journal if e.operation == "callback"]
+        query = f"token={TOKEN}&task_id={task_id}"
+        found = engine.handle(Request.build("GET", "/__mock/journal", query=query))
+        operations = [e["operation"] for e in found.json_body()["entries"]]
+        seen.append((view["token"], callback.token, operations))
+    assert seen[0] == seen[1]
+    assert seen[1] == ("sk-t…89", "sk-t…89", ["createCharacterGeneration", "callback"])

@@ -14,6 +14,7 @@ import pytest
 
 from sora_mock.engine.clock import DEFAULT_EPOCH, VirtualClock
 from sora_mock.engine.core import Engine
+from sora_mock.engine.journal import mask_token
 from sora_mock.engine.lifecycle import Lifecycle
 from sora_mock.engine.reported import Reported
 from sora_mock.engine.store import SqliteTaskStore, TaskStore
@@ -189,11 +190,26 @@ def test_a_state_file_with_plain_tokens_is_hashed_when_opened(tmp_path: Path) ->
     kept = store.get(task.id)
     assert kept is not None
     assert store.owns(kept, token)
+    assert store.shown_token(kept) == mask_token(token)
     assert kept.polls == 3
     # The mock time of an old file is at least the latest time its tasks show.
     assert store.keep_time(0.0) == DEFAULT_EPOCH + 300
     (check,) = sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()
     assert check == "ok"
+
+
+def test_a_task_stored_without_its_shown_token_shows_a_placeholder(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteTaskStore(path).add(a_task(token="sk-hashed-before-shown-1"))
+    with sqlite3.connect(path) as file:  # as a file from before shown tokens has it
+        file.execute("UPDATE tasks SET task = json_remove(task, '$.token_shown')")
+    file.close()
+    store = SqliteTaskStore(path)
+    kept = store.get("task-unified-1-aaaaaaaa")
+    assert kept is not None
+    assert store.owns(kept, "sk-hashed-before-shown-1")
+    assert store.shown_token(kept) == "***"
+    assert store.shown_token(a_task(id="task-unified-1-gone0000")) == "***"
 
 
 def _write_transactions(statements: list[str]) -> int:

@@ -53,6 +53,18 @@ function showProblem(error) {
   problem.textContent = error === null ? "" : String(error.message || error);
 }
 
+// A task's plan in words, its times in mock seconds after its creation:
+// "processing +5 s; completed +150 s", "… after 3 polls", "failed (code)", "never ends".
+function lifecycleText(task) {
+  const plan = task.lifecycle;
+  const polls = (count) => (count ? ` after ${count} poll${count === 1 ? "" : "s"}` : "");
+  const at = (seconds) => `+${Math.round((seconds - task.created) * 10) / 10} s`;
+  const start = `processing ${at(plan.processing_at)}${polls(plan.processing_after_polls)}`;
+  if (plan.ends_at === null) return `${start}; never ends`;
+  const outcome = plan.outcome === "failed" ? `failed (${plan.failure_code})` : "completed";
+  return `${start}; ${outcome} ${at(plan.ends_at)}${polls(plan.ends_after_polls)}`;
+}
+
 function taskRows(tasks) {
   return tasks.map((task) => {
     const tr = row([
@@ -64,6 +76,7 @@ function taskRows(tasks) {
       el("td", when(task.created)),
       el("td", task.polls),
       el("td", when(task.ended_at)),
+      el("td", lifecycleText(task)),
       el("td", task.callback_url || "", "mono"),
     ]);
     tr.dataset.taskId = task.id;

@@ -251,8 +251,10 @@ def scenarios_from_document(
                     [*where, short, "response", "status"],
                     ConfigError,
                 )
-        if values is not None:
-            _check_result(raw.get("task", {}).get("result", {}), values, document, where)
+        result = raw.get("task", {}).get("result", {})
+        found = None if values is None else values.first_problem(result)
+        if found is not None:
+            raise document.error(found.message, [*where, "task", "result", found.name], ConfigError)
         code = raw.get("task", {}).get("failure", {}).get("code")
         if codes and code is not None and code not in codes:
             raise document.error(
@@ -303,6 +305,25 @@ class ResultValues:
             return f"{name} must be a number: it is what a create of {model} costs"
         return None
 
+    def first_problem(
+        self, values: Mapping[str, Any], skip: frozenset[str] = frozenset()
+    ) -> ValueProblem | None:
+        """The first of ``values`` (by name, those in ``skip`` left out) that cannot be
+        reported, and why; None when every one can."""
+        for name, value in values.items():
+            problem = None if name in skip else self.problem(name, value)
+            if problem is not None:
+                return ValueProblem(name, problem)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueProblem:
+    """A value that cannot be reported: its ``name``, and why (``message``)."""
+
+    name: str
+    message: str
+
 
 def result_values(contract: Contract | None) -> ResultValues:
     """The values the contract's (default: the bundled) models let a scenario's result set."""
@@ -310,15 +331,6 @@ def result_values(contract: Contract | None) -> ResultValues:
     names = frozenset(n for m in models for n in (*m.values, *m.generated))
     costs = {m.cost: m.name for m in models if isinstance(m.cost, str)}
     return ResultValues(names, costs)
-
-
-def _check_result(
-    result: Mapping[str, Any], values: ResultValues, document: YamlDocument, where: list[str | int]
-) -> None:
-    for name, value in result.items():
-        problem = values.problem(name, value)
-        if problem is not None:
-            raise document.error(problem, [*where, "task", "result", name], ConfigError)
 
 
 def failure_codes(contract: Contract | None) -> frozenset[str]:

@@ -8,6 +8,7 @@ import secrets
 from collections import deque
 from collections.abc import Iterator
 
+from sora_mock.engine.journal import mask_token
 from sora_mock.engine.rows import Row, RowCodec
 from sora_mock.engine.store.task import Task
 
@@ -27,16 +28,17 @@ class TaskStore:
     are not walked again at every full collection (0.6-0.7 s near 10^6 task objects). Like
     the SQLite store, :meth:`get` gives a fresh ``Task`` and :meth:`save` keeps what changed.
     The token, model and base URL that many tasks repeat are kept as one string each.
+    ``link_secret`` signs file links (default: 32 random bytes).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, link_secret: bytes | None = None) -> None:
         self._codec = RowCodec(Task, shared=("plan", "reported"))
         self._rows: dict[str, Row] = {}
         self._expiry: list[tuple[float, str]] = []
         self._finished: deque[str] = deque()  # in the order their ends were seen
         self._ended_at = self._codec.names.index("ended_at")  # where a row keeps it
         self._strings: dict[str, str] = {}
-        self._link_secret = secrets.token_bytes(32)
+        self._link_secret = secrets.token_bytes(32) if link_secret is None else link_secret
         self._reached = float("-inf")
 
     def add(self, task: Task) -> bool:
@@ -72,6 +74,10 @@ class TaskStore:
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (memory is not at rest: tokens are kept)."""
         return task.token == token
+
+    def shown_token(self, task: Task) -> str:
+        """The masked token of ``task`` (:func:`~sora_mock.engine.journal.mask_token`)."""
+        return mask_token(task.token) or ""
 
     def keep_time(self, now: float) -> float:
         """Note ``now`` as reached; return the latest mock time noted (at least ``now``)."""
@@ -121,8 +127,8 @@ class TaskStore:
 
     def trim(self, max_tasks: int) -> int:
         """Forget tasks while more than ``max_tasks`` are stored; return how many. Finished
-        tasks go first, in the order their ends were seen; when none is stored, those whose
-        retention ends soonest."""
+        tasks go first, in the order their ends were recorded (by a status read or a purge);
+        when none is stored, those whose retention ends soonest."""
         rows = self._rows
         forgotten = 0
         while len(rows) > max_tasks:
@@ -150,7 +156,7 @@ class TaskStore:
         self._codec.clear()
 
     def link_secret(self) -> bytes:
-        """The secret that signs file links: drawn when this store was made."""
+        """The secret that signs file links: given or drawn when this store was made."""
         return self._link_secret
 
     def _same(self, text: str) -> str:

@@ -39,8 +39,9 @@ Besides the tasks, the file's ``meta`` table keeps:
 - ``clock``: the latest mock time any engine on the file has answered at (the largest any
   worker wrote), committed before the answer is sent; a restarted engine continues from it.
 - ``token_secret``: the key of the HMAC-SHA256 under which tasks name their owner. The file
-  holds no bearer token, only these keyed hashes; a file written before them has its tokens
-  hashed when it is opened.
+  holds no bearer token, only these keyed hashes and each task's token masked for display
+  (:func:`~sora_mock.engine.journal.mask_token`); a file written before the hashes has its
+  tokens masked and hashed when it is opened.
 - ``link_secret``: what file links are signed with (:meth:`SqliteTaskStore.link_secret`).
 
 The secrets are drawn at the file's first open (the first process to store one wins) and
@@ -60,7 +61,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sora_mock.engine.store.stored import Row, SharedForms, StoredTask
+from sora_mock.engine.journal import mask_token
+from sora_mock.engine.store.stored import (
+    SHOWN_TOKEN,
+    UNSHOWN_TOKEN,
+    Row,
+    SharedForms,
+    StoredTask,
+)
 from sora_mock.engine.store.task import Task
 
 _SCHEMA = """
@@ -149,6 +157,8 @@ class SqliteTaskStore:
         when its id is taken already (by this process or another sharing the file)."""
         stored = StoredTask.of(task, self._forms)
         stored.data["token"] = self._key(task.token)
+        created = {**stored.data, "plan": task.plan, "reported": task.reported}
+        shown = stored.data[SHOWN_TOKEN] = mask_token(task.token) or UNSHOWN_TOKEN
         expires = task.expires_at()
         with self._lock:
             self._see()
@@ -161,8 +171,7 @@ class SqliteTaskStore:
                 == 1
             )
             if added:
-                created = {**stored.data, "plan": task.plan, "reported": task.reported}
-                self._remember(task.id, Row(created, task.polls, task.ended_at))
+                self._remember(task.id, Row(created, task.polls, task.ended_at, shown))
                 if self._soonest is not None:
                     self._soonest = min(self._soonest, expires)
                 if self._count is not None:
@@ -172,17 +181,8 @@ class SqliteTaskStore:
     def get(self, task_id: str) -> Task | None:
         """The task ``task_id`` as stored now (its ``token`` the keyed hash), or None."""
         with self._lock:
-            self._see()
-            row = self._rows.get(task_id)
-            if row is None:
-                stored = self._db.execute(
-                    "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
-                ).fetchone()
-                if stored is None:
-                    return None
-                polls, ended_at, text = stored
-                row = self._remember(task_id, Row.from_text(text, polls, ended_at))
-        return row.task()
+            row = self._row(task_id)
+        return None if row is None else row.task()
 
     def save(self, task: Task) -> None:
         """Commit the task's polls and end time (and its expiry, which follows the end)."""
@@ -206,6 +206,13 @@ class SqliteTaskStore:
     def owns(self, task: Task, token: str | None) -> bool:
         """True when ``token`` created ``task`` (as :meth:`get` reads it: keyed hashes match)."""
         return token is not None and hmac.compare_digest(task.token, self._key(token))
+
+    def shown_token(self, task: Task) -> str:
+        """The masked token kept with ``task`` when it was added (``***`` for a task stored
+        without it, or no longer stored)."""
+        with self._lock:
+            row = self._row(task.id)
+        return UNSHOWN_TOKEN if row is None else row.shown_token
 
     def keep_time(self, now: float) -> float:
         """Keep ``now`` as reached unless the file has a later time; return the file's time
@@ -294,8 +301,9 @@ class SqliteTaskStore:
 
     def trim(self, max_tasks: int) -> int:
         """Delete tasks while more than ``max_tasks`` are stored, at most a batch a call:
-        finished ones (their end recorded) first, the longest finished first; when none is,
-        those whose expiry comes first. The file counts its tasks (every process's)."""
+        finished ones (their end recorded) first, those whose expiry comes first (the
+        earliest ended, under one retention); when none is, those whose expiry comes first.
+        The file counts its tasks (every process's)."""
         with self._lock:
             self._see()
             if self._count is None:
@@ -347,14 +355,9 @@ class SqliteTaskStore:
             changed = self._db.execute(sql, parameters).rowcount
             self._committed()
         else:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 changed = self._db.execute(sql, parameters).rowcount
                 self._db.execute(_KEEP_CLOCK, (due, due))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             self._unsettled = None
             self._committed()
         return changed
@@ -399,6 +402,20 @@ class SqliteTaskStore:
         self._soonest = None
         self._count = None
 
+    def _row(self, task_id: str) -> Row | None:
+        """The decoded row of ``task_id`` as stored now, or None (the lock held)."""
+        self._see()
+        row = self._rows.get(task_id)
+        if row is None:
+            stored = self._db.execute(
+                "SELECT polls, ended_at, task FROM tasks WHERE id = ?", (task_id,)
+            ).fetchone()
+            if stored is None:
+                return None
+            polls, ended_at, text = stored
+            row = self._remember(task_id, Row.from_text(text, polls, ended_at))
+        return row
+
     def _remember(self, task_id: str, row: Row) -> Row:
         """Keep ``row`` decoded (the first few thousand tasks; then from none again)."""
         if len(self._rows) >= _ROWS_KEPT:
@@ -435,31 +452,28 @@ class SqliteTaskStore:
             if self._marked():
                 return
             self._db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed
-            self._db.execute("BEGIN IMMEDIATE")  # one process does it; the others wait
             try:
-                rows = (
-                    []
-                    if self._marked()  # another process did it while this one waited
-                    else self._db.execute("SELECT id, ended_at, task FROM tasks").fetchall()
-                )
-                latest = 0.0
-                for task_id, ended_at, stored in rows:
-                    data = json.loads(stored)
-                    latest = max(latest, data["created_at"], ended_at or 0.0)
-                    data["token"] = self._key(data["token"])
-                    self._db.execute(
-                        "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
+                with self._immediate():  # one process does it; the others wait
+                    rows = (
+                        []
+                        if self._marked()  # another process did it while this one waited
+                        else self._db.execute("SELECT id, ended_at, task FROM tasks").fetchall()
                     )
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('clock', ?)", (latest,)
-                )
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, 1)", (_HASHED,)
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                    latest = 0.0
+                    for task_id, ended_at, stored in rows:
+                        data = json.loads(stored)
+                        latest = max(latest, data["created_at"], ended_at or 0.0)
+                        data.setdefault(SHOWN_TOKEN, mask_token(data["token"]) or UNSHOWN_TOKEN)
+                        data["token"] = self._key(data["token"])
+                        self._db.execute(
+                            "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
+                        )
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('clock', ?)", (latest,)
+                    )
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, 1)", (_HASHED,)
+                    )
             finally:
                 self._db.execute("PRAGMA secure_delete = OFF")
             if rows:  # the plain tokens' old pages: out of the log, overwritten in the file
@@ -468,15 +482,21 @@ class SqliteTaskStore:
     def _count_tasks(self) -> None:
         """Start counting the file's tasks in its meta table, unless it does already (one
         process does it; the others wait, then find it done)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _COUNT_TASKS:
-                    self._db.execute(statement)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._immediate():
+            for statement in _COUNT_TASKS:
+                self._db.execute(statement)
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """A transaction that takes the file's write lock at once (``BEGIN IMMEDIATE``),
+        committed when the block ends, rolled back when it raises."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def _marked(self) -> bool:
         """True when the file's tokens are keyed hashes already."""

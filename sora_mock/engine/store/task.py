@@ -43,6 +43,16 @@ class Task:
         """The state at ``now`` without counting a read."""
         return observe(self.plan, self.created_at, now, self.polls)
 
+    def shown(self, now: float) -> Observation:
+        """The state at ``now`` as status reads have seen it so far, without counting one: a
+        task ends when its time is up (a task whose end waits for no read: whether or not a
+        read saw it) or at the status read that ends it; until then one whose end waits for
+        reads shows the state of its reads so far."""
+        seen = self.peek(now)  # what the next status read would see
+        if seen.terminal and self.ended_at is None and self.plan.counts_polls:
+            return observe(self.plan, self.created_at, now, max(0, self.polls - 1))
+        return seen
+
     def read(self, now: float) -> Observation:
         """The state at ``now`` as a status read sees it: counts the read, notes the end."""
         if self.ended_at is not None:  # over: its final state, whatever the time
@@ -91,6 +101,12 @@ class TaskStorage(Protocol):
         keeps only a keyed hash of the token in ``task.token``; compare through here."""
         ...
 
+    def shown_token(self, task: Task) -> str:
+        """The token that created ``task`` as logs and the admin routes show it
+        (:func:`~sora_mock.engine.journal.mask_token`): a store at rest keeps it so beside
+        the keyed hash."""
+        ...
+
     def keep_time(self, now: float) -> float:
         """Keep ``now`` as a mock time the mock has reached and return the latest time kept
         (at least ``now``): by any engine on this store, before a restart too. A store at
@@ -128,8 +144,10 @@ class TaskStorage(Protocol):
 
     def trim(self, max_tasks: int) -> int:
         """Forget tasks while more than ``max_tasks`` are stored; return how many. Finished
-        tasks (a status read has seen them end) go first, the longest finished first; when
-        none is stored, those whose retention ends soonest, finished or not."""
+        tasks (their end recorded: a status read or a purge saw it) go first: in memory in
+        the order their ends were recorded, in a state file those whose retention ends
+        soonest (the earliest ended, under one retention); when none is stored, those whose
+        retention ends soonest, finished or not."""
         ...
 
     def clear(self) -> None:
