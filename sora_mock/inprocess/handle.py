@@ -161,7 +161,7 @@ class MockAPI:
         raise KeyError(f"no task {task_id!r} (tasks: {known})")
 
     def _state(self, task: Task, now: float) -> TaskState:
-        seen = task.peek(now)
+        seen = task.shown(now)
         return TaskState(
             id=task.id,
             status=seen.status,

@@ -19,7 +19,7 @@ from sora_mock.inprocess import (
     load_config,
     remove_listener,
 )
-from tests.helpers import create_request, task_request
+from tests.helpers import admin_call, create_request, task_request
 
 DEFAULT_EPOCH = VirtualClock().now()  # where a default mock's clock starts
 FAILED = {"lifecycle": {"outcome": "failed", "failure": {"code": "service_error", "progress": 30}}}
@@ -147,6 +147,21 @@ def test_run_until_idle_leaves_tasks_that_wait_for_polls_or_never_end() -> None:
         "completed"
     ]
     assert api.task(driven).polls == 5
+
+
+def test_a_task_waiting_for_reads_ends_at_its_read_here_as_in_the_admin_view() -> None:
+    api = MockAPI(seed=1)
+    with api.use_scenario("poll-driven"):
+        driven = _create(api)
+    shown = []
+    for _ in range(5):  # pending for 1 read, processing for 3, completed at the 5th
+        api.handle(task_request(driven))
+        state = api.task(driven)
+        (viewed,) = admin_call(api.engine, "GET", "/__mock/tasks").json_body()["tasks"]
+        assert (state.status, state.progress) == (viewed["status"], viewed["progress"])
+        shown.append(state.status)
+    assert shown == ["processing"] * 4 + ["completed"]  # never completed before its read
+    assert api.calls.polls[-1].task_status == "completed"
 
 
 def test_unknown_scenario_is_refused() -> None:

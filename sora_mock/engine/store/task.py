@@ -44,10 +44,10 @@ class Task:
         return observe(self.plan, self.created_at, now, self.polls)
 
     def shown(self, now: float) -> Observation:
-        """The state at ``now`` as status reads have seen it so far, without counting one: a
-        task ends when its time is up (a task whose end waits for no read: whether or not a
-        read saw it) or at the status read that ends it; until then one whose end waits for
-        reads shows the state of its reads so far."""
+        """The state at ``now`` as the admin views and the in-process handle show it, without
+        counting a read: what the next status read would see, except that a task whose end
+        waits for reads is not shown ended before the read that ends it (it shows its last
+        read's state until then)."""
         seen = self.peek(now)  # what the next status read would see
         if seen.terminal and self.ended_at is None and self.plan.counts_polls:
             return observe(self.plan, self.created_at, now, max(0, self.polls - 1))
