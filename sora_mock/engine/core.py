@@ -119,6 +119,8 @@ class Engine:
         self.outbox = Outbox()
         self._restart_identities()
         self._request_counter = 0
+        #: The journal entry of the first answer waiting for the store's group commit.
+        self._unsaved_from: int | None = None
         self._plans: dict[tuple[str, str | None], tuple[Lifecycle, Reported]] = {}
         self._final_bodies: dict[str, bytes] = {}
         # Compile now, so the first request pays nothing.
@@ -146,9 +148,12 @@ class Engine:
         with self.lock:
             now = self._now()
             try:
-                return self._exchange(request, now)
+                exchange = self._exchange(request, now)
             finally:
                 self.store.settle()  # ends the answer: the time answered at, made durable
+            if self._unsaved_from is None and self.store.pending():
+                self._unsaved_from = self.journal.total  # the first answer the commit holds
+            return exchange
 
     def _exchange(self, request: Request, now: float) -> Exchange:
         """:meth:`exchange`'s work, between the store's ``keep_time`` and ``settle``."""
@@ -195,10 +200,24 @@ class Engine:
         with self.lock:
             return self.store.pending()
 
-    def commit_writes(self) -> bool:
-        """Commit the store's pending writes in one transaction; False when it failed."""
+    def commit_writes(self, refused: Response | None = None) -> bool:
+        """Commit the store's pending writes in one transaction; False when it failed.
+
+        ``refused`` is what a door sends instead of the answers that waited for a failed
+        commit: their journal entries then record it (with an ``unsaved`` note), since
+        nothing those answers wrote was kept."""
         with self.lock:
-            return self.store.commit_group()
+            committed = self.store.commit_group()
+            if not committed and refused is not None and self._unsaved_from is not None:
+                self.journal.answered_instead(
+                    self._unsaved_from,
+                    status=refused.status,
+                    response_type=refused.header("content-type"),
+                    response_body=refused.body,
+                    note="the state file failed to commit this answer's writes",
+                )
+            self._unsaved_from = None
+            return committed
 
     def reset(self) -> None:
         """Forget every task, spent credit, rate-limit window, burst count and journal entry."""
@@ -211,6 +230,7 @@ class Engine:
             self._last_purge = float("-inf")
             self._restart_identities()
             self._request_counter = 0
+            self._unsaved_from = None
             self._final_bodies.clear()
 
     def load_scenarios(self, scenarios: Iterable[Scenario], *, replace: bool = True) -> None:

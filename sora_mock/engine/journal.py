@@ -195,6 +195,41 @@ class Journal:
             self._recorded.notify_all()
         return entry
 
+    def answered_instead(
+        self,
+        since: int,
+        *,
+        status: int,
+        response_type: str | None,
+        response_body: bytes,
+        note: str,
+    ) -> None:
+        """Record that the requests answered from entry ``since`` on (callback attempts
+        aside) got ``status`` and ``response_body`` instead of the answers first recorded:
+        they show no task state, and their ``notes`` say why under ``unsaved``. The caller
+        holds the journal's lock."""
+        first = self._seq - len(self._rows) + 1
+        kept = response_body[: self.body_limit]
+        amended: set[int] = set()
+        for at in range(max(since, first) - first, len(self._rows)):
+            entry = _ROWS.decode(self._rows[at])
+            if entry.operation == "callback":
+                continue
+            entry.status, entry.task_status, entry.task_progress = status, None, None
+            entry.response_type, entry.response_size = response_type, len(response_body)
+            entry.notes = {**entry.notes, "unsaved": note}
+            self._rows[at] = _ROWS.encode(entry)
+            amended.add(entry.seq)
+        for at in range(len(self._bodies) - 1, -1, -1):  # the newest bodies are last
+            seq, request, response = self._bodies[at]
+            if seq < since:
+                break
+            if seq in amended:
+                self._bodies[at] = (seq, request, kept)
+                self._body_bytes += len(kept) - len(response)
+        while self._body_bytes > self.body_budget:
+            self._forget_oldest_bodies()
+
     def wait_for(
         self, predicate: Callable[[list[JournalEntry]], bool], timeout: float = 10.0
     ) -> bool:

@@ -28,6 +28,7 @@ from sora_mock.contract import Request, Response
 from sora_mock.engine import Engine
 from sora_mock.server.callbacks import CallbackDispatcher
 from sora_mock.server.commits import GroupCommit
+from sora_mock.server.envelopes import MAX_HEAD_BYTES, protocol_error
 from sora_mock.server.logs import REQUEST_FIELD, RequestLine, printable
 
 Scope = MutableMapping[str, Any]
@@ -37,36 +38,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("sora_mock.requests")
 
-#: The most bytes a request line plus headers may take; larger heads answer 431.
-MAX_HEAD_BYTES = 16 * 1024
-
-_PROTOCOL_ERRORS = {
-    400: ("invalid_request", "Malformed HTTP request", "invalid_request_error"),
-    431: (
-        "request_headers_too_large",
-        f"Request line and headers too large: the limit is {MAX_HEAD_BYTES} bytes",
-        "invalid_request_error",
-    ),
-    500: ("internal_error", "Internal server error", "api_error"),
-    503: (
-        "service_unavailable",
-        "Too many open connections: try again shortly",
-        "service_unavailable_error",
-    ),
-}
-
-#: The 503's message when the state file failed to commit an answer's writes.
-NOT_SAVED = "The mock's state file could not save this request: try again shortly"
-
 #: Added to an answer after which the connection closes (the body was not read).
 _CLOSE = ("connection", "close")
-
-
-def protocol_error(status: int, message: str | None = None) -> dict[str, Any]:
-    """The error envelope the door itself answers with (400, 431, 500 or 503), with its
-    usual message unless ``message`` is given."""
-    code, usual, kind = _PROTOCOL_ERRORS[status]
-    return {"error": {"code": code, "message": message or usual, "type": kind}}
 
 
 Handler = Callable[[Request], Response]
@@ -117,8 +90,7 @@ class MockApp:
             # A bug must not cost the client its answer or the server its loop.
             log.exception("sora-mock failed on %s %s", request.method, printable(request.path))
             response = Response.json(500, protocol_error(500))
-        if not await self.commits.saved():
-            response = Response.json(503, protocol_error(503, NOT_SAVED))
+        response = await self.commits.kept(response)
         if body is None and response.header("connection") is None:
             response = replace(response, headers=(*response.headers, _CLOSE))
         if response.delay > 0:

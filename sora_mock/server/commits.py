@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sora_mock.contract import Response
 from sora_mock.engine import Engine
+from sora_mock.server.envelopes import unsaved
 
 log = logging.getLogger("sora_mock.server")
 
@@ -23,6 +25,13 @@ class GroupCommit:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._waiting: list[asyncio.Future[bool]] = []
+        self._unsaved = unsaved()
+
+    async def kept(self, response: Response) -> Response:
+        """``response`` once what it wrote is committed; the 503 envelope in its place when
+        the commit failed (the journal records that answer instead, see
+        :meth:`~sora_mock.engine.Engine.commit_writes`)."""
+        return response if await self.saved() else self._unsaved
 
     async def saved(self) -> bool:
         """True when the engine has no writes pending, or when the commit they wait for
@@ -43,7 +52,7 @@ class GroupCommit:
         """Commit, then tell every waiter how it went (a cancelled waiter is skipped)."""
         waiting, self._waiting = self._waiting, []
         try:
-            committed = self.engine.commit_writes()
+            committed = self.engine.commit_writes(refused=self._unsaved)
         except Exception:  # a bug must not leave the answers waiting for ever
             log.exception("sora-mock failed to commit the state file")
             committed = False

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from uvicorn.server import ServerState
 
-from sora_mock.server.asgi import protocol_error
+from sora_mock.server.envelopes import protocol_error
 
 
 class _Cycle(Protocol):

@@ -14,15 +14,15 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpToolsProtocol
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from sora_mock.server.asgi import MAX_HEAD_BYTES
 from sora_mock.server.edge import HeadDeadline, reject
+from sora_mock.server.envelopes import MAX_HEAD_BYTES
 from sora_mock.server.heads import origin_form, refusal
 
 
 class HttpToolsProtocol(HeadDeadline, _HttpToolsProtocol):
     """uvicorn's httptools protocol answering parse errors with the envelope, after the
     answers to the requests before them, and ``431`` when a head still arriving passes
-    :data:`~sora_mock.server.asgi.MAX_HEAD_BYTES`.
+    :data:`~sora_mock.server.envelopes.MAX_HEAD_BYTES`.
 
     httptools parses every request a read holds, pipelined ones included, and uvicorn
     queues them; a refusal therefore waits in :attr:`refusal` until each request parsed

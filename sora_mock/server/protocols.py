@@ -11,7 +11,7 @@ parser callbacks) and nothing else:
 - a head that breaks the rules of :mod:`sora_mock.server.heads` (malformed, ambiguous
   framing such as ``Transfer-Encoding`` with ``Content-Length``, a bad chunked encoding)
   answers ``400`` with the error envelope instead of plain text;
-- a request line plus headers over :data:`~sora_mock.server.asgi.MAX_HEAD_BYTES` (16 KiB)
+- a request line plus headers over :data:`~sora_mock.server.envelopes.MAX_HEAD_BYTES` (16 KiB)
   that is still arriving answers ``431`` with the envelope (a head that arrives whole
   reaches the app, which measures it and answers the same);
 - either refusal comes after the answers to every request before it on the connection

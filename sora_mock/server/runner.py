@@ -29,7 +29,8 @@ import uvicorn
 from sora_mock.contract import BUNDLED, Contract
 from sora_mock.engine import Engine, SqliteTaskStore
 from sora_mock.errors import PortInUseError, ServerError
-from sora_mock.server.asgi import MAX_HEAD_BYTES, Handler, MockApp, Receive, Scope, Send
+from sora_mock.server.asgi import Handler, MockApp, Receive, Scope, Send
+from sora_mock.server.envelopes import MAX_HEAD_BYTES
 from sora_mock.server.limits import ConnectionLimits, guarded
 from sora_mock.server.logs import LogFormat, configure_logging, quiet_repeats
 from sora_mock.server.protocols import HttpName, protocol_class

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sora_mock.contract import Response
 from sora_mock.engine.clock import DEFAULT_EPOCH, VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.journal import mask_token
@@ -436,8 +437,18 @@ def test_a_failed_group_commit_keeps_nothing_of_its_answers(tmp_path: Path) -> N
     store._db.set_authorizer(deny_commit)
     lost = create(engine).json_body()["id"]
     assert poll(engine, kept).status == 200
-    assert not engine.commit_writes()
+    refused = Response.json(503, {"error": "not saved"})
+    assert not engine.commit_writes(refused=refused)
     assert not engine.writes_pending()  # rolled back
+    *_, saved, failed_create, failed_poll = engine.journal
+    assert saved.status == 200
+    assert saved.task_status == "pending"
+    for entry in (failed_create, failed_poll):  # what their clients got instead
+        assert (entry.status, entry.task_status, entry.task_progress) == (503, None, None)
+        assert entry.response_body == refused.body
+        assert entry.response_size == len(refused.body)
+        assert "unsaved" in entry.notes
+    assert failed_create.task_id == lost
     assert store.get(lost) is None  # the decoded rows are forgotten with it
     assert store.get(kept).polls == 0  # type: ignore[union-attr]
     assert _tasks_in_file(path) == 1

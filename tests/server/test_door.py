@@ -10,8 +10,8 @@ import pytest
 
 from sora_mock.contract.messages import Request, Response
 from sora_mock.engine.core import Engine
-from sora_mock.server.asgi import MAX_HEAD_BYTES, protocol_error
 from sora_mock.server.edge import error_bytes
+from sora_mock.server.envelopes import MAX_HEAD_BYTES, protocol_error
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, VALID_BODY, auth
 

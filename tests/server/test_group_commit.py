@@ -17,9 +17,9 @@ from sora_mock.engine.clock import RealClock, VirtualClock
 from sora_mock.engine.core import Engine
 from sora_mock.engine.journal import JournalEntry
 from sora_mock.engine.store.sqlite import SqliteTaskStore
-from sora_mock.server.asgi import NOT_SAVED, protocol_error
 from sora_mock.server.callbacks import UNSAVED, CallbackDispatcher
 from sora_mock.server.commits import GroupCommit
+from sora_mock.server.envelopes import NOT_SAVED, protocol_error
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, VALID_BODY, auth, create, deny_commit, start_serve
 
@@ -69,8 +69,9 @@ def test_concurrent_creates_share_commits_and_are_in_the_file_when_answered(
 def test_a_failed_commit_answers_503_and_loses_no_earlier_task(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = SqliteTaskStore(path, group=True)
+    engine = Engine(clock=RealClock(), store=store)
     with (
-        BackgroundServer(Engine(clock=RealClock(), store=store)) as server,
+        BackgroundServer(engine) as server,
         httpx.Client(base_url=server.base_url, timeout=10) as client,
     ):
         kept = client.post(CREATE_PATH, json=VALID_BODY, headers=auth(TOKEN)).json()["id"]
@@ -84,6 +85,12 @@ def test_a_failed_commit_answers_503_and_loses_no_earlier_task(tmp_path: Path) -
             assert response.json()["error"]["code"] == "service_unavailable"
         assert client.get(f"/v1/tasks/{kept}", headers=auth(TOKEN)).status_code == 200
         assert client.get("/__mock/health").json()["tasks"] == 1
+    created, lost, lost_read = [e for e in engine.journal if e.operation != "mock"][:3]
+    assert (created.status, created.task_id) == (200, kept)
+    for entry, response in ((lost, refused), (lost_read, read)):  # the journal tells it so
+        assert (entry.status, entry.task_status) == (503, None)
+        assert entry.response_body == response.content
+        assert "unsaved" in entry.notes
     assert _tasks_in_file(path) == {kept}
     store.close()
 

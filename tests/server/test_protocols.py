@@ -20,7 +20,8 @@ import pytest
 from sora_mock.contract.openapi import Contract
 from sora_mock.engine.clock import VirtualClock
 from sora_mock.engine.core import Engine
-from sora_mock.server.asgi import MAX_HEAD_BYTES, Receive, Scope, Send
+from sora_mock.server.asgi import Receive, Scope, Send
+from sora_mock.server.envelopes import MAX_HEAD_BYTES
 from sora_mock.server.limits import ConnectionLimits
 from sora_mock.server.protocols import HTTP_NAMES, HttpName, protocol_class
 from sora_mock.server.runner import BackgroundServer, ServerThread, base_url, bind

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sora_mock.server.asgi import MAX_HEAD_BYTES
+from sora_mock.server.envelopes import MAX_HEAD_BYTES
 from sora_mock.server.runner import BackgroundServer
 from tests.helpers import CREATE_PATH, TOKEN, VALID_BODY, auth
 from tests.rawhttp import RawResponse, address, exchange, request
