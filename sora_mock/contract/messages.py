@@ -103,7 +103,12 @@ class Response:
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), if present."""
         wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        found = None
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                found = value
+                break
+        return found
 
     def json_body(self) -> Any:
         """The body parsed as JSON."""
