@@ -203,7 +203,7 @@ def test_a_task_stored_without_its_shown_token_shows_a_placeholder(tmp_path: Pat
     path = tmp_path / "state.db"
     SqliteTaskStore(path).add(a_task(token="sk-hashed-before-shown-1"))
     with sqlite3.connect(path) as file:  # as a file from before shown tokens has it
-        file.execute("UPDATE tasks SET task = json_remove(task, '$.token_shown')")
+        file.execute("DELETE FROM tokens")
     file.close()
     store = SqliteTaskStore(path)
     kept = store.get("task-unified-1-aaaaaaaa")

@@ -39,9 +39,11 @@ Besides the tasks, the file's ``meta`` table keeps:
 - ``clock``: the latest mock time any engine on the file has answered at (the largest any
   worker wrote), committed before the answer is sent; a restarted engine continues from it.
 - ``token_secret``: the key of the HMAC-SHA256 under which tasks name their owner. The file
-  holds no bearer token, only these keyed hashes and each task's token masked for display
-  (:func:`~sora_mock.engine.journal.mask_token`); a file written before the hashes has its
-  tokens masked and hashed when it is opened.
+  holds no bearer token, only these keyed hashes; a file written before them has its tokens
+  hashed when it is opened.
+
+The ``tokens`` table keeps, once per keyed hash, the token masked for display
+(:func:`~sora_mock.engine.journal.mask_token`), written with the token's first task.
 - ``link_secret``: what file links are signed with (:meth:`SqliteTaskStore.link_secret`).
 
 The secrets are drawn at the file's first open (the first process to store one wins) and
@@ -62,13 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from sora_mock.engine.journal import mask_token
-from sora_mock.engine.store.stored import (
-    SHOWN_TOKEN,
-    UNSHOWN_TOKEN,
-    Row,
-    SharedForms,
-    StoredTask,
-)
+from sora_mock.engine.store.stored import Row, SharedForms, StoredTask
 from sora_mock.engine.store.task import Task
 
 _SCHEMA = """
@@ -84,7 +80,14 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY,
+    shown TEXT NOT NULL
+);
 """
+_SHOW_TOKEN = "INSERT OR IGNORE INTO tokens (hash, shown) VALUES (?, ?)"
+#: What a task whose token the file does not show (written before it kept them) shows.
+UNSHOWN_TOKEN = "***"
 #: How a stored owner starts: the keyed hash's name, then its hex digest.
 HASH_PREFIX = "hmac-sha256:"
 #: The meta row that says the tasks' tokens are keyed hashes (absent in older files).
@@ -140,6 +143,7 @@ class SqliteTaskStore:
         self._link_secret = self._secret("link_secret")
         self._token_secret = self._secret("token_secret")
         self._keys: dict[str, str] = {}
+        self._shown: dict[str, str] = {}  # keyed hash -> masked token, as the file has them
         self._forms = SharedForms()
         self._kept_time = float("-inf")
         self._unsettled: float | None = None  # a time kept, not yet committed
@@ -156,22 +160,27 @@ class SqliteTaskStore:
         """Store and commit a new task, its token as a keyed hash; False, storing nothing,
         when its id is taken already (by this process or another sharing the file)."""
         stored = StoredTask.of(task, self._forms)
-        stored.data["token"] = self._key(task.token)
-        created = {**stored.data, "plan": task.plan, "reported": task.reported}
-        shown = stored.data[SHOWN_TOKEN] = mask_token(task.token) or UNSHOWN_TOKEN
+        owner = stored.data["token"] = self._key(task.token)
         expires = task.expires_at()
         with self._lock:
             self._see()
+            shown = None
+            if owner not in self._shown:  # a token's first task: how the file shows it
+                shown = mask_token(task.token) or UNSHOWN_TOKEN
             added = (
                 self._write(
                     "INSERT OR IGNORE INTO tasks (id, expires_at, polls, ended_at, task)"
                     " VALUES (?, ?, ?, ?, ?)",
                     (task.id, expires, task.polls, task.ended_at, stored.text()),
+                    before=() if shown is None else ((_SHOW_TOKEN, (owner, shown)),),
                 )
                 == 1
             )
+            if shown is not None:
+                self._remember_shown(owner, shown)
             if added:
-                self._remember(task.id, Row(created, task.polls, task.ended_at, shown))
+                created = {**stored.data, "plan": task.plan, "reported": task.reported}
+                self._remember(task.id, Row(created, task.polls, task.ended_at))
                 if self._soonest is not None:
                     self._soonest = min(self._soonest, expires)
                 if self._count is not None:
@@ -208,11 +217,19 @@ class SqliteTaskStore:
         return token is not None and hmac.compare_digest(task.token, self._key(token))
 
     def shown_token(self, task: Task) -> str:
-        """The masked token kept with ``task`` when it was added (``***`` for a task stored
-        without it, or no longer stored)."""
+        """The masked token the file keeps beside the keyed hash in ``task.token`` (as
+        :meth:`get` reads it), once per token; ``***`` when it keeps none."""
         with self._lock:
-            row = self._row(task.id)
-        return UNSHOWN_TOKEN if row is None else row.shown_token
+            self._see()
+            shown = self._shown.get(task.token)
+            if shown is None:
+                found = self._db.execute(
+                    "SELECT shown FROM tokens WHERE hash = ?", (task.token,)
+                ).fetchone()
+                shown = (
+                    UNSHOWN_TOKEN if found is None else self._remember_shown(task.token, found[0])
+                )
+        return shown
 
     def keep_time(self, now: float) -> float:
         """Keep ``now`` as reached unless the file has a later time; return the file's time
@@ -340,27 +357,42 @@ class SqliteTaskStore:
             self._checkpoints.stop()
             self._db.close()
 
-    def _write(self, sql: str, parameters: tuple[Any, ...]) -> int:
-        """Run one write and commit it, with the time kept but not yet committed in the
-        same transaction (in a group: run it in the group's transaction, opened by the first
-        write, and commit nothing); the number of rows it changed."""
+    def _write(
+        self,
+        sql: str,
+        parameters: tuple[Any, ...],
+        before: tuple[tuple[str, tuple[Any, ...]], ...] = (),
+    ) -> int:
+        """Run one write (after the writes ``before`` it, in its transaction) and commit
+        them, with the time kept but not yet committed in the same transaction (in a group:
+        run them in the group's transaction, opened by the first write, and commit
+        nothing); the number of rows the one write changed."""
         due = self._unsettled
         if self.group:
             if not self._db.in_transaction:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._look_again()  # another worker may have committed since the answer began
-            changed = self._db.execute(sql, parameters).rowcount
+            changed = self._run(sql, parameters, before)
             self._changes = self._db.total_changes
-        elif due is None:
+        elif due is None and not before:
             changed = self._db.execute(sql, parameters).rowcount
             self._committed()
         else:
             with self._immediate():
-                changed = self._db.execute(sql, parameters).rowcount
-                self._db.execute(_KEEP_CLOCK, (due, due))
+                changed = self._run(sql, parameters, before)
+                if due is not None:
+                    self._db.execute(_KEEP_CLOCK, (due, due))
             self._unsettled = None
             self._committed()
         return changed
+
+    def _run(
+        self, sql: str, parameters: tuple[Any, ...], before: tuple[tuple[str, tuple[Any, ...]], ...]
+    ) -> int:
+        """Run the writes ``before``, then ``sql``; the number of rows ``sql`` changed."""
+        for statement, values in before:
+            self._db.execute(statement, values)
+        return int(self._db.execute(sql, parameters).rowcount)
 
     def _committed(self) -> None:
         """Note a commit; every so many, wake the checkpoint thread."""
@@ -397,8 +429,9 @@ class SqliteTaskStore:
             self._forget_rows()
 
     def _forget_rows(self) -> None:
-        """Forget what this store knows of the file's tasks: it reads them again."""
+        """Forget what this store knows of the file's tasks and tokens: it reads them again."""
         self._rows.clear()
+        self._shown.clear()
         self._soonest = None
         self._count = None
 
@@ -415,6 +448,13 @@ class SqliteTaskStore:
             polls, ended_at, text = stored
             row = self._remember(task_id, Row.from_text(text, polls, ended_at))
         return row
+
+    def _remember_shown(self, owner: str, shown: str) -> str:
+        """Note that the file shows the token hashed as ``owner`` as ``shown``."""
+        if len(self._shown) >= _KEYS_KEPT:
+            self._shown.clear()
+        self._shown[owner] = shown
+        return shown
 
     def _remember(self, task_id: str, row: Row) -> Row:
         """Keep ``row`` decoded (the first few thousand tasks; then from none again)."""
@@ -463,8 +503,10 @@ class SqliteTaskStore:
                     for task_id, ended_at, stored in rows:
                         data = json.loads(stored)
                         latest = max(latest, data["created_at"], ended_at or 0.0)
-                        data.setdefault(SHOWN_TOKEN, mask_token(data["token"]) or UNSHOWN_TOKEN)
-                        data["token"] = self._key(data["token"])
+                        plain = data["token"]
+                        data["token"] = self._key(plain)
+                        shown = mask_token(plain) or UNSHOWN_TOKEN
+                        self._db.execute(_SHOW_TOKEN, (data["token"], shown))
                         self._db.execute(
                             "UPDATE tasks SET task = ? WHERE id = ?", (json.dumps(data), task_id)
                         )

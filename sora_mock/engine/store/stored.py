@@ -27,10 +27,6 @@ from sora_mock.engine.store.task import Task
 _SHARED_KEPT = 256
 #: What a task was created with: its fields but its read state (which has columns).
 _CREATED = tuple(f.name for f in dataclasses.fields(Task) if f.name not in ("polls", "ended_at"))
-#: The stored data's key for the task's token as shown (masked), kept beside its keyed hash.
-SHOWN_TOKEN = "token_shown"
-#: What a task stored without its shown token shows.
-UNSHOWN_TOKEN = "***"
 #: The integers orjson writes (it refuses the others).
 _ORJSON_INTS = range(-(2**63), 2**64)
 
@@ -98,24 +94,21 @@ class StoredTask:
 
 @dataclasses.dataclass(slots=True)
 class Row:
-    """A task as the file holds it, decoded: what it was created with, its read state, and
-    its token as shown (:data:`UNSHOWN_TOKEN` for a task stored without it)."""
+    """A task as the file holds it, decoded: what it was created with and its read state."""
 
     created: dict[str, Any]
     polls: int
     ended_at: float | None
-    shown_token: str
 
     @classmethod
     def from_text(cls, text: str | bytes, polls: int, ended_at: float | None) -> Row:
         """The row of a task stored as ``text`` (:meth:`StoredTask.text`)."""
         data = json.loads(text)
-        shown = data.pop(SHOWN_TOKEN, UNSHOWN_TOKEN)
         plan = dict(data["plan"])
         plan["failure"] = Failure(**plan["failure"])
         plan["progress_curve"] = tuple(plan["progress_curve"])
         created = {**data, "plan": Lifecycle(**plan), "reported": Reported(**data["reported"])}
-        return cls(created, polls, ended_at, shown)
+        return cls(created, polls, ended_at)
 
     def task(self) -> Task:
         """A new task of this row (its plan and reported values shared)."""
