@@ -41,13 +41,13 @@ Besides the tasks, the file's ``meta`` table keeps:
 - ``token_secret``: the key of the HMAC-SHA256 under which tasks name their owner. The file
   holds no bearer token, only these keyed hashes; a file written before them has its tokens
   hashed when it is opened.
-
-The ``tokens`` table keeps, once per keyed hash, the token masked for display
-(:func:`~sora_mock.engine.journal.mask_token`), written with the token's first task.
 - ``link_secret``: what file links are signed with (:meth:`SqliteTaskStore.link_secret`).
 
 The secrets are drawn at the file's first open (the first process to store one wins) and
 live as long as the file.
+
+The ``tokens`` table keeps, once per keyed hash, the token masked for display
+(:func:`~sora_mock.engine.journal.mask_token`), written with the token's first task.
 """
 
 from __future__ import annotations
